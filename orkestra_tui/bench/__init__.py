@@ -1,0 +1,15 @@
+"""`orkestra bench` scenarios: measurements printed beside a same-run baseline, never tests.
+
+Each scenario module exposes `DESCRIPTION` and `run(*, quick: bool = False)`,
+returning a flat dict of figures. `quick` shrinks the workload for a smoke
+run (the test suite uses it to check the scenarios work, never their speed).
+"""
+
+from __future__ import annotations
+
+SCENARIOS: dict[str, str] = {
+    "store": "orkestra_tui.bench.store",
+    "startup": "orkestra_tui.bench.startup",
+    "tally": "orkestra_tui.bench.tally",
+}
+"""Scenario name to module, in the order they run by default."""

@@ -1,0 +1,123 @@
+"""The `orkestra` command: the TUI by default, headless subcommands beside it.
+
+Each subcommand lives in `orkestra_tui.commands.<name>` and exposes
+`register(subparsers)`, which adds its parser and sets `handler` to a function
+taking the parsed arguments and returning an exit status. Command modules keep
+their heavy imports inside the handler, so `orkestra --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from orkestra_tui import __version__
+from orkestra_tui.commands.context import add_common_options
+from orkestra_tui.errors import OrkestraError
+
+COMMANDS: dict[str, str] = {
+    "status": "show projects, task counts and agents",
+    "audit": "show the audit log, newest first",
+    "tally": "count a ballots file with one of the voting methods",
+    "bench": "run benchmarks (not tests) and print the figures",
+}
+"""Each command and its one-line help; its module is imported only when it runs."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"see '{self.prog} --help'"
+        self.exit(2, f"{self.prog}: {message} ({hint})\n")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: global options, the TUI's options and the subcommands.
+
+    Only the command named in `argv` (if any) has its module imported and its
+    arguments defined; the others appear in --help by name, so starting the
+    TUI imports no command module at all.
+    """
+    import importlib
+
+    parser = _Parser(
+        prog="orkestra",
+        description=(
+            "A committee of LLM agents that plans, votes on and carries out a project. "
+            "With no command, opens the full-screen app."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"orkestra {__version__}")
+    add_common_options(parser)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    chosen = _command_in(sys.argv[1:] if argv is None else argv)
+    for name, help_text in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(f"orkestra_tui.commands.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named in `argv`: the first word that is not an option or its value."""
+    skip_next = False
+    for word in argv:
+        if skip_next:
+            skip_next = False
+        elif word == "--data-dir":
+            skip_next = True
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `orkestra` command and return its exit status."""
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return run_tui(args)
+        status: int = handler(args)
+        return status
+    except OrkestraError as error:
+        print(f"orkestra: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`orkestra audit | head`); say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def run_tui(
+    args: argparse.Namespace,
+    *,
+    headless: bool = False,
+    on_first_frame: Callable[[Any], None] | None = None,
+) -> int:
+    """Open the engine, then the full-screen app over it.
+
+    Everything that can fail on bad input (the config, the database) is opened
+    before the first frame, so it is reported as one line, not inside the app.
+    """
+    from orkestra_tui.commands.context import load_context
+
+    context = load_context(args)
+    engine = context.open_engine()
+    try:
+        from orkestra_tui.tui.app import OrkestraApp
+
+        app = OrkestraApp(engine, on_first_frame=on_first_frame)
+        app.run(headless=headless)
+        return app.return_code or 0
+    finally:
+        engine.close()

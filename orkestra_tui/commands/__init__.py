@@ -1,0 +1,1 @@
+"""Headless subcommands of `orkestra`; each module exposes `register(subparsers)`."""

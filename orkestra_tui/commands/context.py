@@ -1,0 +1,60 @@
+"""What every command needs: paths, settings and, when asked, an open engine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from orkestra_tui.config import Paths, Settings, ensure_config, resolve_paths
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
+
+
+@dataclass(frozen=True)
+class Context:
+    paths: Paths
+    settings: Settings
+    demo: bool
+
+    def open_engine(self) -> Engine:
+        from orkestra_tui.engine.engine import Engine
+
+        return Engine(self.paths, self.settings, demo=self.demo)
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options that every command and the TUI accept, before or after the command name."""
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="keep config, data, state and logs under DIR (default: $ORKESTRA_HOME, "
+        "else the per-user directories)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="simulate every agent, even those with an API key",
+    )
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def load_context(args: argparse.Namespace) -> Context:
+    """Resolve paths (--data-dir, then $ORKESTRA_HOME), write a default config if none, load it."""
+    paths = resolve_paths(getattr(args, "data_dir", None), os.environ)
+    settings = ensure_config(paths)
+    return Context(paths=paths, settings=settings, demo=bool(getattr(args, "demo", False)))

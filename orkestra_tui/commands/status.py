@@ -1,0 +1,119 @@
+"""`orkestra status`: projects, their tasks per status, the agents and the open inbox."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from orkestra_tui.commands.context import add_common_options, load_context
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show projects, task counts and agents",
+        description="Show every project with its tasks per status, the agents, and open questions.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def collect(args: argparse.Namespace) -> dict[str, Any]:
+    context = load_context(args)
+    engine = context.open_engine()
+    try:
+        projects = []
+        for project in engine.projects():
+            counts = engine.task_counts(project.id)
+            projects.append(
+                {
+                    "id": project.id,
+                    "name": project.name,
+                    "status": project.status.value,
+                    "involvement": int(project.involvement),
+                    "tasks": {status.value: count for status, count in counts.items()},
+                    "total_tasks": sum(counts.values()),
+                }
+            )
+        agents = [
+            {
+                "name": agent.name,
+                "provider": agent.provider,
+                "model": agent.model,
+                "enabled": agent.enabled,
+                "simulated": agent.simulated,
+                "simulated_reason": agent.simulated_reason,
+            }
+            for agent in engine.agents()
+        ]
+        return {
+            "data_dir": str(context.paths.data_dir),
+            "config_file": str(context.paths.config_file),
+            "projects": projects,
+            "agents": agents,
+            "open_questions": len(engine.inbox.open_items()),
+        }
+    finally:
+        engine.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    document = collect(args)
+    if args.json:
+        from orkestra_tui.commands.output import print_json
+
+        print_json(document)
+        return 0
+    from rich.table import Table
+    from rich.text import Text
+
+    from orkestra_tui.commands.output import console
+
+    out = console()
+    out.print(Text(f"Data: {document['data_dir']}", style="dim"))
+    if document["projects"]:
+        table = Table(title="Projects", title_justify="left", box=None, pad_edge=False, header_style="bold")
+        table.add_column("project", no_wrap=True, min_width=12, overflow="ellipsis")
+        table.add_column("status", no_wrap=True)
+        for column in ("ready", "running", "review", "human", "done", "failed", "total"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for project in document["projects"]:
+            tasks = project["tasks"]
+            table.add_row(
+                Text(project["name"]),
+                project["status"],
+                str(tasks["ready"] + tasks["pending"]),
+                str(tasks["running"]),
+                str(tasks["review"]),
+                str(tasks["awaiting_human"]),
+                str(tasks["done"]),
+                str(tasks["failed"] + tasks["blocked"]),
+                str(project["total_tasks"]),
+            )
+        out.print(table)
+        out.print()
+    else:
+        out.print("No projects yet: run [bold]orkestra[/] and start one on the Plan screen.")
+    agents = Table(title="Agents", title_justify="left", box=None, pad_edge=False, header_style="bold")
+    for column in ("agent", "provider", "model", "mode"):
+        agents.add_column(column, no_wrap=True)
+    agents.add_column("why", overflow="fold")
+    for agent in document["agents"]:
+        if not agent["enabled"]:
+            mode = Text("disabled", style="dim")
+        elif agent["simulated"]:
+            mode = Text("simulated", style="yellow")
+        else:
+            mode = Text("live", style="green")
+        agents.add_row(
+            Text(agent["name"]),
+            agent["provider"],
+            Text(agent["model"]),
+            mode,
+            Text(agent["simulated_reason"] if agent["simulated"] else "", style="dim"),
+        )
+    out.print(agents)
+    if document["open_questions"]:
+        out.print(f"[bold yellow]{document['open_questions']} question(s) wait for you.[/]")
+    return 0

@@ -1,0 +1,582 @@
+"""Paths, `config.toml` and typed settings.
+
+Paths come from platformdirs for the app name `orkestra`; `--data-dir DIR` or
+`ORKESTRA_HOME=DIR` puts all of them under DIR. Settings are frozen
+dataclasses whose fields carry their own documentation, which is written into
+the default config file as comments. Unknown keys are rejected with the nearest
+valid key suggested, and every problem is reported as one line naming the file
+and, where it can be found, the line.
+
+API keys are never stored here: an agent's key comes from the environment
+(see `orkestra_tui.providers.registry`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tempfile
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from orkestra_tui.errors import OrkestraError
+
+APP_NAME = "orkestra"
+HOME_ENV = "ORKESTRA_HOME"
+CONFIG_FILE_NAME = "config.toml"
+DATABASE_FILE_NAME = "orkestra.db"
+
+PROVIDERS = ("anthropic", "openai", "gemini", "xai", "ollama", "copilot", "command", "simulated")
+ROUTING_STRATEGIES = ("balanced", "cheapest", "best")
+
+
+class ConfigError(OrkestraError):
+    """config.toml cannot be used as it is."""
+
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+# --------------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where Orkestra keeps its files."""
+
+    config_dir: Path
+    data_dir: Path
+    state_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / CONFIG_FILE_NAME
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / DATABASE_FILE_NAME
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.data_dir / "projects"
+
+    def create(self) -> None:
+        """Make every directory that does not exist yet."""
+        for directory in (self.config_dir, self.data_dir, self.state_dir, self.log_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "config_file": str(self.config_file),
+            "database": str(self.database),
+            "data_dir": str(self.data_dir),
+            "state_dir": str(self.state_dir),
+            "log_dir": str(self.log_dir),
+        }
+
+
+def resolve_paths(
+    data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Paths:
+    """`data_dir` wins, then $ORKESTRA_HOME, then the per-user directories."""
+    environment = os.environ if env is None else env
+    root = data_dir if data_dir is not None else environment.get(HOME_ENV) or None
+    if root is not None:
+        base = Path(root).expanduser().resolve()
+        return Paths(
+            config_dir=base,
+            data_dir=base / "data",
+            state_dir=base / "state",
+            log_dir=base / "logs",
+        )
+    from platformdirs import PlatformDirs
+
+    dirs = PlatformDirs(APP_NAME, appauthor=False)
+    return Paths(
+        config_dir=Path(dirs.user_config_dir),
+        data_dir=Path(dirs.user_data_dir),
+        state_dir=Path(dirs.user_state_dir),
+        log_dir=Path(dirs.user_log_dir),
+    )
+
+
+# ------------------------------------------------------------------ settings
+
+
+def _doc(text: str, **kwargs: Any) -> Any:
+    """A dataclass field with its documentation in the metadata."""
+    return field(metadata={"doc": text}, **kwargs)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the committee works."""
+
+    default_method: str = _doc(
+        "Consensus method for new decisions: unanimous, supermajority, majority, plurality, "
+        "ranked_choice, weighted, borda or condorcet.",
+        default="majority",
+    )
+    max_rounds: int = _doc("Most voting rounds before a deadlock is declared.", default=5)
+    max_concurrent_tasks: int = _doc("Most tasks running at once, over all agents.", default=5)
+    max_attempts: int = _doc("Most attempts at one task or call before it fails.", default=3)
+    routing: str = _doc("How tasks pick an agent: balanced, cheapest or best.", default="balanced")
+    agent_timeout_s: float = _doc("Seconds an agent may take to answer one request.", default=120.0)
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Simulated agents stand in for agents without a key, and for all of them with --demo."""
+
+    seed: int = _doc("Seed for simulated agents; the same seed gives the same answers.", default=7)
+    latency_ms: int = _doc("Typical time a simulated agent takes to answer.", default=600)
+    failure_rate: float = _doc(
+        "Share of simulated calls that fail with a retryable error, 0 to 1.", default=0.0
+    )
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """The full-screen app."""
+
+    theme: str = _doc("Textual theme name.", default="textual-dark")
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """One member of the committee."""
+
+    name: str = _doc("Unique name, shown everywhere the agent appears.")
+    provider: str = _doc("anthropic, openai, gemini, xai, ollama, copilot, command or simulated.")
+    model: str = _doc("Model name at the provider.", default="")
+    enabled: bool = _doc("Whether the agent takes part.", default=True)
+    base_url: str = _doc("API endpoint; empty for the provider's default.", default="")
+    api_key_env: str = _doc(
+        "Environment variable holding the key; empty for the vendor's usual one.", default=""
+    )
+    weight: float = _doc("Vote weight for the weighted method.", default=1.0)
+    concurrency: int = _doc("Most tasks this agent works on at once.", default=2)
+    price_input_per_mtok: float = _doc("Price per million input tokens.", default=0.0)
+    price_output_per_mtok: float = _doc("Price per million output tokens.", default=0.0)
+    specialties: dict[str, float] = field(
+        default_factory=dict,
+        metadata={"doc": "Task categories this agent is good at, each with a weight from 0 to 1."},
+    )
+    command: list[str] = field(
+        default_factory=list,
+        metadata={
+            "doc": "For provider = command: the program and its arguments; it reads the prompt on stdin."
+        },
+    )
+
+
+def default_agents() -> tuple[AgentSettings, ...]:
+    """The roster written into a new config.toml."""
+    return (
+        AgentSettings(
+            name="claude",
+            provider="anthropic",
+            model="claude-sonnet-4-5",
+            price_input_per_mtok=3.0,
+            price_output_per_mtok=15.0,
+            specialties={"architecture": 0.9, "review": 0.9, "code": 0.85, "docs": 0.8},
+        ),
+        AgentSettings(
+            name="chatgpt",
+            provider="openai",
+            model="gpt-5",
+            price_input_per_mtok=1.25,
+            price_output_per_mtok=10.0,
+            specialties={"code": 0.85, "docs": 0.85, "tests": 0.75, "research": 0.7},
+        ),
+        AgentSettings(
+            name="gemini",
+            provider="gemini",
+            model="gemini-2.5-pro",
+            price_input_per_mtok=1.25,
+            price_output_per_mtok=10.0,
+            specialties={"research": 0.9, "data": 0.85, "architecture": 0.7, "tests": 0.7},
+        ),
+        AgentSettings(
+            name="copilot",
+            provider="copilot",
+            model="gpt-5",
+            specialties={"code": 0.9, "tests": 0.85, "review": 0.7},
+        ),
+        AgentSettings(
+            name="grok",
+            provider="xai",
+            model="grok-4",
+            price_input_per_mtok=3.0,
+            price_output_per_mtok=15.0,
+            specialties={"research": 0.8, "review": 0.75, "code": 0.6},
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything config.toml holds."""
+
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    simulation: SimulationSettings = field(default_factory=SimulationSettings)
+    ui: UISettings = field(default_factory=UISettings)
+    agents: tuple[AgentSettings, ...] = field(default_factory=default_agents)
+
+    def agent(self, name: str) -> AgentSettings | None:
+        return next((agent for agent in self.agents if agent.name == name), None)
+
+    def with_agents(self, agents: tuple[AgentSettings, ...]) -> Settings:
+        return replace(self, agents=agents)
+
+
+# ------------------------------------------------------------------- loading
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate config.toml; a missing file gives the defaults."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except UnicodeDecodeError:
+        raise ConfigError(path, "not a text file (expected UTF-8 TOML)") from None
+    except OSError as error:
+        raise ConfigError(path, f"cannot be read: {error.strerror or error}") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Validate the text of a config file; `path` names it in errors."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if match is None:
+            raise ConfigError(path, f"invalid TOML: {message}") from None
+        problem = message[: match.start()]
+        raise ConfigError(
+            path, f"invalid TOML: {problem} (column {match.group(2)})", int(match.group(1))
+        ) from None
+    reader = _Reader(text, path)
+    settings = reader.read_settings(document)
+    reader.check_semantics(settings)
+    return settings
+
+
+def ensure_config(paths: Paths) -> Settings:
+    """Create the directories and a default config.toml if missing, then load it."""
+    try:
+        paths.create()
+    except OSError as error:
+        raise OrkestraError(f"cannot create {error.filename}: {error.strerror}") from None
+    if not paths.config_file.exists():
+        write_config(paths.config_file, Settings())
+    return load_settings(paths.config_file)
+
+
+def write_config(path: Path, settings: Settings) -> None:
+    """Write settings atomically: a crash leaves the old file or the new one, never half."""
+    text = render_config(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def render_config(settings: Settings) -> str:
+    """config.toml text: a commented reference of every key, then the values (via tomli-w)."""
+    import tomli_w
+
+    lines = [
+        "# Orkestra configuration. Every key is optional; unknown keys are rejected.",
+        "# API keys never go here: they come from the environment (see README).",
+        "#",
+    ]
+    for section_name, section_type in (
+        ("engine", EngineSettings),
+        ("simulation", SimulationSettings),
+        ("ui", UISettings),
+        ("[agents]", AgentSettings),
+    ):
+        lines.append(f"# [{section_name}]  {section_type.__doc__}")
+        for item in fields(section_type):
+            lines.append(f"#   {item.name}: {item.metadata['doc']}")
+    lines.append("")
+    body = tomli_w.dumps(
+        {
+            "engine": asdict(settings.engine),
+            "simulation": asdict(settings.simulation),
+            "ui": asdict(settings.ui),
+        }
+    )
+    blocks = [body.rstrip("\n")]
+    for agent in settings.agents:
+        values = asdict(agent)
+        specialties = values.pop("specialties")
+        block = "[[agents]]\n" + tomli_w.dumps(values)
+        if specialties:
+            block += "\n[agents.specialties]\n" + tomli_w.dumps(specialties)
+        blocks.append(block.rstrip("\n"))
+    return "\n".join(lines) + "\n" + "\n\n".join(blocks) + "\n"
+
+
+class _Reader:
+    """Turns a parsed TOML document into Settings, with line-accurate errors."""
+
+    def __init__(self, text: str, path: Path) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(
+        self, problem: str, section: str, index: int | None = None, key: str | None = None
+    ) -> typing.NoReturn:
+        raise ConfigError(self.path, problem, self.locate(section, index, key))
+
+    def read_settings(self, document: dict[str, Any]) -> Settings:
+        sections: dict[str, Any] = {}
+        for key, value in document.items():
+            if key in ("engine", "simulation", "ui"):
+                if not isinstance(value, dict):
+                    self.fail(f"[{key}] must be a table", "", None, key)
+                section_type = {
+                    "engine": EngineSettings,
+                    "simulation": SimulationSettings,
+                    "ui": UISettings,
+                }[key]
+                sections[key] = self.read_dataclass(section_type, value, key, None)
+            elif key == "agents":
+                if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                    self.fail("agents must be an array of tables, written [[agents]]", "", None, key)
+                sections[key] = tuple(
+                    self.read_dataclass(AgentSettings, item, "agents", index)
+                    for index, item in enumerate(value)
+                )
+            else:
+                self.fail(
+                    self.unknown_key(key, ("engine", "simulation", "ui", "agents"), "the top level"),
+                    "",
+                    None,
+                    key,
+                )
+        return Settings(**sections)
+
+    def read_dataclass(self, kind: type[Any], table: dict[str, Any], section: str, index: int | None) -> Any:
+        hints = typing.get_type_hints(kind)
+        known = {item.name: item for item in fields(kind)}
+        label = self.section_label(section, index)
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in known:
+                self.fail(self.unknown_key(key, tuple(known), label), section, index, key)
+            values[key] = self.check_type(value, hints[key], f"{key} in {label}", (section, index, key))
+        for name, item in known.items():
+            if name not in values and item.default is MISSING and item.default_factory is MISSING:
+                self.fail(f"{label} needs a {name} key", section, index, None)
+        return kind(**values)
+
+    def check_type(self, value: Any, expected: Any, label: str, where: tuple[str, int | None, str]) -> Any:
+        """`value` as `expected`, or one line naming `label`; `where` locates it in the file."""
+        origin = typing.get_origin(expected)
+        if expected is bool:
+            if isinstance(value, bool):
+                return value
+            self.fail(f"{label} must be true or false, not {_show(value)}", *where)
+        if expected is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            self.fail(f"{label} must be a whole number, not {_show(value)}", *where)
+        if expected is float:
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                return float(value)
+            self.fail(f"{label} must be a number, not {_show(value)}", *where)
+        if expected is str:
+            if isinstance(value, str):
+                return value
+            self.fail(f"{label} must be a string, not {_show(value)}", *where)
+        if origin is dict:
+            if not isinstance(value, dict):
+                self.fail(f"{label} must be a table of names to numbers", *where)
+            return {
+                str(name): self.check_type(weight, float, f"{label}.{name}", where)
+                for name, weight in value.items()
+            }
+        if origin is list:
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                self.fail(f"{label} must be a list of strings", *where)
+            return list(value)
+        if isinstance(expected, types.UnionType):  # pragma: no cover - no such fields yet
+            raise TypeError(f"unsupported union in settings: {expected}")
+        raise TypeError(f"unsupported settings type: {expected}")  # pragma: no cover
+
+    def check_semantics(self, settings: Settings) -> None:
+        from orkestra_tui.engine.consensus import METHODS
+
+        engine = settings.engine
+        if engine.default_method not in METHODS:
+            self.fail(
+                f"default_method {engine.default_method!r} is not a method; "
+                f"choose one of {', '.join(METHODS)}",
+                "engine",
+                None,
+                "default_method",
+            )
+        if engine.routing not in ROUTING_STRATEGIES:
+            self.fail(
+                f"routing {engine.routing!r} is not one of {', '.join(ROUTING_STRATEGIES)}",
+                "engine",
+                None,
+                "routing",
+            )
+        for name in ("max_rounds", "max_concurrent_tasks", "max_attempts"):
+            if getattr(engine, name) < 1:
+                self.fail(f"{name} must be at least 1", "engine", None, name)
+        if engine.agent_timeout_s <= 0:
+            self.fail("agent_timeout_s must be more than 0", "engine", None, "agent_timeout_s")
+        simulation = settings.simulation
+        if not 0.0 <= simulation.failure_rate <= 1.0:
+            self.fail("failure_rate must be between 0 and 1", "simulation", None, "failure_rate")
+        if simulation.latency_ms < 0:
+            self.fail("latency_ms must not be negative", "simulation", None, "latency_ms")
+        seen: set[str] = set()
+        for index, agent in enumerate(settings.agents):
+            self.check_agent(agent, index, seen)
+
+    def check_agent(self, agent: AgentSettings, index: int, seen: set[str]) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", agent.name):
+            self.fail(
+                f"agent name {agent.name!r} must be 1-32 letters, digits, '-', '_' or '.'",
+                "agents",
+                index,
+                "name",
+            )
+        if agent.name in seen:
+            self.fail(f"two agents are named {agent.name!r}", "agents", index, "name")
+        seen.add(agent.name)
+        if agent.provider not in PROVIDERS:
+            self.fail(
+                self.unknown_value("provider", agent.provider, PROVIDERS),
+                "agents",
+                index,
+                "provider",
+            )
+        if agent.provider == "command" and not agent.command:
+            self.fail(
+                f"agent {agent.name!r} uses provider command but sets no command",
+                "agents",
+                index,
+                "provider",
+            )
+        if agent.concurrency < 1:
+            self.fail("concurrency must be at least 1", "agents", index, "concurrency")
+        for key in ("weight", "price_input_per_mtok", "price_output_per_mtok"):
+            if getattr(agent, key) < 0:
+                self.fail(f"{key} must not be negative", "agents", index, key)
+        for category, weight in agent.specialties.items():
+            if not 0.0 <= weight <= 1.0:
+                self.fail(
+                    f"specialty {category!r} must be weighted from 0 to 1",
+                    "agents",
+                    index,
+                    "specialties",
+                )
+        if agent.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", agent.api_key_env):
+            self.fail("api_key_env must name an environment variable", "agents", index, "api_key_env")
+
+    @staticmethod
+    def unknown_key(key: str, known: tuple[str, ...], where: str) -> str:
+        problem = f"unknown key {key!r} in {where}"
+        nearest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if nearest:
+            return f"{problem}; did you mean {nearest[0]!r}?"
+        return f"{problem}; valid keys: {', '.join(known)}"
+
+    @staticmethod
+    def unknown_value(key: str, value: str, known: tuple[str, ...]) -> str:
+        problem = f"{key} {value!r} is not one of {', '.join(known)}"
+        nearest = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        return f"{problem}; did you mean {nearest[0]!r}?" if nearest else problem
+
+    @staticmethod
+    def section_label(section: str, index: int | None) -> str:
+        if not section:
+            return "the top level"
+        if index is None:
+            return f"[{section}]"
+        return f"[[{section}]] #{index + 1}"
+
+    def locate(self, section: str, index: int | None, key: str | None) -> int | None:
+        """The 1-based line of `key` in `section` (the index-th array table), if it can be found."""
+        header_re = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\" -]+?)\s*\]\]?\s*(#.*)?$")
+        key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=") if key else None
+        current: str = ""
+        array_counts: dict[str, int] = {}
+        current_index: int | None = None
+        header_line: int | None = None
+        for number, line in enumerate(self.lines, start=1):
+            header = header_re.match(line)
+            if header:
+                name = header.group(2).replace('"', "").replace(" ", "")
+                if header.group(1) == "[[":
+                    current_index = array_counts.get(name, 0)
+                    array_counts[name] = current_index + 1
+                    current = name
+                elif (
+                    "." in name and name.split(".")[0] == current.split(".")[0] and current_index is not None
+                ):
+                    current = name
+                else:
+                    current, current_index = name, None
+                if current == section and current_index == index:
+                    header_line = number
+                continue
+            in_section = current.split(".")[0] == section and (index is None or current_index == index)
+            if key_re is not None and in_section and key_re.match(line):
+                return number
+            if key_re is not None and section == "" and current == "" and key_re.match(line):
+                return number
+        if key is not None and section == "":
+            for number, line in enumerate(self.lines, start=1):
+                if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*[\].]", line):
+                    return number
+        return header_line
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def is_dataclass_instance(value: object) -> bool:
+    return is_dataclass(value) and not isinstance(value, type)

@@ -1,0 +1,73 @@
+"""One request to one agent: timing, timeout, cost and the call record.
+
+Every provider is called through `invoke`, so timing, error classification,
+cost and redaction happen once. The caller stores the returned `CallRecord` in
+the same transaction as whatever the answer changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from orkestra_tui.engine.clock import Clock
+from orkestra_tui.engine.models import CallRecord
+from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.registry import AgentRuntime
+from orkestra_tui.secrets import redact
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    record: CallRecord
+    response: ProviderResponse | None
+    error: ProviderError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.response is not None
+
+
+def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
+    """What a call costs at the agent's configured prices (simulated calls cost nothing)."""
+    if agent.simulated:
+        return 0.0
+    settings = agent.settings
+    return (
+        tokens_in * settings.price_input_per_mtok + tokens_out * settings.price_output_per_mtok
+    ) / 1_000_000
+
+
+async def invoke(
+    agent: AgentRuntime, request: ProviderRequest, *, clock: Clock, timeout_s: float
+) -> CallOutcome:
+    """Call the agent once; never raises for a provider failure."""
+    started_at = clock.now()
+    started = clock.monotonic()
+    response: ProviderResponse | None = None
+    error: ProviderError | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await agent.provider.complete(request)
+    except ProviderError as failure:
+        error = failure
+    except TimeoutError:
+        error = ProviderError("timeout", f"no answer within {timeout_s:g} s")
+    except Exception as failure:  # a provider bug must not take the engine down
+        error = ProviderError("unavailable", f"{type(failure).__name__}: {failure}")
+    latency_ms = (clock.monotonic() - started) * 1000.0
+    tokens_in = response.tokens_in if response else 0
+    tokens_out = response.tokens_out if response else 0
+    record = CallRecord(
+        agent=agent.name,
+        model=response.model if response else agent.settings.model,
+        purpose=request.purpose,
+        started_at=started_at,
+        latency_ms=latency_ms,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        cost=cost_of(agent, tokens_in, tokens_out),
+        error_class=error.error_class if error else "",
+        error=redact(str(error))[:500] if error else "",
+    )
+    return CallOutcome(record=record, response=response, error=error)

@@ -1,0 +1,261 @@
+"""The domain: plain dataclasses and enums, free of storage rows and widgets.
+
+Converters between these and SQLite rows live in `store.py`; widgets read these
+objects and never the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class ProjectStatus(StrEnum):
+    PLANNING = "planning"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DONE = "done"
+    ARCHIVED = "archived"
+
+
+class Involvement(IntEnum):
+    """How much the human takes part (the wizard's level 1 to 3)."""
+
+    HANDS_OFF = 1
+    CHECKPOINTS = 2
+    HANDS_ON = 3
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    RUNNING = "running"
+    REVIEW = "review"
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    AWAITING_HUMAN = "awaiting_human"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.PENDING: frozenset(
+        {TaskStatus.READY, TaskStatus.BLOCKED, TaskStatus.CANCELLED, TaskStatus.RUNNING}
+    ),
+    TaskStatus.READY: frozenset(
+        {TaskStatus.RUNNING, TaskStatus.PENDING, TaskStatus.BLOCKED, TaskStatus.CANCELLED}
+    ),
+    TaskStatus.RUNNING: frozenset(
+        {
+            TaskStatus.REVIEW,
+            TaskStatus.DONE,
+            TaskStatus.FAILED,
+            TaskStatus.READY,
+            TaskStatus.BLOCKED,
+            TaskStatus.AWAITING_HUMAN,
+            TaskStatus.CANCELLED,
+        }
+    ),
+    TaskStatus.REVIEW: frozenset(
+        {TaskStatus.DONE, TaskStatus.READY, TaskStatus.AWAITING_HUMAN, TaskStatus.CANCELLED}
+    ),
+    TaskStatus.AWAITING_HUMAN: frozenset({TaskStatus.DONE, TaskStatus.READY, TaskStatus.CANCELLED}),
+    TaskStatus.FAILED: frozenset({TaskStatus.READY, TaskStatus.CANCELLED}),
+    TaskStatus.BLOCKED: frozenset({TaskStatus.READY, TaskStatus.PENDING, TaskStatus.CANCELLED}),
+    TaskStatus.DONE: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
+}
+"""Which status a task may move to from each status."""
+
+
+class Priority(IntEnum):
+    """Lower numbers run first."""
+
+    CRITICAL = 0
+    HIGH = 1
+    NORMAL = 2
+    LOW = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class DecisionStatus(StrEnum):
+    OPEN = "open"
+    VOTING = "voting"
+    DEADLOCKED = "deadlocked"
+    AWAITING_HUMAN = "awaiting_human"
+    DECIDED = "decided"
+    NO_DECISION = "no_decision"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (
+            DecisionStatus.DECIDED,
+            DecisionStatus.NO_DECISION,
+            DecisionStatus.CANCELLED,
+        )
+
+
+class InboxKind(StrEnum):
+    TIE_BREAK = "tie_break"
+    PLAN_APPROVAL = "plan_approval"
+    ROUND_FEEDBACK = "round_feedback"
+    TASK_REVIEW = "task_review"
+    BUDGET = "budget"
+
+
+class InboxStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    brief: str
+    involvement: Involvement
+    status: ProjectStatus
+    created_at: float
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task to be created: what a plan or the user asks for."""
+
+    title: str
+    instructions: str = ""
+    category: str = "code"
+    priority: Priority = Priority.NORMAL
+    phase: str = ""
+    key: str = ""
+    depends_on: tuple[str, ...] = ()
+    """Keys of tasks in the same batch that this one waits for."""
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    project_id: int
+    key: str
+    phase: str
+    title: str
+    instructions: str
+    category: str
+    priority: Priority
+    status: TaskStatus
+    depends_on: tuple[int, ...]
+    assigned_to: str | None
+    attempts: int
+    lease_owner: str | None
+    lease_expires_at: float | None
+    result: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    project_id: int | None
+    question: str
+    options: tuple[str, ...]
+    method: str
+    rules: dict[str, Any]
+    voters: tuple[str, ...]
+    max_rounds: int
+    category: str
+    status: DecisionStatus
+    current_round: int
+    outcome: dict[str, Any] | None
+    created_at: float
+    decided_at: float | None
+
+
+@dataclass(frozen=True)
+class Ballot:
+    decision_id: int
+    round: int
+    voter: str
+    ranking: tuple[str, ...]
+    confidence: float
+    reasoning: str
+    abstain_reason: str
+    cast_at: float
+
+    @property
+    def is_abstention(self) -> bool:
+        return not self.ranking
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    project_id: int | None
+    kind: InboxKind
+    subject: str
+    payload: dict[str, Any]
+    status: InboxStatus
+    answer: Any
+    created_at: float
+    answered_at: float | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    ts: float
+    project_id: int | None
+    actor: str
+    kind: str
+    subject: str
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One request to one agent, successful or not."""
+
+    agent: str
+    model: str
+    purpose: str
+    started_at: float
+    latency_ms: float
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    error_class: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_class
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """An agent as the screens and commands show it."""
+
+    name: str
+    provider: str
+    model: str
+    enabled: bool
+    simulated: bool
+    simulated_reason: str
+    specialties: dict[str, float]
+    weight: float
+    concurrency: int

@@ -1,0 +1,120 @@
+"""The database schema as an append-only list of migrations.
+
+Never edit a migration that has shipped: append a new one. `PRAGMA
+user_version` records how many have been applied.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE project (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        brief TEXT NOT NULL DEFAULT '',
+        involvement INTEGER NOT NULL DEFAULT 2,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE agent (
+        name TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE task (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES project(id),
+        key TEXT NOT NULL DEFAULT '',
+        phase TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL,
+        instructions TEXT NOT NULL DEFAULT '',
+        category TEXT NOT NULL DEFAULT 'code',
+        priority INTEGER NOT NULL DEFAULT 2,
+        status TEXT NOT NULL,
+        assigned_to TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at REAL,
+        result TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX task_by_status ON task (project_id, status, priority, id);
+    CREATE TABLE task_dependency (
+        task_id INTEGER NOT NULL REFERENCES task(id),
+        depends_on INTEGER NOT NULL REFERENCES task(id),
+        PRIMARY KEY (task_id, depends_on)
+    ) WITHOUT ROWID;
+    CREATE TABLE decision (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER REFERENCES project(id),
+        question TEXT NOT NULL,
+        options TEXT NOT NULL,
+        method TEXT NOT NULL,
+        rules TEXT NOT NULL DEFAULT '{}',
+        voters TEXT NOT NULL DEFAULT '[]',
+        max_rounds INTEGER NOT NULL DEFAULT 5,
+        category TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        current_round INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        created_at REAL NOT NULL,
+        decided_at REAL
+    );
+    CREATE TABLE ballot (
+        decision_id INTEGER NOT NULL REFERENCES decision(id),
+        round INTEGER NOT NULL,
+        voter TEXT NOT NULL,
+        ranking TEXT NOT NULL,
+        confidence REAL NOT NULL DEFAULT 0,
+        reasoning TEXT NOT NULL DEFAULT '',
+        abstain_reason TEXT NOT NULL DEFAULT '',
+        cast_at REAL NOT NULL,
+        PRIMARY KEY (decision_id, round, voter)
+    ) WITHOUT ROWID;
+    CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER REFERENCES project(id),
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL,
+        answer TEXT,
+        created_at REAL NOT NULL,
+        answered_at REAL
+    );
+    CREATE INDEX inbox_open ON inbox (status, id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        project_id INTEGER,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_by_actor_kind ON audit (actor, kind, id);
+    CREATE INDEX audit_by_project ON audit (project_id, id);
+    CREATE TABLE call (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        model TEXT NOT NULL,
+        purpose TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        latency_ms REAL NOT NULL,
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        cost REAL NOT NULL DEFAULT 0,
+        error_class TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX call_by_agent ON call (agent, id);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,529 @@
+"""SQLite, the source of truth.
+
+One connection in WAL mode. Every change goes through `Store.transaction()`,
+and a transaction that changed anything must also have written at least one
+audit event: the change and the event that describes it commit together or
+not at all. After the commit, the store hands the transaction's audit events
+to its listener (the engine's event bus).
+
+The store checks what it opens: a file that is not SQLite, a SQLite database
+that is not Orkestra's, or one written by a newer schema is refused with a
+clear error, and nothing is written to it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from orkestra_tui.engine.clock import Clock, SystemClock
+from orkestra_tui.engine.models import (
+    AuditEvent,
+    Ballot,
+    CallRecord,
+    Decision,
+    DecisionStatus,
+    InboxItem,
+    InboxKind,
+    InboxStatus,
+    Involvement,
+    Priority,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
+from orkestra_tui.errors import OrkestraError
+from orkestra_tui.secrets import redact
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+APPLICATION_ID = 0x4F524B53  # "ORKS"
+
+
+class StoreError(OrkestraError):
+    """The database cannot be opened or used as it is."""
+
+
+class UnauditedChangeError(RuntimeError):
+    """A transaction changed state without recording an audit event (a bug)."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class Transaction:
+    """The writes of one transaction, and the audit events that describe them."""
+
+    def __init__(self, connection: sqlite3.Connection, clock: Clock) -> None:
+        self._connection = connection
+        self.clock = clock
+        self.events: list[AuditEvent] = []
+        self.writes = 0
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self.writes += 1
+        return self._connection.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        self.writes += 1
+        return self._connection.executemany(sql, rows)
+
+    def audit(
+        self,
+        actor: str,
+        kind: str,
+        summary: str,
+        *,
+        subject: str = "",
+        project_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Record what this transaction did; secrets are redacted on the way in."""
+        timestamp = self.clock.now()
+        summary = redact(summary)
+        encoded = redact(_dumps(data or {}))
+        cursor = self._connection.execute(
+            "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (timestamp, project_id, actor, kind, subject, summary, encoded),
+        )
+        event = AuditEvent(
+            id=int(cursor.lastrowid or 0),
+            ts=timestamp,
+            project_id=project_id,
+            actor=actor,
+            kind=kind,
+            subject=subject,
+            summary=summary,
+            data=json.loads(encoded) if data else {},
+        )
+        self.events.append(event)
+        return event
+
+
+class Store:
+    """The Orkestra database at one path."""
+
+    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
+        self.path = path
+        self.clock: Clock = clock or SystemClock()
+        self.listener: Callable[[list[AuditEvent]], None] | None = None
+        self._in_transaction = False
+        self._connection = self._open()
+
+    # ------------------------------------------------------------ opening
+
+    def _open(self) -> sqlite3.Connection:
+        path = self.path
+        if path.is_dir():
+            raise StoreError(f"{path} is a directory, not an Orkestra database")
+        if path.exists() and path.stat().st_size > 0:
+            try:
+                with path.open("rb") as handle:
+                    header = handle.read(len(SQLITE_HEADER))
+            except OSError as error:
+                raise StoreError(f"{path} cannot be read: {error.strerror}") from None
+            if header != SQLITE_HEADER:
+                raise StoreError(
+                    f"{path} is not a SQLite database; it was left untouched "
+                    "(move it away, or choose another --data-dir)"
+                )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"{path} cannot be opened: {error}") from None
+        try:
+            self._check_and_migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _check_and_migrate(self, connection: sqlite3.Connection) -> None:
+        path = self.path
+        try:
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+            application_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
+            tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[
+                0
+            ]
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"{path} is damaged or not a database ({error}); it was left untouched"
+            ) from None
+        if application_id not in (0, APPLICATION_ID) or (version == 0 and tables > 0):
+            raise StoreError(f"{path} is a SQLite database but not Orkestra's; it was left untouched")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path} was written by a newer Orkestra (schema {version}; this version "
+                f"knows up to {SCHEMA_VERSION}); upgrade Orkestra to open it"
+            )
+        try:
+            connection.execute("PRAGMA busy_timeout = 10000")
+            if connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+                raise StoreError(f"{path} cannot use write-ahead logging (is it on a network drive?)")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                self._apply_migration(connection, number)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{path} cannot be used: {error}") from None
+
+    @staticmethod
+    def _apply_migration(connection: sqlite3.Connection, number: int) -> None:
+        """Apply migration `number` (1-based) and record it, atomically."""
+        script = MIGRATIONS[number - 1]
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_statements(script):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._connection.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._connection.execute("PRAGMA user_version").fetchone()[0])
+
+    # -------------------------------------------------------- transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction: committed with its audit events, or rolled back whole."""
+        if self._in_transaction:
+            raise RuntimeError("transactions do not nest")
+        self._in_transaction = True
+        try:
+            self._connection.execute("BEGIN IMMEDIATE")
+            transaction = Transaction(self._connection, self.clock)
+            try:
+                yield transaction
+                if transaction.writes and not transaction.events:
+                    raise UnauditedChangeError("a transaction changed state without an audit event")
+                self._connection.execute("COMMIT")
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+        finally:
+            self._in_transaction = False
+        if self.listener is not None and transaction.events:
+            self.listener(transaction.events)
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._connection.execute(sql, parameters).fetchall()
+
+    def scalar(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        row = self._connection.execute(sql, parameters).fetchone()
+        return None if row is None else row[0]
+
+    # --------------------------------------------------------------- reads
+
+    def projects(self) -> list[Project]:
+        return [_project(row) for row in self.query(f"SELECT {PROJECT_COLUMNS} FROM project ORDER BY id")]
+
+    def project(self, project_id: int) -> Project | None:
+        rows = self.query(f"SELECT {PROJECT_COLUMNS} FROM project WHERE id = ?", (project_id,))
+        return _project(rows[0]) if rows else None
+
+    def project_by_name(self, name: str) -> Project | None:
+        rows = self.query(f"SELECT {PROJECT_COLUMNS} FROM project WHERE name = ?", (name,))
+        return _project(rows[0]) if rows else None
+
+    def tasks(
+        self,
+        project_id: int | None = None,
+        statuses: Iterable[TaskStatus] | None = None,
+        limit: int | None = None,
+    ) -> list[Task]:
+        clauses: list[str] = []
+        parameters: list[Any] = []
+        if project_id is not None:
+            clauses.append("project_id = ?")
+            parameters.append(project_id)
+        if statuses is not None:
+            wanted = [status.value for status in statuses]
+            clauses.append(f"status IN ({', '.join('?' * len(wanted))})")
+            parameters.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
+        rows = self.query(
+            f"SELECT {TASK_COLUMNS} FROM task {where} ORDER BY priority, id {limit_clause}",
+            parameters,
+        )
+        dependencies = self._dependencies([row[0] for row in rows])
+        return [_task(row, dependencies.get(row[0], ())) for row in rows]
+
+    def tasks_with_ids(self, first_id: int, last_id: int) -> list[Task]:
+        """Tasks whose ids lie in a range (a batch just created), by id."""
+        rows = self.query(
+            f"SELECT {TASK_COLUMNS} FROM task WHERE id BETWEEN ? AND ? ORDER BY id",
+            (first_id, last_id),
+        )
+        dependencies = self._dependencies([row[0] for row in rows])
+        return [_task(row, dependencies.get(row[0], ())) for row in rows]
+
+    def task(self, task_id: int) -> Task | None:
+        rows = self.query(f"SELECT {TASK_COLUMNS} FROM task WHERE id = ?", (task_id,))
+        if not rows:
+            return None
+        return _task(rows[0], self._dependencies([task_id]).get(task_id, ()))
+
+    def _dependencies(self, task_ids: list[int]) -> dict[int, tuple[int, ...]]:
+        if not task_ids:
+            return {}
+        found: dict[int, list[int]] = {}
+        if len(task_ids) > 500:
+            rows = self.query("SELECT task_id, depends_on FROM task_dependency ORDER BY task_id, depends_on")
+        else:
+            marks = ", ".join("?" * len(task_ids))
+            rows = self.query(
+                f"SELECT task_id, depends_on FROM task_dependency WHERE task_id IN ({marks})"
+                " ORDER BY task_id, depends_on",
+                task_ids,
+            )
+        for task_id, depends_on in rows:
+            found.setdefault(task_id, []).append(depends_on)
+        return {task_id: tuple(values) for task_id, values in found.items()}
+
+    def task_counts(self, project_id: int | None = None) -> dict[TaskStatus, int]:
+        """How many tasks are in each status (every status present, zero included)."""
+        if project_id is None:
+            rows = self.query("SELECT status, count(*) FROM task GROUP BY status")
+        else:
+            rows = self.query(
+                "SELECT status, count(*) FROM task WHERE project_id = ? GROUP BY status",
+                (project_id,),
+            )
+        counts = dict.fromkeys(TaskStatus, 0)
+        for status, count in rows:
+            counts[TaskStatus(status)] = count
+        return counts
+
+    def decisions(self, limit: int = 500) -> list[Decision]:
+        """Open decisions first, then the rest, newest first within each group."""
+        open_states = [status.value for status in DecisionStatus if status.is_open]
+        marks = ", ".join("?" * len(open_states))
+        rows = self.query(
+            f"SELECT {DECISION_COLUMNS} FROM decision ORDER BY (status IN ({marks})) DESC, id DESC LIMIT ?",
+            [*open_states, limit],
+        )
+        return [_decision(row) for row in rows]
+
+    def decision(self, decision_id: int) -> Decision | None:
+        rows = self.query(f"SELECT {DECISION_COLUMNS} FROM decision WHERE id = ?", (decision_id,))
+        return _decision(rows[0]) if rows else None
+
+    def ballots(self, decision_id: int, round_number: int | None = None) -> list[Ballot]:
+        sql = f"SELECT {BALLOT_COLUMNS} FROM ballot WHERE decision_id = ?"
+        parameters: list[Any] = [decision_id]
+        if round_number is not None:
+            sql += " AND round = ?"
+            parameters.append(round_number)
+        return [_ballot(row) for row in self.query(sql + " ORDER BY round, cast_at, voter", parameters)]
+
+    def inbox(self, status: InboxStatus | None = InboxStatus.OPEN) -> list[InboxItem]:
+        if status is None:
+            rows = self.query(f"SELECT {INBOX_COLUMNS} FROM inbox ORDER BY id")
+        else:
+            rows = self.query(
+                f"SELECT {INBOX_COLUMNS} FROM inbox WHERE status = ? ORDER BY id", (status.value,)
+            )
+        return [_inbox(row) for row in rows]
+
+    def inbox_item(self, item_id: int) -> InboxItem | None:
+        rows = self.query(f"SELECT {INBOX_COLUMNS} FROM inbox WHERE id = ?", (item_id,))
+        return _inbox(rows[0]) if rows else None
+
+    def audit_events(
+        self,
+        limit: int = 100,
+        *,
+        before_id: int | None = None,
+        project_id: int | None = None,
+        actor: str | None = None,
+        kind: str | None = None,
+    ) -> list[AuditEvent]:
+        """Audit events, newest first."""
+        clauses: list[str] = []
+        parameters: list[Any] = []
+        for column, value in (
+            ("id <", before_id),
+            ("project_id =", project_id),
+            ("actor =", actor),
+        ):
+            if value is not None:
+                clauses.append(f"{column} ?")
+                parameters.append(value)
+        if kind is not None:
+            clauses.append("(kind = ? OR kind LIKE ?)")
+            parameters.extend([kind, f"{kind}.%"])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.query(
+            f"SELECT {AUDIT_COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?",
+            [*parameters, limit],
+        )
+        return [_audit(row) for row in rows]
+
+    def calls(self, agent: str | None = None, limit: int = 1000) -> list[CallRecord]:
+        """Calls, oldest first among the newest `limit`."""
+        if agent is None:
+            rows = self.query(f"SELECT {CALL_COLUMNS} FROM call ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self.query(
+                f"SELECT {CALL_COLUMNS} FROM call WHERE agent = ? ORDER BY id DESC LIMIT ?",
+                (agent, limit),
+            )
+        return [_call(row) for row in reversed(rows)]
+
+    def agent_overrides(self) -> dict[str, bool]:
+        """Agents the user enabled or disabled in the app, by name."""
+        return {name: bool(enabled) for name, enabled in self.query("SELECT name, enabled FROM agent")}
+
+
+def _split_statements(script: str) -> list[str]:
+    """The statements of a migration script (they contain no semicolons in literals)."""
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+# ------------------------------------------------------------- converters
+
+PROJECT_COLUMNS = "id, name, brief, involvement, status, created_at"
+TASK_COLUMNS = (
+    "id, project_id, key, phase, title, instructions, category, priority, status,"
+    " assigned_to, attempts, lease_owner, lease_expires_at, result, created_at, updated_at"
+)
+DECISION_COLUMNS = (
+    "id, project_id, question, options, method, rules, voters, max_rounds, category, status,"
+    " current_round, outcome, created_at, decided_at"
+)
+BALLOT_COLUMNS = "decision_id, round, voter, ranking, confidence, reasoning, abstain_reason, cast_at"
+INBOX_COLUMNS = "id, project_id, kind, subject, payload, status, answer, created_at, answered_at"
+AUDIT_COLUMNS = "id, ts, project_id, actor, kind, subject, summary, data"
+CALL_COLUMNS = (
+    "agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out, cost, error_class, error"
+)
+
+
+def _project(row: tuple[Any, ...]) -> Project:
+    return Project(
+        id=row[0],
+        name=row[1],
+        brief=row[2],
+        involvement=Involvement(row[3]),
+        status=ProjectStatus(row[4]),
+        created_at=row[5],
+    )
+
+
+def _task(row: tuple[Any, ...], depends_on: tuple[int, ...]) -> Task:
+    return Task(
+        id=row[0],
+        project_id=row[1],
+        key=row[2],
+        phase=row[3],
+        title=row[4],
+        instructions=row[5],
+        category=row[6],
+        priority=Priority(row[7]),
+        status=TaskStatus(row[8]),
+        depends_on=depends_on,
+        assigned_to=row[9],
+        attempts=row[10],
+        lease_owner=row[11],
+        lease_expires_at=row[12],
+        result=row[13],
+        created_at=row[14],
+        updated_at=row[15],
+    )
+
+
+def _decision(row: tuple[Any, ...]) -> Decision:
+    return Decision(
+        id=row[0],
+        project_id=row[1],
+        question=row[2],
+        options=tuple(json.loads(row[3])),
+        method=row[4],
+        rules=json.loads(row[5]),
+        voters=tuple(json.loads(row[6])),
+        max_rounds=row[7],
+        category=row[8],
+        status=DecisionStatus(row[9]),
+        current_round=row[10],
+        outcome=json.loads(row[11]) if row[11] else None,
+        created_at=row[12],
+        decided_at=row[13],
+    )
+
+
+def _ballot(row: tuple[Any, ...]) -> Ballot:
+    return Ballot(
+        decision_id=row[0],
+        round=row[1],
+        voter=row[2],
+        ranking=tuple(json.loads(row[3])),
+        confidence=row[4],
+        reasoning=row[5],
+        abstain_reason=row[6],
+        cast_at=row[7],
+    )
+
+
+def _inbox(row: tuple[Any, ...]) -> InboxItem:
+    return InboxItem(
+        id=row[0],
+        project_id=row[1],
+        kind=InboxKind(row[2]),
+        subject=row[3],
+        payload=json.loads(row[4]),
+        status=InboxStatus(row[5]),
+        answer=json.loads(row[6]) if row[6] is not None else None,
+        created_at=row[7],
+        answered_at=row[8],
+    )
+
+
+def _audit(row: tuple[Any, ...]) -> AuditEvent:
+    return AuditEvent(
+        id=row[0],
+        ts=row[1],
+        project_id=row[2],
+        actor=row[3],
+        kind=row[4],
+        subject=row[5],
+        summary=row[6],
+        data=json.loads(row[7]) if row[7] else {},
+    )
+
+
+def _call(row: tuple[Any, ...]) -> CallRecord:
+    return CallRecord(
+        agent=row[0],
+        model=row[1],
+        purpose=row[2],
+        started_at=row[3],
+        latency_ms=row[4],
+        tokens_in=row[5],
+        tokens_out=row[6],
+        cost=row[7],
+        error_class=row[8],
+        error=row[9],
+    )
+
+
+def dumps(value: Any) -> str:
+    """JSON as the store writes it."""
+    return _dumps(value)

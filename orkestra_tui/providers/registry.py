@@ -1,0 +1,121 @@
+"""Builds the committee's agents from settings and the environment.
+
+Key lookup order, for each agent:
+1. the variable named by the agent's `api_key_env`;
+2. the vendor's usual variable (ANTHROPIC_API_KEY, OPENAI_API_KEY,
+   GEMINI_API_KEY or GOOGLE_API_KEY, XAI_API_KEY, GITHUB_TOKEN);
+3. the older names (CLAUDE_API_KEY, CHATGPT_API_KEY, GROK_API_KEY,
+   COPILOT_API_KEY).
+
+An agent whose key is missing, or whose provider has no real adapter in this
+build, is simulated, and says why. Keys are registered with
+`orkestra_tui.secrets` so that they are redacted wherever text is written; the
+key values themselves stay in this process's memory only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from orkestra_tui.config import AgentSettings, Settings
+from orkestra_tui.providers.base import Provider
+from orkestra_tui.providers.simulated import SimulatedProvider
+from orkestra_tui.secrets import register_secret
+
+VENDORS: dict[str, str] = {
+    "anthropic": "anthropic",
+    "openai": "openai",
+    "gemini": "google",
+    "xai": "xai",
+    "ollama": "local",
+    "copilot": "github",
+    "command": "local",
+    "simulated": "simulated",
+}
+"""The company behind each provider; cross-review pairs agents of different vendors."""
+
+KEY_VARIABLES: dict[str, tuple[str, ...]] = {
+    "anthropic": ("ANTHROPIC_API_KEY", "CLAUDE_API_KEY"),
+    "openai": ("OPENAI_API_KEY", "CHATGPT_API_KEY"),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "xai": ("XAI_API_KEY", "GROK_API_KEY"),
+    "copilot": ("GITHUB_TOKEN", "COPILOT_API_KEY"),
+}
+"""The vendor's usual variables, then the older names, in lookup order."""
+
+KEYLESS_PROVIDERS = frozenset({"ollama", "command", "simulated"})
+
+REAL_PROVIDERS: frozenset[str] = frozenset()
+"""Providers with a real adapter in this build; the others run simulated."""
+
+
+@dataclass(frozen=True)
+class AgentRuntime:
+    """One agent ready to be called."""
+
+    settings: AgentSettings
+    provider: Provider
+    vendor: str
+    simulated: bool
+    simulated_reason: str
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+
+def find_key(agent: AgentSettings, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The (variable, key) for an agent, following the documented lookup order."""
+    candidates = ((agent.api_key_env,) if agent.api_key_env else ()) + KEY_VARIABLES.get(agent.provider, ())
+    for variable in candidates:
+        value = env.get(variable, "").strip()
+        if value:
+            return variable, value
+    return None
+
+
+def key_variables(agent: AgentSettings) -> tuple[str, ...]:
+    """The variables an agent's key may come from, in lookup order."""
+    own = (agent.api_key_env,) if agent.api_key_env else ()
+    return own + KEY_VARIABLES.get(agent.provider, ())
+
+
+def build_agents(settings: Settings, env: Mapping[str, str], *, demo: bool = False) -> list[AgentRuntime]:
+    """Every configured agent, real where possible and simulated otherwise."""
+    agents: list[AgentRuntime] = []
+    simulation = settings.simulation
+    for agent in settings.agents:
+        vendor = VENDORS[agent.provider]
+        key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
+        if key is not None:
+            register_secret(key[1])
+        reason = _simulated_reason(agent, key, demo)
+        provider = SimulatedProvider(
+            agent.name,
+            vendor=vendor,
+            model=agent.model,
+            seed=simulation.seed,
+            latency_ms=simulation.latency_ms,
+            failure_rate=simulation.failure_rate,
+        )
+        agents.append(
+            AgentRuntime(
+                settings=agent,
+                provider=provider,
+                vendor=vendor,
+                simulated=True,
+                simulated_reason=reason,
+            )
+        )
+    return agents
+
+
+def _simulated_reason(agent: AgentSettings, key: tuple[str, str] | None, demo: bool) -> str:
+    if demo:
+        return "demo mode"
+    if agent.provider == "simulated":
+        return "configured as simulated"
+    if agent.provider not in KEYLESS_PROVIDERS and key is None:
+        return f"no key ({key_variables(agent)[0]} is not set)"
+    return f"the {agent.provider} provider is not available in this version"

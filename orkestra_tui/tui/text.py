@@ -1,0 +1,39 @@
+"""Showing untrusted text safely.
+
+Agent output, project names and audit data may contain Rich markup (`[bold]`,
+`[link=...]`) or terminal control sequences. `plain` turns any of it into a
+Rich `Text` that renders literally: markup is never parsed, and control
+characters (escape sequences included) are replaced by visible symbols.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rich.text import Text
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: str) -> str:
+    """`value` with control characters made visible (newlines and tabs kept)."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+
+
+def plain(value: object, style: str = "") -> Text:
+    """A Text that shows `value` exactly, whatever it contains."""
+    return Text(clean(str(value)), style=style)
+
+
+def one_line(value: str, limit: int = 200) -> Text:
+    """The first line of `value`, shortened, as literal text."""
+    first = value.strip().splitlines()[0] if value.strip() else ""
+    if len(first) > limit:
+        first = first[: limit - 1] + "…"
+    return plain(first)
+
+
+def clock_time(timestamp: float) -> str:
+    """Local time of day for tables."""
+    return datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")

@@ -1,0 +1,49 @@
+"""Regenerate screenshots/*.svg: every screen on the sample data, at 100x30.
+
+Run it from the repository root: python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ["TZ"] = "UTC"
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+time.tzset()
+
+from orkestra_tui.config import Settings, SimulationSettings, resolve_paths  # noqa: E402
+from orkestra_tui.engine.clock import FixedClock  # noqa: E402
+from orkestra_tui.engine.engine import Engine  # noqa: E402
+from orkestra_tui.engine.sample import populate  # noqa: E402
+from orkestra_tui.tui.app import OrkestraApp  # noqa: E402
+
+SCREENS = (("1", "plan"), ("2", "board"), ("3", "voting"), ("4", "health"), ("5", "audit"))
+OUTPUT = Path(__file__).resolve().parent.parent / "screenshots"
+SIZE = (100, 30)
+
+
+async def capture(folder: Path) -> None:
+    settings = replace(Settings(), simulation=SimulationSettings(seed=7, latency_ms=0))
+    engine = Engine(resolve_paths(folder), settings, clock=FixedClock(step=1.0), env={})
+    try:
+        await populate(engine)
+        OUTPUT.mkdir(exist_ok=True)
+        for key, name in SCREENS:
+            app = OrkestraApp(engine)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.press(key)
+                await pilot.pause()
+                app.save_screenshot(filename=f"{name}.svg", path=str(OUTPUT))
+            print(f"wrote screenshots/{name}.svg")
+    finally:
+        engine.close()
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="orkestra-screenshots-") as home:
+        asyncio.run(capture(Path(home)))
