@@ -78,8 +78,9 @@ def _command_in(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `orkestra` command and return its exit status."""
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Plain `orkestra` opens the app at once, without building the argument parser.
+    args = build_parser(arguments).parse_args(arguments) if arguments else argparse.Namespace()
     handler = getattr(args, "handler", None)
     try:
         if handler is None:
@@ -102,7 +103,7 @@ def run_tui(
     args: argparse.Namespace,
     *,
     headless: bool = False,
-    on_first_frame: Callable[[Any], None] | None = None,
+    on_ready: Callable[[Any], None] | None = None,
 ) -> int:
     """Open the engine, then the full-screen app over it.
 
@@ -116,7 +117,7 @@ def run_tui(
     try:
         from orkestra_tui.tui.app import OrkestraApp
 
-        app = OrkestraApp(engine, on_first_frame=on_first_frame)
+        app = OrkestraApp(engine, on_ready=on_ready)
         app.run(headless=headless)
         return app.return_code or 0
     finally:

@@ -13,16 +13,14 @@ API keys are never stored here: an agent's key comes from the environment
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
-import tempfile
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +292,8 @@ def ensure_config(paths: Paths) -> Settings:
 
 def write_config(path: Path, settings: Settings) -> None:
     """Write settings atomically: a crash leaves the old file or the new one, never half."""
+    import tempfile
+
     text = render_config(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
@@ -434,7 +434,7 @@ class _Reader:
         raise TypeError(f"unsupported settings type: {expected}")  # pragma: no cover
 
     def check_semantics(self, settings: Settings) -> None:
-        from orkestra_tui.engine.consensus import METHODS
+        from orkestra_tui.engine.methods import METHODS
 
         engine = settings.engine
         if engine.default_method not in METHODS:
@@ -509,6 +509,8 @@ class _Reader:
 
     @staticmethod
     def unknown_key(key: str, known: tuple[str, ...], where: str) -> str:
+        import difflib
+
         problem = f"unknown key {key!r} in {where}"
         nearest = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         if nearest:
@@ -517,6 +519,8 @@ class _Reader:
 
     @staticmethod
     def unknown_value(key: str, value: str, known: tuple[str, ...]) -> str:
+        import difflib
+
         problem = f"{key} {value!r} is not one of {', '.join(known)}"
         nearest = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
         return f"{problem}; did you mean {nearest[0]!r}?" if nearest else problem
@@ -576,7 +580,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return str(value)
-
-
-def is_dataclass_instance(value: object) -> bool:
-    return is_dataclass(value) and not isinstance(value, type)

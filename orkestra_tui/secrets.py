@@ -13,10 +13,11 @@ import re
 REDACTED = "[redacted]"
 _MIN_SECRET_LENGTH = 8
 _secret_values: set[str] = set()
-_TOKEN_PATTERN = re.compile(
+_TOKEN_PATTERN = (
     r"(?i)\b(?:bearer\s+[A-Za-z0-9._~+/=-]{12,}|sk-[A-Za-z0-9_-]{12,}|xai-[A-Za-z0-9_-]{12,}"
     r"|AIza[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,})"
 )
+"""Shapes of bearer tokens and vendor keys; compiled (and cached by `re`) on first use."""
 
 
 def register_secret(value: str | None) -> None:
@@ -31,5 +32,5 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     if "sk-" in text or "earer" in text or "xai-" in text or "AIza" in text or "gh" in text:
-        text = _TOKEN_PATTERN.sub(REDACTED, text)
+        text = re.sub(_TOKEN_PATTERN, REDACTED, text)
     return text

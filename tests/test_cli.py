@@ -107,7 +107,7 @@ def test_audit_prints_a_table(
         (("status", "--colour"), "orkestra: unrecognized arguments: --colour"),
         (
             ("bench", "--scenario", "nope"),
-            "orkestra: unknown scenario 'nope'; choose from store, startup, tally",
+            "orkestra: unknown scenario 'nope'; choose from store, startup, idle, tally",
         ),
     ],
 )
@@ -160,9 +160,14 @@ def test_bench_quick_runs_every_scenario_and_prints_json(
     assert {"ballots", "options", "ranked_choice_ms", "condorcet_ms"} <= set(figures["tally"])
 
 
-def test_bench_startup_measures_both_apps(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "bench", "--quick", "--json", "--scenario", "startup")
+def test_bench_startup_and_idle_measure_both_apps(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "bench", "--quick", "--json", "--scenario", "startup", "--scenario", "idle")
     assert status == 0
+    idle = json.loads(out)["idle"]
+    assert set(idle) == {"seconds", "orkestra_cpu_percent", "bare_textual_cpu_percent"}
+    assert idle["orkestra_cpu_percent"] >= 0 and idle["bare_textual_cpu_percent"] >= 0
     startup = json.loads(out)["startup"]
-    assert {"orkestra_ms", "bare_textual_ms", "ratio"} <= set(startup)
+    assert {"orkestra_ms", "bare_textual_ms", "ratio", "orkestra_ready_ms", "bare_textual_ready_ms"} <= set(
+        startup
+    )
     assert startup["orkestra_ms"] > 0 and startup["bare_textual_ms"] > 0

@@ -165,3 +165,17 @@ async def test_resizing_keeps_every_screen_whole(sample_engine: Engine) -> None:
                 await pilot.resize_terminal(*size)
                 await pilot.pause()
             assert app.screen.size == (80, 24)
+
+
+async def test_every_screen_focuses_its_content_once_mounted(sample_engine: Engine) -> None:
+    app = OrkestraApp(sample_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, focused_id in (
+            ("3", "decision-list"),
+            ("4", "agents"),
+            ("5", "events"),
+            ("2", "column-ready"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.focused is not None and app.focused.id == focused_id, key

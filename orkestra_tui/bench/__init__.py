@@ -10,6 +10,7 @@ from __future__ import annotations
 SCENARIOS: dict[str, str] = {
     "store": "orkestra_tui.bench.store",
     "startup": "orkestra_tui.bench.startup",
+    "idle": "orkestra_tui.bench.idle",
     "tally": "orkestra_tui.bench.tally",
 }
 """Scenario name to module, in the order they run by default."""

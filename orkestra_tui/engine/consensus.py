@@ -5,7 +5,7 @@ integers, and weights, thresholds and quorums become Fractions of the decimal th
 (0.1 is one tenth, not the nearest binary float), so no tie or threshold is decided by rounding.
 Identical rankings are aggregated first, so the result never depends on the order of the ballots
 and a large electorate costs little more than its distinct rankings. This module does no I/O and
-imports nothing from the rest of the engine, nor textual or rich.
+imports nothing from the rest of the engine (but the list of method names), nor textual or rich.
 """
 
 from __future__ import annotations
@@ -18,16 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-METHODS: tuple[str, ...] = (
-    "unanimous",
-    "supermajority",
-    "majority",
-    "plurality",
-    "ranked_choice",
-    "weighted",
-    "borda",
-    "condorcet",
-)
+from orkestra_tui.engine.methods import METHODS
+
+__all__ = ["METHODS", "BallotError", "RankedBallot", "TallyResult", "tally"]
 
 UNANIMOUS = "unanimous"
 STRONG = "strong"

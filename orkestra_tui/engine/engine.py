@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine.calls import CallOutcome, invoke
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
@@ -35,8 +34,11 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.store import Store, Transaction, dumps
 from orkestra_tui.errors import OrkestraError
-from orkestra_tui.providers.base import Message, ProviderRequest
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.calls import CallOutcome
+    from orkestra_tui.providers.base import ProviderRequest
 
 PROJECT_NAME_LIMIT = 80
 
@@ -150,6 +152,8 @@ class Engine:
         return outcome
 
     async def _invoke(self, agent_name: str, request: ProviderRequest) -> CallOutcome:
+        from orkestra_tui.engine.calls import invoke
+
         runtime = self.runtimes.get(agent_name)
         if runtime is None:
             raise EngineError(f"there is no agent named {agent_name!r}")
@@ -394,6 +398,8 @@ class Engine:
         The full scheduler (leases, review, retries) builds on this; here the
         task runs once and ends done or failed.
         """
+        from orkestra_tui.providers.base import Message, ProviderRequest
+
         task = self.task(task_id)
         with self.store.transaction() as tx:
             self._move_task(tx, task, TaskStatus.RUNNING, actor=agent_name, assigned_to=agent_name)
@@ -434,7 +440,7 @@ class Engine:
         project_id: int | None = None,
         actor: str = "human",
     ) -> Decision:
-        from orkestra_tui.engine.consensus import METHODS
+        from orkestra_tui.engine.methods import METHODS
 
         chosen_method = method or self.settings.engine.default_method
         if chosen_method not in METHODS:

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from orkestra_tui.config import AgentSettings, Settings
-from orkestra_tui.providers.base import Provider
-from orkestra_tui.providers.simulated import SimulatedProvider
+from orkestra_tui.config import AgentSettings, Settings, SimulationSettings
 from orkestra_tui.secrets import register_secret
+
+if TYPE_CHECKING:
+    from orkestra_tui.providers.base import Provider
 
 VENDORS: dict[str, str] = {
     "anthropic": "anthropic",
@@ -52,17 +55,30 @@ REAL_PROVIDERS: frozenset[str] = frozenset()
 
 @dataclass(frozen=True)
 class AgentRuntime:
-    """One agent ready to be called."""
+    """One agent ready to be called; its provider is built (and imported) on first use."""
 
     settings: AgentSettings
-    provider: Provider
     vendor: str
     simulated: bool
     simulated_reason: str
+    simulation: SimulationSettings
 
     @property
     def name(self) -> str:
         return self.settings.name
+
+    @cached_property
+    def provider(self) -> Provider:
+        from orkestra_tui.providers.simulated import SimulatedProvider
+
+        return SimulatedProvider(
+            self.settings.name,
+            vendor=self.vendor,
+            model=self.settings.model,
+            seed=self.simulation.seed,
+            latency_ms=self.simulation.latency_ms,
+            failure_rate=self.simulation.failure_rate,
+        )
 
 
 def find_key(agent: AgentSettings, env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -84,28 +100,18 @@ def key_variables(agent: AgentSettings) -> tuple[str, ...]:
 def build_agents(settings: Settings, env: Mapping[str, str], *, demo: bool = False) -> list[AgentRuntime]:
     """Every configured agent, real where possible and simulated otherwise."""
     agents: list[AgentRuntime] = []
-    simulation = settings.simulation
     for agent in settings.agents:
         vendor = VENDORS[agent.provider]
         key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
         if key is not None:
             register_secret(key[1])
-        reason = _simulated_reason(agent, key, demo)
-        provider = SimulatedProvider(
-            agent.name,
-            vendor=vendor,
-            model=agent.model,
-            seed=simulation.seed,
-            latency_ms=simulation.latency_ms,
-            failure_rate=simulation.failure_rate,
-        )
         agents.append(
             AgentRuntime(
                 settings=agent,
-                provider=provider,
                 vendor=vendor,
                 simulated=True,
-                simulated_reason=reason,
+                simulated_reason=_simulated_reason(agent, key, demo),
+                simulation=settings.simulation,
             )
         )
     return agents

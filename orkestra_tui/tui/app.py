@@ -41,7 +41,17 @@ class OrkestraApp(App[None]):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"
-    CSS_PATH = "app.tcss"
+    # Each screen's stylesheet sits beside it, every rule nested under the screen's class;
+    # loading them all here parses them once, where a screen's own CSS_PATH would make
+    # Textual re-parse every stylesheet when the screen is first shown.
+    CSS_PATH = [
+        "app.tcss",
+        "screens/plan.tcss",
+        "screens/board.tcss",
+        "screens/voting.tcss",
+        "screens/health.tcss",
+        "screens/audit.tcss",
+    ]
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
         Binding("question_mark", "help", "Help"),
@@ -53,13 +63,13 @@ class OrkestraApp(App[None]):
         engine: Engine,
         *,
         first_mode: str | None = None,
-        on_first_frame: Callable[[OrkestraApp], None] | None = None,
+        on_ready: Callable[[OrkestraApp], None] | None = None,
     ) -> None:
         # Start straight in the first mode: no default screen is built and thrown away.
         self.DEFAULT_MODE = first_mode or ("board" if engine.projects() else "plan")  # type: ignore[misc]
         super().__init__()
         self.engine = engine
-        self.on_first_frame = on_first_frame
+        self.ready_callback = on_ready
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -79,9 +89,9 @@ class OrkestraApp(App[None]):
             self.notify(f"Unknown theme {theme!r} in config.toml; using the default.", severity="warning")
 
     def on_ready(self) -> None:
-        """The first frame is on the screen."""
-        if self.on_first_frame is not None:
-            self.on_first_frame(self)
+        """Textual has painted the first frame and handled the work it left pending."""
+        if self.ready_callback is not None:
+            self.ready_callback(self)
 
     def action_help(self) -> None:
         from orkestra_tui.tui.screens.help import HelpScreen

@@ -17,24 +17,14 @@ ACTOR_STYLES = {"human": "bold magenta", "engine": "dim"}
 class AuditScreen(EngineScreen):
     """The newest audit events in a table, kept live."""
 
-    CSS_PATH = "audit.tcss"
-
     MODE = "audit"
     TITLE = "Audit"
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_top()
-        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        yield from self.compose_bottom()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#events", DataTable)
-        table.add_column("time", key="time")
-        table.add_column("actor", key="actor")
-        table.add_column("kind", key="kind")
-        table.add_column("subject", key="subject")
-        table.add_column("summary", key="summary")
-        super().on_mount()
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[object] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        for column in ("time", "actor", "kind", "subject", "summary"):
+            table.add_column(column, key=column)
+        yield table
 
     def watches(self, event: EngineEvent) -> bool:
         return event.audit_id is not None

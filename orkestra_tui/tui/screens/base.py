@@ -1,10 +1,20 @@
-"""What every mode screen shares: the engine, the top bar, the footer and live refresh."""
+"""What every mode screen shares: the engine, the top bar, the key bar and live refresh.
+
+A screen paints its bars first and mounts its body right after the first frame
+(Textual's `Lazy`), so the app appears as soon as a bare Textual app would,
+and the body's widgets (tables, editors, lists) arrive a frame later. Until
+the body is mounted, the screen's own actions are disabled.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.lazy import Lazy
+from textual.message import Message
 from textual.screen import Screen
 
 from orkestra_tui.engine.engine import Engine
@@ -17,12 +27,40 @@ REFRESH_DELAY_S = 0.08
 """Changes arriving closer together than this are shown in one refresh."""
 
 
+class ScreenBody(Vertical):
+    """The part of a screen below the top bar; it composes the screen's content when mounted.
+
+    Mounted lazily, it builds its children only after the first frame, so even
+    the construction (and the import) of a screen's heavier widgets waits.
+    """
+
+    DEFAULT_CSS = """
+    ScreenBody {
+        height: 1fr;
+    }
+    """
+
+    class Mounted(Message):
+        """The body and everything in it are mounted."""
+
+    def __init__(self, compose_content: Callable[[], ComposeResult]) -> None:
+        super().__init__()
+        self._compose_content = compose_content
+
+    def compose(self) -> ComposeResult:
+        yield from self._compose_content()
+
+    def on_mount(self) -> None:
+        self.post_message(self.Mounted())
+
+
 class EngineScreen(Screen[None]):
     """A mode screen over the engine.
 
-    It subscribes to the engine's events and re-reads the store when an event
-    it cares about arrives: at once if it is showing (coalescing bursts), or
-    when it is next shown otherwise.
+    Subclasses compose their content in `compose_body` and show engine data in
+    `reload`. The screen subscribes to the engine's events and re-reads the
+    store when one it cares about arrives: at once if it is showing
+    (coalescing bursts), or when it is next shown otherwise.
     """
 
     MODE: ClassVar[str] = ""
@@ -33,23 +71,42 @@ class EngineScreen(Screen[None]):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        self.body_ready = False
         self._subscription: Subscription | None = None
         self._stale = False
         self._refresh_scheduled = False
 
-    def compose_top(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield ModeBar(self.MODE, self.engine.agents())
-
-    def compose_bottom(self) -> ComposeResult:
+        yield Lazy(ScreenBody(self.compose_body))
         yield KeyBar()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's content, mounted right after the first frame."""
+        yield from ()
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._event_arrived)
-        self.reload()
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
             self._subscription.close()
+
+    def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
+        self.body_ready = True
+        self.reload()
+        self.body_mounted()
+        if self.focused is None:
+            # Textual's auto-focus ran before the body existed: focus its first widget now.
+            self.focus_next()
+        self.refresh_bindings()
+
+    def body_mounted(self) -> None:
+        """Called once the body is mounted and loaded: set the first focus here."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The screen's own actions wait for its body."""
+        return self.body_ready
 
     def watches(self, event: EngineEvent) -> bool:
         """Whether `event` changes what this screen shows."""
@@ -64,7 +121,7 @@ class EngineScreen(Screen[None]):
             self.query_one(ModeBar).agents = tuple(self.engine.agents())
         if not self.watches(message.event):
             return
-        if not self.is_current:
+        if not self.is_current or not self.body_ready:
             self._stale = True
             return
         if not self._refresh_scheduled:
@@ -77,7 +134,7 @@ class EngineScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(ModeBar).agents = tuple(self.engine.agents())
-        if self._stale:
+        if self._stale and self.body_ready:
             self._stale = False
             self.reload()
 

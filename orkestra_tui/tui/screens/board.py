@@ -34,7 +34,6 @@ class BoardScreen(EngineScreen):
         Binding("left_square_bracket", "cycle_project(-1)", "Prev project"),
         Binding("right_square_bracket", "cycle_project(1)", "Next project"),
     ]
-    CSS_PATH = "board.tcss"
 
     MODE = "board"
     TITLE = "Board"
@@ -44,16 +43,13 @@ class BoardScreen(EngineScreen):
         super().__init__(engine)
         self.project_id: int | None = None
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_top()
+    def compose_body(self) -> ComposeResult:
         yield Static(id="board-title")
         with Horizontal(id="columns"):
             for column_id, title, _statuses in COLUMNS:
                 yield TaskList(title, id=f"column-{column_id}")
-        yield from self.compose_bottom()
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def body_mounted(self) -> None:
         self.query_one("#column-ready", TaskList).focus()
 
     def current_project(self) -> Project | None:

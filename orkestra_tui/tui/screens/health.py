@@ -27,21 +27,15 @@ COLUMNS = (
 class HealthScreen(EngineScreen):
     """One row per agent, from the recorded calls."""
 
-    CSS_PATH = "health.tcss"
-
     MODE = "health"
     TITLE = "Health"
     WATCHES = ("call", "agent")
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_top()
-        yield DataTable(id="agents", cursor_type="row", zebra_stripes=True)
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[object] = DataTable(id="agents", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
         yield Static(id="agent-detail")
-        yield from self.compose_bottom()
-
-    def on_mount(self) -> None:
-        self.query_one("#agents", DataTable).add_columns(*COLUMNS)
-        super().on_mount()
 
     def reload(self) -> None:
         table = self.query_one("#agents", DataTable)

@@ -30,21 +30,17 @@ STATUS_STYLES = {
 class VotingScreen(EngineScreen):
     """Decisions on the left (open first); the selected one's detail on the right."""
 
-    CSS_PATH = "voting.tcss"
-
     MODE = "voting"
     TITLE = "Voting"
     WATCHES = ("decision", "ballot")
 
-    def compose(self) -> ComposeResult:
-        yield from self.compose_top()
+    def compose_body(self) -> ComposeResult:
         with Horizontal(id="voting-body"):
             yield OptionList(id="decision-list")
             with VerticalScroll(id="decision-detail"):
                 yield Static(id="decision-summary")
                 yield Static(id="decision-tally")
                 yield Static(id="decision-ballots")
-        yield from self.compose_bottom()
 
     def reload(self) -> None:
         decisions = self.engine.decisions()
