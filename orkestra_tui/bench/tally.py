@@ -14,7 +14,8 @@ import random
 import time
 from collections.abc import Callable
 
-from orkestra_tui.engine.consensus import RankedBallot, _normalise, tally
+from orkestra_tui.engine.consensus import RankedBallot, tally
+from orkestra_tui.engine.consensus.electorate import normalise_ballots
 
 DESCRIPTION = "ranked_choice and condorcet over 100,000 ballots, 10 options vs validation alone"
 
@@ -56,7 +57,7 @@ def run(*, quick: bool = False) -> dict[str, float | int]:
         "options": len(OPTIONS),
         "distinct_rankings": distinct_rankings,
         "ranked_choice_rounds": len(ranked_choice.rounds),
-        "baseline_ms": _best_ms(lambda: _normalise(OPTIONS, ballots, with_weights=False)),
+        "baseline_ms": _best_ms(lambda: normalise_ballots(OPTIONS, ballots, with_weights=False)),
         "ranked_choice_ms": _best_ms(lambda: tally("ranked_choice", OPTIONS, ballots)),
         "condorcet_ms": _best_ms(lambda: tally("condorcet", OPTIONS, ballots)),
     }

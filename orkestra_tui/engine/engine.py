@@ -14,15 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
+from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.clock import Clock, SystemClock
+from orkestra_tui.engine.decisions import clean_options, close, insert_ballot, insert_decision
+from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import (
-    TASK_TRANSITIONS,
     AgentInfo,
     AuditEvent,
     Ballot,
-    CallRecord,
     Decision,
     DecisionStatus,
     Involvement,
@@ -32,19 +33,17 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
-from orkestra_tui.engine.store import Store, Transaction, dumps
-from orkestra_tui.errors import OrkestraError
+from orkestra_tui.engine.store import Store
+from orkestra_tui.engine.tasks import insert_tasks, move_task
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.providers.base import ProviderRequest
 
+__all__ = ["Engine", "EngineError"]
+
 PROJECT_NAME_LIMIT = 80
-
-
-class EngineError(OrkestraError):
-    """A request the engine cannot carry out as asked."""
 
 
 class Engine:
@@ -148,7 +147,7 @@ class Engine:
         """Call one agent and store the call record with its audit event."""
         outcome = await self._invoke(agent_name, request)
         with self.store.transaction() as tx:
-            self._record_call(tx, outcome.record)
+            record_call(tx, outcome.record)
         return outcome
 
     async def _invoke(self, agent_name: str, request: ProviderRequest) -> CallOutcome:
@@ -159,40 +158,6 @@ class Engine:
             raise EngineError(f"there is no agent named {agent_name!r}")
         return await invoke(
             runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
-        )
-
-    @staticmethod
-    def _record_call(tx: Transaction, record: CallRecord, project_id: int | None = None) -> None:
-        tx.execute(
-            "INSERT INTO call (agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out,"
-            " cost, error_class, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.agent,
-                record.model,
-                record.purpose,
-                record.started_at,
-                record.latency_ms,
-                record.tokens_in,
-                record.tokens_out,
-                record.cost,
-                record.error_class,
-                record.error,
-            ),
-        )
-        outcome = f"failed ({record.error_class})" if record.error_class else "answered"
-        tx.audit(
-            record.agent,
-            "call.failed" if record.error_class else "call.ok",
-            f"{record.agent} {outcome} a {record.purpose or 'request'} in {record.latency_ms:.0f} ms",
-            subject=f"agent:{record.agent}",
-            project_id=project_id,
-            data={
-                "model": record.model,
-                "tokens_in": record.tokens_in,
-                "tokens_out": record.tokens_out,
-                "cost": record.cost,
-                "error": record.error,
-            },
         )
 
     # ------------------------------------------------------------ projects
@@ -243,72 +208,12 @@ class Engine:
     # --------------------------------------------------------------- tasks
 
     def add_tasks(self, project_id: int, specs: Sequence[TaskSpec], *, actor: str = "engine") -> list[Task]:
-        """Create tasks in one transaction; `depends_on` keys refer to tasks in this batch.
-
-        A task with no dependencies is ready at once; the others wait as pending.
-        A dependency on a key not in the batch is dropped and recorded; a cycle
-        is refused.
-        """
+        """Create tasks in one transaction (see `tasks.insert_tasks` for the rules)."""
         if self.store.project(project_id) is None:
             raise EngineError(f"there is no project {project_id}")
-        keys = [spec.key or f"task-{index + 1}" for index, spec in enumerate(specs)]
-        if len(set(keys)) != len(keys):
-            raise EngineError("two tasks in one batch share a key")
-        known = set(keys)
-        dependencies = {
-            key: tuple(dict.fromkeys(dep for dep in spec.depends_on if dep in known and dep != key))
-            for key, spec in zip(keys, specs, strict=True)
-        }
-        _check_acyclic(dependencies)
-        now = self.clock.now()
         with self.store.transaction() as tx:
-            first_id = int(self.store.scalar("SELECT coalesce(max(id), 0) FROM task")) + 1
-            ids = {key: first_id + offset for offset, key in enumerate(keys)}
-            rows = []
-            for key, spec in zip(keys, specs, strict=True):
-                status = TaskStatus.PENDING if dependencies[key] else TaskStatus.READY
-                rows.append(
-                    (
-                        ids[key],
-                        project_id,
-                        key,
-                        spec.phase,
-                        spec.title,
-                        spec.instructions,
-                        spec.category,
-                        int(spec.priority),
-                        status.value,
-                        now,
-                        now,
-                    )
-                )
-            tx.executemany(
-                "INSERT INTO task (id, project_id, key, phase, title, instructions, category,"
-                " priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            tx.executemany(
-                "INSERT INTO task_dependency (task_id, depends_on) VALUES (?, ?)",
-                [(ids[key], ids[dep]) for key in keys for dep in dependencies[key]],
-            )
-            for key, spec in zip(keys, specs, strict=True):
-                dropped = [dep for dep in spec.depends_on if dep not in known]
-                data: dict[str, Any] = {
-                    "key": key,
-                    "phase": spec.phase,
-                    "priority": spec.priority.label,
-                }
-                if dropped:
-                    data["dropped_dependencies"] = dropped
-                tx.audit(
-                    actor,
-                    "task.created",
-                    f"Task {spec.title!r} created",
-                    subject=f"task:{ids[key]}",
-                    project_id=project_id,
-                    data=data,
-                )
-        return self.store.tasks_with_ids(first_id, first_id + len(specs) - 1) if specs else []
+            ids = insert_tasks(tx, self.store, project_id, specs, actor=actor)
+        return self.store.tasks_with_ids(ids.start, ids.stop - 1) if specs else []
 
     def tasks(
         self, project_id: int | None = None, statuses: Iterable[TaskStatus] | None = None
@@ -334,63 +239,10 @@ class Engine:
         assigned_to: str | None = None,
     ) -> Task:
         with self.store.transaction() as tx:
-            self._move_task(tx, self.task(task_id), status, actor=actor, note=note, assigned_to=assigned_to)
-        return self.task(task_id)
-
-    def _move_task(
-        self,
-        tx: Transaction,
-        task: Task,
-        status: TaskStatus,
-        *,
-        actor: str,
-        note: str = "",
-        result: str | None = None,
-        assigned_to: str | None = None,
-    ) -> None:
-        if status not in TASK_TRANSITIONS[task.status]:
-            raise EngineError(f"task {task.id} cannot go from {task.status.label} to {status.label}")
-        now = tx.clock.now()
-        tx.execute(
-            "UPDATE task SET status = ?, updated_at = ?, result = coalesce(?, result),"
-            " assigned_to = coalesce(?, assigned_to),"
-            " attempts = attempts + ? WHERE id = ?",
-            (status.value, now, result, assigned_to, int(status is TaskStatus.RUNNING), task.id),
-        )
-        summary = f"Task {task.title!r} is {status.label}"
-        if note:
-            summary += f": {note}"
-        tx.audit(
-            actor,
-            f"task.{status.value}",
-            summary,
-            subject=f"task:{task.id}",
-            project_id=task.project_id,
-            data={"from": task.status.value, "to": status.value, "note": note},
-        )
-        if status is TaskStatus.DONE:
-            self._release_dependents(tx, task)
-
-    def _release_dependents(self, tx: Transaction, task: Task) -> None:
-        """Pending tasks whose last unfinished dependency was `task` become ready."""
-        rows = self.store.query(
-            "SELECT t.id, t.title FROM task_dependency d JOIN task t ON t.id = d.task_id"
-            " WHERE d.depends_on = ? AND t.status = 'pending' AND NOT EXISTS ("
-            "  SELECT 1 FROM task_dependency d2 JOIN task o ON o.id = d2.depends_on"
-            "  WHERE d2.task_id = t.id AND o.status != 'done')",
-            (task.id,),
-        )
-        now = tx.clock.now()
-        for dependent_id, title in rows:
-            tx.execute("UPDATE task SET status = 'ready', updated_at = ? WHERE id = ?", (now, dependent_id))
-            tx.audit(
-                "engine",
-                "task.ready",
-                f"Task {title!r} is ready: its dependencies are done",
-                subject=f"task:{dependent_id}",
-                project_id=task.project_id,
-                data={"from": "pending", "to": "ready"},
+            move_task(
+                tx, self.store, self.task(task_id), status, actor=actor, note=note, assigned_to=assigned_to
             )
+        return self.task(task_id)
 
     async def perform_task(self, task_id: int, agent_name: str) -> Task:
         """Have one agent carry out one ready task and store its result.
@@ -402,7 +254,7 @@ class Engine:
 
         task = self.task(task_id)
         with self.store.transaction() as tx:
-            self._move_task(tx, task, TaskStatus.RUNNING, actor=agent_name, assigned_to=agent_name)
+            move_task(tx, self.store, task, TaskStatus.RUNNING, actor=agent_name, assigned_to=agent_name)
         project = self.store.project(task.project_id)
         request = ProviderRequest(
             system="You are a member of a committee of agents carrying out a software project.",
@@ -417,12 +269,14 @@ class Engine:
         outcome = await self._invoke(agent_name, request)
         running = self.task(task_id)
         with self.store.transaction() as tx:
-            self._record_call(tx, outcome.record, task.project_id)
+            record_call(tx, outcome.record, task.project_id)
             if outcome.response is not None and outcome.response.text.strip():
-                self._move_task(tx, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text)
+                move_task(
+                    tx, self.store, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text
+                )
             else:
                 reason = str(outcome.error) if outcome.error else "the agent returned nothing"
-                self._move_task(tx, running, TaskStatus.FAILED, actor=agent_name, note=reason)
+                move_task(tx, self.store, running, TaskStatus.FAILED, actor=agent_name, note=reason)
         return self.task(task_id)
 
     # ----------------------------------------------------------- decisions
@@ -440,44 +294,21 @@ class Engine:
         project_id: int | None = None,
         actor: str = "human",
     ) -> Decision:
-        from orkestra_tui.engine.methods import METHODS
-
         chosen_method = method or self.settings.engine.default_method
-        if chosen_method not in METHODS:
-            raise EngineError(f"unknown method {chosen_method!r}; choose one of {', '.join(METHODS)}")
-        clean_options = [" ".join(option.split()) for option in options]
-        if not question.strip():
-            raise EngineError("a decision needs a question")
-        if len(clean_options) < 2 or any(not option for option in clean_options):
-            raise EngineError("a decision needs at least two non-empty options")
-        if len(set(clean_options)) != len(clean_options):
-            raise EngineError("two options are the same")
+        cleaned = clean_options(question, options, chosen_method)
         voter_names = list(voters) if voters is not None else [agent.name for agent in self.enabled_agents()]
         with self.store.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO decision (project_id, question, options, method, rules, voters, max_rounds,"
-                " category, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    project_id,
-                    question.strip(),
-                    dumps(clean_options),
-                    chosen_method,
-                    dumps(dict(rules or {})),
-                    dumps(voter_names),
-                    max_rounds or self.settings.engine.max_rounds,
-                    category,
-                    DecisionStatus.OPEN.value,
-                    tx.clock.now(),
-                ),
-            )
-            decision_id = int(cursor.lastrowid or 0)
-            tx.audit(
-                actor,
-                "decision.opened",
-                f"Question put to the committee: {question.strip()}",
-                subject=f"decision:{decision_id}",
+            decision_id = insert_decision(
+                tx,
+                question=question,
+                options=cleaned,
+                method=chosen_method,
+                rules=rules or {},
+                voters=voter_names,
+                max_rounds=max_rounds or self.settings.engine.max_rounds,
+                category=category,
                 project_id=project_id,
-                data={"options": clean_options, "method": chosen_method, "voters": voter_names},
+                actor=actor,
             )
         decision = self.store.decision(decision_id)
         assert decision is not None
@@ -486,38 +317,7 @@ class Engine:
     def record_ballot(self, ballot: Ballot, *, project_id: int | None = None) -> None:
         """Store one ballot as it arrives (a retried round replaces the voter's earlier one)."""
         with self.store.transaction() as tx:
-            tx.execute(
-                "INSERT OR REPLACE INTO ballot (decision_id, round, voter, ranking, confidence,"
-                " reasoning, abstain_reason, cast_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ballot.decision_id,
-                    ballot.round,
-                    ballot.voter,
-                    dumps(list(ballot.ranking)),
-                    ballot.confidence,
-                    ballot.reasoning,
-                    ballot.abstain_reason,
-                    ballot.cast_at,
-                ),
-            )
-            tx.execute(
-                "UPDATE decision SET status = ?, current_round = max(current_round, ?) WHERE id = ?",
-                (DecisionStatus.VOTING.value, ballot.round, ballot.decision_id),
-            )
-            what = "abstained" if ballot.is_abstention else f"ranked {' > '.join(ballot.ranking)}"
-            tx.audit(
-                ballot.voter,
-                "ballot.cast",
-                f"{ballot.voter} {what} in round {ballot.round}",
-                subject=f"decision:{ballot.decision_id}",
-                project_id=project_id,
-                data={
-                    "round": ballot.round,
-                    "ranking": list(ballot.ranking),
-                    "confidence": ballot.confidence,
-                    "abstain_reason": ballot.abstain_reason,
-                },
-            )
+            insert_ballot(tx, ballot, project_id=project_id)
 
     def close_decision(
         self,
@@ -531,18 +331,7 @@ class Engine:
         if decision is None:
             raise EngineError(f"there is no decision {decision_id}")
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE decision SET status = ?, outcome = ?, decided_at = ? WHERE id = ?",
-                (status.value, dumps(dict(outcome)), tx.clock.now(), decision_id),
-            )
-            tx.audit(
-                actor,
-                f"decision.{status.value}",
-                str(outcome.get("reason") or f"Decision {decision_id} is {status.value}"),
-                subject=f"decision:{decision_id}",
-                project_id=decision.project_id,
-                data={"winner": outcome.get("winner"), "consensus": outcome.get("consensus")},
-            )
+            close(tx, decision, outcome, status=status, actor=actor)
         closed = self.store.decision(decision_id)
         assert closed is not None
         return closed
@@ -554,30 +343,3 @@ class Engine:
 
     def audit_events(self, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self.store.audit_events(limit, **filters)
-
-
-def _check_acyclic(dependencies: Mapping[str, tuple[str, ...]]) -> None:
-    """Refuse a dependency cycle, naming it."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    for start in dependencies:
-        if state.get(start):
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        path: list[str] = []
-        while stack:
-            key, index = stack.pop()
-            if index == 0:
-                state[key] = 1
-                path.append(key)
-            children = dependencies.get(key, ())
-            if index < len(children):
-                stack.append((key, index + 1))
-                child = children[index]
-                if state.get(child) == 1:
-                    cycle = [*path[path.index(child) :], child]
-                    raise EngineError(f"tasks depend on each other in a cycle: {' -> '.join(cycle)}")
-                if not state.get(child):
-                    stack.append((child, 0))
-            else:
-                state[key] = 2
-                path.pop()

@@ -1,7 +1,7 @@
 """The names of the consensus methods, importable without the tally machinery.
 
-Config validation and the start-up path need only the names; `consensus.py`
-(with its exact Fraction arithmetic) is imported when a tally is counted.
+Config validation and the start-up path need only the names; the consensus package,
+with its exact Fraction arithmetic, is imported when a tally is counted.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.models import (
     AuditEvent,
@@ -28,12 +29,8 @@ from orkestra_tui.engine.models import (
     Decision,
     DecisionStatus,
     InboxItem,
-    InboxKind,
     InboxStatus,
-    Involvement,
-    Priority,
     Project,
-    ProjectStatus,
     Task,
     TaskStatus,
 )
@@ -232,15 +229,18 @@ class Store:
     # --------------------------------------------------------------- reads
 
     def projects(self) -> list[Project]:
-        return [_project(row) for row in self.query(f"SELECT {PROJECT_COLUMNS} FROM project ORDER BY id")]
+        return [
+            convert.project(row)
+            for row in self.query(f"SELECT {convert.PROJECT_COLUMNS} FROM project ORDER BY id")
+        ]
 
     def project(self, project_id: int) -> Project | None:
-        rows = self.query(f"SELECT {PROJECT_COLUMNS} FROM project WHERE id = ?", (project_id,))
-        return _project(rows[0]) if rows else None
+        rows = self.query(f"SELECT {convert.PROJECT_COLUMNS} FROM project WHERE id = ?", (project_id,))
+        return convert.project(rows[0]) if rows else None
 
     def project_by_name(self, name: str) -> Project | None:
-        rows = self.query(f"SELECT {PROJECT_COLUMNS} FROM project WHERE name = ?", (name,))
-        return _project(rows[0]) if rows else None
+        rows = self.query(f"SELECT {convert.PROJECT_COLUMNS} FROM project WHERE name = ?", (name,))
+        return convert.project(rows[0]) if rows else None
 
     def tasks(
         self,
@@ -260,26 +260,26 @@ class Store:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit_clause = f"LIMIT {int(limit)}" if limit is not None else ""
         rows = self.query(
-            f"SELECT {TASK_COLUMNS} FROM task {where} ORDER BY priority, id {limit_clause}",
+            f"SELECT {convert.TASK_COLUMNS} FROM task {where} ORDER BY priority, id {limit_clause}",
             parameters,
         )
         dependencies = self._dependencies([row[0] for row in rows])
-        return [_task(row, dependencies.get(row[0], ())) for row in rows]
+        return [convert.task(row, dependencies.get(row[0], ())) for row in rows]
 
     def tasks_with_ids(self, first_id: int, last_id: int) -> list[Task]:
         """Tasks whose ids lie in a range (a batch just created), by id."""
         rows = self.query(
-            f"SELECT {TASK_COLUMNS} FROM task WHERE id BETWEEN ? AND ? ORDER BY id",
+            f"SELECT {convert.TASK_COLUMNS} FROM task WHERE id BETWEEN ? AND ? ORDER BY id",
             (first_id, last_id),
         )
         dependencies = self._dependencies([row[0] for row in rows])
-        return [_task(row, dependencies.get(row[0], ())) for row in rows]
+        return [convert.task(row, dependencies.get(row[0], ())) for row in rows]
 
     def task(self, task_id: int) -> Task | None:
-        rows = self.query(f"SELECT {TASK_COLUMNS} FROM task WHERE id = ?", (task_id,))
+        rows = self.query(f"SELECT {convert.TASK_COLUMNS} FROM task WHERE id = ?", (task_id,))
         if not rows:
             return None
-        return _task(rows[0], self._dependencies([task_id]).get(task_id, ()))
+        return convert.task(rows[0], self._dependencies([task_id]).get(task_id, ()))
 
     def _dependencies(self, task_ids: list[int]) -> dict[int, tuple[int, ...]]:
         if not task_ids:
@@ -317,35 +317,38 @@ class Store:
         open_states = [status.value for status in DecisionStatus if status.is_open]
         marks = ", ".join("?" * len(open_states))
         rows = self.query(
-            f"SELECT {DECISION_COLUMNS} FROM decision ORDER BY (status IN ({marks})) DESC, id DESC LIMIT ?",
+            f"SELECT {convert.DECISION_COLUMNS} FROM decision"
+            f" ORDER BY (status IN ({marks})) DESC, id DESC LIMIT ?",
             [*open_states, limit],
         )
-        return [_decision(row) for row in rows]
+        return [convert.decision(row) for row in rows]
 
     def decision(self, decision_id: int) -> Decision | None:
-        rows = self.query(f"SELECT {DECISION_COLUMNS} FROM decision WHERE id = ?", (decision_id,))
-        return _decision(rows[0]) if rows else None
+        rows = self.query(f"SELECT {convert.DECISION_COLUMNS} FROM decision WHERE id = ?", (decision_id,))
+        return convert.decision(rows[0]) if rows else None
 
     def ballots(self, decision_id: int, round_number: int | None = None) -> list[Ballot]:
-        sql = f"SELECT {BALLOT_COLUMNS} FROM ballot WHERE decision_id = ?"
+        sql = f"SELECT {convert.BALLOT_COLUMNS} FROM ballot WHERE decision_id = ?"
         parameters: list[Any] = [decision_id]
         if round_number is not None:
             sql += " AND round = ?"
             parameters.append(round_number)
-        return [_ballot(row) for row in self.query(sql + " ORDER BY round, cast_at, voter", parameters)]
+        return [
+            convert.ballot(row) for row in self.query(sql + " ORDER BY round, cast_at, voter", parameters)
+        ]
 
     def inbox(self, status: InboxStatus | None = InboxStatus.OPEN) -> list[InboxItem]:
         if status is None:
-            rows = self.query(f"SELECT {INBOX_COLUMNS} FROM inbox ORDER BY id")
+            rows = self.query(f"SELECT {convert.INBOX_COLUMNS} FROM inbox ORDER BY id")
         else:
             rows = self.query(
-                f"SELECT {INBOX_COLUMNS} FROM inbox WHERE status = ? ORDER BY id", (status.value,)
+                f"SELECT {convert.INBOX_COLUMNS} FROM inbox WHERE status = ? ORDER BY id", (status.value,)
             )
-        return [_inbox(row) for row in rows]
+        return [convert.inbox(row) for row in rows]
 
     def inbox_item(self, item_id: int) -> InboxItem | None:
-        rows = self.query(f"SELECT {INBOX_COLUMNS} FROM inbox WHERE id = ?", (item_id,))
-        return _inbox(rows[0]) if rows else None
+        rows = self.query(f"SELECT {convert.INBOX_COLUMNS} FROM inbox WHERE id = ?", (item_id,))
+        return convert.inbox(rows[0]) if rows else None
 
     def audit_events(
         self,
@@ -372,21 +375,21 @@ class Store:
             parameters.extend([kind, f"{kind}.%"])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.query(
-            f"SELECT {AUDIT_COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?",
+            f"SELECT {convert.AUDIT_COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?",
             [*parameters, limit],
         )
-        return [_audit(row) for row in rows]
+        return [convert.audit(row) for row in rows]
 
     def calls(self, agent: str | None = None, limit: int = 1000) -> list[CallRecord]:
         """Calls, oldest first among the newest `limit`."""
         if agent is None:
-            rows = self.query(f"SELECT {CALL_COLUMNS} FROM call ORDER BY id DESC LIMIT ?", (limit,))
+            rows = self.query(f"SELECT {convert.CALL_COLUMNS} FROM call ORDER BY id DESC LIMIT ?", (limit,))
         else:
             rows = self.query(
-                f"SELECT {CALL_COLUMNS} FROM call WHERE agent = ? ORDER BY id DESC LIMIT ?",
+                f"SELECT {convert.CALL_COLUMNS} FROM call WHERE agent = ? ORDER BY id DESC LIMIT ?",
                 (agent, limit),
             )
-        return [_call(row) for row in reversed(rows)]
+        return [convert.call(row) for row in reversed(rows)]
 
     def agent_overrides(self) -> dict[str, bool]:
         """Agents the user enabled or disabled in the app, by name."""
@@ -396,132 +399,6 @@ class Store:
 def _split_statements(script: str) -> list[str]:
     """The statements of a migration script (they contain no semicolons in literals)."""
     return [statement.strip() for statement in script.split(";") if statement.strip()]
-
-
-# ------------------------------------------------------------- converters
-
-PROJECT_COLUMNS = "id, name, brief, involvement, status, created_at"
-TASK_COLUMNS = (
-    "id, project_id, key, phase, title, instructions, category, priority, status,"
-    " assigned_to, attempts, lease_owner, lease_expires_at, result, created_at, updated_at"
-)
-DECISION_COLUMNS = (
-    "id, project_id, question, options, method, rules, voters, max_rounds, category, status,"
-    " current_round, outcome, created_at, decided_at"
-)
-BALLOT_COLUMNS = "decision_id, round, voter, ranking, confidence, reasoning, abstain_reason, cast_at"
-INBOX_COLUMNS = "id, project_id, kind, subject, payload, status, answer, created_at, answered_at"
-AUDIT_COLUMNS = "id, ts, project_id, actor, kind, subject, summary, data"
-CALL_COLUMNS = (
-    "agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out, cost, error_class, error"
-)
-
-
-def _project(row: tuple[Any, ...]) -> Project:
-    return Project(
-        id=row[0],
-        name=row[1],
-        brief=row[2],
-        involvement=Involvement(row[3]),
-        status=ProjectStatus(row[4]),
-        created_at=row[5],
-    )
-
-
-def _task(row: tuple[Any, ...], depends_on: tuple[int, ...]) -> Task:
-    return Task(
-        id=row[0],
-        project_id=row[1],
-        key=row[2],
-        phase=row[3],
-        title=row[4],
-        instructions=row[5],
-        category=row[6],
-        priority=Priority(row[7]),
-        status=TaskStatus(row[8]),
-        depends_on=depends_on,
-        assigned_to=row[9],
-        attempts=row[10],
-        lease_owner=row[11],
-        lease_expires_at=row[12],
-        result=row[13],
-        created_at=row[14],
-        updated_at=row[15],
-    )
-
-
-def _decision(row: tuple[Any, ...]) -> Decision:
-    return Decision(
-        id=row[0],
-        project_id=row[1],
-        question=row[2],
-        options=tuple(json.loads(row[3])),
-        method=row[4],
-        rules=json.loads(row[5]),
-        voters=tuple(json.loads(row[6])),
-        max_rounds=row[7],
-        category=row[8],
-        status=DecisionStatus(row[9]),
-        current_round=row[10],
-        outcome=json.loads(row[11]) if row[11] else None,
-        created_at=row[12],
-        decided_at=row[13],
-    )
-
-
-def _ballot(row: tuple[Any, ...]) -> Ballot:
-    return Ballot(
-        decision_id=row[0],
-        round=row[1],
-        voter=row[2],
-        ranking=tuple(json.loads(row[3])),
-        confidence=row[4],
-        reasoning=row[5],
-        abstain_reason=row[6],
-        cast_at=row[7],
-    )
-
-
-def _inbox(row: tuple[Any, ...]) -> InboxItem:
-    return InboxItem(
-        id=row[0],
-        project_id=row[1],
-        kind=InboxKind(row[2]),
-        subject=row[3],
-        payload=json.loads(row[4]),
-        status=InboxStatus(row[5]),
-        answer=json.loads(row[6]) if row[6] is not None else None,
-        created_at=row[7],
-        answered_at=row[8],
-    )
-
-
-def _audit(row: tuple[Any, ...]) -> AuditEvent:
-    return AuditEvent(
-        id=row[0],
-        ts=row[1],
-        project_id=row[2],
-        actor=row[3],
-        kind=row[4],
-        subject=row[5],
-        summary=row[6],
-        data=json.loads(row[7]) if row[7] else {},
-    )
-
-
-def _call(row: tuple[Any, ...]) -> CallRecord:
-    return CallRecord(
-        agent=row[0],
-        model=row[1],
-        purpose=row[2],
-        started_at=row[3],
-        latency_ms=row[4],
-        tokens_in=row[5],
-        tokens_out=row[6],
-        cost=row[7],
-        error_class=row[8],
-        error=row[9],
-    )
 
 
 def dumps(value: Any) -> str:

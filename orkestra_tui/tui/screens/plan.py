@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 
-from orkestra_tui.engine.engine import EngineError
+from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import plain

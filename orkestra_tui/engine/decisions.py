@@ -1,0 +1,119 @@
+"""Writing decisions and ballots: opening a question, each ballot as it arrives, the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus
+from orkestra_tui.engine.store import Transaction, dumps
+
+
+def clean_options(question: str, options: Sequence[str], method: str) -> list[str]:
+    """The options with white space folded, or one line saying what is wrong with the question."""
+    if method not in METHODS:
+        raise EngineError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if not question.strip():
+        raise EngineError("a decision needs a question")
+    cleaned = [" ".join(option.split()) for option in options]
+    if len(cleaned) < 2 or any(not option for option in cleaned):
+        raise EngineError("a decision needs at least two non-empty options")
+    if len(set(cleaned)) != len(cleaned):
+        raise EngineError("two options are the same")
+    return cleaned
+
+
+def insert_decision(
+    tx: Transaction,
+    *,
+    question: str,
+    options: list[str],
+    method: str,
+    rules: Mapping[str, Any],
+    voters: list[str],
+    max_rounds: int,
+    category: str,
+    project_id: int | None,
+    actor: str,
+) -> int:
+    cursor = tx.execute(
+        "INSERT INTO decision (project_id, question, options, method, rules, voters, max_rounds,"
+        " category, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            project_id,
+            question.strip(),
+            dumps(options),
+            method,
+            dumps(dict(rules)),
+            dumps(voters),
+            max_rounds,
+            category,
+            DecisionStatus.OPEN.value,
+            tx.clock.now(),
+        ),
+    )
+    decision_id = int(cursor.lastrowid or 0)
+    tx.audit(
+        actor,
+        "decision.opened",
+        f"Question put to the committee: {question.strip()}",
+        subject=f"decision:{decision_id}",
+        project_id=project_id,
+        data={"options": options, "method": method, "voters": voters},
+    )
+    return decision_id
+
+
+def insert_ballot(tx: Transaction, ballot: Ballot, *, project_id: int | None) -> None:
+    """Store one ballot (a retried round replaces the voter's earlier one in that round)."""
+    tx.execute(
+        "INSERT OR REPLACE INTO ballot (decision_id, round, voter, ranking, confidence,"
+        " reasoning, abstain_reason, cast_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ballot.decision_id,
+            ballot.round,
+            ballot.voter,
+            dumps(list(ballot.ranking)),
+            ballot.confidence,
+            ballot.reasoning,
+            ballot.abstain_reason,
+            ballot.cast_at,
+        ),
+    )
+    tx.execute(
+        "UPDATE decision SET status = ?, current_round = max(current_round, ?) WHERE id = ?",
+        (DecisionStatus.VOTING.value, ballot.round, ballot.decision_id),
+    )
+    what = "abstained" if ballot.is_abstention else f"ranked {' > '.join(ballot.ranking)}"
+    tx.audit(
+        ballot.voter,
+        "ballot.cast",
+        f"{ballot.voter} {what} in round {ballot.round}",
+        subject=f"decision:{ballot.decision_id}",
+        project_id=project_id,
+        data={
+            "round": ballot.round,
+            "ranking": list(ballot.ranking),
+            "confidence": ballot.confidence,
+            "abstain_reason": ballot.abstain_reason,
+        },
+    )
+
+
+def close(
+    tx: Transaction, decision: Decision, outcome: Mapping[str, Any], *, status: DecisionStatus, actor: str
+) -> None:
+    tx.execute(
+        "UPDATE decision SET status = ?, outcome = ?, decided_at = ? WHERE id = ?",
+        (status.value, dumps(dict(outcome)), tx.clock.now(), decision.id),
+    )
+    tx.audit(
+        actor,
+        f"decision.{status.value}",
+        str(outcome.get("reason") or f"Decision {decision.id} is {status.value}"),
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"winner": outcome.get("winner"), "consensus": outcome.get("consensus")},
+    )

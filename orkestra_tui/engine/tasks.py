@@ -1,0 +1,133 @@
+"""Writing tasks: creation with dependencies, status moves, and releasing dependents.
+
+Each function writes inside the caller's transaction and records the audit
+events that describe what it did; the rules of the task lifecycle
+(`TASK_TRANSITIONS`) are enforced here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.graph import check_acyclic
+from orkestra_tui.engine.models import TASK_TRANSITIONS, Task, TaskSpec, TaskStatus
+from orkestra_tui.engine.store import Store, Transaction
+
+
+def insert_tasks(
+    tx: Transaction, store: Store, project_id: int, specs: Sequence[TaskSpec], *, actor: str
+) -> range:
+    """Create tasks whose `depends_on` keys refer to tasks in the same batch; their new ids.
+
+    A task with no dependencies is ready at once; the others wait as pending.
+    A dependency on a key not in the batch is dropped and recorded; a cycle is
+    refused before anything is written.
+    """
+    keys = [spec.key or f"task-{index + 1}" for index, spec in enumerate(specs)]
+    if len(set(keys)) != len(keys):
+        raise EngineError("two tasks in one batch share a key")
+    known = set(keys)
+    dependencies = {
+        key: tuple(dict.fromkeys(dep for dep in spec.depends_on if dep in known and dep != key))
+        for key, spec in zip(keys, specs, strict=True)
+    }
+    check_acyclic(dependencies)
+    now = tx.clock.now()
+    first_id = int(store.scalar("SELECT coalesce(max(id), 0) FROM task")) + 1
+    ids = {key: first_id + offset for offset, key in enumerate(keys)}
+    tx.executemany(
+        "INSERT INTO task (id, project_id, key, phase, title, instructions, category,"
+        " priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                ids[key],
+                project_id,
+                key,
+                spec.phase,
+                spec.title,
+                spec.instructions,
+                spec.category,
+                int(spec.priority),
+                (TaskStatus.PENDING if dependencies[key] else TaskStatus.READY).value,
+                now,
+                now,
+            )
+            for key, spec in zip(keys, specs, strict=True)
+        ],
+    )
+    tx.executemany(
+        "INSERT INTO task_dependency (task_id, depends_on) VALUES (?, ?)",
+        [(ids[key], ids[dep]) for key in keys for dep in dependencies[key]],
+    )
+    for key, spec in zip(keys, specs, strict=True):
+        data: dict[str, Any] = {"key": key, "phase": spec.phase, "priority": spec.priority.label}
+        dropped = [dep for dep in spec.depends_on if dep not in known]
+        if dropped:
+            data["dropped_dependencies"] = dropped
+        tx.audit(
+            actor,
+            "task.created",
+            f"Task {spec.title!r} created",
+            subject=f"task:{ids[key]}",
+            project_id=project_id,
+            data=data,
+        )
+    return range(first_id, first_id + len(specs))
+
+
+def move_task(
+    tx: Transaction,
+    store: Store,
+    task: Task,
+    status: TaskStatus,
+    *,
+    actor: str,
+    note: str = "",
+    result: str | None = None,
+    assigned_to: str | None = None,
+) -> None:
+    """Move a task to `status` if its lifecycle allows it; a task done frees its dependents."""
+    if status not in TASK_TRANSITIONS[task.status]:
+        raise EngineError(f"task {task.id} cannot go from {task.status.label} to {status.label}")
+    tx.execute(
+        "UPDATE task SET status = ?, updated_at = ?, result = coalesce(?, result),"
+        " assigned_to = coalesce(?, assigned_to), attempts = attempts + ? WHERE id = ?",
+        (status.value, tx.clock.now(), result, assigned_to, int(status is TaskStatus.RUNNING), task.id),
+    )
+    summary = f"Task {task.title!r} is {status.label}"
+    if note:
+        summary += f": {note}"
+    tx.audit(
+        actor,
+        f"task.{status.value}",
+        summary,
+        subject=f"task:{task.id}",
+        project_id=task.project_id,
+        data={"from": task.status.value, "to": status.value, "note": note},
+    )
+    if status is TaskStatus.DONE:
+        release_dependents(tx, store, task)
+
+
+def release_dependents(tx: Transaction, store: Store, task: Task) -> None:
+    """Pending tasks whose last unfinished dependency was `task` become ready."""
+    rows = store.query(
+        "SELECT t.id, t.title FROM task_dependency d JOIN task t ON t.id = d.task_id"
+        " WHERE d.depends_on = ? AND t.status = 'pending' AND NOT EXISTS ("
+        "  SELECT 1 FROM task_dependency d2 JOIN task o ON o.id = d2.depends_on"
+        "  WHERE d2.task_id = t.id AND o.status != 'done')",
+        (task.id,),
+    )
+    now = tx.clock.now()
+    for dependent_id, title in rows:
+        tx.execute("UPDATE task SET status = 'ready', updated_at = ? WHERE id = ?", (now, dependent_id))
+        tx.audit(
+            "engine",
+            "task.ready",
+            f"Task {title!r} is ready: its dependencies are done",
+            subject=f"task:{dependent_id}",
+            project_id=task.project_id,
+            data={"from": "pending", "to": "ready"},
+        )
