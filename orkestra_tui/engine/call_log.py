@@ -10,11 +10,18 @@ from orkestra_tui.engine.models import CallRecord
 from orkestra_tui.engine.store import Transaction
 
 
-def record_call(tx: Transaction, record: CallRecord, project_id: int | None = None) -> None:
-    """Store a call record with the audit event that describes it."""
+def record_call(
+    tx: Transaction,
+    record: CallRecord,
+    project_id: int | None = None,
+    *,
+    decision_id: int | None = None,
+    task_id: int | None = None,
+) -> None:
+    """Store a call record, tied to the decision or task it served, with its audit event."""
     tx.execute(
         "INSERT INTO call (agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out,"
-        " cost, error_class, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " cost, error_class, error, decision_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.agent,
             record.model,
@@ -26,6 +33,8 @@ def record_call(tx: Transaction, record: CallRecord, project_id: int | None = No
             record.cost,
             record.error_class,
             record.error,
+            decision_id,
+            task_id,
         ),
     )
     outcome = f"failed ({record.error_class})" if record.error_class else "answered"

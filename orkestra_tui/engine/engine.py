@@ -11,24 +11,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.clock import Clock, SystemClock
-from orkestra_tui.engine.decisions import clean_options, close, insert_ballot, insert_decision
+from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy
+from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import (
+    HUMAN_VOTER,
     AgentInfo,
     AuditEvent,
     Ballot,
     Decision,
     DecisionStatus,
+    InboxKind,
     Involvement,
     Project,
     ProjectStatus,
+    RoundStatus,
     Task,
     TaskSpec,
     TaskStatus,
@@ -39,7 +44,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
-    from orkestra_tui.providers.base import ProviderRequest
+    from orkestra_tui.providers.base import Provider, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
 
@@ -139,15 +144,30 @@ class Engine:
                 subject=f"agent:{name}",
             )
 
+    def use_provider(self, agent_name: str, provider: Provider) -> None:
+        """Serve an agent with the given provider from now on (tests use scripted fakes)."""
+        runtime = self.runtimes.get(agent_name)
+        if runtime is None:
+            raise EngineError(f"there is no agent named {agent_name!r}")
+        self.runtimes[agent_name] = replace(runtime, provider_override=provider)
+
     def enabled_agents(self) -> list[AgentRuntime]:
         enabled = {info.name for info in self.agents() if info.enabled}
         return [runtime for runtime in self.runtimes.values() if runtime.name in enabled]
 
-    async def call(self, agent_name: str, request: ProviderRequest) -> CallOutcome:
-        """Call one agent and store the call record with its audit event."""
+    async def call(
+        self,
+        agent_name: str,
+        request: ProviderRequest,
+        *,
+        project_id: int | None = None,
+        decision_id: int | None = None,
+        task_id: int | None = None,
+    ) -> CallOutcome:
+        """Call one agent and store the call record, tied to its work, with its audit event."""
         outcome = await self._invoke(agent_name, request)
         with self.store.transaction() as tx:
-            record_call(tx, outcome.record)
+            record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
         return outcome
 
     async def _invoke(self, agent_name: str, request: ProviderRequest) -> CallOutcome:
@@ -269,7 +289,7 @@ class Engine:
         outcome = await self._invoke(agent_name, request)
         running = self.task(task_id)
         with self.store.transaction() as tx:
-            record_call(tx, outcome.record, task.project_id)
+            record_call(tx, outcome.record, task.project_id, task_id=task.id)
             if outcome.response is not None and outcome.response.text.strip():
                 move_task(
                     tx, self.store, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text
@@ -292,11 +312,25 @@ class Engine:
         max_rounds: int | None = None,
         category: str = "",
         project_id: int | None = None,
+        authors: Mapping[str, str] | None = None,
         actor: str = "human",
     ) -> Decision:
+        """Put a question to the committee; `decide` then runs the vote.
+
+        `voters` are agent names, with HUMAN_VOTER when the human votes too
+        (default: every enabled agent). `authors` maps an option to the agent
+        who proposed it, which then may not vote for it.
+        """
         chosen_method = method or self.settings.engine.default_method
         cleaned = clean_options(question, options, chosen_method)
         voter_names = list(voters) if voters is not None else [agent.name for agent in self.enabled_agents()]
+        unknown = [name for name in voter_names if name != HUMAN_VOTER and name not in self.runtimes]
+        if unknown:
+            raise EngineError(f"there is no agent named {unknown[0]!r} (agents: {', '.join(self.runtimes)})")
+        if not voter_names:
+            raise EngineError("a decision needs at least one voter")
+        if max_rounds is not None and max_rounds < 1:
+            raise EngineError("a decision needs at least one round")
         with self.store.transaction() as tx:
             decision_id = insert_decision(
                 tx,
@@ -309,9 +343,89 @@ class Engine:
                 category=category,
                 project_id=project_id,
                 actor=actor,
+                authors={" ".join(option.split()): agent for option, agent in (authors or {}).items()},
             )
         decision = self.store.decision(decision_id)
         assert decision is not None
+        return decision
+
+    async def decide(
+        self,
+        decision_id: int,
+        *,
+        tie_break: TieBreakPolicy = TieBreakPolicy.ASK,
+        resolution: Sequence[str] = RESOLUTION_STEPS,
+    ) -> Decision:
+        """Run (or resume) the committee's vote on a decision until it ends."""
+        from orkestra_tui.engine.committee import Committee
+
+        return await Committee(self, tie_break=tie_break, resolution=resolution).run(decision_id)
+
+    def decisions_under_way(self) -> list[Decision]:
+        """Decisions a vote was running on (for resuming them after a restart)."""
+        return [
+            decision
+            for decision in self.store.decisions()
+            if decision.status.is_open and decision.current_round
+        ]
+
+    def cast_human_ballot(self, decision_id: int, ranking: Sequence[str], *, reasoning: str = "") -> Ballot:
+        """The human's ballot for the round under way; casting again changes it."""
+        decision = self._open_decision(decision_id)
+        if HUMAN_VOTER not in decision.voters:
+            raise EngineError("the human is not a voter on this decision")
+        rounds = self.store.rounds(decision_id)
+        if not rounds or rounds[-1].status is not RoundStatus.OPEN:
+            raise EngineError("no round is under way on this decision")
+        current = rounds[-1]
+        unknown = [option for option in ranking if option not in current.options]
+        if unknown or len(set(ranking)) != len(ranking):
+            raise EngineError("a ranking must name each of the round's options at most once")
+        excluded = tuple(option for option in current.options if decision.authors.get(option) == HUMAN_VOTER)
+        ballot = Ballot(
+            decision_id,
+            current.round,
+            HUMAN_VOTER,
+            tuple(ranking),
+            1.0,
+            reasoning,
+            "",
+            self.clock.now(),
+            excluded,
+        )
+        self.record_ballot(ballot, project_id=decision.project_id)
+        for item in self.inbox.open_items():
+            if item.kind is InboxKind.BALLOT and item.payload.get("decision_id") == decision_id:
+                self.inbox.answer(item.id, {"ranking": list(ranking)})
+        return ballot
+
+    def add_feedback(self, decision_id: int, text: str) -> int:
+        """Feedback for the committee, shown to the agents from the next round on; returns that round."""
+        decision = self._open_decision(decision_id)
+        clean = text.strip()
+        if not clean:
+            raise EngineError("feedback cannot be empty")
+        round_number = decision.current_round + 1
+        with self.store.transaction() as tx:
+            add_feedback(tx, decision, round_number, clean)
+        return round_number
+
+    def answer_tie_break(self, item_id: int, choice: str) -> None:
+        """Break a tie the committee asked the human about."""
+        item = self.store.inbox_item(item_id)
+        if item is None or item.kind is not InboxKind.TIE_BREAK:
+            raise EngineError(f"there is no tie-break request {item_id}")
+        tied = [entry["option"] for entry in item.payload.get("tied", [])]
+        if choice not in tied:
+            raise EngineError(f"{choice!r} is not one of the tied options")
+        self.inbox.answer(item_id, {"choice": choice})
+
+    def _open_decision(self, decision_id: int) -> Decision:
+        decision = self.store.decision(decision_id)
+        if decision is None:
+            raise EngineError(f"there is no decision {decision_id}")
+        if not decision.status.is_open:
+            raise EngineError(f"decision {decision_id} is already {decision.status.value.replace('_', ' ')}")
         return decision
 
     def record_ballot(self, ballot: Ballot, *, project_id: int | None = None) -> None:

@@ -110,6 +110,7 @@ class DecisionStatus(StrEnum):
 
 class InboxKind(StrEnum):
     TIE_BREAK = "tie_break"
+    BALLOT = "ballot"
     PLAN_APPROVAL = "plan_approval"
     ROUND_FEEDBACK = "round_feedback"
     TASK_REVIEW = "task_review"
@@ -175,7 +176,9 @@ class Decision:
     options: tuple[str, ...]
     method: str
     rules: dict[str, Any]
+    """threshold and quorum, as the consensus method takes them."""
     voters: tuple[str, ...]
+    """Agent names, and HUMAN_VOTER when the human votes too."""
     max_rounds: int
     category: str
     status: DecisionStatus
@@ -183,6 +186,43 @@ class Decision:
     outcome: dict[str, Any] | None
     created_at: float
     decided_at: float | None
+    authors: dict[str, str] = field(default_factory=dict)
+    """Option to the agent who proposed it; that agent may not vote for it."""
+    resolution: tuple[str, ...] = ()
+    """Deadlock-resolution steps already taken, in order."""
+
+
+HUMAN_VOTER = "human"
+"""The voter name of the human, when the human is on the committee."""
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class DecisionRound:
+    decision_id: int
+    round: int
+    options: tuple[str, ...]
+    status: RoundStatus
+    tally: dict[str, Any] | None
+    """The consensus result of the round (TallyResult.to_dict()) once closed."""
+    estimate: float
+    """Estimated cost of the round's calls, worked out before it started."""
+    note: str
+    started_at: float
+    closed_at: float | None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    decision_id: int
+    round: int
+    """The round the feedback is for: agents see it from that round on."""
+    text: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -195,6 +235,8 @@ class Ballot:
     reasoning: str
     abstain_reason: str
     cast_at: float
+    excluded: tuple[str, ...] = ()
+    """Options left off this ballot because the voter proposed them."""
 
     @property
     def is_abstention(self) -> bool:

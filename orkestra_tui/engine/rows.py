@@ -10,7 +10,9 @@ from orkestra_tui.engine.models import (
     Ballot,
     CallRecord,
     Decision,
+    DecisionRound,
     DecisionStatus,
+    Feedback,
     InboxItem,
     InboxKind,
     InboxStatus,
@@ -18,6 +20,7 @@ from orkestra_tui.engine.models import (
     Priority,
     Project,
     ProjectStatus,
+    RoundStatus,
     Task,
     TaskStatus,
 )
@@ -29,9 +32,13 @@ TASK_COLUMNS = (
 )
 DECISION_COLUMNS = (
     "id, project_id, question, options, method, rules, voters, max_rounds, category, status,"
-    " current_round, outcome, created_at, decided_at"
+    " current_round, outcome, created_at, decided_at, authors, resolution"
 )
-BALLOT_COLUMNS = "decision_id, round, voter, ranking, confidence, reasoning, abstain_reason, cast_at"
+BALLOT_COLUMNS = (
+    "decision_id, round, voter, ranking, confidence, reasoning, abstain_reason, cast_at, excluded"
+)
+ROUND_COLUMNS = "decision_id, round, options, status, tally, estimate, note, started_at, closed_at"
+FEEDBACK_COLUMNS = "decision_id, round, text, created_at"
 INBOX_COLUMNS = "id, project_id, kind, subject, payload, status, answer, created_at, answered_at"
 AUDIT_COLUMNS = "id, ts, project_id, actor, kind, subject, summary, data"
 CALL_COLUMNS = (
@@ -88,6 +95,8 @@ def decision(row: tuple[Any, ...]) -> Decision:
         outcome=json.loads(row[11]) if row[11] else None,
         created_at=row[12],
         decided_at=row[13],
+        authors=json.loads(row[14]),
+        resolution=tuple(json.loads(row[15])),
     )
 
 
@@ -101,7 +110,26 @@ def ballot(row: tuple[Any, ...]) -> Ballot:
         reasoning=row[5],
         abstain_reason=row[6],
         cast_at=row[7],
+        excluded=tuple(json.loads(row[8])),
     )
+
+
+def decision_round(row: tuple[Any, ...]) -> DecisionRound:
+    return DecisionRound(
+        decision_id=row[0],
+        round=row[1],
+        options=tuple(json.loads(row[2])),
+        status=RoundStatus(row[3]),
+        tally=json.loads(row[4]) if row[4] else None,
+        estimate=row[5],
+        note=row[6],
+        started_at=row[7],
+        closed_at=row[8],
+    )
+
+
+def feedback(row: tuple[Any, ...]) -> Feedback:
+    return Feedback(decision_id=row[0], round=row[1], text=row[2], created_at=row[3])
 
 
 def inbox(row: tuple[Any, ...]) -> InboxItem:

@@ -115,6 +115,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX call_by_agent ON call (agent, id);
     """,
+    # 2: committee rounds, option authors, feedback between rounds, calls tied to their work.
+    """
+    ALTER TABLE decision ADD COLUMN authors TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE decision ADD COLUMN resolution TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE ballot ADD COLUMN excluded TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE decision_round (
+        decision_id INTEGER NOT NULL REFERENCES decision(id),
+        round INTEGER NOT NULL,
+        options TEXT NOT NULL,
+        status TEXT NOT NULL,
+        tally TEXT,
+        estimate REAL NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        closed_at REAL,
+        PRIMARY KEY (decision_id, round)
+    ) WITHOUT ROWID;
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        decision_id INTEGER NOT NULL REFERENCES decision(id),
+        round INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX feedback_by_decision ON feedback (decision_id, round);
+    ALTER TABLE call ADD COLUMN decision_id INTEGER;
+    ALTER TABLE call ADD COLUMN task_id INTEGER;
+    CREATE INDEX call_by_decision ON call (decision_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

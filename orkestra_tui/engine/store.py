@@ -27,7 +27,9 @@ from orkestra_tui.engine.models import (
     Ballot,
     CallRecord,
     Decision,
+    DecisionRound,
     DecisionStatus,
+    Feedback,
     InboxItem,
     InboxStatus,
     Project,
@@ -336,6 +338,29 @@ class Store:
         return [
             convert.ballot(row) for row in self.query(sql + " ORDER BY round, cast_at, voter", parameters)
         ]
+
+    def rounds(self, decision_id: int) -> list[DecisionRound]:
+        rows = self.query(
+            f"SELECT {convert.ROUND_COLUMNS} FROM decision_round WHERE decision_id = ? ORDER BY round",
+            (decision_id,),
+        )
+        return [convert.decision_round(row) for row in rows]
+
+    def feedback(self, decision_id: int) -> list[Feedback]:
+        rows = self.query(
+            f"SELECT {convert.FEEDBACK_COLUMNS} FROM feedback WHERE decision_id = ? ORDER BY id",
+            (decision_id,),
+        )
+        return [convert.feedback(row) for row in rows]
+
+    def decision_cost(self, decision_id: int) -> tuple[int, int, float]:
+        """The calls, tokens and cost spent on a decision so far."""
+        calls, tokens, cost = self.query(
+            "SELECT count(*), coalesce(sum(tokens_in + tokens_out), 0), coalesce(sum(cost), 0)"
+            " FROM call WHERE decision_id = ?",
+            (decision_id,),
+        )[0]
+        return int(calls), int(tokens), float(cost)
 
     def inbox(self, status: InboxStatus | None = InboxStatus.OPEN) -> list[InboxItem]:
         if status is None:

@@ -62,6 +62,8 @@ class AgentRuntime:
     simulated: bool
     simulated_reason: str
     simulation: SimulationSettings
+    provider_override: Provider | None = None
+    """A provider given at run time (a test's fake, for one), used instead of building one."""
 
     @property
     def name(self) -> str:
@@ -69,6 +71,8 @@ class AgentRuntime:
 
     @cached_property
     def provider(self) -> Provider:
+        if self.provider_override is not None:
+            return self.provider_override
         from orkestra_tui.providers.simulated import SimulatedProvider
 
         return SimulatedProvider(

@@ -1,0 +1,151 @@
+"""What the committee asks its agents, as text for models and as context for simulated agents.
+
+Every request carries both: the prompt a real model reads, and the same facts in
+structured form (`ProviderRequest.context`), from which simulated agents answer.
+Options are anonymised (labels, never authors) and model text quoted back to
+other agents is clipped, so no agent can steer another with a long message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA
+from orkestra_tui.providers.base import Message, ProviderRequest
+
+EXCERPT_CHARS = 240
+FEEDBACK_CHARS = 2000
+BALLOT_SYSTEM = (
+    "You are one member of a committee of AI agents deciding a question together. Rank the options "
+    "you are shown, best first; you may leave out options you cannot support. Answer with one JSON "
+    "object and nothing else."
+)
+COMPROMISE_SYSTEM = (
+    "You mediate a deadlocked committee of AI agents. Propose one new option that keeps what the "
+    "supporters of each leading option valued most. Answer with one JSON object and nothing else."
+)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """What one voter sees in one round: labelled options in its own order."""
+
+    labels: dict[str, str]
+    """Label to option, in the order this voter is shown them."""
+    excluded: tuple[str, ...]
+    """Options this voter proposed, left off its ballot."""
+
+    def option_of(self, label: str) -> str | None:
+        return self.labels.get(label.strip().upper())
+
+
+@dataclass(frozen=True)
+class RoundContext:
+    """Everything a voter is told about the state of the vote."""
+
+    question: str
+    round: int
+    max_rounds: int
+    previous_shares: Mapping[str, float]
+    """Option to its share of first preferences in the previous round."""
+    excerpts: Sequence[str]
+    """Short, anonymous quotes of the other voters' reasoning last round."""
+    feedback: Sequence[str]
+    """What the human asked the committee to consider."""
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ballot_request(presentation: Presentation, context: RoundContext) -> ProviderRequest:
+    option_lines = "\n".join(f"{label}: {clip(option, 400)}" for label, option in presentation.labels.items())
+    label_of = {option: label for label, option in presentation.labels.items()}
+    shares = {
+        label_of[option]: share for option, share in context.previous_shares.items() if option in label_of
+    }
+    parts = [
+        f"Question: {clip(context.question, 1000)}",
+        f"Round {context.round} of {context.max_rounds}.",
+        f"Options:\n{option_lines}",
+    ]
+    if presentation.excluded:
+        parts.append("Your own proposal is not listed: you may not vote for it.")
+    if shares:
+        tally = ", ".join(f"{label} {share:.0%}" for label, share in sorted(shares.items()))
+        parts.append(f"First preferences last round: {tally}.")
+    if context.excerpts:
+        quoted = "\n".join(f"- {excerpt}" for excerpt in context.excerpts)
+        parts.append(f"Other members said last round:\n{quoted}")
+    if context.feedback:
+        notes = "\n".join(f"- {clip(note, FEEDBACK_CHARS)}" for note in context.feedback)
+        parts.append(f"The human asks the committee to consider:\n{notes}")
+    parts.append(
+        'Answer as JSON: {"ranking": ["<label>", ...], "confidence": <0 to 1>, '
+        '"reasoning": "<why, in a few sentences>"}'
+    )
+    structured: dict[str, Any] = {
+        "question": context.question,
+        "round": context.round,
+        "options": [{"label": label, "text": option} for label, option in presentation.labels.items()],
+        "previous_shares": shares,
+        "feedback": list(context.feedback),
+    }
+    return ProviderRequest(
+        system=BALLOT_SYSTEM,
+        messages=(Message("user", "\n\n".join(parts)),),
+        max_tokens=800,
+        temperature=0.3,
+        json_schema=BALLOT_SCHEMA,
+        purpose="ballot",
+        context=structured,
+    )
+
+
+def repair_request(original: ProviderRequest, answer: str, problem: str) -> ProviderRequest:
+    """The same request once more, telling the agent what was wrong with its answer."""
+    return ProviderRequest(
+        system=original.system,
+        messages=(
+            *original.messages,
+            Message("assistant", clip(answer, 4000) or "(empty)"),
+            Message("user", f"That answer could not be used: {problem}. Answer again with the JSON only."),
+        ),
+        max_tokens=original.max_tokens,
+        temperature=original.temperature,
+        json_schema=original.json_schema,
+        purpose=original.purpose,
+        context={**original.context, "repair": problem},
+    )
+
+
+def compromise_request(
+    question: str, leaders: Mapping[str, float], excerpts: Sequence[str]
+) -> ProviderRequest:
+    lines = "\n".join(
+        f"- {clip(option, 400)} ({share:.0%} of first preferences)" for option, share in leaders.items()
+    )
+    parts = [f"Question: {clip(question, 1000)}", f"The committee is split between:\n{lines}"]
+    if excerpts:
+        parts.append("Members said:\n" + "\n".join(f"- {excerpt}" for excerpt in excerpts))
+    parts.append('Answer as JSON: {"option": "<the compromise, one sentence>", "rationale": "<why>"}')
+    return ProviderRequest(
+        system=COMPROMISE_SYSTEM,
+        messages=(Message("user", "\n\n".join(parts)),),
+        max_tokens=600,
+        temperature=0.5,
+        json_schema=COMPROMISE_SCHEMA,
+        purpose="compromise",
+        context={"question": question, "leading": list(leaders)},
+    )
+
+
+def estimate_tokens(request: ProviderRequest, expected_output: int = 300) -> tuple[int, int]:
+    """A rough (input, output) token estimate for a request, for the cost shown before a round."""
+    characters = len(request.system) + sum(len(message.content) for message in request.messages)
+    schema = len(json.dumps(request.json_schema)) if request.json_schema else 0
+    return (characters + schema) // 4 + 1, expected_output

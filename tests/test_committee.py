@@ -1,0 +1,432 @@
+"""The committee: rounds, ballots as they arrive, deadlocks, compromise, the human, and resuming."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fakes import ScriptedProvider, answers, ballot_for, failing, garbage
+
+from orkestra_tui.config import Paths, Settings, SimulationSettings, resolve_paths
+from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy, labels_for, presentation_for
+from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.models import (
+    HUMAN_VOTER,
+    Decision,
+    DecisionStatus,
+    InboxKind,
+    InboxStatus,
+    RoundStatus,
+)
+
+OPTIONS = [
+    "SQLite: simple, safe and tested",
+    "PostgreSQL: scale and data tooling",
+    "A bold new event store",
+    "Plain files with a typed code layer",
+]
+AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")
+
+
+def simulated_engine(home: Path, seed: int, **engine_settings: object) -> Engine:
+    settings = Settings()
+    settings = replace(
+        settings,
+        simulation=SimulationSettings(seed=seed, latency_ms=0),
+        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]
+    )
+    return Engine(resolve_paths(home), settings, env={})
+
+
+def run_seed(tmp_path: Path, seed: int, **kwargs: object) -> tuple[Engine, Decision]:
+    kwargs.setdefault("tie_break", TieBreakPolicy.FIRST)  # nobody is there to ask
+    engine = simulated_engine(tmp_path / f"seed-{seed}", seed)
+    decision = engine.open_decision("Which database should back the ledger?", OPTIONS)
+    decided = asyncio.run(engine.decide(decision.id, **kwargs))  # type: ignore[arg-type]
+    return engine, decided
+
+
+def find_seed(
+    tmp_path: Path, wanted: Callable[[Engine, Decision], bool], **kwargs: object
+) -> tuple[Engine, Decision]:
+    """The first seed whose simulated committee behaves as `wanted` (personas make each case occur)."""
+    for seed in range(40):
+        engine, decided = run_seed(tmp_path, seed, **kwargs)
+        if wanted(engine, decided):
+            return engine, decided
+        engine.close()
+    raise AssertionError("no seed in 0..39 shows that behaviour")
+
+
+def rounds_held(engine: Engine, decision: Decision) -> int:
+    return len(engine.store.rounds(decision.id))
+
+
+# ------------------------------------------------------------------ the vote
+
+
+def test_agreement_in_one_round(tmp_path: Path) -> None:
+    engine, decided = find_seed(
+        tmp_path, lambda e, d: d.status is DecisionStatus.DECIDED and rounds_held(e, d) == 1
+    )
+    assert decided.outcome is not None
+    assert decided.outcome["how"] == "vote"
+    assert decided.outcome["winner"] in OPTIONS
+    assert decided.outcome["support"] > 0.5
+    (only,) = engine.store.rounds(decided.id)
+    assert only.status is RoundStatus.CLOSED and only.tally is not None
+    assert only.tally["winner"] == decided.outcome["winner"]
+    assert len(engine.store.ballots(decided.id, 1)) == len(AGENTS)
+
+
+def test_convergence_over_rounds(tmp_path: Path) -> None:
+    engine, decided = find_seed(
+        tmp_path,
+        lambda e, d: d.outcome is not None and d.outcome["how"] == "vote" and rounds_held(e, d) >= 2,
+    )
+    first, last = engine.store.rounds(decided.id)[0], engine.store.rounds(decided.id)[-1]
+    assert first.tally is not None and first.tally["winner"] is None
+    assert last.tally is not None and last.tally["winner"] == decided.outcome["winner"]  # type: ignore[index]
+    # From round 2 on, each agent saw the previous round's anonymous tally.
+    round_two = engine.store.ballots(decided.id, 2)
+    assert any("lead" in ballot.reasoning for ballot in round_two)
+
+
+def test_a_deadlock_resolved_by_compromise(tmp_path: Path) -> None:
+    engine, decided = find_seed(
+        tmp_path, lambda e, d: d.outcome is not None and d.outcome["how"] == "compromise"
+    )
+    kinds = [event.kind for event in reversed(engine.audit_events(500))]
+    assert (
+        kinds.index("decision.deadlocked")
+        < kinds.index("decision.compromise")
+        < kinds.index("decision.decided")
+    )
+    compromise = next(option for option, author in decided.authors.items() if option not in OPTIONS)
+    mediator = decided.authors[compromise]
+    rounds = engine.store.rounds(decided.id)
+    assert rounds[-1].note == f"compromise by {mediator}"
+    assert compromise in rounds[-1].options and compromise not in rounds[0].options
+    # The mediator may not vote for its own compromise, and its ballot says so.
+    mediator_ballot = next(
+        b for b in engine.store.ballots(decided.id, rounds[-1].round) if b.voter == mediator
+    )
+    assert mediator_ballot.excluded == (compromise,)
+    assert compromise not in mediator_ballot.ranking
+    assert decided.resolution == ("compromise",)
+
+
+def test_a_deadlock_resolved_by_the_human(tmp_path: Path) -> None:
+    async def decide_and_break_the_tie(engine: Engine, decision_id: int) -> Decision:
+        voting = asyncio.create_task(engine.decide(decision_id, resolution=("human", "fallback")))
+        while not engine.inbox.open_items():
+            await asyncio.sleep(0.01)
+        (request,) = engine.inbox.open_items()
+        assert request.kind is InboxKind.TIE_BREAK
+        assert engine.store.decision(decision_id).status is DecisionStatus.AWAITING_HUMAN  # type: ignore[union-attr]
+        tied = [entry["option"] for entry in request.payload["tied"]]
+        assert len(tied) >= 2 and all(0 <= entry["support"] <= 1 for entry in request.payload["tied"])
+        engine.answer_tie_break(request.id, tied[-1])
+        return await voting
+
+    for seed in range(40):
+        engine = simulated_engine(tmp_path / f"seed-{seed}", seed)
+        probe = engine.open_decision("Which database should back the ledger?", OPTIONS)
+        first = asyncio.run(engine.decide(probe.id, tie_break=TieBreakPolicy.FIRST, resolution=("human",)))
+        if first.outcome and first.outcome["how"] == "human tie-break":
+            break
+        engine.close()
+    else:
+        raise AssertionError("no seed deadlocks")
+    decision = engine.open_decision("Which database should back the ledger?", OPTIONS)
+    decided = asyncio.run(decide_and_break_the_tie(engine, decision.id))
+    assert decided.status is DecisionStatus.DECIDED
+    assert decided.outcome is not None and decided.outcome["how"] == "human tie-break"
+    answered = [item for item in engine.store.inbox(None) if item.kind is InboxKind.TIE_BREAK]
+    assert answered[-1].status is InboxStatus.ANSWERED
+    assert decided.outcome["winner"] == answered[-1].answer["choice"]
+    assert engine.audit_events(1, kind="decision.decided")[0].actor == "human"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"), [("first", DecisionStatus.DECIDED), ("fail", DecisionStatus.NO_DECISION)]
+)
+def test_headless_tie_break_policies(tmp_path: Path, policy: str, expected: DecisionStatus) -> None:
+    engine, decided = find_seed(
+        tmp_path,
+        lambda e, d: any(item.kind is InboxKind.TIE_BREAK for item in e.store.inbox(None)),
+        tie_break=TieBreakPolicy(policy),
+        resolution=("human", "fallback"),
+    )
+    assert decided.status is expected
+    item = next(item for item in engine.store.inbox(None) if item.kind is InboxKind.TIE_BREAK)
+    assert item.status is InboxStatus.ANSWERED  # the policy answered through the inbox, on record
+    if policy == "first":
+        assert decided.outcome["winner"] == item.payload["tied"][0]["option"]  # type: ignore[index]
+    else:
+        assert "not broken" in decided.outcome["reason"]  # type: ignore[index]
+
+
+def test_the_fallback_takes_plurality(tmp_path: Path) -> None:
+    _engine, decided = find_seed(
+        tmp_path,
+        lambda e, d: d.outcome is not None and d.outcome["how"] == "fallback",
+        resolution=("fallback",),
+    )
+    assert decided.outcome is not None and decided.outcome["method"] == "plurality"
+    assert decided.resolution == ("fallback",)
+
+
+# ---------------------------------------------------------- difficult agents
+
+
+def scripted_engine(engine: Engine, **providers: ScriptedProvider) -> dict[str, ScriptedProvider]:
+    for name, provider in providers.items():
+        engine.use_provider(name, provider)
+    return providers
+
+
+def test_an_agent_that_times_out_abstains(paths: Paths, settings: Settings) -> None:
+    slow_settings = replace(settings, engine=replace(settings.engine, agent_timeout_s=0.05))
+    engine = Engine(paths, slow_settings, env={})
+    scripted_engine(engine, grok=ScriptedProvider(ballot_for(OPTIONS[0]), delay_s=5))
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
+    assert grok.is_abstention
+    assert grok.abstain_reason == "abstained: timeout: no answer within 0.05 s"
+    assert engine.store.calls("grok")[-1].error_class == "timeout"
+
+
+def test_garbage_gets_one_repair_then_counts_as_an_abstention(engine: Engine) -> None:
+    fakes = scripted_engine(
+        engine,
+        grok=ScriptedProvider(garbage),
+        gemini=ScriptedProvider(
+            answers("not json", json.dumps({"ranking": ["Z"], "confidence": 1, "reasoning": "x"}))
+        ),
+    )
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    ballots = {ballot.voter: ballot for ballot in engine.store.ballots(decision.id, 1)}
+    assert len(fakes["grok"].requests) == 2  # the answer, then one repair request
+    assert "could not be used" in fakes["grok"].requests[1].messages[-1].content
+    assert ballots["grok"].is_abstention
+    assert ballots["grok"].abstain_reason.startswith("abstained: invalid answer twice")
+    assert (
+        ballots["gemini"].abstain_reason
+        == "abstained: invalid answer twice (ranked 'Z', which is not one of the labels shown)"
+    )
+    assert "[bold]" not in ballots["grok"].reasoning  # nothing of the garbage is kept as reasoning
+
+
+def test_a_repaired_answer_counts(engine: Engine) -> None:
+    good = ballot_for(OPTIONS[1])
+    scripted_engine(
+        engine,
+        grok=ScriptedProvider(lambda request, index: "garbage" if index == 0 else good(request, index)),
+    )
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
+    assert grok.ranking == (OPTIONS[1],)
+    assert not grok.is_abstention
+
+
+def test_a_failing_agent_abstains_without_a_repair(engine: Engine) -> None:
+    fakes = scripted_engine(engine, grok=ScriptedProvider(failing("auth")))
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
+    assert grok.abstain_reason == "abstained: auth: simulated auth"
+    assert len(fakes["grok"].requests) == 1
+
+
+def test_an_agents_own_option_is_excluded_from_its_ballot(engine: Engine) -> None:
+    fakes = scripted_engine(engine, claude=ScriptedProvider(ballot_for(*OPTIONS)))
+    decision = engine.open_decision("Q?", OPTIONS, authors={OPTIONS[0]: "claude"}, max_rounds=1)
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    shown = [item["text"] for item in fakes["claude"].requests[0].context["options"]]
+    assert OPTIONS[0] not in shown
+    assert "Your own proposal is not listed" in fakes["claude"].requests[0].messages[0].content
+    claude = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "claude")
+    assert claude.excluded == (OPTIONS[0],)
+    assert OPTIONS[0] not in claude.ranking
+
+
+def test_options_are_anonymised_and_shuffled_per_voter(engine: Engine) -> None:
+    decision = engine.open_decision("Q?", OPTIONS)
+    labels = labels_for(decision, 1, OPTIONS)
+    assert sorted(labels) == ["A", "B", "C", "D"] and sorted(labels.values()) == sorted(OPTIONS)
+    orders = {tuple(presentation_for(decision, 1, OPTIONS, voter).labels) for voter in AGENTS}
+    assert len(orders) > 1  # a fresh order for each voter
+    assert labels_for(decision, 2, OPTIONS) != labels or labels_for(decision, 3, OPTIONS) != labels
+
+
+def test_every_ballot_is_stored_as_it_arrives(engine: Engine) -> None:
+    fakes = scripted_engine(engine, grok=ScriptedProvider(ballot_for(OPTIONS[0])))
+    fakes["grok"].blocking = True
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+
+    async def watch() -> int:
+        voting = asyncio.create_task(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+        while len(engine.store.ballots(decision.id, 1)) < len(AGENTS) - 1:
+            await asyncio.sleep(0.01)
+        stored_before_grok = len(engine.store.ballots(decision.id, 1))
+        fakes["grok"].release.set()
+        await voting
+        return stored_before_grok
+
+    assert asyncio.run(watch()) == len(AGENTS) - 1
+
+
+# ----------------------------------------------------------- the human and cost
+
+
+def test_the_human_votes_and_gives_feedback(engine: Engine) -> None:
+    decision = engine.open_decision("Q?", OPTIONS[:2], voters=["claude", "grok", HUMAN_VOTER], max_rounds=2)
+    with pytest.raises(EngineError, match="no round is under way"):
+        engine.cast_human_ballot(decision.id, [OPTIONS[0]])
+    assert engine.add_feedback(decision.id, "Think about backups.") == 1
+
+    async def vote_as_human() -> Decision:
+        voting = asyncio.create_task(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+        while not engine.inbox.open_items():
+            await asyncio.sleep(0.01)
+        (request,) = engine.inbox.open_items()
+        assert request.kind is InboxKind.BALLOT
+        with pytest.raises(EngineError, match="at most once"):
+            engine.cast_human_ballot(decision.id, [OPTIONS[0], OPTIONS[0]])
+        engine.cast_human_ballot(decision.id, [OPTIONS[1], OPTIONS[0]], reasoning="mine")
+        return await voting
+
+    decided = asyncio.run(vote_as_human())
+    human = next(ballot for ballot in engine.store.ballots(decided.id, 1) if ballot.voter == HUMAN_VOTER)
+    assert human.ranking == (OPTIONS[1], OPTIONS[0])
+    asked = [request for request in engine.store.calls() if request.purpose == "ballot"]
+    assert asked  # the agents voted too
+    feedback = engine.store.feedback(decided.id)
+    assert [(item.round, item.text) for item in feedback] == [(1, "Think about backups.")]
+
+
+def test_feedback_reaches_the_agents(engine: Engine) -> None:
+    fakes = scripted_engine(engine, claude=ScriptedProvider(ballot_for(OPTIONS[0])))
+    decision = engine.open_decision("Q?", OPTIONS[:2], max_rounds=1)
+    engine.add_feedback(decision.id, "Prefer what the team knows.")
+    asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    assert "Prefer what the team knows." in fakes["claude"].requests[0].messages[0].content
+    assert fakes["claude"].requests[0].context["feedback"] == ["Prefer what the team knows."]
+
+
+def test_each_decision_records_its_calls_and_cost(engine: Engine) -> None:
+    decision = engine.open_decision("Q?", OPTIONS[:2], max_rounds=1)
+    decided = asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    calls, tokens, cost = engine.store.decision_cost(decision.id)
+    assert calls >= len(AGENTS) and tokens > 0 and cost == 0.0  # simulated calls cost nothing
+    assert decided.outcome is not None and decided.outcome["calls"] == calls
+    started = engine.audit_events(1, kind="round.started")[0]
+    assert "estimate" in started.data
+
+
+def test_round_estimates_use_agent_prices(engine: Engine) -> None:
+    from orkestra_tui.engine.committee import Committee
+
+    priced = {name: replace(runtime, simulated=False) for name, runtime in engine.runtimes.items()}
+    engine.runtimes.update(priced)
+    decision = engine.open_decision("Q?", OPTIONS[:2])
+    estimate = Committee(engine).estimate_round(decision, 1)
+    assert 0 < estimate < 0.05
+
+
+# ------------------------------------------------------------------- resuming
+
+
+def test_a_round_interrupted_by_a_crash_resumes_with_the_missing_voters(
+    paths: Paths, settings: Settings
+) -> None:
+    engine = Engine(paths, settings, env={})
+    fakes = scripted_engine(engine, grok=ScriptedProvider(ballot_for(OPTIONS[0])))
+    fakes["grok"].blocking = True
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="plurality", max_rounds=1)
+
+    async def crash_mid_round() -> None:
+        voting = asyncio.create_task(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+        while len(engine.store.ballots(decision.id, 1)) < len(AGENTS) - 1:
+            await asyncio.sleep(0.01)
+        voting.cancel()  # the process dies with grok's ballot outstanding
+        with pytest.raises(asyncio.CancelledError):
+            await voting
+
+    asyncio.run(crash_mid_round())
+    engine.close()
+    before = {
+        ballot.voter: ballot for ballot in Engine(paths, settings, env={}).store.ballots(decision.id, 1)
+    }
+    assert set(before) == set(AGENTS) - {"grok"}
+
+    restarted = Engine(paths, settings, env={})
+    assert [item.id for item in restarted.decisions_under_way()] == [decision.id]
+    again = scripted_engine(restarted, **{name: ScriptedProvider(ballot_for(OPTIONS[1])) for name in AGENTS})
+    decided = asyncio.run(restarted.decide(decision.id, tie_break=TieBreakPolicy.FIRST))
+    assert decided.status is DecisionStatus.DECIDED
+    assert {name: len(fake.requests) for name, fake in again.items()} == {
+        "claude": 0,
+        "chatgpt": 0,
+        "gemini": 0,
+        "copilot": 0,
+        "grok": 1,
+    }
+    after = {ballot.voter: ballot for ballot in restarted.store.ballots(decision.id, 1)}
+    assert {name: after[name] for name in before} == before  # the stored ballots were reused
+    assert len(restarted.store.rounds(decision.id)) == 1
+
+
+def test_a_tie_break_waiting_for_the_human_survives_a_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for seed in range(40):
+        engine = simulated_engine(home / str(seed), seed)
+        decision = engine.open_decision("Which database should back the ledger?", OPTIONS)
+
+        async def until_asked(engine: Engine = engine, decision_id: int = decision.id) -> bool:
+            voting = asyncio.create_task(engine.decide(decision_id, resolution=("human",)))
+            while not voting.done() and not engine.inbox.open_items():
+                await asyncio.sleep(0.01)
+            if voting.done():
+                return False
+            voting.cancel()
+            return True
+
+        if asyncio.run(until_asked()):
+            break
+        engine.close()
+    else:
+        raise AssertionError("no seed deadlocks")
+    engine.close()
+
+    restarted = simulated_engine(home / str(seed), seed)
+    (request,) = restarted.inbox.open_items()
+    assert request.kind is InboxKind.TIE_BREAK
+
+    async def answer_after_restart() -> Decision:
+        voting = asyncio.create_task(restarted.decide(decision.id, resolution=("human",)))
+        await asyncio.sleep(0.05)
+        assert not voting.done()
+        restarted.answer_tie_break(request.id, request.payload["tied"][0]["option"])
+        return await voting
+
+    decided = asyncio.run(answer_after_restart())
+    assert decided.outcome is not None and decided.outcome["how"] == "human tie-break"
+
+
+def test_bad_decisions_are_refused(engine: Engine) -> None:
+    with pytest.raises(EngineError, match="no agent named 'hal'"):
+        engine.open_decision("Q?", OPTIONS, voters=["hal"])
+    with pytest.raises(EngineError, match="at least one round"):
+        engine.open_decision("Q?", OPTIONS, max_rounds=0)
+    with pytest.raises(EngineError, match="unknown resolution step 'pray'"):
+        asyncio.run(engine.decide(engine.open_decision("Q?", OPTIONS).id, resolution=("pray",)))
+    assert RESOLUTION_STEPS == ("compromise", "human", "fallback")
