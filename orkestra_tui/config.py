@@ -133,6 +133,15 @@ class EngineSettings:
     max_attempts: int = _doc("Most attempts at one task or call before it fails.", default=3)
     routing: str = _doc("How tasks pick an agent: balanced, cheapest or best.", default="balanced")
     agent_timeout_s: float = _doc("Seconds an agent may take to answer one request.", default=120.0)
+    retry_after_cap_s: float = _doc(
+        "Longest wait honoured when a provider says to retry later, in seconds.", default=30.0
+    )
+    circuit_failures: int = _doc(
+        "Consecutive failed calls after which an agent's circuit opens (it is left out).", default=3
+    )
+    circuit_cooldown_s: float = _doc(
+        "Seconds an open circuit waits before one probe call is let through.", default=30.0
+    )
 
 
 @dataclass(frozen=True)

@@ -134,11 +134,12 @@ class SettingsReader:
                 None,
                 "routing",
             )
-        for name in ("max_rounds", "max_concurrent_tasks", "max_attempts"):
+        for name in ("max_rounds", "max_concurrent_tasks", "max_attempts", "circuit_failures"):
             if getattr(engine, name) < 1:
                 self.fail(f"{name} must be at least 1", "engine", None, name)
-        if engine.agent_timeout_s <= 0:
-            self.fail("agent_timeout_s must be more than 0", "engine", None, "agent_timeout_s")
+        for name in ("agent_timeout_s", "retry_after_cap_s", "circuit_cooldown_s"):
+            if getattr(engine, name) <= 0:
+                self.fail(f"{name} must be more than 0", "engine", None, name)
         simulation = settings.simulation
         if not 0.0 <= simulation.failure_rate <= 1.0:
             self.fail("failure_rate must be between 0 and 1", "simulation", None, "failure_rate")

@@ -20,12 +20,23 @@ from orkestra_tui.secrets import redact
 @dataclass(frozen=True)
 class CallOutcome:
     record: CallRecord
+    """The last attempt's record."""
     response: ProviderResponse | None
     error: ProviderError | None
+    attempts: tuple[CallRecord, ...] = ()
+    """Every attempt made (the retry policy may make several); empty when none was allowed."""
 
     @property
     def ok(self) -> bool:
         return self.response is not None
+
+
+def refused(agent: AgentRuntime, request: ProviderRequest, error: ProviderError, now: float) -> CallOutcome:
+    """An outcome for a call that was not made (an open circuit, a refused key)."""
+    record = CallRecord(
+        agent.name, agent.model, request.purpose, now, 0.0, 0, 0, 0.0, error.error_class, str(error)
+    )
+    return CallOutcome(record=record, response=None, error=error)
 
 
 def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
@@ -60,7 +71,7 @@ async def invoke(
     tokens_out = response.tokens_out if response else 0
     record = CallRecord(
         agent=agent.name,
-        model=response.model if response else agent.settings.model,
+        model=response.model if response else agent.model or agent.settings.model,
         purpose=request.purpose,
         started_at=started_at,
         latency_ms=latency_ms,
@@ -70,4 +81,4 @@ async def invoke(
         error_class=error.error_class if error else "",
         error=redact(str(error))[:500] if error else "",
     )
-    return CallOutcome(record=record, response=response, error=error)
+    return CallOutcome(record=record, response=response, error=error, attempts=(record,))

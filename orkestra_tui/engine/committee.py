@@ -188,9 +188,16 @@ class Committee:
         return self.store.rounds(decision.id)[-1]
 
     def agent_voters(self, decision: Decision) -> list[str]:
-        """The decision's agents that can vote now: enabled, and known to this engine."""
-        available = {runtime.name for runtime in self.engine.enabled_agents()}
-        return [voter for voter in decision.voters if voter != HUMAN_VOTER and voter in available]
+        """The decision's agents that can vote now: enabled, key accepted, circuit not open.
+
+        An unavailable agent is left out of the round altogether, so quorum
+        and participation are worked out over the agents that could vote.
+        """
+        return [
+            voter
+            for voter in decision.voters
+            if voter != HUMAN_VOTER and voter in self.engine.runtimes and self.engine.agent_available(voter)
+        ]
 
     def estimate_round(self, decision: Decision, round_number: int) -> float:
         """What the round's calls should cost, at each agent's prices."""

@@ -9,13 +9,16 @@ announces it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.call_log import record_call
+from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy
 from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
@@ -27,6 +30,7 @@ from orkestra_tui.engine.models import (
     AgentInfo,
     AuditEvent,
     Ballot,
+    CallRecord,
     Decision,
     DecisionStatus,
     InboxKind,
@@ -38,6 +42,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
+from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
 from orkestra_tui.engine.tasks import insert_tasks, move_task
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
@@ -75,6 +80,22 @@ class Engine:
         self.runtimes: dict[str, AgentRuntime] = {
             runtime.name: runtime for runtime in build_agents(settings, environment, demo=demo)
         }
+        self.breakers = {
+            name: CircuitBreaker(
+                self.clock,
+                failures_to_open=settings.engine.circuit_failures,
+                cooldown_s=settings.engine.circuit_cooldown_s,
+            )
+            for name in self.runtimes
+        }
+        self.bad_keys: set[str] = set()
+        """Agents whose key a provider refused (401) in this run."""
+        self.retry = RetryPolicy(
+            max_attempts=settings.engine.max_attempts, retry_after_cap_s=settings.engine.retry_after_cap_s
+        )
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How the retry policy waits (tests record the delays instead)."""
+        self._retry_rng = random.Random()
         self._register_agents()
 
     def close(self) -> None:
@@ -118,7 +139,7 @@ class Engine:
             AgentInfo(
                 name=runtime.name,
                 provider=runtime.settings.provider,
-                model=runtime.settings.model,
+                model=runtime.model or runtime.settings.model,
                 enabled=runtime.settings.enabled and overrides.get(runtime.name, True),
                 simulated=runtime.simulated,
                 simulated_reason=runtime.simulated_reason,
@@ -163,21 +184,73 @@ class Engine:
         project_id: int | None = None,
         decision_id: int | None = None,
         task_id: int | None = None,
+        record: bool = True,
     ) -> CallOutcome:
-        """Call one agent and store the call record, tied to its work, with its audit event."""
-        outcome = await self._invoke(agent_name, request)
-        with self.store.transaction() as tx:
-            record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
-        return outcome
+        """Call one agent under the retry policy and its circuit breaker.
 
-    async def _invoke(self, agent_name: str, request: ProviderRequest) -> CallOutcome:
-        from orkestra_tui.engine.calls import invoke
+        Every attempt is recorded, tied to its work, with its audit event; with
+        `record=False` the caller stores `outcome.attempts` in its own
+        transaction. A 401 marks the agent "bad key" at once, without a retry.
+        """
+        from orkestra_tui.engine.calls import invoke, refused
+        from orkestra_tui.providers.base import ProviderError
 
+        runtime = self._runtime(agent_name)
+        breaker = self.breakers[agent_name]
+        attempts: list[CallRecord] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            if agent_name in self.bad_keys:
+                error = ProviderError("auth", "the key was refused; fix it, then test the agent again")
+                return refused(runtime, request, error, self.clock.now())
+            if not breaker.acquire():
+                error = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
+                return refused(runtime, request, error, self.clock.now())
+            outcome = await invoke(
+                runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+            )
+            attempts.append(outcome.record)
+            changed = breaker.record(outcome.ok)
+            bad_key = outcome.error is not None and outcome.error.error_class == "auth"
+            if bad_key:
+                self.bad_keys.add(agent_name)
+            if record or changed or bad_key:
+                with self.store.transaction() as tx:
+                    if record:
+                        record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
+                    if changed is not None:
+                        tx.audit(
+                            "engine",
+                            f"agent.circuit_{changed.value.replace('-', '_')}",
+                            f"{agent_name}'s circuit is {changed.value}",
+                            subject=f"agent:{agent_name}",
+                            data={"consecutive_failures": breaker.consecutive_failures},
+                        )
+                    if bad_key:
+                        tx.audit(
+                            "engine",
+                            "agent.bad_key",
+                            f"{agent_name}'s key was refused ({runtime.key_variable or 'no variable'})",
+                            subject=f"agent:{agent_name}",
+                        )
+            assert outcome.error is not None or outcome.ok
+            if outcome.ok or outcome.error is None or not self.retry.should_retry(outcome.error, attempt):
+                return replace(outcome, attempts=tuple(attempts))
+            await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+
+    def _runtime(self, agent_name: str) -> AgentRuntime:
         runtime = self.runtimes.get(agent_name)
         if runtime is None:
             raise EngineError(f"there is no agent named {agent_name!r}")
-        return await invoke(
-            runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+        return runtime
+
+    def agent_available(self, agent_name: str) -> bool:
+        """Enabled, its key not refused, and its circuit not open."""
+        return (
+            agent_name in {runtime.name for runtime in self.enabled_agents()}
+            and agent_name not in self.bad_keys
+            and self.breakers[agent_name].available
         )
 
     # ------------------------------------------------------------ projects
@@ -286,10 +359,11 @@ class Engine:
                 "project": project.name if project else "",
             },
         )
-        outcome = await self._invoke(agent_name, request)
+        outcome = await self.call(agent_name, request, record=False)
         running = self.task(task_id)
         with self.store.transaction() as tx:
-            record_call(tx, outcome.record, task.project_id, task_id=task.id)
+            for attempt in outcome.attempts:
+                record_call(tx, attempt, task.project_id, task_id=task.id)
             if outcome.response is not None and outcome.response.text.strip():
                 move_task(
                     tx, self.store, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from orkestra_tui.secrets import redact
+
 
 @dataclass(frozen=True)
 class Message:
@@ -43,13 +45,15 @@ class ProviderError(Exception):
     """A failed call, classified once so every caller treats it the same way.
 
     `error_class` is one of: rate_limited, overloaded, server, timeout,
-    connection, bad_request, auth, not_found, malformed, unavailable.
+    connection, conflict (all retryable), and bad_request, auth, forbidden,
+    not_found, malformed, unavailable, circuit_open (not retryable).
     """
 
-    RETRYABLE = frozenset({"rate_limited", "overloaded", "server", "timeout", "connection"})
+    RETRYABLE = frozenset({"rate_limited", "overloaded", "server", "timeout", "connection", "conflict"})
 
     def __init__(self, error_class: str, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        # Vendors echo keys back in error bodies ("Incorrect API key provided: sk-..."): never keep one.
+        super().__init__(redact(message))
         self.error_class = error_class
         self.retry_after = retry_after
 
@@ -64,3 +68,51 @@ class Provider(Protocol):
     model: str
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse: ...
+
+
+def error_for_status(status: int, message: str, *, retry_after: float | None = None) -> ProviderError:
+    """The classified error for an HTTP status from any vendor's API."""
+    if status == 408:
+        error_class = "timeout"
+    elif status == 409:
+        error_class = "conflict"
+    elif status == 429:
+        error_class = "rate_limited"
+    elif status == 529:
+        error_class = "overloaded"
+    elif status >= 500:
+        error_class = "server"
+    elif status == 401:
+        error_class = "auth"
+    elif status == 403:
+        error_class = "forbidden"
+    elif status == 404:
+        error_class = "not_found"
+    else:
+        error_class = "bad_request"
+    return ProviderError(error_class, f"HTTP {status}: {message}", retry_after=retry_after)
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """A `retry-after` (or `retry-after-ms`) header as seconds, if it parses."""
+    if not headers:
+        return None
+    lowered = {key.lower(): value for key, value in headers.items()}
+    try:
+        if "retry-after-ms" in lowered:
+            return max(0.0, float(lowered["retry-after-ms"]) / 1000.0)
+        if "retry-after" in lowered:
+            return max(0.0, float(lowered["retry-after"]))
+    except ValueError:
+        return None  # an HTTP date: the policy's own backoff applies
+    return None
+
+
+def short_message(body: object, limit: int = 300) -> str:
+    """A one-line message from an error body (its `error.message` when it has one)."""
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            body = error["message"]
+    text = " ".join(str(body).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,7 +16,7 @@ key values themselves stay in this process's memory only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -49,8 +49,25 @@ KEY_VARIABLES: dict[str, tuple[str, ...]] = {
 
 KEYLESS_PROVIDERS = frozenset({"ollama", "command", "simulated"})
 
-REAL_PROVIDERS: frozenset[str] = frozenset()
+REAL_PROVIDERS = frozenset({"anthropic", "openai", "gemini", "xai", "ollama"})
 """Providers with a real adapter in this build; the others run simulated."""
+
+MODEL_VARIABLES: dict[str, str] = {
+    "anthropic": "CLAUDE_MODEL",
+    "openai": "CHATGPT_MODEL",
+    "gemini": "GEMINI_MODEL",
+    "xai": "GROK_MODEL",
+    "copilot": "COPILOT_MODEL",
+}
+"""The older variables that override an agent's configured model."""
+
+BASE_URL_VARIABLES: dict[str, str] = {
+    "anthropic": "ANTHROPIC_BASE_URL",
+    "openai": "OPENAI_BASE_URL",
+    "gemini": "GOOGLE_GEMINI_BASE_URL",
+}
+DEFAULT_BASE_URLS: dict[str, str] = {"xai": "https://api.x.ai/v1"}
+OLLAMA_DEFAULT_HOST = "http://localhost:11434"
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,14 @@ class AgentRuntime:
     simulation: SimulationSettings
     provider_override: Provider | None = None
     """A provider given at run time (a test's fake, for one), used instead of building one."""
+    model: str = ""
+    """The model in use: the configured one, or the one an older model variable names."""
+    base_url: str = ""
+    key_variable: str = ""
+    """Where the key came from (its name only)."""
+    timeout_s: float = 120.0
+    api_key: str = field(default="", repr=False, compare=False)
+    """Kept in memory only, and out of every repr."""
 
     @property
     def name(self) -> str:
@@ -73,6 +98,8 @@ class AgentRuntime:
     def provider(self) -> Provider:
         if self.provider_override is not None:
             return self.provider_override
+        if not self.simulated:
+            return self._real_provider()
         from orkestra_tui.providers.simulated import SimulatedProvider
 
         return SimulatedProvider(
@@ -82,6 +109,23 @@ class AgentRuntime:
             seed=self.simulation.seed,
             latency_ms=self.simulation.latency_ms,
             failure_rate=self.simulation.failure_rate,
+        )
+
+    def _real_provider(self) -> Provider:
+        provider = self.settings.provider
+        base_url = self.base_url or None
+        if provider == "anthropic":
+            from orkestra_tui.providers.anthropic import AnthropicProvider
+
+            return AnthropicProvider(self.model, self.api_key, base_url=base_url, timeout_s=self.timeout_s)
+        if provider == "gemini":
+            from orkestra_tui.providers.gemini import GeminiProvider
+
+            return GeminiProvider(self.model, self.api_key, base_url=base_url, timeout_s=self.timeout_s)
+        from orkestra_tui.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(
+            self.model, self.api_key, vendor=self.vendor, base_url=base_url, timeout_s=self.timeout_s
         )
 
 
@@ -103,22 +147,42 @@ def key_variables(agent: AgentSettings) -> tuple[str, ...]:
 
 def build_agents(settings: Settings, env: Mapping[str, str], *, demo: bool = False) -> list[AgentRuntime]:
     """Every configured agent, real where possible and simulated otherwise."""
-    agents: list[AgentRuntime] = []
-    for agent in settings.agents:
-        vendor = VENDORS[agent.provider]
-        key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
-        if key is not None:
-            register_secret(key[1])
-        agents.append(
-            AgentRuntime(
-                settings=agent,
-                vendor=vendor,
-                simulated=True,
-                simulated_reason=_simulated_reason(agent, key, demo),
-                simulation=settings.simulation,
-            )
-        )
-    return agents
+    return [_runtime(agent, settings, env, demo) for agent in settings.agents]
+
+
+def _runtime(agent: AgentSettings, settings: Settings, env: Mapping[str, str], demo: bool) -> AgentRuntime:
+    key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
+    if key is not None:
+        register_secret(key[1])
+    real = not demo and agent.provider in REAL_PROVIDERS and (key is not None or agent.provider == "ollama")
+    model = env.get(MODEL_VARIABLES.get(agent.provider, ""), "").strip() or agent.model
+    return AgentRuntime(
+        settings=agent,
+        vendor=VENDORS[agent.provider],
+        simulated=not real,
+        simulated_reason="" if real else _simulated_reason(agent, key, demo),
+        simulation=settings.simulation,
+        model=model,
+        base_url=base_url_for(agent, env),
+        key_variable=key[0] if key else "",
+        timeout_s=settings.engine.agent_timeout_s,
+        api_key=key[1] if key else ("ollama" if agent.provider == "ollama" else ""),
+    )
+
+
+def base_url_for(agent: AgentSettings, env: Mapping[str, str]) -> str:
+    """The endpoint: the config's base_url wins, then the vendor's variable, then its default."""
+    if agent.base_url:
+        return agent.base_url
+    if agent.provider == "ollama":
+        host = env.get("OLLAMA_HOST", "").strip() or OLLAMA_DEFAULT_HOST
+        if "://" not in host:
+            host = f"http://{host}"
+        return host.rstrip("/") + "/v1"
+    variable = BASE_URL_VARIABLES.get(agent.provider)
+    if variable and env.get(variable, "").strip():
+        return env[variable].strip()
+    return DEFAULT_BASE_URLS.get(agent.provider, "")
 
 
 def _simulated_reason(agent: AgentSettings, key: tuple[str, str] | None, demo: bool) -> str:

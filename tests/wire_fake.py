@@ -1,0 +1,176 @@
+"""A wire-protocol fake of the vendors' APIs, served on 127.0.0.1 by the tests themselves.
+
+The real SDKs talk to it over real HTTP, so every layer of theirs runs: request
+building, headers, response parsing, their error classes. Each test scripts
+what the server does next; the server records every request it received.
+
+Endpoints:
+- Anthropic: POST /v1/messages
+- OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions
+- Gemini: POST .../models/{model}:generateContent
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """What the server does for one request."""
+
+    text: str = "Hello from the fake."
+    status: int = 200
+    body: Any = None
+    """For an error status: the JSON body (default: the vendor's usual error shape)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    garbled: bool = False
+    """Answer 200 with a body that is not JSON."""
+    drop: bool = False
+    """Close the connection without answering."""
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class WireFake:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.default = Reply()
+        self.received: list[Received] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def then(self, *replies: Reply) -> WireFake:
+        self.replies.extend(replies)
+        return self
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self) -> Reply:
+        return self.replies.popleft() if self.replies else self.default
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output quiet
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = raw.decode(errors="replace")
+                fake.received.append(Received(self.path, dict(self.headers.items()), body))
+                reply = fake._next()
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if reply.garbled:
+                    self._send(200, b'{"id": "msg_1", "content": [ {"type": "te', {})
+                    return
+                if reply.status != 200:
+                    error = reply.body if reply.body is not None else _error_body(self.path, reply.status)
+                    self._send(reply.status, json.dumps(error).encode(), reply.headers)
+                    return
+                self._send(
+                    200, json.dumps(_success_body(self.path, body, reply.text)).encode(), reply.headers
+                )
+
+            def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(payload)  # the client may have given up waiting (a timeout test)
+
+        return Handler
+
+
+def _success_body(path: str, request: Any, text: str) -> dict[str, Any]:
+    model = request.get("model", "fake-model") if isinstance(request, dict) else "fake-model"
+    if path.endswith("/messages"):
+        return {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 12, "output_tokens": 5},
+        }
+    if path.endswith("/chat/completions"):
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
+        }
+    if ":generateContent" in path:
+        return {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 5, "totalTokenCount": 17},
+            "modelVersion": path.rsplit("/models/", maxsplit=1)[-1].split(":", maxsplit=1)[0],
+        }
+    return {"error": {"message": f"no such endpoint {path}"}}
+
+
+def _error_body(path: str, status: int) -> dict[str, Any]:
+    message = f"fake error {status}"
+    if path.endswith("/messages"):
+        kinds = {401: "authentication_error", 429: "rate_limit_error", 529: "overloaded_error"}
+        return {"type": "error", "error": {"type": kinds.get(status, "api_error"), "message": message}}
+    if ":generateContent" in path:
+        return {"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}
+    return {"error": {"message": message, "type": "server_error", "code": status}}
+
+
+@contextmanager
+def serving() -> Iterator[WireFake]:
+    fake = WireFake()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
