@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "status": "show projects, task counts and agents",
     "audit": "show the audit log, newest first",
     "tally": "count a ballots file with one of the voting methods",
+    "vote": "put a question to the committee and run the vote",
+    "doctor": "check paths, config and every agent with a live call",
     "bench": "run benchmarks (not tests) and print the figures",
 }
 """Each command and its one-line help; its module is imported only when it runs."""

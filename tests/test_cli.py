@@ -107,7 +107,7 @@ def test_audit_prints_a_table(
         (("status", "--colour"), "orkestra: unrecognized arguments: --colour"),
         (
             ("bench", "--scenario", "nope"),
-            "orkestra: unknown scenario 'nope'; choose from store, startup, idle, tally",
+            "orkestra: unknown scenario 'nope'; choose from store, round, startup, idle, tally",
         ),
     ],
 )

@@ -137,7 +137,7 @@ def test_a_deadlock_resolved_by_the_human(tmp_path: Path) -> None:
         engine = simulated_engine(tmp_path / f"seed-{seed}", seed)
         probe = engine.open_decision("Which database should back the ledger?", OPTIONS)
         first = asyncio.run(engine.decide(probe.id, tie_break=TieBreakPolicy.FIRST, resolution=("human",)))
-        if first.outcome and first.outcome["how"] == "human tie-break":
+        if first.outcome and first.outcome["how"] == "policy tie-break":
             break
         engine.close()
     else:
@@ -420,6 +420,21 @@ def test_a_tie_break_waiting_for_the_human_survives_a_restart(tmp_path: Path) ->
 
     decided = asyncio.run(answer_after_restart())
     assert decided.outcome is not None and decided.outcome["how"] == "human tie-break"
+
+    # Resumed under a policy instead, a request left open is answered by that policy.
+    other = restarted.open_decision("Which database should back the ledger?", OPTIONS)
+
+    async def leave_open() -> None:
+        voting = asyncio.create_task(restarted.decide(other.id, resolution=("human",)))
+        while not voting.done() and not restarted.inbox.open_items():
+            await asyncio.sleep(0.01)
+        assert not voting.done(), "the same committee deadlocks on the same question"
+        voting.cancel()
+
+    asyncio.run(leave_open())
+    resumed = asyncio.run(restarted.decide(other.id, tie_break=TieBreakPolicy.FIRST, resolution=("human",)))
+    assert resumed.outcome is not None and resumed.outcome["how"] == "policy tie-break"
+    assert resumed.outcome["tie_break_by"] == "policy:first"
 
 
 def test_bad_decisions_are_refused(engine: Engine) -> None:

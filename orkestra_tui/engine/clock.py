@@ -25,11 +25,17 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock that moves only when told to; `now()` may step it by `step` seconds."""
+    """A clock that moves only when told to.
+
+    `now()` may step the wall time by `step` seconds, so that events get distinct
+    times; durations (`monotonic()`) change only with `advance()`, so measured
+    latencies stay fixed however many events happen during a call.
+    """
 
     def __init__(self, start: float = 1_800_000_000.0, step: float = 0.0) -> None:
         self.current = start
         self.step = step
+        self.elapsed = 0.0
 
     def now(self) -> float:
         value = self.current
@@ -37,7 +43,8 @@ class FixedClock:
         return value
 
     def monotonic(self) -> float:
-        return self.current
+        return self.elapsed
 
     def advance(self, seconds: float) -> None:
         self.current += seconds
+        self.elapsed += seconds

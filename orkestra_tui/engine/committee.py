@@ -176,7 +176,8 @@ class Committee:
             if latest == previous:
                 return f"rounds {rounds[-2].round} and {rounds[-1].round} gave the same first preferences"
         if rounds and rounds[-1].round >= decision.max_rounds:
-            return f"no winner after {rounds[-1].round} rounds"
+            count = rounds[-1].round
+            return f"no winner after {count} round{'s' if count != 1 else ''}"
         return ""
 
     # -------------------------------------------------------------- rounds
@@ -543,10 +544,11 @@ class Committee:
                     kind="decision.awaiting_human",
                     data={"inbox": item.id, "tied": list(leaders)},
                 )
-            if self.tie_break is not TieBreakPolicy.ASK:
-                self._answer_by_policy(item.id, list(leaders))
         if item.status is InboxStatus.CANCELLED:
             return None
+        if item.status is InboxStatus.OPEN and self.tie_break is not TieBreakPolicy.ASK:
+            # Also when resuming a request an earlier run left open: a policy needs nobody to wait for.
+            self._answer_by_policy(item.id, [entry["option"] for entry in item.payload.get("tied", [])])
         answer = await self.engine.inbox.wait(item.id)
         decision = self._decision(decision.id)
         if isinstance(answer, dict) and answer.get("choice"):
@@ -625,10 +627,12 @@ class Committee:
             "participation": 1.0,
             "consensus": "split",
             "reason": f"{choice} chosen to break the tie between {', '.join(leaders)}",
+            "tie_break_by": actor,
         }
+        how = "human tie-break" if actor == "human" else "policy tie-break"
         return self.engine.close_decision(
             decision.id,
-            self._outcome(decision, result, "human tie-break"),
+            self._outcome(decision, result, how),
             status=DecisionStatus.DECIDED,
             actor=actor,
         )

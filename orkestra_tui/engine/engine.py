@@ -24,6 +24,7 @@ from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy
 from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
+from orkestra_tui.engine.health import AgentHealth, agent_status, summarise
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
@@ -244,6 +245,32 @@ class Engine:
         if runtime is None:
             raise EngineError(f"there is no agent named {agent_name!r}")
         return runtime
+
+    def agent_health(self, agent_name: str) -> AgentHealth:
+        """Latency, success, errors, tokens and cost of an agent's recent calls."""
+        return summarise(agent_name, self.store.calls(agent_name, limit=500))
+
+    def agent_status(self, agent: AgentInfo, health: AgentHealth) -> str:
+        return agent_status(
+            enabled=agent.enabled,
+            simulated=agent.simulated,
+            bad_key=agent.name in self.bad_keys,
+            circuit=self.breakers[agent.name].state.value,
+            health=health,
+        )
+
+    async def test_agent(self, agent_name: str) -> CallOutcome:
+        """A tiny live call, recorded like any other; a success clears a refused key."""
+        from orkestra_tui.providers.base import Message, ProviderRequest
+
+        self.bad_keys.discard(agent_name)
+        request = ProviderRequest(
+            system="Reply with the single word: pong.",
+            messages=(Message("user", "ping"),),
+            max_tokens=8,
+            purpose="ping",
+        )
+        return await self.call(agent_name, request)
 
     def agent_available(self, agent_name: str) -> bool:
         """Enabled, its key not refused, and its circuit not open."""

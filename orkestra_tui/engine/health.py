@@ -52,3 +52,31 @@ def summarise(agent: str, records: Sequence[CallRecord], recent: int = 40) -> Ag
         recent_latencies_ms=tuple(latencies[-recent:]),
         last_errors=tuple(f"{record.error_class}: {record.error}" for record in failures[-5:]),
     )
+
+
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 12) -> str:
+    """The last `width` values as a one-line bar chart, scaled to their own range."""
+    recent = list(values)[-width:]
+    if not recent:
+        return ""
+    low, high = min(recent), max(recent)
+    span = (high - low) or 1.0
+    return "".join(SPARK_LEVELS[int((value - low) / span * (len(SPARK_LEVELS) - 1))] for value in recent)
+
+
+def agent_status(*, enabled: bool, simulated: bool, bad_key: bool, circuit: str, health: AgentHealth) -> str:
+    """healthy, degraded, down, bad key, simulated or disabled: what the Health screen shows first."""
+    if not enabled:
+        return "disabled"
+    if bad_key:
+        return "bad key"
+    if circuit == "open":
+        return "down"
+    if simulated:
+        return "simulated"
+    if circuit == "half-open" or (health.success_rate is not None and health.success_rate < 0.9):
+        return "degraded"
+    return "healthy"

@@ -131,13 +131,16 @@ class SimulatedProvider:
         seed: int = 0,
         latency_ms: float = 0.0,
         failure_rate: float = 0.0,
+        jitter: bool = True,
     ) -> None:
+        """`jitter=False` makes every answer take exactly `latency_ms` (benchmarks need a fixed latency)."""
         self.agent_name = agent_name
         self.vendor = vendor
         self.model = f"simulated:{model or agent_name}"
         self.seed = seed
         self.latency_ms = latency_ms
         self.failure_rate = failure_rate
+        self.jitter = jitter
         self.persona = persona_for(agent_name, vendor)
         self._seen: Counter[str] = Counter()
 
@@ -145,7 +148,9 @@ class SimulatedProvider:
         fingerprint = _fingerprint(request)
         self._seen[fingerprint] += 1
         rng = random.Random(_stable_int(self.seed, self.agent_name, fingerprint, self._seen[fingerprint]))
-        delay = self.latency_ms * self.persona.speed * (0.6 + 0.8 * rng.random()) / 1000.0
+        # Drawn even without jitter, so that the answers stay the same either way.
+        spread = 0.6 + 0.8 * rng.random()
+        delay = (self.latency_ms * self.persona.speed * spread if self.jitter else self.latency_ms) / 1000.0
         await asyncio.sleep(delay)
         if self.failure_rate and rng.random() < self.failure_rate:
             raise ProviderError("server", "simulated server error (HTTP 503)")

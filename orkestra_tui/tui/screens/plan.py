@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.tui.screens.base import EngineScreen
-from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.text import clean, plain
 
 
 class PlanScreen(EngineScreen):
@@ -119,5 +119,5 @@ class PlanScreen(EngineScreen):
         error.update("")
         name_input.value = ""
         description.text = ""
-        self.notify(f"Project {project.name!r} created.", title="Plan", markup=False)
+        self.notify(clean(f"Project {project.name!r} created."), title="Plan", markup=False)
         self.query_one("#project-list", widgets.OptionList).focus()

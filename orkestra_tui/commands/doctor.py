@@ -1,0 +1,101 @@
+"""`orkestra doctor`: paths, config, and a live test call to every agent.
+
+It never prints a key: only the name of the variable a key came from.
+Exit status 0 when every enabled agent answered, 1 otherwise, 2 when the
+config itself cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from orkestra_tui.commands.context import add_common_options, load_context
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check paths, config and every agent with a live call",
+        description="Report the paths in use, whether config.toml is valid, and for each agent its "
+        "provider, model, key (present or not, never its value) and a live test call.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+async def _check_agents(engine: Any) -> list[dict[str, Any]]:
+    agents = engine.agents()
+    enabled = [agent for agent in agents if agent.enabled]
+    outcomes = await asyncio.gather(*(engine.test_agent(agent.name) for agent in enabled))
+    results = {agent.name: outcome for agent, outcome in zip(enabled, outcomes, strict=True)}
+    report = []
+    for agent in agents:
+        runtime = engine.runtimes[agent.name]
+        entry: dict[str, Any] = {
+            "name": agent.name,
+            "provider": agent.provider,
+            "model": agent.model,
+            "enabled": agent.enabled,
+            "simulated": agent.simulated,
+            "simulated_reason": agent.simulated_reason,
+            "key_present": bool(runtime.key_variable),
+            "key_variable": runtime.key_variable,
+            "base_url": runtime.base_url,
+        }
+        outcome = results.get(agent.name)
+        if outcome is not None:
+            entry["ok"] = outcome.ok
+            entry["latency_ms"] = round(outcome.record.latency_ms, 1)
+            entry["error_class"] = outcome.record.error_class
+            entry["error"] = outcome.record.error
+        report.append(entry)
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    context = load_context(args)
+    engine = context.open_engine()
+    try:
+        agents = asyncio.run(_check_agents(engine))
+    finally:
+        engine.close()
+    document = {"paths": context.paths.as_dict(), "config": "valid", "agents": agents}
+    healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"])
+    if args.json:
+        from orkestra_tui.commands.output import print_json
+
+        print_json(document)
+        return 0 if healthy else 1
+    _print_report(document)
+    return 0 if healthy else 1
+
+
+def _print_report(document: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from orkestra_tui.commands.output import console
+
+    out = console()
+    for name, path in document["paths"].items():
+        out.print(Text(f"{name.replace('_', ' ')}: {path}", style="dim"))
+    out.print(Text("config.toml is valid", style="green"))
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("agent", "provider", "model", "key", "mode", "test"):
+        table.add_column(column, overflow="fold")
+    for agent in document["agents"]:
+        key = agent["key_variable"] or (
+            "not needed" if agent["provider"] in ("ollama", "command") else "none"
+        )
+        mode = "disabled" if not agent["enabled"] else ("simulated" if agent["simulated"] else "live")
+        if "ok" not in agent:
+            test = Text("—", style="dim")
+        elif agent["ok"]:
+            test = Text(f"answered in {agent['latency_ms']:.0f} ms", style="green")
+        else:
+            test = Text(f"{agent['error_class']}: {agent['error']}", style="red")
+        table.add_row(Text(agent["name"]), agent["provider"], Text(agent["model"]), Text(key), mode, test)
+    out.print(table)

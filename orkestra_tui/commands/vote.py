@@ -1,0 +1,338 @@
+"""`orkestra vote QUESTION --option A --option B`: put a question to the committee and run the vote.
+
+The vote runs in this process with the configured agents (simulated when they
+have no key), round after round as the engine's committee decides. Progress
+comes from the engine's events and goes to stderr: a live display on a
+terminal, one plain line per event otherwise. The result goes to stdout, as a
+readable summary or as one JSON document with every round and ballot.
+
+A tie that reaches the human is answered by `--tie-break`: `ask` prompts on
+the terminal, the other policies answer by rule. Every state change is in the
+store as it happens, so an interrupted vote resumes with `--resume ID`.
+Agent text (reasoning, compromise options) is untrusted: it is shown with its
+control characters escaped and never as Rich markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from orkestra_tui.commands.vote_display import VoteProgress
+    from orkestra_tui.config import Settings
+    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.events import EngineEvent
+    from orkestra_tui.engine.models import Decision, InboxItem
+
+TIE_BREAK_POLICIES = ("ask", "first", "random", "fail")
+DEFAULT_THRESHOLD = 0.75
+DEFAULT_QUORUM = 0.0
+INTERRUPTED = 130
+# The options that shape a new decision, which --resume (continuing one as it was opened) refuses.
+DECISION_OPTIONS = ("option", "method", "rounds", "threshold", "quorum", "voter", "category")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `vote` command to `orkestra`."""
+    parser = subparsers.add_parser(
+        "vote",
+        help="put a question to the committee and run the vote",
+        description="Put QUESTION to the committee with at least two options and run the vote to its "
+        "end: rounds, deadlock resolution, and a tie-break when it comes to that. Exit status: 0 decided, "
+        "1 no decision, 2 bad input, 130 interrupted (resume with --resume ID).",
+    )
+    parser.add_argument("question", metavar="QUESTION", nargs="?", help="the question to decide")
+    parser.add_argument(
+        "--option", action="append", metavar="TEXT", help="an option to vote on (give two or more)"
+    )
+    parser.add_argument(
+        "--method", metavar="NAME", help=f"one of {', '.join(METHODS)} (default: from config.toml)"
+    )
+    parser.add_argument("--rounds", metavar="N", help="most voting rounds (default: from config.toml)")
+    parser.add_argument(
+        "--tie-break",
+        choices=TIE_BREAK_POLICIES,
+        default="ask",
+        help="who breaks a tie: ask on the terminal (default), or the first or a random tied option, "
+        "or fail with no decision",
+    )
+    parser.add_argument(
+        "--threshold",
+        metavar="F",
+        help=f"share of first preferences supermajority needs, 0 to 1 (default: {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--quorum", metavar="F", help="least participation for any decision, 0 to 1 (default: 0)"
+    )
+    parser.add_argument(
+        "--voter", action="append", metavar="NAME", help="an agent that votes (repeatable; default: all)"
+    )
+    parser.add_argument("--category", metavar="C", help="the decision's category (weights expertise)")
+    parser.add_argument("--resume", metavar="ID", help="continue an interrupted vote on decision ID")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    """A new decision as the arguments ask for it, checked."""
+
+    question: str
+    options: list[str]
+    method: str | None
+    rules: dict[str, float]
+    max_rounds: int | None
+    category: str
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the decision (or find the one to resume), run the vote, print the result."""
+    from orkestra_tui.engine.committee import TieBreakPolicy
+
+    policy = TieBreakPolicy(args.tie_break)
+    if policy is TieBreakPolicy.ASK and not _stdin_is_terminal():
+        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+    resume_id = _resume_id(args)
+    target = resume_id if resume_id is not None else _checked_request(args)
+    context = load_context(args)
+    voters = _checked_voters(args.voter, context.settings)
+    engine = context.open_engine()
+    try:
+        if isinstance(target, int):
+            decision = _decision_to_resume(engine, target)
+        else:
+            decision = engine.open_decision(
+                target.question,
+                target.options,
+                method=target.method,
+                rules=target.rules,
+                voters=voters,
+                max_rounds=target.max_rounds,
+                category=target.category,
+            )
+        return _vote_and_report(engine, decision, policy, args, resumed=isinstance(target, int))
+    finally:
+        engine.close()
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _checked_request(args: argparse.Namespace) -> VoteRequest:
+    """The new decision the arguments ask for, or one line saying what is wrong with them."""
+    from orkestra_tui.engine.consensus import quote_name
+
+    if args.question is None or not args.question.strip():
+        raise UsageError('a vote needs a question: orkestra vote "QUESTION" --option A --option B')
+    options = [" ".join(option.split()) for option in args.option or []]
+    if len(options) < 2 or not all(options):
+        raise UsageError("a vote needs at least two non-empty options (--option A --option B)")
+    seen: set[str] = set()
+    for option in options:
+        if option in seen:
+            raise UsageError(f"option {quote_name(option)} is given twice")
+        seen.add(option)
+    if args.method is not None and args.method not in METHODS:
+        raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
+    rounds = None
+    if args.rounds is not None:
+        try:
+            rounds = int(args.rounds)
+        except ValueError:
+            raise UsageError(f"--rounds must be a whole number, not {quote_name(args.rounds)}") from None
+        if rounds < 1:
+            raise UsageError(f"--rounds must be at least 1, not {rounds}")
+    rules = {
+        "threshold": _share("--threshold", args.threshold, DEFAULT_THRESHOLD),
+        "quorum": _share("--quorum", args.quorum, DEFAULT_QUORUM),
+    }
+    return VoteRequest(args.question, options, args.method, rules, rounds, args.category or "")
+
+
+def _share(flag: str, text: str | None, default: float) -> float:
+    from orkestra_tui.engine.consensus import quote_name
+
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:  # also refuses NaN
+        raise UsageError(f"{flag} must be a number from 0 to 1, not {quote_name(text)}")
+    return value
+
+
+def _checked_voters(names: list[str] | None, settings: Settings) -> list[str] | None:
+    """The chosen voters, each a known and enabled agent named once; None means every enabled agent."""
+    from orkestra_tui.engine.consensus import quote_name
+
+    if names is None:
+        return None
+    agents = {agent.name: agent for agent in settings.agents}
+    seen: set[str] = set()
+    for name in names:
+        agent = agents.get(name)
+        if agent is None:
+            raise UsageError(f"unknown voter {quote_name(name)}; agents: {', '.join(agents) or 'none'}")
+        if not agent.enabled:
+            raise UsageError(f"voter {quote_name(name)} is disabled in config.toml")
+        if name in seen:
+            raise UsageError(f"voter {quote_name(name)} is given twice")
+        seen.add(name)
+    return list(names)
+
+
+def _resume_id(args: argparse.Namespace) -> int | None:
+    if args.resume is None:
+        return None
+    given = [f"--{name}" for name in DECISION_OPTIONS if getattr(args, name) is not None]
+    if args.question is not None or given:
+        extra = ", ".join(["QUESTION"] * (args.question is not None) + given)
+        raise UsageError(f"--resume continues a decision as it was opened; drop {extra}")
+    try:
+        return int(args.resume)
+    except ValueError:
+        raise UsageError(f"--resume takes a decision number, not {args.resume!r}") from None
+
+
+def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
+    decision = engine.store.decision(decision_id)
+    if decision is None:
+        raise UsageError(f"there is no decision {decision_id}")
+    if not decision.status.is_open:
+        raise UsageError(f"decision {decision_id} is already {decision.status.value.replace('_', ' ')}")
+    return decision
+
+
+# -------------------------------------------------------------------- vote
+
+
+def _vote_and_report(
+    engine: Engine, decision: Decision, policy: TieBreakPolicy, args: argparse.Namespace, *, resumed: bool
+) -> int:
+    from orkestra_tui.commands.vote_display import VoteProgress, decision_document, print_summary
+    from orkestra_tui.engine.models import DecisionStatus
+
+    progress = VoteProgress(decision, live=sys.stderr.isatty() and not args.json)
+    subscription = engine.bus.subscribe(progress.on_event)
+    progress.start()
+    if resumed:
+        progress.say(f"Resuming decision {decision.id} ({_state_of(engine, decision.id)})", "bold")
+    try:
+        final = asyncio.run(_run_vote(engine, decision.id, policy, progress))
+    except KeyboardInterrupt:
+        progress.stop()
+        print(f"orkestra: {_interrupted_line(engine, decision.id, args)}", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        progress.stop()
+        subscription.close()
+    document = decision_document(engine, final)
+    if args.json:
+        from orkestra_tui.commands.output import print_json
+
+        print_json(document)
+    else:
+        print_summary(document)
+    return 0 if final.status is DecisionStatus.DECIDED else 1
+
+
+def _interrupted_line(engine: Engine, decision_id: int, args: argparse.Namespace) -> str:
+    command = ["orkestra", "vote", "--resume", str(decision_id)]
+    if getattr(args, "data_dir", None):
+        command += ["--data-dir", str(args.data_dir)]
+    return (
+        f"interrupted; decision {decision_id} stays in the store ({_state_of(engine, decision_id)}); "
+        f"resume it with: {shlex.join(command)}"
+    )
+
+
+def _state_of(engine: Engine, decision_id: int) -> str:
+    """Where an unfinished vote stands, in a few words, as the store has it."""
+    from orkestra_tui.engine.models import DecisionStatus, RoundStatus
+
+    decision = engine.store.decision(decision_id)
+    rounds = engine.store.rounds(decision_id)
+    if rounds and rounds[-1].status is RoundStatus.OPEN:
+        ballots = len(engine.store.ballots(decision_id, rounds[-1].round))
+        return f"round {rounds[-1].round} under way, {ballots} ballot(s) in"
+    if decision is not None and decision.status is DecisionStatus.AWAITING_HUMAN:
+        return (
+            f"waiting for a tie-break after round {rounds[-1].round}" if rounds else "waiting for a tie-break"
+        )
+    return f"after round {rounds[-1].round}" if rounds else "before its first round"
+
+
+async def _run_vote(
+    engine: Engine, decision_id: int, policy: TieBreakPolicy, progress: VoteProgress
+) -> Decision:
+    """Run the committee; a tie-break the engine asks for meanwhile is answered on the terminal."""
+    from orkestra_tui.engine.committee import TieBreakPolicy
+
+    # A tie-break left open by an interrupted run is answered first: the committee only waits for it.
+    for item in _open_tie_breaks(engine, decision_id):
+        await _break_tie(engine, item, policy, progress)
+    asked = asyncio.Event()
+
+    def note_tie_break(event: EngineEvent) -> None:
+        if event.kind == "inbox.opened" and event.data.get("kind") == "tie_break":
+            asked.set()
+
+    subscription = engine.bus.subscribe(note_tie_break) if policy is TieBreakPolicy.ASK else None
+    voting = asyncio.ensure_future(engine.decide(decision_id, tie_break=policy))
+    try:
+        while True:
+            waiting = asyncio.ensure_future(asked.wait())
+            await asyncio.wait({voting, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            if voting.done():
+                return voting.result()
+            asked.clear()
+            for item in _open_tie_breaks(engine, decision_id):
+                await _break_tie(engine, item, policy, progress)
+    finally:
+        voting.cancel()
+        if subscription is not None:
+            subscription.close()
+
+
+def _open_tie_breaks(engine: Engine, decision_id: int) -> list[InboxItem]:
+    from orkestra_tui.engine.models import InboxKind
+
+    return [
+        item
+        for item in engine.inbox.open_items()
+        if item.kind is InboxKind.TIE_BREAK and item.payload.get("decision_id") == decision_id
+    ]
+
+
+async def _break_tie(engine: Engine, item: InboxItem, policy: TieBreakPolicy, progress: VoteProgress) -> None:
+    """Answer one tie-break request: by the policy, or by asking on the terminal."""
+    from orkestra_tui.engine.committee import TieBreakPolicy
+
+    tied = [
+        (str(entry["option"]), float(entry.get("support", 0.0))) for entry in item.payload.get("tied", [])
+    ]
+    if policy is not TieBreakPolicy.ASK:
+        return  # the committee answers by its policy, resumed requests included
+    choice = await progress.ask_tie_break(str(item.payload.get("question", "")), tied)
+    if choice is None:
+        engine.inbox.answer(item.id, {"declined": True})
+    else:
+        engine.answer_tie_break(item.id, choice)
