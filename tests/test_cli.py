@@ -107,7 +107,7 @@ def test_audit_prints_a_table(
         (("status", "--colour"), "orkestra: unrecognized arguments: --colour"),
         (
             ("bench", "--scenario", "nope"),
-            "orkestra: unknown scenario 'nope'; choose from store, round, startup, idle, tally",
+            "orkestra: unknown scenario 'nope'; choose from store, round, call_overhead, startup, idle, tally",
         ),
     ],
 )
@@ -171,3 +171,14 @@ def test_bench_startup_and_idle_measure_both_apps(capsys: pytest.CaptureFixture[
         startup
     )
     assert startup["orkestra_ms"] > 0 and startup["bare_textual_ms"] > 0
+
+
+def test_bench_call_overhead_runs_against_the_local_fake(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path / "anthropic-config"))
+    status, out, _ = run(capsys, "bench", "--quick", "--json", "--scenario", "call_overhead")
+    assert status == 0
+    figures = json.loads(out)["call_overhead"]
+    assert set(figures) == {"calls", "orkestra_call_ms", "raw_sdk_call_ms", "overhead_ms"}
+    assert figures["calls"] == 50 and figures["raw_sdk_call_ms"] > 0

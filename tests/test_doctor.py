@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.cli import main
-from wire_fake import Reply, WireFake, serving
 
 FAKE_KEY = "sk-ant-doctor-SECRET-0123456789"
 
@@ -26,7 +26,8 @@ def live_home(tmp_path: Path, fake: WireFake, monkeypatch: pytest.MonkeyPatch) -
     home.mkdir()
     (home / "config.toml").write_text(
         "[engine]\nmax_attempts = 1\n\n"
-        f'[[agents]]\nname = "claude"\nprovider = "anthropic"\nmodel = "claude-test"\nbase_url = "{fake.url}"\n\n'
+        '[[agents]]\nname = "claude"\nprovider = "anthropic"\nmodel = "claude-test"\n'
+        f'base_url = "{fake.url}"\n\n'
         '[[agents]]\nname = "local"\nprovider = "simulated"\n\n[simulation]\nlatency_ms = 0\n'
     )
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)

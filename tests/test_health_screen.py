@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from fakes import ScriptedProvider, failing
 from textual.widgets import DataTable
 
-from fakes import ScriptedProvider, failing
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.providers.base import ProviderError
 from orkestra_tui.tui.app import OrkestraApp

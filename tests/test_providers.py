@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from wire_fake import Reply, WireFake, serving
 
+from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
 from orkestra_tui.engine.circuit import CircuitState
 from orkestra_tui.engine.clock import FixedClock

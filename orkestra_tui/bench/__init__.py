@@ -10,6 +10,7 @@ from __future__ import annotations
 SCENARIOS: dict[str, str] = {
     "store": "orkestra_tui.bench.store",
     "round": "orkestra_tui.bench.round",
+    "call_overhead": "orkestra_tui.bench.call_overhead",
     "startup": "orkestra_tui.bench.startup",
     "idle": "orkestra_tui.bench.idle",
     "tally": "orkestra_tui.bench.tally",

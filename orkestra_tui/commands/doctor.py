@@ -58,10 +58,14 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
 def run(args: argparse.Namespace) -> int:
     context = load_context(args)
     engine = context.open_engine()
-    try:
-        agents = asyncio.run(_check_agents(engine))
-    finally:
-        engine.close()
+
+    async def check() -> list[dict[str, Any]]:
+        try:
+            return await _check_agents(engine)
+        finally:
+            await engine.aclose()
+
+    agents = asyncio.run(check())
     document = {"paths": context.paths.as_dict(), "config": "valid", "agents": agents}
     healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"])
     if args.json:

@@ -79,7 +79,10 @@ class Engine:
         self.inbox = Inbox(self.store)
         environment = os.environ if env is None else env
         self.runtimes: dict[str, AgentRuntime] = {
-            runtime.name: runtime for runtime in build_agents(settings, environment, demo=demo)
+            runtime.name: runtime
+            for runtime in build_agents(
+                settings, environment, demo=demo, workspace=str(paths.data_dir / "workspace")
+            )
         }
         self.breakers = {
             name: CircuitBreaker(
@@ -101,6 +104,17 @@ class Engine:
 
     def close(self) -> None:
         self.store.close()
+
+    async def aclose(self) -> None:
+        """Close the providers' network clients, then the store."""
+        for runtime in self.runtimes.values():
+            built = runtime.__dict__.get(
+                "provider"
+            )  # only providers already made: never build one to close it
+            closer = getattr(built, "aclose", None)
+            if closer is not None:
+                await closer()
+        self.close()
 
     # -------------------------------------------------------------- agents
 

@@ -77,3 +77,9 @@ class AnthropicProvider:
             tokens_out=int(usage.output_tokens or 0),
             model=str(response.model or self.model),
         )
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (in the loop that made it)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.close()
+        self._client = None

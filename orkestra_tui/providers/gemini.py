@@ -100,3 +100,9 @@ class GeminiProvider:
             tokens_out=int(getattr(usage, "candidates_token_count", 0) or 0),
             model=self.model,
         )
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (in the loop that made it)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.aio.aclose()
+        self._client = None

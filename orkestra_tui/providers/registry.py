@@ -49,7 +49,7 @@ KEY_VARIABLES: dict[str, tuple[str, ...]] = {
 
 KEYLESS_PROVIDERS = frozenset({"ollama", "command", "simulated"})
 
-REAL_PROVIDERS = frozenset({"anthropic", "openai", "gemini", "xai", "ollama"})
+REAL_PROVIDERS = frozenset({"anthropic", "openai", "gemini", "xai", "ollama", "command", "copilot"})
 """Providers with a real adapter in this build; the others run simulated."""
 
 MODEL_VARIABLES: dict[str, str] = {
@@ -89,6 +89,10 @@ class AgentRuntime:
     timeout_s: float = 120.0
     api_key: str = field(default="", repr=False, compare=False)
     """Kept in memory only, and out of every repr."""
+    workspace: str = ""
+    """The folder a command agent runs in."""
+    command_env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The stripped environment a command agent runs with."""
 
     @property
     def name(self) -> str:
@@ -114,6 +118,24 @@ class AgentRuntime:
     def _real_provider(self) -> Provider:
         provider = self.settings.provider
         base_url = self.base_url or None
+        if provider == "copilot":
+            from pathlib import Path
+
+            from orkestra_tui.providers.copilot import CopilotProvider
+
+            return CopilotProvider(self.model, workspace=Path(self.workspace), timeout_s=self.timeout_s)
+        if provider == "command":
+            from pathlib import Path
+
+            from orkestra_tui.providers.command import CommandProvider
+
+            return CommandProvider(
+                self.settings.command,
+                workspace=Path(self.workspace),
+                model=self.model,
+                env=self.command_env,
+                timeout_s=self.timeout_s,
+            )
         if provider == "anthropic":
             from orkestra_tui.providers.anthropic import AnthropicProvider
 
@@ -145,16 +167,21 @@ def key_variables(agent: AgentSettings) -> tuple[str, ...]:
     return own + KEY_VARIABLES.get(agent.provider, ())
 
 
-def build_agents(settings: Settings, env: Mapping[str, str], *, demo: bool = False) -> list[AgentRuntime]:
+def build_agents(
+    settings: Settings, env: Mapping[str, str], *, demo: bool = False, workspace: str = ""
+) -> list[AgentRuntime]:
     """Every configured agent, real where possible and simulated otherwise."""
-    return [_runtime(agent, settings, env, demo) for agent in settings.agents]
+    return [_runtime(agent, settings, env, demo, workspace) for agent in settings.agents]
 
 
-def _runtime(agent: AgentSettings, settings: Settings, env: Mapping[str, str], demo: bool) -> AgentRuntime:
+def _runtime(
+    agent: AgentSettings, settings: Settings, env: Mapping[str, str], demo: bool, workspace: str
+) -> AgentRuntime:
     key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
     if key is not None:
         register_secret(key[1])
-    real = not demo and agent.provider in REAL_PROVIDERS and (key is not None or agent.provider == "ollama")
+    keyless = agent.provider in KEYLESS_PROVIDERS
+    real = not demo and agent.provider in REAL_PROVIDERS and (key is not None or keyless)
     model = env.get(MODEL_VARIABLES.get(agent.provider, ""), "").strip() or agent.model
     return AgentRuntime(
         settings=agent,
@@ -167,7 +194,15 @@ def _runtime(agent: AgentSettings, settings: Settings, env: Mapping[str, str], d
         key_variable=key[0] if key else "",
         timeout_s=settings.engine.agent_timeout_s,
         api_key=key[1] if key else ("ollama" if agent.provider == "ollama" else ""),
+        workspace=workspace,
+        command_env=_command_env(agent, env) if agent.provider == "command" else {},
     )
+
+
+def _command_env(agent: AgentSettings, env: Mapping[str, str]) -> dict[str, str]:
+    from orkestra_tui.providers.command import command_environment
+
+    return command_environment(env, agent.api_key_env)
 
 
 def base_url_for(agent: AgentSettings, env: Mapping[str, str]) -> str:

@@ -115,8 +115,9 @@ class HealthScreen(EngineScreen):
         elif runtime.key_variable:
             title.append(f"  key from {runtime.key_variable}", style="dim")
         specialties = ", ".join(f"{name} {weight:.2f}" for name, weight in sorted(agent.specialties.items()))
+        summary = f"specialties: {specialties or 'none'} · weight {agent.weight:g}"
         facts = Text(
-            f"specialties: {specialties or 'none'} · weight {agent.weight:g} · up to {agent.concurrency} tasks"
+            f"{summary} · up to {agent.concurrency} tasks"
             + (
                 f" · errors: {', '.join(f'{kind} {count}' for kind, count in health.errors_by_class.items())}"
                 if health.errors_by_class

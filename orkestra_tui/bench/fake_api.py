@@ -1,4 +1,4 @@
-"""A wire-protocol fake of the vendors' APIs, served on 127.0.0.1 by the tests themselves.
+"""A wire-protocol fake of the vendors' APIs on 127.0.0.1, for the tests and `orkestra bench`.
 
 The real SDKs talk to it over real HTTP, so every layer of theirs runs: request
 building, headers, response parsing, their error classes. Each test scripts
@@ -80,6 +80,7 @@ class WireFake:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, with no delayed-ACK stall
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output quiet
