@@ -63,6 +63,19 @@ def test_doctor_names_the_classified_error_and_exits_1(
     assert FAKE_KEY not in captured.out + captured.err
 
 
+def test_doctor_says_when_the_copilot_cli_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orkestra_tui.providers.copilot import cli_available
+
+    if cli_available()[0]:
+        pytest.skip("the Copilot SDK is installed here")
+    assert main(["doctor", "--data-dir", str(tmp_path)]) == 0  # the default committee, simulated
+    out = capsys.readouterr().out
+    assert "copilot: Copilot cannot run here: the github-copilot-sdk package is missing" in out
+    assert "pip install 'orkestra-tui[copilot]'" in out
+
+
 def test_doctor_with_a_broken_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "config.toml").write_text("[engine]\nmax_attempts = 'x'\n")
     assert main(["doctor", "--data-dir", str(tmp_path)]) == 2

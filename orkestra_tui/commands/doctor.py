@@ -45,6 +45,11 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
             "key_variable": runtime.key_variable,
             "base_url": runtime.base_url,
         }
+        if agent.provider == "copilot":
+            from orkestra_tui.providers.copilot import cli_available
+
+            available, problem = cli_available()
+            entry["copilot_cli"] = "available" if available else problem
         outcome = results.get(agent.name)
         if outcome is not None:
             entry["ok"] = outcome.ok
@@ -103,3 +108,8 @@ def _print_report(document: dict[str, Any]) -> None:
             test = Text(f"{agent['error_class']}: {agent['error']}", style="red")
         table.add_row(Text(agent["name"]), agent["provider"], Text(agent["model"]), Text(key), mode, test)
     out.print(table)
+    for agent in document["agents"]:
+        if agent.get("copilot_cli", "available") != "available":
+            out.print(
+                Text(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
+            )
