@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
 from fakes import ScriptedProvider, failing
 from textual.widgets import DataTable
 
+from orkestra_tui.bench.fake_api import Reply, serving
+from orkestra_tui.config import AgentSettings, Paths, Settings
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.providers.base import ProviderError
 from orkestra_tui.tui.app import OrkestraApp
@@ -71,3 +77,26 @@ async def test_a_refused_key_and_hostile_error_text(engine: Engine) -> None:
         assert "\x1b" not in screen_text  # the escape is shown as text, never sent to the terminal
         toasts = [str(notification.message) for notification in app._notifications]
         assert all("\x1b" not in toast for toast in toasts)
+
+
+async def test_a_key_echoed_by_the_provider_never_reaches_the_screen(
+    paths: Paths, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key = "sk-ant-screen-SECRET-0123456789"
+    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path / "anthropic-config"))
+    with serving() as fake:
+        fake.then(Reply(status=401, body={"error": {"message": f"invalid x-api-key: {key}"}}))
+        agent = AgentSettings(name="claude", provider="anthropic", model="m", base_url=fake.url)
+        engine = Engine(paths, replace(settings, agents=(agent,)), env={"ANTHROPIC_API_KEY": key})
+        app = OrkestraApp(engine, first_mode="health")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            assert cell(app, "claude", "status") == "bad key"
+            screen_text = app.export_screenshot().replace("&#160;", " ")
+            assert "invalid x-api-key: [redacted]" in screen_text
+            assert key not in screen_text
+            assert all(key not in str(notification.message) for notification in app._notifications)
+        engine.close()
