@@ -7,44 +7,20 @@ SDK generation takes no sampling temperature, so none is sent.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
-from orkestra_tui.providers.base import (
-    ProviderError,
-    ProviderRequest,
-    ProviderResponse,
-    error_for_status,
-    retry_after_seconds,
-    short_message,
-)
+from orkestra_tui.providers.base import ProviderRequest, ProviderResponse, SdkProvider, stainless_error
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     vendor = "anthropic"
 
-    def __init__(
-        self, model: str, api_key: str, *, base_url: str | None = None, timeout_s: float = 120.0
-    ) -> None:
-        self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout_s = timeout_s
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+    def _make_client(self) -> Any:
+        import anthropic
 
-    def _sdk_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            # An SDK client belongs to the event loop it was made in: make a new one for a new loop.
-            import anthropic
-
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
-            )
-            self._client_loop = loop
-        return self._client
+        return anthropic.AsyncAnthropic(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+        )
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         import anthropic
@@ -57,18 +33,11 @@ class AnthropicProvider:
                 system=request.system,
                 messages=[{"role": message.role, "content": message.content} for message in request.messages],
             )
-        except anthropic.APIStatusError as error:
-            raise error_for_status(
-                error.status_code,
-                short_message(error.body) if error.body is not None else error.message,
-                retry_after=retry_after_seconds(error.response.headers),
-            ) from None
-        except anthropic.APITimeoutError:
-            raise ProviderError("timeout", f"no answer within {self._timeout_s:g} s") from None
-        except anthropic.APIConnectionError as error:
-            raise ProviderError("connection", f"connection failed: {error.__cause__ or error}") from None
-        except (json.JSONDecodeError, anthropic.APIResponseValidationError) as error:
-            raise ProviderError("malformed", f"the response could not be read: {error}") from None
+        except Exception as error:
+            classified = stainless_error(anthropic, error, self._timeout_s)
+            if classified is None:
+                raise
+            raise classified from None
         text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
         usage = response.usage
         return ProviderResponse(
@@ -77,9 +46,3 @@ class AnthropicProvider:
             tokens_out=int(usage.output_tokens or 0),
             model=str(response.model or self.model),
         )
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections (in the loop that made it)."""
-        if self._client is not None and self._client_loop is asyncio.get_running_loop():
-            await self._client.close()
-        self._client = None

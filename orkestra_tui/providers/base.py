@@ -7,6 +7,8 @@ shared call path, not in each provider.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -116,3 +118,58 @@ def short_message(body: object, limit: int = 300) -> str:
             body = error["message"]
     text = " ".join(str(body).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class SdkProvider:
+    """What the vendor-SDK adapters share: settings, and one SDK client per event loop.
+
+    An SDK client belongs to the event loop it was made in, so a new loop gets a
+    new client. Subclasses make the client (`_make_client`) and the call.
+    """
+
+    vendor = ""
+
+    def __init__(
+        self, model: str, api_key: str, *, base_url: str | None = None, timeout_s: float = 120.0
+    ) -> None:
+        self.model = model
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def _make_client(self) -> Any:
+        raise NotImplementedError
+
+    async def _close_client(self, client: Any) -> None:
+        await client.close()
+
+    def _sdk_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = self._make_client()
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections (in the loop that made it)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._close_client(self._client)
+        self._client = None
+
+
+def stainless_error(sdk: Any, error: Exception, timeout_s: float) -> ProviderError | None:
+    """The classified error for an exception of the anthropic or openai SDK (same generator, same classes)."""
+    if isinstance(error, sdk.APIStatusError):
+        body = short_message(error.body) if error.body is not None else error.message
+        return error_for_status(
+            error.status_code, body, retry_after=retry_after_seconds(error.response.headers)
+        )
+    if isinstance(error, sdk.APITimeoutError):
+        return ProviderError("timeout", f"no answer within {timeout_s:g} s")
+    if isinstance(error, sdk.APIConnectionError):
+        return ProviderError("connection", f"connection failed: {error.__cause__ or error}")
+    if isinstance(error, json.JSONDecodeError | sdk.APIResponseValidationError):
+        return ProviderError("malformed", f"the response could not be read: {error}")
+    return None

@@ -8,7 +8,6 @@ takes a path that retries dropped connections silently after random sleeps.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -16,40 +15,29 @@ from orkestra_tui.providers.base import (
     ProviderError,
     ProviderRequest,
     ProviderResponse,
+    SdkProvider,
     error_for_status,
     retry_after_seconds,
     short_message,
 )
 
 
-class GeminiProvider:
+class GeminiProvider(SdkProvider):
     vendor = "google"
 
-    def __init__(
-        self, model: str, api_key: str, *, base_url: str | None = None, timeout_s: float = 120.0
-    ) -> None:
-        self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout_s = timeout_s
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
+    def _make_client(self) -> Any:
+        from google import genai
+        from google.genai import types
 
-    def _sdk_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            # An SDK client belongs to the event loop it was made in: make a new one for a new loop.
-            from google import genai
-            from google.genai import types
+        options = types.HttpOptions(
+            base_url=self._base_url,
+            timeout=int(self._timeout_s * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        return genai.Client(api_key=self._api_key, http_options=options)
 
-            options = types.HttpOptions(
-                base_url=self._base_url,
-                timeout=int(self._timeout_s * 1000),
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            self._client = genai.Client(api_key=self._api_key, http_options=options)
-            self._client_loop = loop
-        return self._client
+    async def _close_client(self, client: Any) -> None:
+        await client.aio.aclose()
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         from google.genai import errors, types
@@ -100,9 +88,3 @@ class GeminiProvider:
             tokens_out=int(getattr(usage, "candidates_token_count", 0) or 0),
             model=self.model,
         )
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections (in the loop that made it)."""
-        if self._client is not None and self._client_loop is asyncio.get_running_loop():
-            await self._client.aio.aclose()
-        self._client = None

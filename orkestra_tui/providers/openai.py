@@ -6,24 +6,21 @@ and its own retries are off (`max_retries=0`).
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from orkestra_tui.providers.base import (
     ProviderError,
     ProviderRequest,
     ProviderResponse,
-    error_for_status,
-    retry_after_seconds,
-    short_message,
+    SdkProvider,
+    stainless_error,
 )
 
 REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 """OpenAI models that take `max_completion_tokens` and only their default temperature."""
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     def __init__(
         self,
         model: str,
@@ -33,25 +30,15 @@ class OpenAIProvider:
         base_url: str | None = None,
         timeout_s: float = 120.0,
     ) -> None:
+        super().__init__(model, api_key, base_url=base_url, timeout_s=timeout_s)
         self.vendor = vendor
-        self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout_s = timeout_s
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
 
-    def _sdk_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            # An SDK client belongs to the event loop it was made in: make a new one for a new loop.
-            import openai
+    def _make_client(self) -> Any:
+        import openai
 
-            self._client = openai.AsyncOpenAI(
-                api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
-            )
-            self._client_loop = loop
-        return self._client
+        return openai.AsyncOpenAI(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+        )
 
     def _arguments(self, request: ProviderRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
@@ -72,18 +59,11 @@ class OpenAIProvider:
         client = self._sdk_client()
         try:
             response = await client.chat.completions.create(**self._arguments(request))
-        except openai.APIStatusError as error:
-            raise error_for_status(
-                error.status_code,
-                short_message(error.body) if error.body is not None else error.message,
-                retry_after=retry_after_seconds(error.response.headers),
-            ) from None
-        except openai.APITimeoutError:
-            raise ProviderError("timeout", f"no answer within {self._timeout_s:g} s") from None
-        except openai.APIConnectionError as error:
-            raise ProviderError("connection", f"connection failed: {error.__cause__ or error}") from None
-        except (json.JSONDecodeError, openai.APIResponseValidationError) as error:
-            raise ProviderError("malformed", f"the response could not be read: {error}") from None
+        except Exception as error:
+            classified = stainless_error(openai, error, self._timeout_s)
+            if classified is None:
+                raise
+            raise classified from None
         if not response.choices:
             raise ProviderError("malformed", "the response has no choices")
         usage = response.usage
@@ -93,9 +73,3 @@ class OpenAIProvider:
             tokens_out=int(usage.completion_tokens or 0) if usage else 0,
             model=str(response.model or self.model),
         )
-
-    async def aclose(self) -> None:
-        """Close the SDK client's connections (in the loop that made it)."""
-        if self._client is not None and self._client_loop is asyncio.get_running_loop():
-            await self._client.close()
-        self._client = None
