@@ -15,6 +15,7 @@ from orkestra_tui.engine.store import Store, StoreError, UnauditedChangeError
 SHIPPED_MIGRATIONS = {
     1: "d592923cd8832b21",
     2: "31ef36f115b4c514",
+    3: "ff49a27f1af8ff87",
 }
 """The first 16 hex digits of each shipped migration's SHA-256; append, never edit."""
 

@@ -329,6 +329,20 @@ class Engine:
         assert project is not None
         return project
 
+    def set_project_status(self, project_id: int, status: ProjectStatus, *, actor: str = "engine") -> None:
+        project = self.store.project(project_id)
+        if project is None:
+            raise EngineError(f"there is no project {project_id}")
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE project SET status = ? WHERE id = ?", (status.value, project_id))
+            tx.audit(
+                actor,
+                f"project.{status.value}",
+                f"Project {project.name!r} is {status.value}",
+                subject=f"project:{project_id}",
+                project_id=project_id,
+            )
+
     def projects(self) -> list[Project]:
         return self.store.projects()
 

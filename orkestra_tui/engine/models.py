@@ -145,6 +145,8 @@ class TaskSpec:
     key: str = ""
     depends_on: tuple[str, ...] = ()
     """Keys of tasks in the same batch that this one waits for."""
+    acceptance: tuple[str, ...] = ()
+    """What must be true for the task to count as done."""
 
 
 @dataclass(frozen=True)

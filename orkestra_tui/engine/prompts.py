@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA
+from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, PLAN_SCHEMA
 from orkestra_tui.providers.base import Message, ProviderRequest
 
 EXCERPT_CHARS = 240
@@ -149,3 +149,64 @@ def estimate_tokens(request: ProviderRequest, expected_output: int = 300) -> tup
     characters = len(request.system) + sum(len(message.content) for message in request.messages)
     schema = len(json.dumps(request.json_schema)) if request.json_schema else 0
     return (characters + schema) // 4 + 1, expected_output
+
+
+DESCRIPTION_CHARS = 12_000
+PLAN_SYSTEM = (
+    "You are one member of a committee of AI agents planning a software project. Propose a plan in "
+    "phases; each task has a unique key, a title, instructions, a category, a priority, the keys of the "
+    "tasks it depends on, and acceptance criteria. Answer with one JSON object and nothing else."
+)
+SYNTHESIS_SYNTHESIS = (
+    "You chair a committee of AI agents. Their vote chose the plan below. Refine it: adopt specific "
+    "improvements the other proposals raised, keep its structure and task keys where you can. Answer "
+    "with the whole plan as one JSON object and nothing else."
+)
+
+
+def plan_request(brief: Any, feedback: Sequence[str]) -> ProviderRequest:
+    """A request for a whole plan; a long description is cut, and the prompt says so."""
+    description = brief.description
+    note = ""
+    if len(description) > DESCRIPTION_CHARS:
+        note = f"\n(The description was cut from {len(description):,} to {DESCRIPTION_CHARS:,} characters.)"
+        description = description[:DESCRIPTION_CHARS]
+    parts = [f"Project: {clip(brief.name, 200)}", f"Description:\n{description}{note}"]
+    if brief.goals:
+        parts.append(f"Goals: {clip(brief.goals, 2000)}")
+    if brief.constraints:
+        parts.append(f"Constraints: {clip(brief.constraints, 2000)}")
+    if brief.features:
+        parts.append("Features:\n" + "\n".join(f"- {clip(feature, 300)}" for feature in brief.features))
+    if feedback:
+        parts.append(
+            "The human rejected earlier plans, saying:\n"
+            + "\n".join(f"- {clip(f, FEEDBACK_CHARS)}" for f in feedback)
+        )
+    parts.append(
+        'Answer as JSON: {"summary": "...", "phases": [{"name": "...", "tasks": [{"key": "t1", "title": "...", '
+        '"instructions": "...", "category": "code", "priority": "normal", "depends_on": [], "acceptance": ["..."]}]}]}'
+    )
+    return ProviderRequest(
+        system=PLAN_SYSTEM,
+        messages=(Message("user", "\n\n".join(parts)),),
+        max_tokens=4000,
+        temperature=0.4,
+        json_schema=PLAN_SCHEMA,
+        purpose="plan",
+        context={"name": brief.name, "features": list(brief.features), "feedback": list(feedback)},
+    )
+
+
+def synthesis_request(plan: Mapping[str, Any], others: Sequence[Mapping[str, Any]]) -> ProviderRequest:
+    other_text = "\n\n".join(clip(json.dumps(other), 6000) for other in others) or "(none)"
+    content = f"Chosen plan:\n{json.dumps(plan)}\n\nOther proposals:\n{other_text}"
+    return ProviderRequest(
+        system=SYNTHESIS_SYNTHESIS,
+        messages=(Message("user", content),),
+        max_tokens=4000,
+        temperature=0.2,
+        json_schema=PLAN_SCHEMA,
+        purpose="synthesis",
+        context={"plan": dict(plan), "others": [dict(other) for other in others]},
+    )

@@ -144,6 +144,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE call ADD COLUMN task_id INTEGER;
     CREATE INDEX call_by_decision ON call (decision_id);
     """,
+    # 3: the planning wizard's state, one row per project, stored after every step.
+    """
+    CREATE TABLE plan_session (
+        project_id INTEGER PRIMARY KEY REFERENCES project(id),
+        step TEXT NOT NULL,
+        brief TEXT NOT NULL,
+        proposals TEXT NOT NULL DEFAULT '[]',
+        decision_id INTEGER REFERENCES decision(id),
+        plan TEXT,
+        changes TEXT NOT NULL DEFAULT '[]',
+        feedback TEXT NOT NULL DEFAULT '[]',
+        updated_at REAL NOT NULL
+    );
+    ALTER TABLE task ADD COLUMN acceptance TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,7 +13,7 @@ from typing import Any
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.graph import check_acyclic
 from orkestra_tui.engine.models import TASK_TRANSITIONS, Task, TaskSpec, TaskStatus
-from orkestra_tui.engine.store import Store, Transaction
+from orkestra_tui.engine.store import Store, Transaction, dumps
 
 
 def insert_tasks(
@@ -39,7 +39,7 @@ def insert_tasks(
     ids = {key: first_id + offset for offset, key in enumerate(keys)}
     tx.executemany(
         "INSERT INTO task (id, project_id, key, phase, title, instructions, category,"
-        " priority, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " priority, status, created_at, updated_at, acceptance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 ids[key],
@@ -53,6 +53,7 @@ def insert_tasks(
                 (TaskStatus.PENDING if dependencies[key] else TaskStatus.READY).value,
                 now,
                 now,
+                dumps(list(spec.acceptance)),
             )
             for key, spec in zip(keys, specs, strict=True)
         ],

@@ -174,6 +174,8 @@ class SimulatedProvider:
             return self.review(context, rng)
         if request.purpose == "compromise":
             return self.compromise(context)
+        if request.purpose == "synthesis":
+            return self.synthesis(context)
         if request.purpose == "task":
             return self.task_result(context, rng)
         return "pong" if request.purpose == "ping" else "Understood."
@@ -285,6 +287,22 @@ class SimulatedProvider:
         leading = [str(text) for text in context.get("leading", ())][:2] or ["both proposals"]
         option = " combined with ".join(_clip(text, 120) for text in leading)
         return {"option": f"Compromise: {option}", "rationale": "Keeps what each side valued most."}
+
+    def synthesis(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The chosen plan, with the first task of another proposal whose title it lacks adopted."""
+        plan: dict[str, Any] = json.loads(json.dumps(context.get("plan", {})))
+        if not plan.get("phases"):
+            return plan
+        titles = {task["title"] for phase in plan["phases"] for task in phase["tasks"]}
+        keys = {task["key"] for phase in plan["phases"] for task in phase["tasks"]}
+        for other in context.get("others", ()):
+            for phase in other.get("phases", ()):
+                for task in phase.get("tasks", ()):
+                    if task["title"] not in titles:
+                        adopted = {**task, "key": f"adopted-{len(keys) + 1}", "depends_on": []}
+                        plan["phases"][-1]["tasks"].append(adopted)
+                        return plan
+        return plan
 
     def task_result(self, context: Mapping[str, Any], rng: random.Random) -> str:
         title = str(context.get("title", "Task"))

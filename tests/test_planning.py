@@ -1,0 +1,210 @@
+"""Planning: brief, proposals, vote, synthesis, review, approval; failures, rejection and resuming."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from fakes import ScriptedProvider, garbage
+
+from orkestra_tui.config import Paths, Settings
+from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.graph import find_cycle
+from orkestra_tui.engine.models import Involvement, ProjectStatus, TaskStatus
+from orkestra_tui.engine.planning import Brief, Planner, PlanStep
+
+AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")
+
+
+def brief(**changes: object) -> Brief:
+    values: dict[str, object] = {
+        "name": "Shop",
+        "description": "A small online shop.",
+        "features": ("cart", "search", "checkout"),
+        "involvement": Involvement.HANDS_OFF,
+        "agents": AGENTS,
+    }
+    values.update(changes)
+    return Brief(**values)  # type: ignore[arg-type]
+
+
+def plan_through_review(planner: Planner, project_id: int) -> None:
+    asyncio.run(planner.propose(project_id))
+    asyncio.run(planner.vote(project_id, tie_break="first"))
+    asyncio.run(planner.synthesize(project_id))
+
+
+def test_the_whole_workflow_gives_an_acyclic_task_graph(engine: Engine) -> None:
+    planner = Planner(engine)
+    session = planner.start(brief())
+    assert session.step is PlanStep.PROPOSALS
+    proposed = asyncio.run(planner.propose(session.project_id))
+    assert proposed.step is PlanStep.VOTE and all(proposal.ok for proposal in proposed.proposals)
+    voted = asyncio.run(planner.vote(session.project_id, tie_break="first"))
+    assert voted.step is PlanStep.SYNTHESIS and voted.plan is not None
+    decision = engine.store.decision(voted.decision_id)  # type: ignore[arg-type]
+    assert decision is not None and set(decision.authors.values()) == set(AGENTS)
+    synthesized = asyncio.run(planner.synthesize(session.project_id))
+    assert synthesized.step is PlanStep.REVIEW
+    assert any(change.startswith("added: ") for change in synthesized.changes)
+    tasks = planner.approve(session.project_id)
+    assert tasks and {task.phase for task in tasks} == {phase["name"] for phase in synthesized.plan["phases"]}  # type: ignore[index]
+    graph = {str(task.id): tuple(str(dep) for dep in task.depends_on) for task in tasks}
+    assert find_cycle(graph) is None
+    assert any(task.status is TaskStatus.READY for task in tasks)
+    assert engine.store.project(session.project_id).status is ProjectStatus.ACTIVE  # type: ignore[union-attr]
+    assert planner.session(session.project_id).step is PlanStep.DONE
+
+
+def test_no_agent_votes_for_its_own_plan(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    asyncio.run(planner.propose(project_id))
+    voted = asyncio.run(planner.vote(project_id, tie_break="first"))
+    decision = engine.store.decision(voted.decision_id)  # type: ignore[arg-type]
+    assert decision is not None
+    for ballot in engine.store.ballots(decision.id):
+        own = next(option for option, author in decision.authors.items() if author == ballot.voter)
+        assert own not in ballot.ranking and ballot.excluded == (own,)
+
+
+def test_an_invalid_plan_is_left_out_with_its_reason(engine: Engine) -> None:
+    engine.use_provider("grok", ScriptedProvider(garbage))
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    session = asyncio.run(planner.propose(project_id))
+    grok = next(proposal for proposal in session.proposals if proposal.agent == "grok")
+    assert not grok.ok and grok.reason.startswith("invalid plan twice")
+    assert sum(proposal.ok for proposal in session.proposals) == 4
+
+
+def test_when_every_plan_fails_nothing_half_made_is_stored(engine: Engine) -> None:
+    for agent in AGENTS:
+        engine.use_provider(agent, ScriptedProvider(garbage))
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    with pytest.raises(EngineError, match="no agent produced a valid plan"):
+        asyncio.run(planner.propose(project_id))
+    assert planner.session(project_id).step is PlanStep.PROPOSALS
+    assert engine.tasks(project_id) == []
+
+
+def test_a_cycle_must_be_fixed_and_an_unknown_dependency_is_dropped(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    plan_through_review(planner, project_id)
+    plan = planner.session(project_id).plan
+    assert plan is not None
+    first, second = [task["key"] for phase in plan["phases"] for task in phase["tasks"]][:2]
+    planner.edit_task(project_id, first, depends_on=[second])
+    planner.edit_task(project_id, second, depends_on=[first])
+    with pytest.raises(EngineError, match="cycle"):
+        planner.approve(project_id)
+    planner.edit_task(project_id, first, depends_on=["no-such-task"])
+    tasks = planner.approve(project_id)
+    assert tasks
+    approved = engine.audit_events(1, kind="plan.approved")[0]
+    assert approved.data["dropped_dependencies"] == [f"{first} -> no-such-task"]
+
+
+def test_review_edits_deletes_and_adds_tasks(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    plan_through_review(planner, project_id)
+    plan = planner.session(project_id).plan
+    assert plan is not None
+    key = plan["phases"][0]["tasks"][0]["key"]
+    planner.edit_task(project_id, key, title="Renamed", priority="critical")
+    with pytest.raises(EngineError, match="priority must be one of"):
+        planner.edit_task(project_id, key, priority="urgent")
+    planner.add_task(
+        project_id, "Extra", {"key": "extra-1", "title": "Write the FAQ", "instructions": "Do it."}
+    )
+    planner.delete_task(project_id, plan["phases"][-1]["tasks"][-1]["key"])
+    titles = [task.title for task in planner.approve(project_id)]
+    assert "Renamed" in titles and "Write the FAQ" in titles
+
+
+def test_reject_goes_back_to_the_proposals_with_feedback(engine: Engine) -> None:
+    fake = ScriptedProvider(lambda _request, _index: json.dumps(_plan()))
+    engine.use_provider("chatgpt", fake)
+    planner = Planner(engine)
+    project_id = planner.start(brief(agents=("claude", "chatgpt"))).project_id
+    plan_through_review(planner, project_id)
+    rejected = planner.reject(project_id, "Start with the payment provider.")
+    assert rejected.step is PlanStep.PROPOSALS and rejected.proposals == () and rejected.plan is None
+    asyncio.run(planner.propose(project_id))
+    assert "Start with the payment provider." in fake.requests[-1].messages[0].content
+
+
+def test_every_step_survives_a_restart(paths: Paths, settings: Settings) -> None:
+    def reopened() -> tuple[Engine, Planner]:
+        engine = Engine(paths, settings, env={})
+        return engine, Planner(engine)
+
+    engine, planner = reopened()
+    project_id = planner.start(brief()).project_id
+    engine.close()
+    for step in (PlanStep.PROPOSALS, PlanStep.VOTE, PlanStep.SYNTHESIS, PlanStep.REVIEW):
+        engine, planner = reopened()
+        session = planner.session(project_id)
+        assert session.step is step
+        calls_before = len(engine.store.calls())
+        if step is PlanStep.PROPOSALS:
+            asyncio.run(planner.propose(project_id))
+        elif step is PlanStep.VOTE:
+            asyncio.run(planner.vote(project_id, tie_break="first"))
+            assert not [call for call in engine.store.calls()[calls_before:] if call.purpose == "plan"]
+        elif step is PlanStep.SYNTHESIS:
+            asyncio.run(planner.synthesize(project_id))
+        else:
+            planner.approve(project_id)
+        engine.close()
+    engine, planner = reopened()
+    assert planner.session(project_id).step is PlanStep.DONE
+    assert engine.tasks(project_id)
+    engine.close()
+
+
+def test_a_long_description_is_cut_and_the_prompt_says_so(engine: Engine) -> None:
+    fake = ScriptedProvider(lambda _request, _index: json.dumps(_plan()))
+    engine.use_provider("claude", fake)
+    planner = Planner(engine)
+    project_id = planner.start(brief(description="x" * 100_000, agents=("claude",))).project_id
+    asyncio.run(planner.propose(project_id))
+    prompt = fake.requests[0].messages[0].content
+    assert "cut from 100,000 to 12,000 characters" in prompt
+    assert len(prompt) < 20_000
+
+
+def test_a_bad_brief_is_refused(engine: Engine) -> None:
+    planner = Planner(engine)
+    with pytest.raises(EngineError, match="at least one agent"):
+        planner.start(brief(agents=()))
+    with pytest.raises(EngineError, match="needs a name"):
+        planner.start(brief(name="  "))
+    with pytest.raises(EngineError, match="unknown method"):
+        planner.start(brief(method="dictator"))
+
+
+def _plan() -> dict[str, object]:
+    return {
+        "summary": "One phase.",
+        "phases": [
+            {
+                "name": "Build",
+                "tasks": [
+                    {
+                        "key": "a",
+                        "title": "Payments",
+                        "instructions": "Do payments.",
+                        "category": "code",
+                        "priority": "high",
+                        "depends_on": [],
+                        "acceptance": ["paid"],
+                    },
+                ],
+            }
+        ],
+    }
