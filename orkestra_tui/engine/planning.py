@@ -168,7 +168,8 @@ class Planner:
         with self.store.transaction() as tx:
             tx.execute(
                 "INSERT INTO plan_session (project_id, step, brief, proposals, decision_id, plan, changes,"
-                " feedback, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id) DO UPDATE SET"
+                " feedback, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (project_id) DO UPDATE SET"
                 " step = excluded.step, proposals = excluded.proposals, decision_id = excluded.decision_id,"
                 " plan = excluded.plan, changes = excluded.changes, feedback = excluded.feedback,"
                 " updated_at = excluded.updated_at",

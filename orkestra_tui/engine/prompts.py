@@ -157,7 +157,7 @@ PLAN_SYSTEM = (
     "phases; each task has a unique key, a title, instructions, a category, a priority, the keys of the "
     "tasks it depends on, and acceptance criteria. Answer with one JSON object and nothing else."
 )
-SYNTHESIS_SYNTHESIS = (
+SYNTHESIS_SYSTEM = (
     "You chair a committee of AI agents. Their vote chose the plan below. Refine it: adopt specific "
     "improvements the other proposals raised, keep its structure and task keys where you can. Answer "
     "with the whole plan as one JSON object and nothing else."
@@ -184,8 +184,9 @@ def plan_request(brief: Any, feedback: Sequence[str]) -> ProviderRequest:
             + "\n".join(f"- {clip(f, FEEDBACK_CHARS)}" for f in feedback)
         )
     parts.append(
-        'Answer as JSON: {"summary": "...", "phases": [{"name": "...", "tasks": [{"key": "t1", "title": "...", '
-        '"instructions": "...", "category": "code", "priority": "normal", "depends_on": [], "acceptance": ["..."]}]}]}'
+        'Answer as JSON: {"summary": "...", "phases": [{"name": "...", "tasks": [{"key": "t1", '
+        '"title": "...", "instructions": "...", "category": "code", "priority": "normal", '
+        '"depends_on": [], "acceptance": ["..."]}]}]}'
     )
     return ProviderRequest(
         system=PLAN_SYSTEM,
@@ -202,7 +203,7 @@ def synthesis_request(plan: Mapping[str, Any], others: Sequence[Mapping[str, Any
     other_text = "\n\n".join(clip(json.dumps(other), 6000) for other in others) or "(none)"
     content = f"Chosen plan:\n{json.dumps(plan)}\n\nOther proposals:\n{other_text}"
     return ProviderRequest(
-        system=SYNTHESIS_SYNTHESIS,
+        system=SYNTHESIS_SYSTEM,
         messages=(Message("user", content),),
         max_tokens=4000,
         temperature=0.2,
