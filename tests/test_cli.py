@@ -107,7 +107,8 @@ def test_audit_prints_a_table(
         (("status", "--colour"), "orkestra: unrecognized arguments: --colour"),
         (
             ("bench", "--scenario", "nope"),
-            "orkestra: unknown scenario 'nope'; choose from store, round, call_overhead, startup, idle, tally",
+            "orkestra: unknown scenario 'nope'; choose from store, round, call_overhead, startup, idle,"
+            " tally, voting",
         ),
     ],
 )

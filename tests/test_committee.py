@@ -445,3 +445,12 @@ def test_bad_decisions_are_refused(engine: Engine) -> None:
     with pytest.raises(EngineError, match="unknown resolution step 'pray'"):
         asyncio.run(engine.decide(engine.open_decision("Q?", OPTIONS).id, resolution=("pray",)))
     assert RESOLUTION_STEPS == ("compromise", "human", "fallback")
+
+
+def test_rules_are_checked_when_a_decision_is_opened(engine: Engine) -> None:
+    with pytest.raises(EngineError, match="threshold must be a number from 0 to 1"):
+        engine.open_decision("Q?", OPTIONS[:2], rules={"threshold": 1.5})
+    with pytest.raises(EngineError, match="unknown rule 'majority'"):
+        engine.open_decision("Q?", OPTIONS[:2], rules={"majority": 0.5})
+    with pytest.raises(EngineError, match="unknown tie-break policy 'coin'"):
+        asyncio.run(engine.decide(engine.open_decision("Q?", OPTIONS[:2]).id, tie_break="coin"))

@@ -153,7 +153,7 @@ async def test_agent_text_with_markup_is_shown_literally(sample_engine: Engine) 
         await pilot.press("3")
         await pilot.pause()
         screenshot = app.export_screenshot()
-        assert "[bold]Markup" in screenshot.replace("&#160;", " ")
+        assert "[bold]Chat[/] wakes" in screenshot.replace("&#160;", " ")
 
 
 async def test_resizing_keeps_every_screen_whole(sample_engine: Engine) -> None:

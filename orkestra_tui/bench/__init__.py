@@ -14,5 +14,6 @@ SCENARIOS: dict[str, str] = {
     "startup": "orkestra_tui.bench.startup",
     "idle": "orkestra_tui.bench.idle",
     "tally": "orkestra_tui.bench.tally",
+    "voting": "orkestra_tui.bench.voting",
 }
 """Scenario name to module, in the order they run by default."""

@@ -1,9 +1,9 @@
 """The provider layer's cost per call: Orkestra's call path vs the raw SDK, same fake server, same run.
 
 Both make the same number of calls with the anthropic SDK to a local fake of
-the Messages API that answers at once, alternating, best of two runs each. Orkestra's path adds what every call
-gets: the circuit breaker, timing, cost, redaction, and a stored call record
-with its audit event.
+the Messages API that answers at once, alternating, best of two runs each.
+Orkestra's path adds what every call gets: the circuit breaker, timing, cost,
+redaction, and a stored call record with its audit event.
 """
 
 from __future__ import annotations

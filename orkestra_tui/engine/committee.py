@@ -468,6 +468,12 @@ class Committee:
         """A neutral mediator proposes a compromise, voted on in one extra round."""
         rounds = self.store.rounds(decision.id)
         held = [item for item in rounds if item.note.startswith("compromise")]
+        skipped = self.store.scalar(
+            "SELECT 1 FROM audit WHERE kind = 'decision.compromise_skipped' AND subject = ?",
+            (f"decision:{decision.id}",),
+        )
+        if skipped:
+            return None  # tried before this restart, and no compromise could be had
         if held:
             if held[-1].status is RoundStatus.OPEN:  # interrupted during the compromise round
                 result = await self._vote(decision, held[-1])

@@ -20,7 +20,6 @@ from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
-from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy
 from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
@@ -460,6 +459,15 @@ class Engine:
             raise EngineError("a decision needs at least one voter")
         if max_rounds is not None and max_rounds < 1:
             raise EngineError("a decision needs at least one round")
+        for rule, value in (rules or {}).items():
+            if rule not in ("threshold", "quorum", "human_weight"):
+                raise EngineError(f"unknown rule {rule!r}; the rules are threshold, quorum and human_weight")
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0 <= value <= (100 if rule == "human_weight" else 1)
+            ):
+                raise EngineError(f"{rule} must be a number from 0 to 1")
         with self.store.transaction() as tx:
             decision_id = insert_decision(
                 tx,
@@ -482,20 +490,38 @@ class Engine:
         self,
         decision_id: int,
         *,
-        tie_break: TieBreakPolicy = TieBreakPolicy.ASK,
-        resolution: Sequence[str] = RESOLUTION_STEPS,
+        tie_break: str = "ask",
+        resolution: Sequence[str] | None = None,
     ) -> Decision:
-        """Run (or resume) the committee's vote on a decision until it ends."""
-        from orkestra_tui.engine.committee import Committee
+        """Run (or resume) the committee's vote on a decision until it ends.
 
-        return await Committee(self, tie_break=tie_break, resolution=resolution).run(decision_id)
+        `tie_break` is a TieBreakPolicy value (ask, first, random, fail);
+        `resolution` the deadlock chain (default: compromise, human, fallback).
+        """
+        from orkestra_tui.engine.committee import RESOLUTION_STEPS, Committee, TieBreakPolicy
+
+        try:
+            policy = TieBreakPolicy(tie_break)
+        except ValueError:
+            raise EngineError(
+                f"unknown tie-break policy {tie_break!r}; use ask, first, random or fail"
+            ) from None
+        steps = RESOLUTION_STEPS if resolution is None else resolution
+        return await Committee(self, tie_break=policy, resolution=steps).run(decision_id)
 
     def decisions_under_way(self) -> list[Decision]:
-        """Decisions a vote was running on (for resuming them after a restart)."""
+        """Decisions a vote was running on, for resuming after a restart.
+
+        A plan's vote is left out: the planning workflow resumes its own.
+        """
+        planned = {
+            row[0]
+            for row in self.store.query("SELECT decision_id FROM plan_session WHERE decision_id IS NOT NULL")
+        }
         return [
             decision
             for decision in self.store.decisions()
-            if decision.status.is_open and decision.current_round
+            if decision.status.is_open and decision.current_round and decision.id not in planned
         ]
 
     def cast_human_ballot(self, decision_id: int, ranking: Sequence[str], *, reasoning: str = "") -> Ballot:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from orkestra_tui.providers.base import ProviderError
+if TYPE_CHECKING:
+    from orkestra_tui.providers.base import ProviderError
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,44 @@
 """Sample data: one factory for snapshot tests, screenshots and trying the app.
 
-It drives the engine through its public methods, with simulated agents, so
-the sample is exactly what real use would have stored.
+It drives the engine through its public methods, so the sample is exactly what
+real use would have stored. The votes are real committee runs
+(`Engine.decide`) by simulated agents with a fixed seed and no latency, so
+they come out the same every time whatever the user's settings: a Condorcet
+vote and a ranked-choice vote with eliminations, both decided, and a vote in
+its second round that waits for the human's ballot. In that last vote one
+agent is a scripted stand-in whose reasoning carries Rich markup, as a model's
+might, so that every screen that shows it proves it is shown literally.
 """
 
 from __future__ import annotations
 
-from orkestra_tui.engine.consensus import RankedBallot, tally
+import asyncio
+import json
+from contextlib import suppress
+
+from orkestra_tui.engine.committee import TieBreakPolicy
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import (
-    Ballot,
-    DecisionStatus,
+    HUMAN_VOTER,
+    InboxKind,
     Involvement,
     Priority,
     TaskSpec,
     TaskStatus,
 )
-from orkestra_tui.providers.base import Message, ProviderRequest
+from orkestra_tui.providers.base import Message, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.simulated import SimulatedProvider
+
+SAMPLE_SEED = 1
+"""The simulated agents' seed for the sample votes."""
+ALERTS_OPTIONS = ("Email digest", "Chat message", "Both: chat for urgent, email for the rest")
+MARKUP_REASONING = (
+    "[bold]Chat[/] wakes the on-call person at 3 a.m.; a [link=https://example.com/digest]digest[/link]"
+    " waits for the morning. Urgent stock-outs are rare."
+)
+"""A ballot's reasoning with Rich markup in it, as a model might write: it must show literally."""
+STEPS_LIMIT = 10_000
+"""Event-loop turns allowed for a sample vote to reach the state wanted."""
 
 SAMPLE_TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
@@ -111,65 +133,109 @@ async def populate(engine: Engine) -> None:
         agents[4], ProviderRequest(system="", messages=(Message("user", "ping"),), purpose="ping")
     )
 
-    decided = engine.open_decision(
+    originals = dict(engine.runtimes)
+    try:
+        for name, runtime in originals.items():
+            engine.use_provider(
+                name,
+                SimulatedProvider(
+                    name, vendor=runtime.vendor, model=runtime.settings.model, seed=SAMPLE_SEED, latency_ms=0
+                ),
+            )
+        await _decided_votes(engine, project.id)
+        await _vote_under_way(engine, project.id, agents)
+    finally:
+        engine.runtimes.update(originals)
+
+
+async def _decided_votes(engine: Engine, project_id: int) -> None:
+    """A Condorcet vote, then a ranked-choice vote whose runoff eliminates options."""
+    ci = engine.open_decision(
+        "Which CI service should run the checks?",
+        [
+            "GitHub Actions: popular and fast to ship",
+            "A self-hosted runner we can measure",
+            "Plain make targets, typed and tested",
+            "A bold new build tool",
+        ],
+        method="condorcet",
+        project_id=project_id,
+    )
+    await engine.decide(ci.id, tie_break=TieBreakPolicy.FIRST)
+    database = engine.open_decision(
         "Which database should back the stock ledger?",
         [
             "SQLite with WAL, simple and safe",
             "PostgreSQL for scale and data tools",
             "A bold new event store",
+            "Plain files with a typed code layer",
         ],
         method="ranked_choice",
-        project_id=project.id,
+        category="architecture",
+        project_id=project_id,
     )
-    rankings = {
-        agents[0]: ("A", "B"),
-        agents[1]: ("A", "C", "B"),
-        agents[2]: ("B", "A"),
-        agents[3]: ("A", "B", "C"),
-        agents[4]: ("C", "B"),
-    }
-    labels = dict(zip("ABC", decided.options, strict=True))
-    for voter, ranking in rankings.items():
-        engine.record_ballot(
-            Ballot(
-                decided.id,
-                1,
-                voter,
-                tuple(labels[label] for label in ranking),
-                0.8,
-                f"{voter} prefers {labels[ranking[0]]}.",
-                "",
-                engine.clock.now(),
-            ),
-            project_id=project.id,
-        )
-    result = tally(
-        "ranked_choice",
-        decided.options,
-        [
-            RankedBallot(voter, tuple(labels[label] for label in ranking))
-            for voter, ranking in rankings.items()
-        ],
-    )
-    engine.close_decision(decided.id, result.to_dict(), status=DecisionStatus.DECIDED)
+    await engine.decide(database.id, tie_break=TieBreakPolicy.FIRST)
 
-    open_question = engine.open_decision(
+
+async def _vote_under_way(engine: Engine, project_id: int, agents: list[str]) -> None:
+    """A vote the human takes part in: round 1 held, round 2's agent ballots in, the human's awaited.
+
+    The vote runs until round 2 waits for the human only, and is then stopped,
+    as closing the app would stop it; opening the app resumes it.
+    """
+    engine.use_provider(agents[0], _MarkupVoter(prefer=ALERTS_OPTIONS[0]))
+    alerts = engine.open_decision(
         "Should low-stock alerts go out by email or chat?",
-        ["Email digest", "Chat message"],
+        ALERTS_OPTIONS,
         method="majority",
-        project_id=project.id,
+        voters=[*agents, HUMAN_VOTER],
+        max_rounds=3,
+        project_id=project_id,
     )
-    for voter, first, second in ((agents[0], 0, 1), (agents[1], 1, 0)):
-        engine.record_ballot(
-            Ballot(
-                open_question.id,
-                1,
-                voter,
-                (open_question.options[first], open_question.options[second]),
-                0.6,
-                "[bold]Markup in agent text is shown literally.[/]",
-                "",
-                engine.clock.now(),
-            ),
-            project_id=project.id,
-        )
+    voting = asyncio.create_task(engine.decide(alerts.id, tie_break=TieBreakPolicy.FIRST))
+    try:
+        for _ in range(STEPS_LIMIT):
+            await asyncio.sleep(0)
+            if voting.done():
+                raise RuntimeError("the sample vote ended before its second round")
+            request = next(
+                (
+                    item
+                    for item in engine.inbox.open_items()
+                    if item.kind is InboxKind.BALLOT and item.payload.get("decision_id") == alerts.id
+                ),
+                None,
+            )
+            if request is None or len(engine.store.ballots(alerts.id, request.payload["round"])) < len(
+                agents
+            ):
+                continue
+            if request.payload["round"] > 1:
+                break
+            engine.add_feedback(alerts.id, "Night-time chat pings wake the on-call person; weigh that.")
+            engine.cast_human_ballot(alerts.id, [ALERTS_OPTIONS[2], ALERTS_OPTIONS[0], ALERTS_OPTIONS[1]])
+        else:
+            raise RuntimeError("the sample vote did not reach its second round")
+    finally:
+        voting.cancel()
+        with suppress(asyncio.CancelledError):
+            await voting
+
+
+class _MarkupVoter:
+    """An agent whose ballots put one option first and whose reasoning carries Rich markup."""
+
+    vendor = "sample"
+    model = "sample"
+
+    def __init__(self, *, prefer: str) -> None:
+        self.prefer = prefer
+
+    async def complete(self, request: ProviderRequest) -> ProviderResponse:
+        label_of = {
+            str(option["text"]): str(option["label"]) for option in request.context.get("options", ())
+        }
+        others = sorted(label for text, label in label_of.items() if text != self.prefer)
+        ranking = [label_of[self.prefer], *others[:1]] if self.prefer in label_of else others
+        text = json.dumps({"ranking": ranking, "confidence": 0.62, "reasoning": MARKUP_REASONING})
+        return ProviderResponse(text=text, tokens_in=420, tokens_out=60, model=f"simulated:{self.model}")

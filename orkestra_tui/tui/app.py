@@ -1,17 +1,35 @@
-"""OrkestraApp: five modes over one engine, with keys, help and the command palette."""
+"""OrkestraApp: five modes over one engine, with keys, help and the command palette.
+
+The app also runs the committee: each vote (put from the Voting screen, or
+under way when the app last closed) runs in a worker of the `committee` group
+until it ends; closing the app cancels them, and the store keeps where they
+were. When a vote needs the human to break a tie, the app opens the tie-break
+modal wherever the user is, and the top bar reminds until it is answered.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.events import EngineEvent, Subscription
+from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
 from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
+
+if TYPE_CHECKING:
+    from orkestra_tui.tui.screens.voting import VotingScreen
+
+COMMITTEE_GROUP = "committee"
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -55,8 +73,19 @@ class OrkestraApp(App[None]):
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
         Binding("question_mark", "help", "Help"),
+        Binding("ctrl+t", "tie_break", "Tie-break"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    tie_breaks_waiting: reactive[int] = reactive(0)
+    """Tie-breaks the committee is waiting for the human to answer (the top bar shows them)."""
+
+    class InboxChanged(Message):
+        """A question to the human was asked, answered or withdrawn."""
+
+        def __init__(self, event: EngineEvent) -> None:
+            super().__init__()
+            self.event = event
 
     def __init__(
         self,
@@ -70,6 +99,9 @@ class OrkestraApp(App[None]):
         super().__init__()
         self.engine = engine
         self.ready_callback = on_ready
+        self._subscription: Subscription | None = None
+        self._tie_break_mode: str | None = None
+        """The mode whose screen stack holds the tie-break modal, while it is open."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -80,6 +112,7 @@ class OrkestraApp(App[None]):
         return build
 
     def on_mount(self) -> None:
+        self._subscription = self.engine.bus.subscribe(self._engine_event)
         theme = self.engine.settings.ui.theme
         if theme == self.theme:
             pass  # setting a theme restyles every widget: skip it when nothing changes
@@ -88,10 +121,99 @@ class OrkestraApp(App[None]):
         else:
             self.notify(f"Unknown theme {theme!r} in config.toml; using the default.", severity="warning")
 
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+
     def on_ready(self) -> None:
         """Textual has painted the first frame and handled the work it left pending."""
+        self.tie_breaks_waiting = self._count_tie_breaks()
+        for decision in self.engine.decisions_under_way():
+            self.run_committee(decision.id)
         if self.ready_callback is not None:
             self.ready_callback(self)
+
+    # ------------------------------------------------------------ the committee
+
+    def run_committee(self, decision_id: int) -> None:
+        """Have the committee vote on a decision (or resume its vote) in a worker, once."""
+        name = f"decision-{decision_id}"
+        if any(worker.name == name and not worker.is_finished for worker in self.workers):
+            return
+        self.run_worker(
+            self.engine.decide(decision_id),
+            name=name,
+            group=COMMITTEE_GROUP,
+            description=f"The committee's vote on decision {decision_id}",
+            exit_on_error=False,
+        )
+
+    def on_voting_screen_question_put(self, message: VotingScreen.QuestionPut) -> None:
+        self.run_committee(message.decision_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != COMMITTEE_GROUP:
+            return
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                clean(f"The vote stopped: {worker.error}"), title="Committee", severity="error", markup=False
+            )
+        elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Decision):
+            self._announce(worker.result)
+
+    def _announce(self, decision: Decision) -> None:
+        outcome = decision.outcome or {}
+        if decision.status is DecisionStatus.DECIDED:
+            message = f"Decided: {outcome.get('winner')}\n{decision.question}"
+            self.notify(clean(message), title="Committee", markup=False)
+        elif decision.status is DecisionStatus.NO_DECISION:
+            message = f"{outcome.get('reason', 'No decision')}\n{decision.question}"
+            self.notify(clean(message), title="Committee", severity="warning", markup=False)
+
+    # ------------------------------------------------------------ tie-breaks
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        if event.is_kind("inbox"):
+            self.post_message(self.InboxChanged(event))
+
+    def _count_tie_breaks(self) -> int:
+        return sum(item.kind is InboxKind.TIE_BREAK for item in self.engine.inbox.open_items())
+
+    def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
+        self.tie_breaks_waiting = self._count_tie_breaks()
+        event = message.event
+        if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.TIE_BREAK.value:
+            self.action_tie_break()
+
+    def watch_tie_breaks_waiting(self) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "tie_break":
+            return self.tie_breaks_waiting > 0
+        return super().check_action(action, parameters)
+
+    def action_tie_break(self) -> None:
+        """Show the first tie-break waiting; if its modal is already open, go to it."""
+        from orkestra_tui.engine.committee import open_tie_break
+        from orkestra_tui.tui.screens.tie_break import TieBreakScreen
+
+        if self._tie_break_mode is not None:
+            if self._tie_break_mode != self.current_mode:
+                self.switch_mode(self._tie_break_mode)
+            return
+        item = open_tie_break(self.engine.inbox.open_items())
+        if item is None:
+            return
+        self._tie_break_mode = self.current_mode
+        self.push_screen(TieBreakScreen(self.engine, item), self._tie_break_closed)
+
+    def _tie_break_closed(self, choice: str | None) -> None:
+        self._tie_break_mode = None
+        self.tie_breaks_waiting = self._count_tie_breaks()
+        if choice is not None and self.tie_breaks_waiting:
+            self.action_tie_break()
 
     def action_help(self) -> None:
         from orkestra_tui.tui.screens.help import HelpScreen
@@ -115,6 +237,10 @@ class OrkestraApp(App[None]):
                 f"{name} screen", f"Go to the {name} screen (key {key})", self._switcher(mode)
             )
         yield SystemCommand("Help", "List every key (?)", self.action_help)
+        if self.tie_breaks_waiting:
+            yield SystemCommand(
+                "Tie-break", "Break the tie the committee is waiting on (ctrl+t)", self.action_tie_break
+            )
         yield from super().get_system_commands(screen)
 
     def _switcher(self, mode: str) -> Callable[[], None]:

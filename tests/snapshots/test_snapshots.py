@@ -6,11 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fakes import ScriptedProvider, ballot_for
+from textual.pilot import Pilot
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.tui.app import OrkestraApp
+from orkestra_tui.tui.screens.tie_break import TieBreakScreen
 
 SIZE = (80, 24)
+VOTING_SIZE = (100, 30)
 
 
 @pytest.mark.parametrize("key", ["1", "2", "3", "4", "5"], ids=["plan", "board", "voting", "health", "audit"])
@@ -24,3 +28,40 @@ def test_first_run_plan_screen(snap_compare: Callable[..., bool], engine: Engine
 
 def test_help_screen(snap_compare: Callable[..., Any], sample_engine: Engine) -> None:
     assert snap_compare(OrkestraApp(sample_engine), press=["question_mark"], terminal_size=(80, 40))
+
+
+def test_voting_mid_round(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """Round 2 of the sample's vote: five agents' ballots in, the human's awaited."""
+    assert snap_compare(OrkestraApp(sample_engine), press=["3"], terminal_size=VOTING_SIZE)
+
+
+def test_voting_decided_ranked_choice(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """The sample's ranked-choice vote, decided after two eliminations."""
+    assert snap_compare(OrkestraApp(sample_engine), press=["3", "down"], terminal_size=VOTING_SIZE)
+
+
+def test_tie_break_modal(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """Two agents for each option: the committee asks the human, who has picked the second."""
+    voters = ("claude", "chatgpt", "gemini", "copilot")
+    choices = ("Ship on Friday", "Ship on Friday", "Ship on Monday", "Ship on Monday")
+    for voter, option in zip(voters, choices, strict=True):
+        sample_engine.use_provider(voter, ScriptedProvider(ballot_for(option)))
+    decision = sample_engine.open_decision(
+        "When do we ship?",
+        ["Ship on Friday", "Ship on Monday"],
+        method="plurality",
+        voters=voters,
+        max_rounds=1,
+    )
+    app = OrkestraApp(sample_engine)
+
+    async def vote_until_asked(pilot: Pilot[None]) -> None:
+        await pilot.press("3")
+        app.run_committee(decision.id)
+        for _ in range(300):
+            if isinstance(app.screen, TieBreakScreen):
+                break
+            await pilot.pause()
+        await pilot.press("2")
+
+    assert snap_compare(app, run_before=vote_until_asked, terminal_size=SIZE)

@@ -1,143 +1,151 @@
-"""The Voting screen: the committee's decisions, with tallies and ballots."""
+"""The Voting screen: the committee's decisions, and the selected one live as its ballots arrive.
+
+The list shows every decision (open ones first); the detail pane shows the
+selected one: its rules, the round under way with a bar per option, a card per
+voter, the runoff or head-to-head counts, notices and cost. A refresh re-reads
+the store for the selected decision only when an event concerned it, and the
+widgets redraw only the parts that changed. The app runs the votes; this
+screen only asks it to (`QuestionPut`) and answers for the human.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-
-from rich.console import Group, RenderableType
-from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
 
-from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.models import Decision
+from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
-from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.tally_bars import tally_bars
-
-STATUS_STYLES = {
-    DecisionStatus.OPEN: "yellow",
-    DecisionStatus.VOTING: "bold yellow",
-    DecisionStatus.DEADLOCKED: "bold red",
-    DecisionStatus.AWAITING_HUMAN: "bold magenta",
-    DecisionStatus.DECIDED: "green",
-    DecisionStatus.NO_DECISION: "red",
-    DecisionStatus.CANCELLED: "dim",
-}
+from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
+from orkestra_tui.tui.widgets.decision_list import DecisionList
+from orkestra_tui.tui.widgets.decision_view import DecisionView, read_decision_view
 
 
 class VotingScreen(EngineScreen):
-    """Decisions on the left (open first); the selected one's detail on the right."""
+    """Decisions on the left (open first); the selected one in full on the right."""
+
+    BINDINGS = [
+        Binding("n", "new_question", "New question"),
+        Binding("h", "human_ballot", "Your ballot"),
+        Binding("f", "feedback", "Feedback"),
+    ]
 
     MODE = "voting"
     TITLE = "Voting"
-    WATCHES = ("decision", "ballot")
+    WATCHES = ("decision", "ballot", "round")
+
+    class QuestionPut(Message):
+        """The human put a question to the committee; whoever runs the committee starts the vote."""
+
+        def __init__(self, decision_id: int) -> None:
+            super().__init__()
+            self.decision_id = decision_id
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._changed_decisions: set[int] = set()
+        self._everything_changed = True
+        self._highlight_next: int | None = None
+        self._reloading = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="voting-body"):
-            yield OptionList(id="decision-list")
-            with VerticalScroll(id="decision-detail"):
-                yield Static(id="decision-summary")
-                yield Static(id="decision-tally")
-                yield Static(id="decision-ballots")
+            yield DecisionList(id="decision-list")
+            yield DecisionDetail(id="decision-detail")
+
+    @property
+    def shown(self) -> DecisionView | None:
+        """The decision on show in the detail pane, as last read."""
+        return self.query_one(DecisionDetail).view if self.body_ready else None
+
+    def on_engine_updated(self, message: EngineUpdated) -> None:
+        """Note which decision an event concerns; `EngineScreen` then schedules the refresh."""
+        subject = message.event.subject
+        if subject.startswith("decision:") and subject.removeprefix("decision:").isdigit():
+            self._changed_decisions.add(int(subject.removeprefix("decision:")))
+        elif self.watches(message.event):
+            self._everything_changed = True
+
+    def body_mounted(self) -> None:
+        # Watched rather than waited for as a message: the detail pane then changes in the same
+        # frame as the cursor, instead of one frame (up to 1/60 s) later.
+        self.watch(self.query_one(DecisionList), "highlighted", self._highlight_moved, init=False)
 
     def reload(self) -> None:
-        decisions = self.engine.decisions()
-        options = self.query_one("#decision-list", OptionList)
-        highlighted = options.highlighted_option.id if options.highlighted_option else None
-        options.set_options(
-            Option(self._prompt(decision), id=f"decision-{decision.id}") for decision in decisions
-        )
-        ids = [f"decision-{decision.id}" for decision in decisions]
-        if highlighted in ids:
-            options.highlighted = ids.index(highlighted)
-        elif decisions:
-            options.highlighted = 0
-        self._show_selected()
+        decision_list = self.query_one(DecisionList)
+        self._reloading = True
+        try:
+            decision_list.set_decisions(self.engine.decisions(), highlight=self._highlight_next)
+        finally:
+            self._reloading = False
+        self._highlight_next = None
+        self._show_highlighted()
 
-    @staticmethod
-    def _prompt(decision: Decision) -> Text:
-        prompt = Text()
-        prompt.append("● " if decision.status.is_open else "○ ", style=STATUS_STYLES[decision.status])
-        prompt.append_text(plain(decision.question))
-        detail = f"\n  {decision.status.value.replace('_', ' ')} · {decision.method}"
-        if decision.current_round:
-            detail += f" · round {decision.current_round} of {decision.max_rounds}"
-        prompt.append(detail, style="dim")
-        return prompt
+    def _highlight_moved(self, highlighted: int | None) -> None:
+        if highlighted is not None and not self._reloading:
+            self._show_highlighted()
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._show_selected()
-
-    def _selected(self) -> Decision | None:
-        option = self.query_one("#decision-list", OptionList).highlighted_option
-        if option is None or option.id is None:
-            return None
-        return self.engine.store.decision(int(option.id.removeprefix("decision-")))
-
-    def _show_selected(self) -> None:
-        decision = self._selected()
-        summary = self.query_one("#decision-summary", Static)
-        tally = self.query_one("#decision-tally", Static)
-        ballots_view = self.query_one("#decision-ballots", Static)
-        if decision is None:
-            summary.update(Text("No decisions yet. Questions put to the committee appear here.", style="dim"))
-            tally.update("")
-            ballots_view.update("")
+    def _show_highlighted(self) -> None:
+        """Show the highlighted decision, re-reading it only if it is new here or has changed."""
+        decision_id = self.query_one(DecisionList).highlighted_decision_id
+        detail = self.query_one(DecisionDetail)
+        stale = self._everything_changed or decision_id in self._changed_decisions
+        self._everything_changed = False
+        self._changed_decisions.clear()
+        if not stale and detail.decision_id == decision_id and detail.view is not None:
             return
-        ballots = self.engine.store.ballots(decision.id)
-        summary.update(self._summary(decision))
-        tally.update(self._tally(decision, ballots))
-        ballots_view.update(self._ballots(decision, ballots))
+        detail.view = read_decision_view(self.engine.store, decision_id) if decision_id is not None else None
+        self.refresh_bindings()
 
-    @staticmethod
-    def _summary(decision: Decision) -> RenderableType:
-        lines = Text()
-        lines.append_text(plain(decision.question, style="bold"))
-        lines.append("\n")
-        rules = ", ".join(f"{key} {value}" for key, value in sorted(decision.rules.items()))
-        lines.append(f"{decision.method}{' (' + rules + ')' if rules else ''}", style="cyan")
-        lines.append(f" · {decision.status.value.replace('_', ' ')}", style=STATUS_STYLES[decision.status])
-        if decision.current_round:
-            lines.append(f" · round {decision.current_round} of {decision.max_rounds}")
-        if decision.outcome and decision.outcome.get("reason"):
-            lines.append("\n")
-            lines.append_text(plain(str(decision.outcome["reason"]), style="italic"))
-        return lines
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.body_ready:
+            return False
+        shown = self.shown
+        if action == "human_ballot":
+            return True if shown is not None and shown.human_can_vote else None
+        if action == "feedback":
+            return True if shown is not None and shown.decision.status.is_open else None
+        return True
 
-    @staticmethod
-    def _tally(decision: Decision, ballots: list[Ballot]) -> RenderableType:
-        winner = decision.outcome.get("winner") if decision.outcome else None
-        rounds = decision.outcome.get("rounds") if decision.outcome else None
-        if rounds:
-            counts = {str(option): float(count) for option, count in rounds[-1].get("counts", {}).items()}
-        else:
-            latest = max((ballot.round for ballot in ballots), default=0)
-            firsts = Counter(
-                ballot.ranking[0] for ballot in ballots if ballot.round == latest and ballot.ranking
+    def action_new_question(self) -> None:
+        from orkestra_tui.tui.screens.new_question import NewQuestionScreen
+
+        self.app.push_screen(NewQuestionScreen(self.engine), self._question_put)
+
+    def _question_put(self, decision: Decision | None) -> None:
+        if decision is None:
+            return
+        self._highlight_next = decision.id
+        self._everything_changed = True
+        self.reload()
+        self.query_one(DecisionList).focus()
+        self.post_message(self.QuestionPut(decision.id))
+
+    def action_human_ballot(self) -> None:
+        from orkestra_tui.tui.screens.human_ballot import HumanBallotScreen
+
+        shown = self.shown
+        if shown is None or not shown.human_can_vote:
+            return
+        self.app.push_screen(HumanBallotScreen(self.engine, shown), self._ballot_cast)
+
+    def _ballot_cast(self, round_number: int | None) -> None:
+        if round_number is not None:
+            self.notify(f"Your ballot for round {round_number} is cast.", title="Voting")
+
+    def action_feedback(self) -> None:
+        from orkestra_tui.tui.screens.feedback import FeedbackScreen
+
+        shown = self.shown
+        if shown is None or not shown.decision.status.is_open:
+            return
+        self.app.push_screen(FeedbackScreen(self.engine, shown.decision), self._feedback_added)
+
+    def _feedback_added(self, round_number: int | None) -> None:
+        if round_number is not None:
+            self.notify(
+                f"The committee will read your feedback from round {round_number} on.", title="Voting"
             )
-            counts = {option: float(firsts.get(option, 0)) for option in decision.options}
-        return Group(Text("\nTally", style="bold underline"), tally_bars(counts, winner=winner))
-
-    @staticmethod
-    def _ballots(decision: Decision, ballots: list[Ballot]) -> RenderableType:
-        if not ballots:
-            return Text("\nNo ballots yet.", style="dim")
-        latest = max(ballot.round for ballot in ballots)
-        cards: list[RenderableType] = [Text(f"\nBallots, round {latest}", style="bold underline")]
-        for ballot in ballots:
-            if ballot.round != latest:
-                continue
-            card = plain(ballot.voter, style="bold")
-            card.append(f"  {ballot.confidence:.2f}  ", style="dim")
-            if ballot.ranking:
-                card.append_text(plain(" > ".join(ballot.ranking)))
-            else:
-                card.append("abstained", style="dim italic")
-            reasoning = ballot.reasoning or ballot.abstain_reason
-            if reasoning:
-                card.append("\n")
-                card.append_text(plain(reasoning, style="italic"))
-            cards.append(card)
-        return Group(*cards)

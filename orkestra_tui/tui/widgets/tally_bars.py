@@ -1,32 +1,87 @@
-"""A bar per option: its count in a tally, as a share of the largest."""
+"""A bar per option: its count in a round, as a share of the largest, live while the round is open."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
 
+from orkestra_tui.engine.models import HUMAN_VOTER
 from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.decision_view import TallyPart
 
-BAR_WIDTH = 16
+MIN_BAR_WIDTH = 8
+MAX_BAR_WIDTH = 24
+COUNT_WIDTH = 9
 
 
-def tally_bars(
-    counts: Mapping[str, float], *, winner: str | None = None, total: float | None = None
-) -> Table:
-    """Options with their counts, largest first, as horizontal bars."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(ratio=2, no_wrap=True, overflow="ellipsis")
-    table.add_column(width=BAR_WIDTH, no_wrap=True)
-    table.add_column(justify="right", no_wrap=True, min_width=9)
-    largest = max(counts.values(), default=0) or 1
-    denominator = total if total else sum(counts.values()) or 1
-    for option, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        filled = round(BAR_WIDTH * count / largest)
-        style = "bold green" if option == winner else "cyan"
-        bar = Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
-        label = plain(option, style="bold" if option == winner else "")
-        shown = f"{count:g}" if isinstance(count, float) else str(count)
-        table.add_row(label, bar, Text(f"{shown} ({100 * count / denominator:.0f}%)"))
-    return table
+def tally_bars(part: TallyPart, width: int) -> Text:
+    """The options in the order of their labels, each with its label, a bar and its count.
+
+    Drawn as plain lines of text, not a Rich table: a table measures every
+    cell on every render, which costs a frame's time when ballots stream in.
+    """
+    bar_width = max(MIN_BAR_WIDTH, min(MAX_BAR_WIDTH, width // 4))
+    largest = max((count for _label, _option, count in part.rows), default=0.0) or 1.0
+    label_width = max((len(label) for label, _option, _count in part.rows), default=1)
+    text_width = max(1, width - label_width - bar_width - COUNT_WIDTH - 3)
+    lines = Text(no_wrap=True, overflow="ellipsis")
+    for index, (label, option, count) in enumerate(part.rows):
+        won = option == part.winner
+        style = "bold green" if won else "yellow" if option in part.tied else "cyan"
+        filled = round(bar_width * count / largest)
+        share = f" ({100 * count / part.total:.0f}%)" if part.total else ""
+        name = plain(" ".join(option.split()), style="bold" if won else "")
+        name.truncate(text_width, overflow="ellipsis", pad=True)
+        if index:
+            lines.append("\n")
+        lines.append(label.ljust(label_width), style="bold green" if won else "bold")
+        lines.append(" ")
+        lines.append_text(name)
+        lines.append(" ")
+        lines.append("█" * filled, style=style)
+        lines.append("░" * (bar_width - filled), style="dim")
+        lines.append(f"{count:g}{share}".rjust(COUNT_WIDTH + 1), style="bold" if won else "")
+    return lines
+
+
+class TallyBars(Widget):
+    """The tally of the round on screen; it redraws only when the tally it is given changes."""
+
+    DEFAULT_CSS = """
+    TallyBars {
+        height: auto;
+    }
+    """
+
+    tally: reactive[TallyPart | None] = reactive(None, layout=True)
+    """The round's counts; None shows nothing."""
+
+    def on_resize(self) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        if self.tally is None:
+            return Text()
+        # The width of the last layout (`outer_size`) is a plain attribute; `size` would ask the compositor.
+        width = self.outer_size.width - self.styles.gutter.width
+        text = Text(self.tally.title, style="bold")
+        text.append("\n")
+        text.append_text(tally_bars(self.tally, width))
+        if self.tally.waiting:
+            text.append("\n")
+            text.append_text(waiting_line(self.tally.waiting))
+        return text
+
+
+def waiting_line(voters: tuple[str, ...]) -> Text:
+    """Who the round still waits for; the human is told which key casts their ballot."""
+    line = Text("Waiting for: ", style="dim")
+    for index, voter in enumerate(voters):
+        if index:
+            line.append(", ", style="dim")
+        if voter == HUMAN_VOTER:
+            line.append("you (press h)", style="bold magenta")
+        else:
+            line.append_text(plain(voter, style="dim"))
+    return line

@@ -1,0 +1,293 @@
+"""The form that puts a new question to the committee.
+
+Every field is checked on submit and each problem is shown beside its field,
+in the engine's own words where the engine is the judge (the question, the
+options, the voters). On success the decision is opened and the form returns
+it; the caller has the committee vote on it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
+
+from orkestra_tui.engine.decisions import clean_options
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.models import HUMAN_VOTER, Decision
+from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.text import plain
+
+FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
+"""The fields with an error line of their own; `form` is for anything else."""
+DEFAULT_THRESHOLD = "0.75"
+DEFAULT_QUORUM = "0"
+
+
+def field_of(problem: str) -> str:
+    """The field an engine error is about, from its wording."""
+    for word, field in (
+        ("method", "method"),
+        ("question", "question"),
+        ("option", "options"),
+        ("voter", "voters"),
+        ("agent", "voters"),
+        ("round", "rounds"),
+        ("threshold", "rules"),
+        ("quorum", "rules"),
+    ):
+        if word in problem:
+            return field
+    return "form"
+
+
+class NewQuestionScreen(ModalScreen[Decision | None]):
+    """Question, options, method, rules, rounds, voters and category; ctrl+s puts it to the vote."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Put to the committee"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    NewQuestionScreen {
+        align: center middle;
+        & > VerticalScroll {
+            width: 84;
+            max-width: 100%;
+            height: auto;
+            max-height: 100%;
+            border: thick $accent;
+            border-title-style: bold;
+            background: $surface;
+            padding: 0 1;
+        }
+        .row {
+            height: auto;
+        }
+        .field-label {
+            width: 11;
+            padding-top: 0;
+            color: $text-muted;
+        }
+        .short-label {
+            width: auto;
+            padding: 0 1 0 2;
+            color: $text-muted;
+        }
+        .field {
+            width: 1fr;
+        }
+        #question-options {
+            height: 4;
+            background: $boost;
+        }
+        #question-threshold, #question-quorum, #question-rounds {
+            width: 8;
+        }
+        #question-method {
+            width: 22;
+        }
+        #question-voters {
+            height: auto;
+            max-height: 7;
+            border: none;
+            padding: 0;
+        }
+        .field-error {
+            height: auto;
+            color: $error;
+            padding-left: 11;
+            display: none;
+        }
+        .field-error.-shown {
+            display: block;
+        }
+        #question-buttons {
+            height: auto;
+            align-horizontal: right;
+            margin-top: 1;
+        }
+        #question-buttons Button {
+            margin-left: 2;
+        }
+        #question-hint {
+            width: 1fr;
+            color: $text-muted;
+        }
+    }
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def compose(self) -> ComposeResult:
+        settings = self.engine.settings.engine
+        agents = [agent for agent in self.engine.agents() if agent.enabled]
+        with VerticalScroll() as form:
+            form.border_title = "Put a question to the committee"
+            with Horizontal(classes="row"):
+                yield Label("Question", classes="field-label")
+                yield Input(
+                    placeholder="What should the committee decide?",
+                    id="question-text",
+                    classes="field",
+                    compact=True,
+                )
+            yield Static(id="question-error", classes="field-error")
+            with Horizontal(classes="row"):
+                yield Label("Options\none a line", classes="field-label")
+                yield TextArea(id="question-options", classes="field", compact=True, soft_wrap=True)
+            yield Static(id="options-error", classes="field-error")
+            with Horizontal(classes="row"):
+                yield Label("Method", classes="field-label")
+                yield Select(
+                    [(method.replace("_", " "), method) for method in METHODS],
+                    value=settings.default_method if settings.default_method in METHODS else METHODS[2],
+                    allow_blank=False,
+                    id="question-method",
+                    compact=True,
+                )
+                yield Label("Max rounds", classes="short-label")
+                yield Input(str(settings.max_rounds), id="question-rounds", compact=True, type="integer")
+            yield Static(id="method-error", classes="field-error")
+            yield Static(id="rounds-error", classes="field-error")
+            with Horizontal(classes="row"):
+                yield Label("Threshold", classes="field-label")
+                yield Input(DEFAULT_THRESHOLD, id="question-threshold", compact=True)
+                yield Label("Quorum", classes="short-label")
+                yield Input(DEFAULT_QUORUM, id="question-quorum", compact=True)
+                yield Label("Category", classes="short-label")
+                yield Input(placeholder="optional", id="question-category", classes="field", compact=True)
+            yield Static(id="rules-error", classes="field-error")
+            with Horizontal(classes="row"):
+                yield Label("Voters", classes="field-label")
+                yield SelectionList[str](
+                    *[(self._agent_label(agent.name, agent.simulated), agent.name, True) for agent in agents],
+                    (Text("me (you vote too)", style="bold"), HUMAN_VOTER, False),
+                    id="question-voters",
+                    classes="field",
+                )
+            yield Static(id="voters-error", classes="field-error")
+            yield Static(id="form-error", classes="field-error")
+            with Horizontal(id="question-buttons"):
+                yield Static("ctrl+s puts it to the vote · Esc cancels", id="question-hint")
+                yield Button("Cancel", id="question-cancel", compact=True)
+                yield Button("Put to the committee", id="question-submit", variant="primary", compact=True)
+
+    @staticmethod
+    def _agent_label(name: str, simulated: bool) -> Text:
+        label = plain(name)
+        if simulated:
+            label.append(" (simulated)", style="dim")
+        return label
+
+    def on_mount(self) -> None:
+        self.query_one("#question-text", Input).focus()
+
+    @on(Input.Submitted)
+    def _next_field(self, _event: Input.Submitted) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#question-submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#question-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        question = self.query_one("#question-text", Input).value
+        options = [
+            line for line in self.query_one("#question-options", TextArea).text.splitlines() if line.strip()
+        ]
+        method = str(self.query_one("#question-method", Select).value)
+        voters = list(self.query_one("#question-voters", SelectionList).selected)
+        category = self.query_one("#question-category", Input).value.strip()
+        errors: dict[str, str] = {}
+        rules = self._rules(errors)
+        max_rounds = self._max_rounds(errors)
+        try:
+            clean_options(question, options, method)
+        except EngineError as problem:
+            errors[field_of(str(problem))] = str(problem)
+        if not voters:
+            errors["voters"] = "choose at least one voter"
+        decision = None
+        if not errors:
+            try:
+                decision = self.engine.open_decision(
+                    question,
+                    options,
+                    method=method,
+                    rules=rules,
+                    voters=voters,
+                    max_rounds=max_rounds,
+                    category=category,
+                )
+            except OrkestraError as problem:
+                errors[field_of(str(problem))] = str(problem)
+        self._show_errors(errors)
+        if decision is not None:
+            self.dismiss(decision)
+
+    def _rules(self, errors: dict[str, str]) -> dict[str, float]:
+        from orkestra_tui.engine.consensus import BallotError
+        from orkestra_tui.engine.consensus.electorate import unit_share
+
+        rules: dict[str, float] = {}
+        problems = []
+        for name in ("threshold", "quorum"):
+            text = self.query_one(f"#question-{name}", Input).value.strip()
+            try:
+                value = float(text)
+            except ValueError:
+                problems.append(f"{name} must be a number from 0 to 1, not {text!r}")
+                continue
+            try:
+                unit_share(name, value)  # the tally's own check, so its rules and wording apply
+            except BallotError as problem:
+                problems.append(str(problem))
+                continue
+            rules[name] = value
+        if problems:
+            errors["rules"] = "; ".join(problems)
+        return rules
+
+    def _max_rounds(self, errors: dict[str, str]) -> int | None:
+        text = self.query_one("#question-rounds", Input).value.strip()
+        try:
+            rounds = int(text)
+        except ValueError:
+            errors["rounds"] = f"max rounds must be a whole number, not {text!r}"
+            return None
+        if rounds < 1:
+            errors["rounds"] = "a decision needs at least one round"
+        return rounds
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for field in FIELDS:
+            error = self.query_one(f"#{field}-error", Static)
+            error.update(plain(errors.get(field, "")))
+            error.set_class(field in errors, "-shown")
+        first = next((field for field in FIELDS if field in errors), None)
+        focus = {
+            "question": "#question-text",
+            "options": "#question-options",
+            "method": "#question-method",
+            "rules": "#question-threshold",
+            "rounds": "#question-rounds",
+            "voters": "#question-voters",
+        }.get(first or "")
+        if focus:
+            self.query_one(focus).focus()
