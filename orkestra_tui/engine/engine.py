@@ -23,7 +23,6 @@ from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
-from orkestra_tui.engine.health import AgentHealth, agent_status, summarise
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
@@ -49,6 +48,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
+    from orkestra_tui.engine.health import AgentHealth
     from orkestra_tui.providers.base import Provider, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
@@ -261,9 +261,13 @@ class Engine:
 
     def agent_health(self, agent_name: str) -> AgentHealth:
         """Latency, success, errors, tokens and cost of an agent's recent calls."""
+        from orkestra_tui.engine.health import summarise
+
         return summarise(agent_name, self.store.calls(agent_name, limit=500))
 
     def agent_status(self, agent: AgentInfo, health: AgentHealth) -> str:
+        from orkestra_tui.engine.health import agent_status
+
         return agent_status(
             enabled=agent.enabled,
             simulated=agent.simulated,
