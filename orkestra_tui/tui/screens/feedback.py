@@ -6,16 +6,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Decision
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 
 
-class FeedbackScreen(ModalScreen[int | None]):
+class FeedbackScreen(DialogScreen[int | None]):
     """A text area; ctrl+s saves the feedback and returns the round it applies from."""
 
     BINDINGS = [
@@ -24,16 +24,8 @@ class FeedbackScreen(ModalScreen[int | None]):
     ]
     DEFAULT_CSS = """
     FeedbackScreen {
-        align: center middle;
         & > Vertical {
             width: 72;
-            max-width: 100%;
-            height: auto;
-            max-height: 100%;
-            border: thick $accent;
-            border-title-style: bold;
-            background: $surface;
-            padding: 0 1;
         }
         #feedback-text {
             height: 6;
@@ -63,7 +55,7 @@ class FeedbackScreen(ModalScreen[int | None]):
         self.decision = decision
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog") as box:
             box.border_title = "Feedback for the next round"
             yield Static(plain(self.decision.question, style="bold"))
             yield Static(

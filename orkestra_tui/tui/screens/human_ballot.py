@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.decision_view import DecisionView
 from orkestra_tui.tui.widgets.ranking_editor import RankingEditor
@@ -23,7 +23,7 @@ from orkestra_tui.tui.widgets.ranking_editor import RankingEditor
 KEYS_HINT = "↑↓ cursor · shift+↑↓ move · space drop/restore · Enter cast · Esc cancel"
 
 
-class HumanBallotScreen(ModalScreen[int | None]):
+class HumanBallotScreen(DialogScreen[int | None]):
     """Returns the round the ballot was cast in, or None if the human backed out."""
 
     BINDINGS = [
@@ -32,16 +32,8 @@ class HumanBallotScreen(ModalScreen[int | None]):
     ]
     DEFAULT_CSS = """
     HumanBallotScreen {
-        align: center middle;
         & > Vertical {
             width: 76;
-            max-width: 100%;
-            height: auto;
-            max-height: 100%;
-            border: thick $accent;
-            border-title-style: bold;
-            background: $surface;
-            padding: 0 1;
         }
         #ballot-question {
             margin-bottom: 1;
@@ -73,7 +65,7 @@ class HumanBallotScreen(ModalScreen[int | None]):
             options, dropped = ranked + rest, [label for label, _option in rest]
         else:
             options, dropped = by_label, []
-        with Vertical() as box:
+        with Vertical(classes="dialog") as box:
             box.border_title = f"Your ballot · round {self.view.round_number}"
             yield Static(plain(decision.question, style="bold"), id="ballot-question")
             yield RankingEditor(options, dropped=dropped, id="ballot-ranking")

@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 
 from orkestra_tui.engine.decisions import clean_options
@@ -22,6 +21,7 @@ from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 
 FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
@@ -47,7 +47,7 @@ def field_of(problem: str) -> str:
     return "form"
 
 
-class NewQuestionScreen(ModalScreen[Decision | None]):
+class NewQuestionScreen(DialogScreen[Decision | None]):
     """Question, options, method, rules, rounds, voters and category; ctrl+s puts it to the vote."""
 
     BINDINGS = [
@@ -56,16 +56,8 @@ class NewQuestionScreen(ModalScreen[Decision | None]):
     ]
     DEFAULT_CSS = """
     NewQuestionScreen {
-        align: center middle;
         & > VerticalScroll {
             width: 84;
-            max-width: 100%;
-            height: auto;
-            max-height: 100%;
-            border: thick $accent;
-            border-title-style: bold;
-            background: $surface;
-            padding: 0 1;
         }
         .row {
             height: auto;
@@ -130,7 +122,7 @@ class NewQuestionScreen(ModalScreen[Decision | None]):
     def compose(self) -> ComposeResult:
         settings = self.engine.settings.engine
         agents = [agent for agent in self.engine.agents() if agent.enabled]
-        with VerticalScroll() as form:
+        with VerticalScroll(classes="dialog") as form:
             form.border_title = "Put a question to the committee"
             with Horizontal(classes="row"):
                 yield Label("Question", classes="field-label")
