@@ -53,6 +53,22 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share_argument(flag: str, text: str | None, default: float) -> float:
+    """A command-line share (threshold, quorum): a number from 0 to 1, else one clear line."""
+    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.errors import UsageError
+
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:  # also refuses NaN
+        raise UsageError(f"{flag} must be a number from 0 to 1, not {quote_name(text)}")
+    return value
+
+
 def load_context(args: argparse.Namespace) -> Context:
     """Resolve paths (--data-dir, then $ORKESTRA_HOME), write a default config if none, load it."""
     paths = resolve_paths(getattr(args, "data_dir", None), os.environ)

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from orkestra_tui.commands.context import share_argument
 from orkestra_tui.engine.consensus import (
     METHODS,
     BallotError,
@@ -85,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     method: str = args.method
     if method not in METHODS:
         raise UsageError(f"unknown method {quote_name(method)}; valid methods: {', '.join(METHODS)}")
-    threshold = _share_option("--threshold", args.threshold, DEFAULT_THRESHOLD)
-    quorum = _share_option("--quorum", args.quorum, DEFAULT_QUORUM)
+    threshold = share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD)
+    quorum = share_argument("--quorum", args.quorum, DEFAULT_QUORUM)
     shown_name = printable(args.file)
     options, ballots = load_ballots(Path(args.file), shown_name)
     try:
@@ -99,18 +100,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _render(result)
     return 0
-
-
-def _share_option(flag: str, text: str | None, default: float) -> float:
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:  # also refuses NaN
-        raise UsageError(f"{flag} must be a number from 0 to 1, not {quote_name(text)}")
-    return value
 
 
 # Reading the file

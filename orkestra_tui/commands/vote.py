@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.commands.context import add_common_options, load_context, share_argument
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
 
@@ -158,24 +158,10 @@ def _checked_request(args: argparse.Namespace) -> VoteRequest:
         if rounds < 1:
             raise UsageError(f"--rounds must be at least 1, not {rounds}")
     rules = {
-        "threshold": _share("--threshold", args.threshold, DEFAULT_THRESHOLD),
-        "quorum": _share("--quorum", args.quorum, DEFAULT_QUORUM),
+        "threshold": share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD),
+        "quorum": share_argument("--quorum", args.quorum, DEFAULT_QUORUM),
     }
     return VoteRequest(args.question, options, args.method, rules, rounds, args.category or "")
-
-
-def _share(flag: str, text: str | None, default: float) -> float:
-    from orkestra_tui.engine.consensus import quote_name
-
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:  # also refuses NaN
-        raise UsageError(f"{flag} must be a number from 0 to 1, not {quote_name(text)}")
-    return value
 
 
 def _checked_voters(names: list[str] | None, settings: Settings) -> list[str] | None:
