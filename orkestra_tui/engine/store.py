@@ -52,7 +52,8 @@ class UnauditedChangeError(RuntimeError):
     """A transaction changed state without recording an audit event (a bug)."""
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
+    """JSON as the store writes it."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
@@ -86,7 +87,7 @@ class Transaction:
         """Record what this transaction did; secrets are redacted on the way in."""
         timestamp = self.clock.now()
         summary = redact(summary)
-        encoded = redact(_dumps(data or {}))
+        encoded = redact(dumps(data or {}))
         cursor = self._connection.execute(
             "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -424,8 +425,3 @@ class Store:
 def _split_statements(script: str) -> list[str]:
     """The statements of a migration script (they contain no semicolons in literals)."""
     return [statement.strip() for statement in script.split(";") if statement.strip()]
-
-
-def dumps(value: Any) -> str:
-    """JSON as the store writes it."""
-    return _dumps(value)
