@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "audit": "show the audit log, newest first",
     "tally": "count a ballots file with one of the voting methods",
     "vote": "put a question to the committee and run the vote",
+    "plan": "have the committee plan a new project from a brief",
     "doctor": "check paths, config and every agent with a live call",
     "bench": "run benchmarks (not tests) and print the figures",
 }

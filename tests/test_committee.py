@@ -14,10 +14,12 @@ from fakes import ScriptedProvider, answers, ballot_for, failing, garbage
 from orkestra_tui.config import Paths, Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy, labels_for, presentation_for
 from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     Decision,
     DecisionStatus,
+    InboxItem,
     InboxKind,
     InboxStatus,
     RoundStatus,
@@ -454,3 +456,221 @@ def test_rules_are_checked_when_a_decision_is_opened(engine: Engine) -> None:
         engine.open_decision("Q?", OPTIONS[:2], rules={"majority": 0.5})
     with pytest.raises(EngineError, match="unknown tie-break policy 'coin'"):
         asyncio.run(engine.decide(engine.open_decision("Q?", OPTIONS[:2]).id, tie_break="coin"))
+
+
+# ------------------------------------------------------- feedback between rounds
+
+
+def split_committee(engine: Engine, **rules: object) -> tuple[Decision, dict[str, ScriptedProvider]]:
+    """Three agents for one option, two for the other, unanimity required: no round has a winner."""
+    fakes = scripted_engine(
+        engine,
+        **{
+            name: ScriptedProvider(ballot_for(OPTIONS[0] if index < 3 else OPTIONS[1]))
+            for index, name in enumerate(AGENTS)
+        },
+    )
+    decision = engine.open_decision("Q?", OPTIONS[:2], method="unanimous", rules=rules, max_rounds=2)
+    return decision, fakes
+
+
+def feedback_requests(engine: Engine, decision_id: int) -> list[InboxItem]:
+    return [
+        item
+        for item in engine.store.inbox(None)
+        if item.kind is InboxKind.ROUND_FEEDBACK and item.payload["decision_id"] == decision_id
+    ]
+
+
+def fed_back(provider: ScriptedProvider) -> list[tuple[int, list[str]]]:
+    """Each ballot request an agent had: its round, and the feedback it carried."""
+    return [(request.context["round"], request.context["feedback"]) for request in provider.requests]
+
+
+async def vote_until_feedback_asked(
+    engine: Engine, decision_id: int, **kwargs: object
+) -> tuple[asyncio.Task[Decision], InboxItem | None]:
+    """Start the vote and return once the committee asks for feedback, or the vote ends without asking."""
+    asked = asyncio.Event()
+
+    def note(event: EngineEvent) -> None:
+        if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.ROUND_FEEDBACK.value:
+            asked.set()
+
+    subscription = engine.bus.subscribe(note)
+    voting = asyncio.create_task(engine.decide(decision_id, resolution=("fallback",), **kwargs))  # type: ignore[arg-type]
+    waiting = asyncio.ensure_future(asked.wait())
+    await asyncio.wait({voting, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    subscription.close()
+    open_requests = [
+        item for item in feedback_requests(engine, decision_id) if item.status is InboxStatus.OPEN
+    ]
+    return voting, (open_requests[0] if open_requests else None)
+
+
+async def settle() -> None:
+    """Let every task run until it waits on something outside the loop."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def test_feedback_asked_after_a_round_without_a_winner_reaches_the_next_round(engine: Engine) -> None:
+    decision, fakes = split_committee(engine, round_feedback=True)
+
+    async def vote_and_answer() -> Decision:
+        voting, request = await vote_until_feedback_asked(engine, decision.id)
+        assert request is not None and not voting.done()
+        assert request.payload == {"decision_id": decision.id, "round": 2, "question": "Q?"}
+        assert [item.round for item in engine.store.rounds(decision.id)] == [1]  # round 2 waits
+        engine.answer_round_feedback(request.id, "  Think about backups.  ")
+        return await voting
+
+    decided = asyncio.run(vote_and_answer())
+    assert decided.status is DecisionStatus.DECIDED and decided.outcome["how"] == "fallback"  # type: ignore[index]
+    assert [(item.round, item.text) for item in engine.store.feedback(decision.id)] == [
+        (2, "Think about backups.")
+    ]
+    assert fed_back(fakes["claude"]) == [(1, []), (2, ["Think about backups."])]
+    assert "Think about backups." in fakes["grok"].requests[1].messages[0].content
+    (request,) = feedback_requests(engine, decision.id)  # asked once: round 2 was the last
+    assert request.status is InboxStatus.ANSWERED and request.answer == {"text": "Think about backups."}
+    assert engine.audit_events(1, kind="decision.feedback")[0].data == {
+        "round": 2,
+        "text": "Think about backups.",
+    }
+
+
+def test_empty_feedback_skips_to_the_next_round(engine: Engine) -> None:
+    decision, fakes = split_committee(engine, round_feedback=True)
+
+    async def vote_and_skip() -> Decision:
+        voting, request = await vote_until_feedback_asked(engine, decision.id)
+        assert request is not None
+        engine.answer_round_feedback(request.id, "   ")
+        return await voting
+
+    decided = asyncio.run(vote_and_skip())
+    assert decided.current_round == 2
+    assert engine.store.feedback(decision.id) == []
+    assert fed_back(fakes["claude"]) == [(1, []), (2, [])]
+    (request,) = feedback_requests(engine, decision.id)
+    assert request.answer == {"text": ""}
+
+
+@pytest.mark.parametrize(
+    ("rules", "policy", "winner_in_round_one"),
+    [
+        ({}, TieBreakPolicy.ASK, False),
+        ({"round_feedback": False}, TieBreakPolicy.ASK, False),
+        ({"round_feedback": True}, TieBreakPolicy.FIRST, False),
+        ({"round_feedback": True}, TieBreakPolicy.ASK, True),
+    ],
+    ids=["no-rule", "rule-off", "nobody-to-ask", "round-one-decides"],
+)
+def test_feedback_is_not_asked(
+    engine: Engine, rules: dict[str, object], policy: TieBreakPolicy, winner_in_round_one: bool
+) -> None:
+    decision, fakes = split_committee(engine, **rules)
+    if winner_in_round_one:
+        for fake in fakes.values():
+            fake.script = ballot_for(OPTIONS[0])
+
+    async def vote() -> Decision:
+        voting, request = await vote_until_feedback_asked(engine, decision.id, tie_break=policy)
+        assert request is None
+        return await voting
+
+    decided = asyncio.run(vote())
+    assert decided.status is DecisionStatus.DECIDED
+    assert decided.current_round == (1 if winner_in_round_one else 2)
+    assert feedback_requests(engine, decision.id) == []
+
+
+def test_feedback_waited_for_survives_a_restart(paths: Paths, settings: Settings) -> None:
+    engine = Engine(paths, settings, env={})
+    decision, _fakes = split_committee(engine, round_feedback=True)
+
+    async def crash_while_waiting() -> None:
+        voting, request = await vote_until_feedback_asked(engine, decision.id)
+        assert request is not None
+        voting.cancel()  # the process dies while the human thinks
+        with pytest.raises(asyncio.CancelledError):
+            await voting
+
+    asyncio.run(crash_while_waiting())
+    engine.close()
+
+    restarted = Engine(paths, settings, env={})
+    fakes = scripted_engine(
+        restarted,
+        **{name: ScriptedProvider(ballot_for(OPTIONS[index % 2])) for index, name in enumerate(AGENTS)},
+    )
+    assert [item.id for item in restarted.decisions_under_way()] == [decision.id]
+    (request,) = restarted.inbox.open_items()
+
+    async def answer_after_restart() -> Decision:
+        voting = asyncio.create_task(restarted.decide(decision.id, resolution=("fallback",)))
+        await settle()
+        assert not voting.done()  # waiting on the same request: no second one, no round 2 yet
+        assert feedback_requests(restarted, decision.id) == [request]
+        assert len(restarted.store.rounds(decision.id)) == 1
+        restarted.answer_round_feedback(request.id, "Consider the team.")
+        return await voting
+
+    decided = asyncio.run(answer_after_restart())
+    assert decided.status is DecisionStatus.DECIDED and decided.current_round == 2
+    assert fed_back(fakes["claude"]) == [(2, ["Consider the team."])]
+    restarted.close()
+
+
+def test_a_feedback_request_left_open_is_skipped_by_a_policy(paths: Paths, settings: Settings) -> None:
+    engine = Engine(paths, settings, env={})
+    decision, _fakes = split_committee(engine, round_feedback=True)
+
+    async def leave_open() -> None:
+        voting, request = await vote_until_feedback_asked(engine, decision.id)
+        assert request is not None
+        voting.cancel()
+
+    asyncio.run(leave_open())
+    decided = asyncio.run(
+        engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST, resolution=("fallback",))
+    )
+    assert decided.status is DecisionStatus.DECIDED and decided.current_round == 2
+    (request,) = feedback_requests(engine, decision.id)
+    assert request.status is InboxStatus.ANSWERED
+    assert request.answer == {"text": "", "by": "policy:first"}
+    engine.close()
+
+
+def test_a_withdrawn_feedback_request_lets_the_vote_go_on(engine: Engine) -> None:
+    decision, _fakes = split_committee(engine, round_feedback=True)
+
+    async def vote_and_withdraw() -> Decision:
+        voting, request = await vote_until_feedback_asked(engine, decision.id)
+        assert request is not None
+        engine.inbox.cancel(request.id, "withdrawn in a test")
+        return await voting
+
+    decided = asyncio.run(vote_and_withdraw())
+    assert decided.status is DecisionStatus.DECIDED and decided.current_round == 2
+    assert engine.store.feedback(decision.id) == []
+    with pytest.raises(EngineError, match="already cancelled"):
+        engine.answer_round_feedback(feedback_requests(engine, decision.id)[0].id, "Too late.")
+
+
+def test_round_feedback_answers_are_checked(engine: Engine) -> None:
+    decision = engine.open_decision("Q?", OPTIONS[:2], rules={"round_feedback": True})
+    with pytest.raises(EngineError, match="there is no request for round feedback 99"):
+        engine.answer_round_feedback(99, "Hello")
+    tie_break = engine.inbox.ask(InboxKind.TIE_BREAK, "Break the tie", {"decision_id": decision.id})
+    with pytest.raises(EngineError, match=f"there is no request for round feedback {tie_break.id}"):
+        engine.answer_round_feedback(tie_break.id, "Hello")
+    request = engine.inbox.ask(
+        InboxKind.ROUND_FEEDBACK, "Feedback", {"decision_id": decision.id, "round": 2, "question": "Q?"}
+    )
+    engine.answer_round_feedback(request.id, "Mind the cost.")
+    with pytest.raises(EngineError, match="already answered"):
+        engine.answer_round_feedback(request.id, "Again")
+    assert [(item.round, item.text) for item in engine.store.feedback(decision.id)] == [(2, "Mind the cost.")]

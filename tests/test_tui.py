@@ -44,7 +44,7 @@ async def test_the_first_run_opens_the_plan_screen(engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert mode_of(app) == "plan"
-        assert isinstance(app.focused, Input) and app.focused.id == "project-name"
+        assert isinstance(app.focused, Input) and app.focused.id == "brief-name"
 
 
 async def test_question_mark_lists_every_binding_and_escape_closes(sample_engine: Engine) -> None:
@@ -66,7 +66,8 @@ async def test_question_mark_lists_every_binding_and_escape_closes(sample_engine
             "Audit",
             "Quit",
             "Help",
-            "Create project",
+            "Start planning",
+            "Approve",
             "Command palette",
         } <= descriptions
         await pilot.press("escape")
@@ -96,8 +97,9 @@ async def test_a_project_is_started_from_the_plan_screen(sample_engine: Engine) 
         assert mode_of(app) == "plan"
         project = sample_engine.store.project_by_name("Q3 launch")
         assert project is not None and project.brief == "Ship it."
-        assert sample_engine.audit_events(1)[0].kind == "project.created"
-        assert app.screen.query_one("#project-name", Input).value == ""
+        kinds = [event.kind for event in sample_engine.audit_events(200, project_id=project.id)]
+        assert {"project.created", "plan.started", "plan.proposed"} <= set(kinds)
+        assert app.screen.query_one("#brief-name", Input).value == ""
 
 
 async def test_an_empty_name_is_refused_beside_the_field(sample_engine: Engine) -> None:

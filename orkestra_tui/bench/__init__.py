@@ -15,5 +15,6 @@ SCENARIOS: dict[str, str] = {
     "idle": "orkestra_tui.bench.idle",
     "tally": "orkestra_tui.bench.tally",
     "voting": "orkestra_tui.bench.voting",
+    "plan": "orkestra_tui.bench.plan",
 }
 """Scenario name to module, in the order they run by default."""

@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context, share_argument
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from orkestra_tui.config import Settings
     from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.events import EngineEvent
     from orkestra_tui.engine.models import Decision, InboxItem
 
 TIE_BREAK_POLICIES = ("ask", "first", "random", "fail")
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from orkestra_tui.engine.committee import TieBreakPolicy
 
     policy = TieBreakPolicy(args.tie_break)
-    if policy is TieBreakPolicy.ASK and not _stdin_is_terminal():
+    if policy is TieBreakPolicy.ASK and not stdin_is_terminal():
         raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
     resume_id = _resume_id(args)
     target = resume_id if resume_id is not None else _checked_request(args)
@@ -127,10 +127,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ checks
-
-
-def _stdin_is_terminal() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _checked_request(args: argparse.Namespace) -> VoteRequest:
@@ -166,20 +162,23 @@ def _checked_request(args: argparse.Namespace) -> VoteRequest:
 
 def _checked_voters(names: list[str] | None, settings: Settings) -> list[str] | None:
     """The chosen voters, each a known and enabled agent named once; None means every enabled agent."""
+    return None if names is None else checked_agents(names, settings, role="voter")
+
+
+def checked_agents(names: list[str], settings: Settings, *, role: str = "agent") -> list[str]:
+    """`names`, each a known and enabled agent named once, or one line naming the first that is not."""
     from orkestra_tui.engine.consensus import quote_name
 
-    if names is None:
-        return None
     agents = {agent.name: agent for agent in settings.agents}
     seen: set[str] = set()
     for name in names:
         agent = agents.get(name)
         if agent is None:
-            raise UsageError(f"unknown voter {quote_name(name)}; agents: {', '.join(agents) or 'none'}")
+            raise UsageError(f"unknown {role} {quote_name(name)}; agents: {', '.join(agents) or 'none'}")
         if not agent.enabled:
-            raise UsageError(f"voter {quote_name(name)} is disabled in config.toml")
+            raise UsageError(f"{role} {quote_name(name)} is disabled in config.toml")
         if name in seen:
-            raise UsageError(f"voter {quote_name(name)} is given twice")
+            raise UsageError(f"{role} {quote_name(name)} is given twice")
         seen.add(name)
     return list(names)
 
@@ -269,56 +268,20 @@ async def _run_vote(
     engine: Engine, decision_id: int, policy: TieBreakPolicy, progress: VoteProgress
 ) -> Decision:
     """Run the committee; a tie-break the engine asks for meanwhile is answered on the terminal."""
+    from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal
     from orkestra_tui.engine.committee import TieBreakPolicy
-
-    # A tie-break left open by an interrupted run is answered first: the committee only waits for it.
-    for item in _open_tie_breaks(engine, decision_id):
-        await _break_tie(engine, item, policy, progress)
-    asked = asyncio.Event()
-
-    def note_tie_break(event: EngineEvent) -> None:
-        if event.kind == "inbox.opened" and event.data.get("kind") == "tie_break":
-            asked.set()
-
-    subscription = engine.bus.subscribe(note_tie_break) if policy is TieBreakPolicy.ASK else None
-    voting = asyncio.ensure_future(engine.decide(decision_id, tie_break=policy))
-    try:
-        while True:
-            waiting = asyncio.ensure_future(asked.wait())
-            await asyncio.wait({voting, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            waiting.cancel()
-            if voting.done():
-                return voting.result()
-            asked.clear()
-            for item in _open_tie_breaks(engine, decision_id):
-                await _break_tie(engine, item, policy, progress)
-    finally:
-        voting.cancel()
-        if subscription is not None:
-            subscription.close()
-
-
-def _open_tie_breaks(engine: Engine, decision_id: int) -> list[InboxItem]:
     from orkestra_tui.engine.models import InboxKind
 
-    return [
-        item
-        for item in engine.inbox.open_items()
-        if item.kind is InboxKind.TIE_BREAK and item.payload.get("decision_id") == decision_id
-    ]
+    def is_tie_break(item: InboxItem) -> bool:
+        return item.kind is InboxKind.TIE_BREAK and item.payload.get("decision_id") == decision_id
 
+    async def ask(item: InboxItem) -> None:
+        await break_tie_on_terminal(engine, item, progress.ask_tie_break)
 
-async def _break_tie(engine: Engine, item: InboxItem, policy: TieBreakPolicy, progress: VoteProgress) -> None:
-    """Answer one tie-break request: by the policy, or by asking on the terminal."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
-
-    tied = [
-        (str(entry["option"]), float(entry.get("support", 0.0))) for entry in item.payload.get("tied", [])
-    ]
-    if policy is not TieBreakPolicy.ASK:
-        return  # the committee answers by its policy, resumed requests included
-    choice = await progress.ask_tie_break(str(item.payload.get("question", "")), tied)
-    if choice is None:
-        engine.inbox.answer(item.id, {"declined": True})
-    else:
-        engine.answer_tie_break(item.id, choice)
+    # Any other policy is the committee's to apply, to requests an interrupted run left open too.
+    return await answer_while(
+        engine,
+        engine.decide(decision_id, tie_break=policy),
+        is_tie_break,
+        ask if policy is TieBreakPolicy.ASK else None,
+    )

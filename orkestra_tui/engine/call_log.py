@@ -21,7 +21,8 @@ def record_call(
     """Store a call record, tied to the decision or task it served, with its audit event."""
     tx.execute(
         "INSERT INTO call (agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out,"
-        " cost, error_class, error, decision_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " cost, error_class, error, decision_id, task_id, project_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.agent,
             record.model,
@@ -35,6 +36,7 @@ def record_call(
             record.error,
             decision_id,
             task_id,
+            project_id,
         ),
     )
     outcome = f"failed ({record.error_class})" if record.error_class else "answered"

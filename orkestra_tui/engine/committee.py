@@ -12,7 +12,8 @@ decision interrupted mid-round (the process killed) continues with the same
 round, asking only the voters who had not voted yet.
 
 The human is reached only through the inbox: a tie-break request (and a ballot
-request, when the human votes) is a durable row that the TUI answers from the
+request when the human votes, or a request for feedback between rounds under
+the rule `round_feedback`) is a durable row that the TUI answers from the
 keyboard, the headless command by its policy, and a restart finds still open.
 """
 
@@ -139,6 +140,10 @@ class Committee:
             if current is None and (decision.resolution or decision.status is DecisionStatus.DEADLOCKED):
                 return await self._resolve(decision)
             if current is None:
+                if rounds and decision.rules.get("round_feedback"):
+                    decision = await self._round_feedback(decision, rounds[-1])
+                    if not decision.status.is_open:
+                        return decision
                 current = self._open_round(decision, (rounds[-1].round if rounds else 0) + 1)
             result = await self._vote(decision, current)
             decision = self._decision(decision_id)
@@ -374,6 +379,52 @@ class Committee:
             project_id=decision.project_id,
         )
         await self.engine.inbox.wait(item.id)
+
+    async def _round_feedback(self, decision: Decision, closed: DecisionRound) -> Decision:
+        """Wait for the human's feedback before the next round (the decision's rule `round_feedback`).
+
+        Asked only after a round without a winner that another ordinary round
+        follows, and only when someone is there to answer (tie-break policy
+        `ask`). A request an earlier run left is waited on again, never asked
+        twice; `Engine.answer_round_feedback` stores the text it is answered
+        with. Returns the decision as it stands after the wait.
+        """
+        next_round = closed.round + 1
+        asked = [
+            item
+            for item in self.store.inbox(None)
+            if item.kind is InboxKind.ROUND_FEEDBACK
+            and item.payload.get("decision_id") == decision.id
+            and item.payload.get("round") == next_round
+        ]
+        item = asked[-1] if asked else None
+        if item is None:
+            won = (closed.tally or {}).get("winner") is not None
+            if self.tie_break is not TieBreakPolicy.ASK or won or self._deadlock(decision):
+                return decision
+            item = self.engine.inbox.ask(
+                InboxKind.ROUND_FEEDBACK,
+                f"Feedback for round {next_round}: {decision.question}",
+                {"decision_id": decision.id, "round": next_round, "question": decision.question},
+                project_id=decision.project_id,
+            )
+        elif item.status is InboxStatus.OPEN and self.tie_break is not TieBreakPolicy.ASK:
+            # Resumed where nobody answers: skip on record rather than wait for ever.
+            policy = f"policy:{self.tie_break.value}"
+            item = self.engine.inbox.answer(item.id, {"text": "", "by": policy}, actor=policy)
+        if item.status is not InboxStatus.CANCELLED:
+            try:
+                await self.engine.inbox.wait(item.id)
+            except asyncio.CancelledError:
+                # The request was withdrawn (not this task cancelled): go on without feedback.
+                task = asyncio.current_task()
+                if (task is not None and task.cancelling()) or not self._withdrawn(item.id):
+                    raise
+        return self._decision(decision.id)
+
+    def _withdrawn(self, item_id: int) -> bool:
+        item = self.store.inbox_item(item_id)
+        return item is not None and item.status is InboxStatus.CANCELLED
 
     # ---------------------------------------------------------- resolution
 

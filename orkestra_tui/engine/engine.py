@@ -464,8 +464,14 @@ class Engine:
         if max_rounds is not None and max_rounds < 1:
             raise EngineError("a decision needs at least one round")
         for rule, value in (rules or {}).items():
+            if rule == "round_feedback":
+                if not isinstance(value, bool):
+                    raise EngineError("round_feedback must be true or false")
+                continue
             if rule not in ("threshold", "quorum", "human_weight"):
-                raise EngineError(f"unknown rule {rule!r}; the rules are threshold, quorum and human_weight")
+                raise EngineError(
+                    f"unknown rule {rule!r}; the rules are threshold, quorum, human_weight and round_feedback"
+                )
             if (
                 not isinstance(value, int | float)
                 or isinstance(value, bool)
@@ -578,6 +584,26 @@ class Engine:
         if choice not in tied:
             raise EngineError(f"{choice!r} is not one of the tied options")
         self.inbox.answer(item_id, {"choice": choice})
+
+    def answer_round_feedback(self, item_id: int, text: str) -> None:
+        """Answer the committee's request for feedback between rounds; empty text skips.
+
+        The text is stored as feedback for the round asked about, just before
+        the request is answered (the inbox answers in its own transaction).
+        """
+        from orkestra_tui.engine.models import InboxStatus
+
+        item = self.store.inbox_item(item_id)
+        if item is None or item.kind is not InboxKind.ROUND_FEEDBACK:
+            raise EngineError(f"there is no request for round feedback {item_id}")
+        if item.status is not InboxStatus.OPEN:
+            raise EngineError(f"the request for round feedback {item_id} is already {item.status.value}")
+        clean = text.strip()
+        if clean:
+            decision = self._open_decision(int(item.payload["decision_id"]))
+            with self.store.transaction() as tx:
+                add_feedback(tx, decision, int(item.payload["round"]), clean)
+        self.inbox.answer(item_id, {"text": clean})
 
     def _open_decision(self, decision_id: int) -> Decision:
         decision = self.store.decision(decision_id)

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.answers import PLAN_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
 from orkestra_tui.engine.methods import METHODS
-from orkestra_tui.engine.models import Involvement, Priority, ProjectStatus, Task, TaskSpec
+from orkestra_tui.engine.models import DecisionStatus, Involvement, Priority, ProjectStatus, Task, TaskSpec
 from orkestra_tui.engine.store import dumps
 
 if TYPE_CHECKING:
@@ -47,6 +49,11 @@ class PlanStep(StrEnum):
     SYNTHESIS = "synthesis"
     REVIEW = "review"
     DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (PlanStep.DONE, PlanStep.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,19 @@ def plan_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return lines
 
 
+def dependency_problems(plan: dict[str, Any]) -> tuple[list[str], list[str] | None]:
+    """Dependencies on tasks the plan lacks (as `key -> dependency`), and a cycle among the rest."""
+    tasks = [task for phase in plan["phases"] for task in phase["tasks"]]
+    keys = {task["key"] for task in tasks}
+    unknown = [
+        f"{task['key']} -> {dep}" for task in tasks for dep in task.get("depends_on", []) if dep not in keys
+    ]
+    cycle = find_cycle(
+        {task["key"]: tuple(d for d in task.get("depends_on", []) if d in keys) for task in tasks}
+    )
+    return unknown, cycle
+
+
 def check_plan(plan: dict[str, Any]) -> str:
     """What is wrong with a plan beyond its schema (duplicate task keys), or ''."""
     keys = [task["key"] for phase in plan["phases"] for task in phase["tasks"]]
@@ -161,6 +181,14 @@ class Planner:
             changes=tuple(json.loads(changes)),
             feedback=tuple(json.loads(feedback)),
         )
+
+    def under_way(self) -> list[PlanSession]:
+        """Plans not yet approved or cancelled, oldest first."""
+        rows = self.store.query(
+            "SELECT project_id FROM plan_session WHERE step NOT IN (?, ?) ORDER BY updated_at, project_id",
+            (PlanStep.DONE.value, PlanStep.CANCELLED.value),
+        )
+        return [self.session(project_id) for (project_id,) in rows]
 
     def _save(
         self, session: PlanSession, kind: str, summary: str, data: dict[str, Any] | None = None
@@ -212,32 +240,81 @@ class Planner:
         )
         return self._save(session, "plan.started", f"Planning started for {project.name!r}")
 
+    async def advance(self, project_id: int, *, tie_break: str = "ask", pause: bool = False) -> PlanSession:
+        """Run the steps that need no one (proposals, vote, synthesis) up to the review.
+
+        Hands-off, the reviewed plan is approved at once. With `pause` (hands-on)
+        one step is run and the session returned, for the human to look at.
+        """
+        session = self.session(project_id)
+        while session.step is not PlanStep.REVIEW and not session.step.finished:
+            if session.step is PlanStep.PROPOSALS:
+                session = await self.propose(project_id)
+            elif session.step is PlanStep.VOTE:
+                session = await self.vote(project_id, tie_break=tie_break)
+            else:
+                session = await self.synthesize(project_id)
+            if pause:
+                return session
+        if session.step is PlanStep.REVIEW and session.brief.involvement is Involvement.HANDS_OFF:
+            self.approve(project_id)
+            session = self.session(project_id)
+        return session
+
     async def propose(self, project_id: int) -> PlanSession:
-        """Every participating agent drafts a plan at once; at least one must be valid."""
+        """Every participating agent drafts a plan at once; at least one must be valid.
+
+        Each draft is stored as it arrives, so after a crash only the agents
+        without a valid plan are asked again.
+        """
         from orkestra_tui.engine.prompts import plan_request
 
         session = self._expect(project_id, PlanStep.PROPOSALS)
         request = plan_request(session.brief, session.feedback)
-        proposals = await asyncio.gather(
-            *(self._draft(session, agent, request) for agent in session.brief.agents)
+        done = {proposal.agent for proposal in session.proposals if proposal.ok}
+        await asyncio.gather(
+            *(self._draft(project_id, agent, request) for agent in session.brief.agents if agent not in done)
         )
-        valid = [proposal for proposal in proposals if proposal.ok]
+        session = self.session(project_id)
+        valid = [proposal for proposal in session.proposals if proposal.ok]
         if not valid:
-            reasons = "; ".join(f"{proposal.agent}: {proposal.reason}" for proposal in proposals)
+            reasons = "; ".join(f"{proposal.agent}: {proposal.reason}" for proposal in session.proposals)
             self._save(
-                replace(session, proposals=tuple(proposals)),
-                "plan.proposals_failed",
-                "No agent produced a valid plan",
-                {"reasons": reasons},
+                session, "plan.proposals_failed", "No agent produced a valid plan", {"reasons": reasons}
             )
             raise EngineError(f"no agent produced a valid plan ({reasons})")
         return self._save(
-            replace(session, step=PlanStep.VOTE, proposals=tuple(proposals)),
+            replace(session, step=PlanStep.VOTE),
             "plan.proposed",
-            f"{len(valid)} of {len(proposals)} agents proposed a plan",
+            f"{len(valid)} of {len(session.proposals)} agents proposed a plan",
         )
 
-    async def _draft(self, session: PlanSession, agent: str, request: Any) -> Proposal:
+    def _keep_draft(self, project_id: int, proposal: Proposal) -> None:
+        """Store one agent's draft (valid or not) in place of any earlier one, in the brief's order."""
+        session = self.session(project_id)
+        drafts = {item.agent: item for item in session.proposals}
+        drafts[proposal.agent] = proposal
+        ordered = tuple(drafts[agent] for agent in session.brief.agents if agent in drafts)
+        summary = (
+            f"{proposal.agent} proposed a plan: {proposal.task_count} tasks"
+            if proposal.ok
+            else f"{proposal.agent} gave no valid plan: {proposal.reason}"
+        )
+        self._save(replace(session, proposals=ordered), "plan.drafted", summary, {"agent": proposal.agent})
+
+    async def _draft(self, project_id: int, agent: str, request: Any) -> None:
+        self.engine.bus.publish(
+            EngineEvent(
+                "plan.drafting",
+                f"{agent} is drafting a plan",
+                subject=f"project:{project_id}",
+                project_id=project_id,
+                data={"agent": agent},
+            )
+        )
+        self._keep_draft(project_id, await self._drafted(project_id, agent, request))
+
+    async def _drafted(self, project_id: int, agent: str, request: Any) -> Proposal:
         from orkestra_tui.engine.prompts import repair_request
 
         def interpret(text: str) -> tuple[dict[str, Any] | None, str]:
@@ -248,13 +325,13 @@ class Planner:
             problem_text = check_plan(plan)
             return (None, problem_text) if problem_text else (plan, "")
 
-        outcome = await self.engine.call(agent, request, project_id=session.project_id)
+        outcome = await self.engine.call(agent, request, project_id=project_id)
         if outcome.response is None:
             return Proposal(agent, None, f"{outcome.record.error_class}: {outcome.record.error}")
         plan, problem = interpret(outcome.response.text)
         if plan is None:
             retry = await self.engine.call(
-                agent, repair_request(request, outcome.response.text, problem), project_id=session.project_id
+                agent, repair_request(request, outcome.response.text, problem), project_id=project_id
             )
             if retry.response is None:
                 return Proposal(agent, None, f"invalid plan ({problem}), then {retry.record.error_class}")
@@ -271,14 +348,13 @@ class Planner:
 
     async def vote(self, project_id: int, *, tie_break: str = "ask") -> PlanSession:
         """The committee votes on the anonymised plans; nobody votes for its own."""
-        from orkestra_tui.engine.committee import TieBreakPolicy
-        from orkestra_tui.engine.models import DecisionStatus
-
         session = self.session(project_id)
         if session.step is not PlanStep.VOTE:
             raise EngineError(f"the plan is at the {session.step.value} step, not vote")
         valid = [proposal for proposal in session.proposals if proposal.ok]
         if session.decision_id is None:
+            # Plan A is nobody's in particular: the letters follow a shuffle fixed per project and attempt.
+            random.Random(f"plan:{project_id}:{len(session.feedback)}").shuffle(valid)
             labels = {proposal.agent: chr(ord("A") + index) for index, proposal in enumerate(valid)}
             options = {
                 f"Plan {labels[proposal.agent]}: {proposal.plan['summary']}": proposal.agent  # type: ignore[index]
@@ -292,6 +368,7 @@ class Planner:
                 method=session.brief.method,
                 voters=[proposal.agent for proposal in valid],
                 authors=options,
+                rules={"round_feedback": True} if session.brief.involvement is Involvement.HANDS_ON else None,
                 project_id=project_id,
                 actor="engine",
             )
@@ -302,10 +379,12 @@ class Planner:
                 {"decision": decision.id},
             )
         hands_off = session.brief.involvement is Involvement.HANDS_OFF
+        # No compromise step: a mediator's wording would be a plan nobody wrote. Hands-off, nobody
+        # is asked to break a tie: the policy does (the first of the tied plans, unless told otherwise).
         decided = await self.engine.decide(
             session.decision_id,  # type: ignore[arg-type]
-            tie_break=TieBreakPolicy.FIRST if hands_off and tie_break == "ask" else TieBreakPolicy(tie_break),
-            resolution=("fallback",) if hands_off else ("human", "fallback"),
+            tie_break="first" if hands_off and tie_break == "ask" else tie_break,
+            resolution=("human", "fallback"),
         )
         winner = decided.outcome.get("winner") if decided.outcome else None
         if decided.status is not DecisionStatus.DECIDED or not winner:
@@ -417,10 +496,31 @@ class Planner:
             raise EngineError(problem)
         return self._save(replace(session, plan=plan), "plan.edited", f"Task {task.get('title')!r} added")
 
+    def cancel(self, project_id: int) -> PlanSession:
+        """Give up on this plan: the project is archived, with what was spent on record."""
+        session = self.session(project_id)
+        if session.step.finished:
+            raise EngineError(f"the plan is already {session.step.value}")
+        if session.decision_id is not None:
+            decision = self.store.decision(session.decision_id)
+            if decision is not None and decision.status.is_open:
+                for item in self.engine.inbox.open_items():
+                    if item.payload.get("decision_id") == decision.id:
+                        self.engine.inbox.cancel(item.id, "the plan was cancelled", actor="human")
+                self.engine.close_decision(
+                    decision.id, {"reason": "the plan was cancelled"}, status=DecisionStatus.CANCELLED
+                )
+        self.engine.set_project_status(project_id, ProjectStatus.ARCHIVED, actor="human")
+        return self._save(
+            replace(session, step=PlanStep.CANCELLED), "plan.cancelled", "The plan was cancelled"
+        )
+
     def reject(self, project_id: int, feedback: str) -> PlanSession:
         """Back to the proposals, with feedback every agent will read."""
         session = self.session(project_id)
-        if session.step in (PlanStep.DONE, PlanStep.PROPOSALS):
+        if not feedback.strip():
+            raise EngineError("say what should change: the agents read it before they plan again")
+        if session.step.finished or session.step is PlanStep.PROPOSALS:
             raise EngineError(f"the plan is at the {session.step.value} step; nothing to reject")
         rejected = replace(
             session,
@@ -438,16 +538,7 @@ class Planner:
         session = self._expect(project_id, PlanStep.REVIEW)
         assert session.plan is not None
         tasks = [(phase["name"], task) for phase in session.plan["phases"] for task in phase["tasks"]]
-        keys = {task["key"] for _phase, task in tasks}
-        dropped = [
-            f"{task['key']} -> {dep}"
-            for _phase, task in tasks
-            for dep in task.get("depends_on", [])
-            if dep not in keys
-        ]
-        cycle = find_cycle(
-            {task["key"]: tuple(d for d in task.get("depends_on", []) if d in keys) for _p, task in tasks}
-        )
+        dropped, cycle = dependency_problems(session.plan)
         if cycle:
             raise EngineError(
                 f"tasks depend on each other in a cycle: {' -> '.join(cycle)}; fix it in review"

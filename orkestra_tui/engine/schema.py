@@ -159,6 +159,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE task ADD COLUMN acceptance TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: calls tied to their project too, for what planning and a project cost.
+    """
+    ALTER TABLE call ADD COLUMN project_id INTEGER;
+    CREATE INDEX call_by_project ON call (project_id, agent);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -363,6 +363,16 @@ class Store:
         )[0]
         return int(calls), int(tokens), float(cost)
 
+    def project_costs(self, project_id: int, purposes: Iterable[str] | None = None) -> dict[str, float]:
+        """What each agent's calls for a project cost so far, optionally for some purposes only."""
+        sql = "SELECT agent, coalesce(sum(cost), 0) FROM call WHERE project_id = ?"
+        parameters: list[Any] = [project_id]
+        if purposes is not None:
+            wanted = list(purposes)
+            sql += f" AND purpose IN ({', '.join('?' * len(wanted))})"
+            parameters += wanted
+        return {agent: float(cost) for agent, cost in self.query(sql + " GROUP BY agent", parameters)}
+
     def inbox(self, status: InboxStatus | None = InboxStatus.OPEN) -> list[InboxItem]:
         if status is None:
             rows = self.query(f"SELECT {convert.INBOX_COLUMNS} FROM inbox ORDER BY id")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from orkestra_tui.tui.screens.voting import VotingScreen
 
 COMMITTEE_GROUP = "committee"
+PLANNING_GROUP = "planning"
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -102,6 +103,8 @@ class OrkestraApp(App[None]):
         self._subscription: Subscription | None = None
         self._tie_break_mode: str | None = None
         """The mode whose screen stack holds the tie-break modal, while it is open."""
+        self._round_feedback_item: int | None = None
+        """The request for round feedback whose modal is open, if one is."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -128,8 +131,10 @@ class OrkestraApp(App[None]):
     def on_ready(self) -> None:
         """Textual has painted the first frame and handled the work it left pending."""
         self.tie_breaks_waiting = self._count_tie_breaks()
+        self._show_round_feedback()
         for decision in self.engine.decisions_under_way():
             self.run_committee(decision.id)
+        self._resume_planning()
         if self.ready_callback is not None:
             self.ready_callback(self)
 
@@ -151,8 +156,72 @@ class OrkestraApp(App[None]):
     def on_voting_screen_question_put(self, message: VotingScreen.QuestionPut) -> None:
         self.run_committee(message.decision_id)
 
+    # ------------------------------------------------------------ planning
+
+    def run_planning(self, project_id: int) -> None:
+        """Run a plan's steps that need no one (proposals, vote, synthesis) in a worker, once.
+
+        Hands-on, one step at a time: the human looks at each before going on.
+        """
+        if self.planning_running(project_id):
+            return
+        self.run_worker(
+            self._advance_plan(project_id),
+            name=f"plan-{project_id}",
+            group=PLANNING_GROUP,
+            description=f"Planning project {project_id}",
+            exit_on_error=False,
+        )
+
+    async def _advance_plan(self, project_id: int) -> Any:
+        from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.planning import Planner
+
+        planner = Planner(self.engine)
+        hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
+        return await planner.advance(project_id, pause=hands_on)
+
+    def planning_running(self, project_id: int) -> bool:
+        name = f"plan-{project_id}"
+        return any(worker.name == name and not worker.is_finished for worker in self.workers)
+
+    def stop_planning(self, project_id: int) -> None:
+        for worker in self.workers:
+            if worker.name == f"plan-{project_id}":
+                worker.cancel()
+
+    def _resume_planning(self) -> None:
+        """Go on with plans a worker was running when the app last closed.
+
+        Hands-on plans that had stopped for the human's go-ahead stay stopped.
+        """
+        from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.planning import Planner, PlanStep
+
+        for session in Planner(self.engine).under_way():
+            hands_on = session.brief.involvement is Involvement.HANDS_ON
+            started = session.step is PlanStep.PROPOSALS or (
+                session.step is PlanStep.VOTE and session.decision_id is not None
+            )
+            if session.step is not PlanStep.REVIEW and (started or not hands_on):
+                self.run_planning(session.project_id)
+
+    def _planning_stopped(self, worker: Worker[Any]) -> None:
+        project_id = int(worker.name.removeprefix("plan-"))
+        if worker.state is WorkerState.ERROR:
+            self.notify(
+                clean(f"Planning stopped: {worker.error}"), title="Plan", severity="error", markup=False
+            )
+        # The step's own events came while the worker still ran: tell the screens it has stopped.
+        subject = f"project:{project_id}"
+        self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == PLANNING_GROUP:
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+                self._planning_stopped(worker)
+            return
         if worker.group != COMMITTEE_GROUP:
             return
         if event.state is WorkerState.ERROR:
@@ -185,6 +254,8 @@ class OrkestraApp(App[None]):
         event = message.event
         if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.TIE_BREAK.value:
             self.action_tie_break()
+        elif event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.ROUND_FEEDBACK.value:
+            self._show_round_feedback()
 
     def watch_tie_breaks_waiting(self) -> None:
         self.refresh_bindings()
@@ -214,6 +285,23 @@ class OrkestraApp(App[None]):
         self.tie_breaks_waiting = self._count_tie_breaks()
         if choice is not None and self.tie_breaks_waiting:
             self.action_tie_break()
+
+    def _show_round_feedback(self) -> None:
+        """Ask for the first feedback between rounds a vote waits on, wherever the user is; one at a time."""
+        if self._round_feedback_item is not None:
+            return
+        waiting = [item for item in self.engine.inbox.open_items() if item.kind is InboxKind.ROUND_FEEDBACK]
+        if not waiting:
+            return
+        from orkestra_tui.tui.screens.round_feedback import RoundFeedbackScreen
+
+        item = waiting[0]
+        self._round_feedback_item = item.id
+        self.push_screen(RoundFeedbackScreen(self.engine, item), self._round_feedback_closed)
+
+    def _round_feedback_closed(self, _feedback: str | None) -> None:
+        self._round_feedback_item = None
+        self._show_round_feedback()  # another vote may be asking too
 
     def action_help(self) -> None:
         from orkestra_tui.tui.screens.help import HelpScreen

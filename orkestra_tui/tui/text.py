@@ -22,8 +22,14 @@ def clean(value: str) -> str:
 
 
 def plain(value: object, style: str = "") -> Text:
-    """A Text that shows `value` exactly, whatever it contains."""
-    return Text(clean(str(value)), style=style)
+    """A Text that shows `value` exactly, whatever it contains.
+
+    `style` covers this text only (a span, not the Text's base style), so text
+    appended to the result keeps its own style.
+    """
+    text = Text()
+    text.append(clean(str(value)), style=style or None)
+    return text
 
 
 def one_line(value: str, limit: int = 200) -> Text:

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.tui.app import OrkestraApp
+from orkestra_tui.tui.screens.round_feedback import RoundFeedbackScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
 
 SIZE = (80, 24)
@@ -63,5 +64,33 @@ def test_tie_break_modal(snap_compare: Callable[..., bool], sample_engine: Engin
                 break
             await pilot.pause()
         await pilot.press("2")
+
+    assert snap_compare(app, run_before=vote_until_asked, terminal_size=SIZE)
+
+
+def test_round_feedback_modal(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """Hands-on: round 1 without a winner, the committee asks the human, who starts typing."""
+    voters = ("claude", "chatgpt", "gemini", "copilot")
+    choices = ("Ship on Friday", "Ship on Friday", "Ship on Friday", "Ship on Monday")
+    for voter, option in zip(voters, choices, strict=True):
+        sample_engine.use_provider(voter, ScriptedProvider(ballot_for(option)))
+    decision = sample_engine.open_decision(
+        "When do we ship?",
+        ["Ship on Friday", "Ship on Monday"],
+        method="unanimous",
+        voters=voters,
+        max_rounds=3,
+        rules={"round_feedback": True},
+    )
+    app = OrkestraApp(sample_engine)
+
+    async def vote_until_asked(pilot: Pilot[None]) -> None:
+        await pilot.press("3")
+        app.run_committee(decision.id)
+        for _ in range(300):
+            if isinstance(app.screen, RoundFeedbackScreen):
+                break
+            await pilot.pause()
+        await pilot.press(*"Friday has no on-call cover.")
 
     assert snap_compare(app, run_before=vote_until_asked, terminal_size=SIZE)

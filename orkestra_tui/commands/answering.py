@@ -1,0 +1,86 @@
+"""Answering the engine's questions to the human from a headless command.
+
+The committee asks through the inbox (a tie-break, feedback between rounds)
+and waits for the answer. A headless command runs the work as one task and,
+whenever the inbox opens a request it wants to answer, answers it beside that
+task: on the terminal, or by rule. Requests an interrupted run left open are
+answered before the work starts, since the engine only waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.events import EngineEvent
+    from orkestra_tui.engine.models import InboxItem
+
+T = TypeVar("T")
+
+TieBreakAsker = Callable[[str, list[tuple[str, float]]], Awaitable[str | None]]
+"""Given the question and the tied options with their support, the option chosen, or None."""
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+async def answer_while(
+    engine: Engine,
+    work: Coroutine[Any, Any, T],
+    wanted: Callable[[InboxItem], bool],
+    answer: Callable[[InboxItem], Awaitable[None]] | None,
+) -> T:
+    """Run `work` to its end; each open inbox request `wanted` picks is given to `answer` meanwhile.
+
+    With no `answer` the work simply runs (its own policies answer the inbox).
+    """
+    if answer is None:
+        return await work
+
+    def open_requests() -> list[InboxItem]:
+        return [item for item in engine.inbox.open_items() if wanted(item)]
+
+    try:
+        for item in open_requests():
+            await answer(item)
+    except BaseException:
+        work.close()  # never started: nothing to cancel, and no "never awaited" warning
+        raise
+    asked = asyncio.Event()
+
+    def note_request(event: EngineEvent) -> None:
+        if event.kind == "inbox.opened":
+            asked.set()
+
+    subscription = engine.bus.subscribe(note_request)
+    working = asyncio.ensure_future(work)
+    try:
+        while True:
+            waiting = asyncio.ensure_future(asked.wait())
+            await asyncio.wait({working, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            if working.done():
+                return working.result()
+            asked.clear()
+            for item in open_requests():
+                await answer(item)
+    finally:
+        working.cancel()
+        subscription.close()
+
+
+async def break_tie_on_terminal(engine: Engine, item: InboxItem, ask: TieBreakAsker) -> None:
+    """Answer one tie-break request with the human's choice; no choice leaves it to the fallback."""
+    tied = [
+        (str(entry["option"]), float(entry.get("support", 0.0))) for entry in item.payload.get("tied", [])
+    ]
+    choice = await ask(str(item.payload.get("question", "")), tied)
+    if choice is None:
+        engine.inbox.answer(item.id, {"declined": True})
+    else:
+        engine.answer_tie_break(item.id, choice)

@@ -1,0 +1,293 @@
+"""`orkestra plan --name NAME --description TEXT`: the committee plans a new project, headless.
+
+The planning workflow of the app runs in this process: every participating
+agent drafts a plan at once, the committee votes on the drafts (nobody for its
+own), the winning plan's author refines it with the best of the others, and
+the plan reaches review. Hands-off (involvement 1) the plan is approved at
+once; at 2 and 3 `--yes` approves it, and without it the plan waits at review
+for the human to look at in the app.
+
+Progress goes to stderr, one line per step, ballot and tie-break; the result
+goes to stdout as a readable summary or as one JSON document. A tie the
+committee asks the human about is answered by `--tie-break` (`ask` prompts on
+the terminal). Hands-on (3), feedback the committee asks for between voting
+rounds is prompted for on the terminal with `ask`, and skipped otherwise.
+Agent text (titles, reasons, summaries) is untrusted: it is shown with its
+control characters escaped and never as Rich markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orkestra_tui.commands.answering import stdin_is_terminal
+from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
+from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from orkestra_tui.commands.plan_display import PlanProgress
+    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.models import InboxItem
+    from orkestra_tui.engine.planning import Planner, PlanSession
+
+DEFAULT_INVOLVEMENT = 2
+DEFAULT_METHOD = "majority"
+PLANNED, NO_PLAN, INTERRUPTED = 0, 1, 130
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `plan` command to `orkestra`."""
+    parser = subparsers.add_parser(
+        "plan",
+        help="have the committee plan a new project from a brief",
+        description="Have the committee plan a new project from a brief: every agent drafts a plan, the "
+        "committee votes on the drafts, the winner's author refines it, and the plan becomes tasks once "
+        "approved. Exit status: 0 planned (approved, or waiting at review without --yes), 1 no plan "
+        "(no agent produced a valid one, the vote chose none, or approval failed), 2 bad input, "
+        "130 interrupted.",
+    )
+    parser.add_argument("--name", metavar="NAME", help="the new project's name (required)")
+    parser.add_argument(
+        "--description",
+        metavar="TEXT",
+        help="what the project is (required); '-' reads it from stdin, '@PATH' from a UTF-8 file",
+    )
+    parser.add_argument(
+        "--feature", action="append", metavar="F", help="a feature the plan must cover (repeatable)"
+    )
+    parser.add_argument("--goals", metavar="TEXT", default="", help="what the project should achieve")
+    parser.add_argument("--constraints", metavar="TEXT", default="", help="limits the plan must respect")
+    parser.add_argument(
+        "--involvement",
+        metavar="LEVEL",
+        default=str(DEFAULT_INVOLVEMENT),
+        help="1 hands-off (the plan is approved at once), 2 checkpoints (default), "
+        "3 hands-on (the committee may ask for feedback between voting rounds)",
+    )
+    parser.add_argument(
+        "--method",
+        metavar="NAME",
+        default=DEFAULT_METHOD,
+        help=f"how the committee votes on the plans: one of {', '.join(METHODS)} (default: {DEFAULT_METHOD})",
+    )
+    parser.add_argument(
+        "--agents",
+        metavar="A,B,...",
+        help="the agents that plan and vote, comma-separated (default: all enabled)",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="approve the final plan into tasks at involvement 2 and 3 (without it the plan waits at review)",
+    )
+    parser.add_argument(
+        "--tie-break",
+        choices=TIE_BREAK_POLICIES,
+        default="ask",
+        help="who breaks a tie in the vote: ask on the terminal (default), or the first or a random tied "
+        "plan, or fail with no plan; hands-off, ask means first",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """The brief as the arguments give it, checked (the description not yet read)."""
+
+    name: str
+    features: tuple[str, ...]
+    involvement: int
+    method: str
+    agents: list[str] | None
+    """None means every enabled agent."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the brief, start the project's plan, run the workflow, print the result."""
+    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.models import Involvement
+    from orkestra_tui.engine.planning import Brief, Planner
+
+    request = _checked_request(args)
+    policy = TieBreakPolicy(args.tie_break)
+    # Hands-off the planner applies the policy itself (ask becomes first): nobody is asked.
+    asks = policy is TieBreakPolicy.ASK and request.involvement != Involvement.HANDS_OFF
+    if asks and args.description == "-":
+        raise UsageError(
+            "--description - reads stdin, so --tie-break ask cannot prompt on it; pass first, random or fail"
+        )
+    if asks and not stdin_is_terminal():
+        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+    description = _description(args.description)
+    context = load_context(args)
+    chosen = None if request.agents is None else checked_agents(request.agents, context.settings)
+    engine = context.open_engine()
+    try:
+        agents = chosen if chosen is not None else [runtime.name for runtime in engine.enabled_agents()]
+        if not agents:
+            raise UsageError("no agent is enabled; enable one in config.toml or in the app")
+        planner = Planner(engine)
+        session = planner.start(
+            Brief(
+                name=request.name,
+                description=description,
+                goals=args.goals.strip(),
+                constraints=args.constraints.strip(),
+                features=request.features,
+                involvement=Involvement(request.involvement),
+                agents=tuple(agents),
+                method=request.method,
+            )
+        )
+        return _plan_and_report(engine, planner, session, policy, args)
+    finally:
+        engine.close()
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _checked_request(args: argparse.Namespace) -> PlanRequest:
+    """The brief the arguments ask for, or one line saying what is wrong with them."""
+    from orkestra_tui.engine.consensus import quote_name
+
+    name = " ".join((args.name or "").split())
+    if not name:
+        raise UsageError('a plan needs a project name: orkestra plan --name NAME --description "TEXT"')
+    if args.description is None:
+        raise UsageError(
+            'a plan needs a description: --description "TEXT" (or - for stdin, @PATH for a file)'
+        )
+    features = tuple(" ".join(feature.split()) for feature in args.feature or [])
+    if not all(features):
+        raise UsageError("--feature cannot be empty")
+    if args.involvement not in ("1", "2", "3"):
+        raise UsageError(f"--involvement must be 1, 2 or 3, not {quote_name(args.involvement)}")
+    if args.method not in METHODS:
+        raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
+    agents = None
+    if args.agents is not None:
+        agents = [name.strip() for name in args.agents.split(",")]
+        if not all(agents):
+            raise UsageError(f"--agents takes names separated by commas, not {quote_name(args.agents)}")
+    return PlanRequest(name, features, int(args.involvement), args.method, agents)
+
+
+def _description(text: str) -> str:
+    """The description as given: inline, from stdin (`-`) or from a file (`@PATH`)."""
+    from orkestra_tui.engine.consensus import quote_name
+
+    if text == "-":
+        if sys.stdin is None:
+            raise UsageError("--description - reads stdin, but there is none")
+        description = sys.stdin.read()
+    elif text.startswith("@"):
+        path = Path(text[1:]).expanduser()
+        try:
+            description = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"description file {quote_name(str(path))} is not UTF-8 text") from None
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise UsageError(f"description file {quote_name(str(path))} cannot be read: {reason}") from None
+    else:
+        description = text
+    description = description.strip()
+    if not description:
+        raise UsageError("the description is empty; say what the project is")
+    return description
+
+
+# -------------------------------------------------------------------- plan
+
+
+def _plan_and_report(
+    engine: Engine, planner: Planner, session: PlanSession, policy: TieBreakPolicy, args: argparse.Namespace
+) -> int:
+    from orkestra_tui.commands.plan_display import PlanProgress, plan_document, print_summary
+    from orkestra_tui.engine.errors import EngineError
+    from orkestra_tui.engine.planning import PlanStep
+
+    project_id = session.project_id
+    progress = PlanProgress(engine, project_id, live=sys.stderr.isatty() and not args.json)
+    subscription = engine.bus.subscribe(progress.on_event)
+    failure = ""
+    try:
+        asyncio.run(_advance(engine, planner, session, policy, progress))
+        if args.yes and planner.session(project_id).step is PlanStep.REVIEW:
+            planner.approve(project_id)
+    except EngineError as error:
+        failure = str(error)
+    except KeyboardInterrupt:
+        print(f"orkestra: interrupted; {_standing(engine, planner.session(project_id))}", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        subscription.close()
+    final = planner.session(project_id)
+    document = plan_document(engine, final, error=failure or None)
+    if args.json:
+        from orkestra_tui.commands.output import print_json
+
+        print_json(document)
+    elif final.plan is not None:
+        print_summary(document)
+    if failure:
+        print(f"orkestra: {failure}; {_standing(engine, final)}", file=sys.stderr)
+        return NO_PLAN
+    return PLANNED
+
+
+def _standing(engine: Engine, session: PlanSession) -> str:
+    """Where an unfinished plan stands, for the line that ends a failed or interrupted run."""
+    from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.planning import PlanStep
+
+    project = engine.store.project(session.project_id)
+    name = quote_name(project.name if project else "")
+    if session.step is PlanStep.REVIEW:
+        return f"project {name} waits at review: open orkestra and review it on the Plan screen"
+    if session.step is PlanStep.DONE:
+        return f"project {name} is approved"
+    return f"project {name} stays at the {session.step.value} step"
+
+
+async def _advance(
+    engine: Engine, planner: Planner, session: PlanSession, policy: TieBreakPolicy, progress: PlanProgress
+) -> PlanSession:
+    """Run the workflow up to review (and approval, hands-off), answering the committee's questions."""
+    from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal
+    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.models import InboxKind, Involvement
+
+    project_id = session.project_id
+    asks = policy is TieBreakPolicy.ASK and session.brief.involvement is not Involvement.HANDS_OFF
+
+    def concerns_the_plan(item: InboxItem) -> bool:
+        if item.project_id == project_id:
+            return True
+        decision_id = planner.session(project_id).decision_id
+        return decision_id is not None and item.payload.get("decision_id") == decision_id
+
+    def wanted(item: InboxItem) -> bool:
+        if item.kind is InboxKind.TIE_BREAK:
+            return asks and concerns_the_plan(item)  # otherwise the committee applies the policy
+        return item.kind is InboxKind.ROUND_FEEDBACK and concerns_the_plan(item)
+
+    async def answer(item: InboxItem) -> None:
+        if item.kind is InboxKind.TIE_BREAK:
+            await break_tie_on_terminal(engine, item, progress.ask_tie_break)
+            return
+        text = await progress.ask_round_feedback(item) if asks and stdin_is_terminal() else ""
+        engine.answer_round_feedback(item.id, text)  # empty text skips
+
+    return await answer_while(engine, planner.advance(project_id, tie_break=policy.value), wanted, answer)

@@ -1,0 +1,330 @@
+"""The planning wizard's first step: the project brief, checked field by field.
+
+Name and agents are required; everything else has a sensible default. A
+problem is shown under its field and blocks Next; the engine is the judge of
+what it checks itself (a name already taken, an unknown method), and its words
+are shown under the field they concern.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import (
+    Button,
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
+
+from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.models import AgentInfo, Involvement
+from orkestra_tui.engine.planning import Brief
+from orkestra_tui.tui.text import plain
+
+FIELDS = ("name", "description", "features", "agents", "method", "form")
+"""The fields with an error line of their own; `form` is for anything else."""
+INVOLVEMENT_LABELS = {
+    Involvement.HANDS_OFF: "1 hands-off: the committee decides; the plan is approved for you",
+    Involvement.CHECKPOINTS: "2 checkpoints: you approve the plan and break ties",
+    Involvement.HANDS_ON: "3 hands-on: your feedback after every round; you approve every step",
+}
+FEATURE_LIMIT = 300
+"""The longest feature line accepted, in characters."""
+
+
+def field_of(problem: str) -> str:
+    """The field an engine error is about, from its wording."""
+    for word, field in (("name", "name"), ("agent", "agents"), ("method", "method")):
+        if word in problem:
+            return field
+    return "form"
+
+
+def agents_banner(agents: list[AgentInfo]) -> Text:
+    """Whether the agents are real or simulated, and how to add keys."""
+    enabled = [agent for agent in agents if agent.enabled]
+    simulated = [agent.name for agent in enabled if agent.simulated]
+    if not simulated:
+        return Text(f"{len(enabled)} live agents will work on it.", style="green")
+    if len(simulated) == len(enabled):
+        return Text(
+            "No API keys found: every agent is simulated. To use real ones, set ANTHROPIC_API_KEY, "
+            "OPENAI_API_KEY, GEMINI_API_KEY or XAI_API_KEY (README: Agents), or run `orkestra doctor`.",
+            style="yellow",
+        )
+    return Text(f"Simulated: {', '.join(simulated)}. The others are live.", style="yellow")
+
+
+class BriefForm(VerticalScroll):
+    """Name, description, goals, constraints, features, involvement, agents and method."""
+
+    BINDINGS = [Binding("delete,backspace", "remove_feature", "Remove feature", show=False)]
+
+    DEFAULT_CSS = """
+    BriefForm {
+        height: 1fr;
+        padding: 0 1;
+        .row {
+            height: auto;
+            margin-bottom: 1;
+        }
+        .field-label {
+            width: 13;
+            color: $text-muted;
+        }
+        .field {
+            width: 1fr;
+        }
+        #brief-banner {
+            margin-bottom: 1;
+        }
+        #brief-description {
+            height: 5;
+            background: $boost;
+        }
+        #brief-features {
+            height: auto;
+            max-height: 5;
+            border: none;
+            padding: 0;
+            margin-left: 13;
+            background: transparent;
+        }
+        #brief-involvement {
+            border: none;
+            padding: 0;
+            background: transparent;
+        }
+        #brief-agents {
+            height: auto;
+            max-height: 8;
+            border: none;
+            padding: 0;
+        }
+        #brief-method {
+            width: 26;
+        }
+        .field-error {
+            height: auto;
+            color: $error;
+            padding-left: 13;
+            margin-top: -1;
+            margin-bottom: 1;
+            display: none;
+        }
+        .field-error.-shown {
+            display: block;
+        }
+        #brief-buttons {
+            height: auto;
+            align-horizontal: right;
+        }
+        #brief-hint {
+            width: 1fr;
+            color: $text-muted;
+        }
+    }
+    """
+
+    class Submitted(Message):
+        """The brief passed the form's own checks; the screen starts the plan."""
+
+        def __init__(self, brief: Brief) -> None:
+            super().__init__()
+            self.brief = brief
+
+    def __init__(self, agents: list[AgentInfo], default_method: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._agents = [agent for agent in agents if agent.enabled]
+        self._all_agents = agents
+        self._default_method = default_method if default_method in METHODS else "majority"
+        self._features: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(agents_banner(self._all_agents), id="brief-banner")
+        with Horizontal(classes="row"):
+            yield Label("Name", classes="field-label")
+            yield Input(
+                placeholder="e.g. Inventory service",
+                id="brief-name",
+                classes="field",
+                max_length=80,
+                compact=True,
+            )
+        yield Static(id="name-error", classes="field-error")
+        with Horizontal(classes="row"):
+            yield Label("Description", classes="field-label")
+            yield TextArea(id="brief-description", classes="field", soft_wrap=True, compact=True)
+        yield Static(id="description-error", classes="field-error")
+        with Horizontal(classes="row"):
+            yield Label("Goals", classes="field-label")
+            yield Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Constraints", classes="field-label")
+            yield Input(placeholder="optional", id="brief-constraints", classes="field", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Features", classes="field-label")
+            yield Input(
+                placeholder="a feature, then Enter (Delete removes one from the list)",
+                id="brief-feature",
+                classes="field",
+                max_length=FEATURE_LIMIT,
+                compact=True,
+            )
+        yield OptionList(id="brief-features", compact=True)
+        yield Static(id="features-error", classes="field-error")
+        with Horizontal(classes="row"):
+            yield Label("Involvement", classes="field-label")
+            with RadioSet(id="brief-involvement", compact=True, classes="field"):
+                for level, label in INVOLVEMENT_LABELS.items():
+                    yield RadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
+        with Horizontal(classes="row"):
+            yield Label("Agents", classes="field-label")
+            yield SelectionList[str](
+                *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
+                id="brief-agents",
+                classes="field",
+                compact=True,
+            )
+        yield Static(id="agents-error", classes="field-error")
+        with Horizontal(classes="row"):
+            yield Label("Method", classes="field-label")
+            yield Select(
+                [(method.replace("_", " "), method) for method in METHODS],
+                value=self._default_method,
+                allow_blank=False,
+                id="brief-method",
+                compact=True,
+            )
+        yield Static(id="method-error", classes="field-error")
+        yield Static(id="form-error", classes="field-error")
+        with Horizontal(id="brief-buttons"):
+            yield Static("ctrl+s asks the agents for plans", id="brief-hint")
+            yield Button("Next: proposals", id="brief-next", variant="primary", compact=True)
+
+    @staticmethod
+    def _agent_label(agent: AgentInfo) -> Text:
+        label = plain(agent.name)
+        label.append(f"  {agent.provider}" + (" (simulated)" if agent.simulated else ""), style="dim")
+        return label
+
+    def on_mount(self) -> None:
+        self.query_one("#brief-features", OptionList).display = False
+
+    def focus_first(self) -> None:
+        self.query_one("#brief-name", Input).focus()
+
+    # ------------------------------------------------------------- features
+
+    @on(Input.Submitted, "#brief-feature")
+    def _add_feature(self, event: Input.Submitted) -> None:
+        event.stop()
+        feature = " ".join(event.value.split())
+        if not feature:
+            self.screen.focus_next()
+            return
+        if feature in self._features:
+            self.show_errors({"features": f"{feature!r} is on the list already"})
+            return
+        self._features.append(feature)
+        event.input.value = ""
+        self._show_features()
+        self.show_errors({})
+
+    def _show_features(self) -> None:
+        features = self.query_one("#brief-features", OptionList)
+        features.set_options([plain(f"• {feature}") for feature in self._features])
+        features.display = bool(self._features)
+
+    def action_remove_feature(self) -> None:
+        features = self.query_one("#brief-features", OptionList)
+        if self.screen.focused is not features or features.highlighted is None:
+            return
+        del self._features[features.highlighted]
+        self._show_features()
+        if not self._features:
+            self.query_one("#brief-feature", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_feature":
+            return self.screen.focused is self.query_one("#brief-features", OptionList)
+        return True
+
+    @on(Input.Submitted, "#brief-name, #brief-goals, #brief-constraints")
+    def _next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.screen.focus_next()
+
+    @on(Input.Changed, "#brief-name")
+    def _name_changed(self) -> None:
+        self.show_errors({})
+
+    @on(Button.Pressed, "#brief-next")
+    def _next_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    # --------------------------------------------------------------- submit
+
+    def brief(self) -> Brief:
+        pressed = self.query_one("#brief-involvement", RadioSet).pressed_button
+        involvement = Involvement(int(pressed.name or 2)) if pressed is not None else Involvement.CHECKPOINTS
+        return Brief(
+            name=self.query_one("#brief-name", Input).value.strip(),
+            description=self.query_one("#brief-description", TextArea).text,
+            goals=self.query_one("#brief-goals", Input).value.strip(),
+            constraints=self.query_one("#brief-constraints", Input).value.strip(),
+            features=tuple(self._features),
+            involvement=involvement,
+            agents=tuple(self.query_one("#brief-agents", SelectionList).selected),
+            method=str(self.query_one("#brief-method", Select).value),
+        )
+
+    def submit(self) -> None:
+        """Check the brief; if it passes, post it for the screen to start the plan."""
+        brief = self.brief()
+        errors: dict[str, str] = {}
+        if not brief.name:
+            errors["name"] = "a project needs a name"
+        if not brief.agents:
+            errors["agents"] = "choose at least one agent"
+        self.show_errors(errors)
+        if not errors:
+            self.post_message(self.Submitted(brief))
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Show each problem under its field (none clears them) and focus the first."""
+        for field in FIELDS:
+            error = self.query_one(f"#{field}-error", Static)
+            error.update(plain(errors.get(field, "")))
+            error.set_class(field in errors, "-shown")
+        first = next((field for field in FIELDS if field in errors), None)
+        focus = {
+            "name": "#brief-name",
+            "description": "#brief-description",
+            "features": "#brief-feature",
+            "agents": "#brief-agents",
+            "method": "#brief-method",
+        }.get(first or "")
+        if focus:
+            self.query_one(focus).focus()
+
+    def clear(self) -> None:
+        """An empty brief, for the next project."""
+        for selector in ("#brief-name", "#brief-goals", "#brief-constraints", "#brief-feature"):
+            self.query_one(selector, Input).value = ""
+        self.query_one("#brief-description", TextArea).text = ""
+        self._features.clear()
+        self._show_features()
+        self.show_errors({})
