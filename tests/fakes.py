@@ -69,3 +69,71 @@ def answers(*texts: str) -> Script:
 
 def as_json(value: Any) -> str:
     return json.dumps(value)
+
+
+def plan_for(author: str) -> dict[str, Any]:
+    """A small valid plan in three tasks over two phases, signed by its author in the summary."""
+
+    def task(key: str, title: str, priority: str, depends_on: list[str]) -> dict[str, Any]:
+        return {
+            "key": key,
+            "title": title,
+            "instructions": f"{title}, as {author} sees it.",
+            "category": "code",
+            "priority": priority,
+            "depends_on": depends_on,
+            "acceptance": [f"{title.lower()} is reviewed"],
+        }
+
+    return {
+        "summary": f"{author}'s plan: small steps",
+        "phases": [
+            {
+                "name": "Foundations",
+                "tasks": [
+                    task("t1", "Set up the repository", "high", []),
+                    task("t2", "Write the API", "normal", ["t1"]),
+                ],
+            },
+            {"name": "Polish", "tasks": [task("t3", "Write the docs", "low", ["t2"])]},
+        ],
+    }
+
+
+def committee_member(author: str) -> Script:
+    """An agent that drafts `plan_for(author)`, votes for the first plan it is shown, and as
+    chair adds a test task. Two such agents, each shown only the other's plan, tie every round."""
+
+    def script(request: ProviderRequest, _index: int) -> str:
+        if request.purpose == "ballot":
+            first = request.context["options"][0]["label"]
+            return json.dumps({"ranking": [first], "confidence": 0.7, "reasoning": f"{author} likes it"})
+        plan = plan_for(author)
+        if request.purpose == "synthesis":
+            plan["phases"][1]["tasks"].append(
+                {
+                    "key": "t4",
+                    "title": "Test the API",
+                    "instructions": "Cover the API with tests.",
+                    "category": "tests",
+                    "priority": "high",
+                    "depends_on": ["t2"],
+                    "acceptance": ["the tests pass"],
+                }
+            )
+        return json.dumps(plan)
+
+    return script
+
+
+async def vote_until_the_tie_break(engine: Any, project_id: int) -> None:
+    """Run a plan's vote until the committee asks for a tie-break, then stop it, as a closed app would."""
+    from orkestra_tui.engine.planning import Planner
+
+    voting = asyncio.ensure_future(Planner(engine).vote(project_id))
+    for _ in range(500):
+        if engine.inbox.open_items():
+            break
+        await asyncio.sleep(0.01)
+    voting.cancel()
+    await asyncio.gather(voting, return_exceptions=True)

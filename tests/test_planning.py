@@ -6,12 +6,12 @@ import asyncio
 import json
 
 import pytest
-from fakes import ScriptedProvider, garbage
+from fakes import ScriptedProvider, answers, committee_member, garbage, plan_for, vote_until_the_tie_break
 
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.engine import Engine, EngineError
 from orkestra_tui.engine.graph import find_cycle
-from orkestra_tui.engine.models import Involvement, ProjectStatus, TaskStatus
+from orkestra_tui.engine.models import DecisionStatus, Involvement, ProjectStatus, TaskStatus
 from orkestra_tui.engine.planning import Brief, Planner, PlanStep
 
 AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")
@@ -208,3 +208,76 @@ def _plan() -> dict[str, object]:
             }
         ],
     }
+
+
+def test_advance_runs_to_the_review_and_hands_off_approves_by_itself(engine: Engine) -> None:
+    planner = Planner(engine)
+    hands_off = planner.start(brief()).project_id
+    assert asyncio.run(planner.advance(hands_off)).step is PlanStep.DONE
+    assert engine.tasks(hands_off)
+    checkpoints = planner.start(brief(name="Shop 2", involvement=Involvement.CHECKPOINTS)).project_id
+    assert asyncio.run(planner.advance(checkpoints, tie_break="first")).step is PlanStep.REVIEW
+    assert not engine.tasks(checkpoints)
+    assert [session.project_id for session in planner.under_way()] == [checkpoints]
+
+
+def test_hands_on_goes_one_step_at_a_time_and_its_vote_asks_for_feedback(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief(involvement=Involvement.HANDS_ON)).project_id
+    assert asyncio.run(planner.advance(project_id, pause=True)).step is PlanStep.VOTE
+    session = asyncio.run(planner.advance(project_id, tie_break="first", pause=True))
+    assert session.step is PlanStep.SYNTHESIS
+    decision = engine.store.decision(session.decision_id)  # type: ignore[arg-type]
+    assert decision is not None and decision.rules == {"round_feedback": True}
+
+
+def test_drafts_are_kept_as_they_arrive_so_a_crash_asks_only_the_rest(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief(agents=("claude", "chatgpt"))).project_id
+    slow = ScriptedProvider(answers(json.dumps(plan_for("chatgpt"))))
+    slow.blocking = True
+    engine.use_provider("chatgpt", slow)
+
+    async def crash_while_chatgpt_drafts() -> None:
+        drafting = asyncio.ensure_future(planner.propose(project_id))
+        for _ in range(500):
+            if planner.session(project_id).proposals:
+                break
+            await asyncio.sleep(0.01)
+        drafting.cancel()
+
+    asyncio.run(crash_while_chatgpt_drafts())
+    session = planner.session(project_id)
+    assert [proposal.agent for proposal in session.proposals] == ["claude"]
+    fresh = ScriptedProvider(answers(json.dumps(plan_for("chatgpt"))))
+    engine.use_provider("chatgpt", fresh)
+    claude_calls = len(engine.store.calls("claude"))
+    assert asyncio.run(planner.propose(project_id)).step is PlanStep.VOTE
+    assert len(engine.store.calls("claude")) == claude_calls and len(fresh.requests) == 1
+
+
+def test_cancel_archives_the_project_and_withdraws_its_vote(engine: Engine) -> None:
+    planner = Planner(engine)
+    pair = ("claude", "chatgpt")
+    for name in pair:
+        engine.use_provider(name, ScriptedProvider(committee_member(name)))
+    project_id = planner.start(brief(involvement=Involvement.CHECKPOINTS, agents=pair)).project_id
+    asyncio.run(planner.propose(project_id))
+
+    asyncio.run(vote_until_the_tie_break(engine, project_id))
+    session = planner.cancel(project_id)
+    assert session.step is PlanStep.CANCELLED
+    assert engine.store.project(project_id).status is ProjectStatus.ARCHIVED  # type: ignore[union-attr]
+    assert engine.store.decision(session.decision_id).status is DecisionStatus.CANCELLED  # type: ignore[arg-type, union-attr]
+    assert engine.inbox.open_items() == []
+    with pytest.raises(EngineError, match="already cancelled"):
+        planner.cancel(project_id)
+    assert planner.under_way() == []
+
+
+def test_a_rejection_needs_words(engine: Engine) -> None:
+    planner = Planner(engine)
+    project_id = planner.start(brief()).project_id
+    asyncio.run(planner.propose(project_id))
+    with pytest.raises(EngineError, match="say what should change"):
+        planner.reject(project_id, "  ")

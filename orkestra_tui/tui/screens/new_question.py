@@ -23,6 +23,7 @@ from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
 
 FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
 """The fields with an error line of their own; `form` is for anything else."""
@@ -30,21 +31,26 @@ DEFAULT_THRESHOLD = "0.75"
 DEFAULT_QUORUM = "0"
 
 
-def field_of(problem: str) -> str:
-    """The field an engine error is about, from its wording."""
-    for word, field in (
-        ("method", "method"),
-        ("question", "question"),
-        ("option", "options"),
-        ("voter", "voters"),
-        ("agent", "voters"),
-        ("round", "rounds"),
-        ("threshold", "rules"),
-        ("quorum", "rules"),
-    ):
-        if word in problem:
-            return field
-    return "form"
+PROBLEM_WORDS = {
+    "method": "method",
+    "question": "question",
+    "option": "options",
+    "voter": "voters",
+    "agent": "voters",
+    "round": "rounds",
+    "threshold": "rules",
+    "quorum": "rules",
+}
+"""The field an engine error is about, by a word of its wording; the first word found wins."""
+FOCUS = {
+    "question": "#question-text",
+    "options": "#question-options",
+    "method": "#question-method",
+    "rules": "#question-threshold",
+    "rounds": "#question-rounds",
+    "voters": "#question-voters",
+}
+"""The widget that takes the focus when a field has a problem."""
 
 
 class NewQuestionScreen(DialogScreen[Decision | None]):
@@ -212,7 +218,7 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
         try:
             clean_options(question, options, method)
         except EngineError as problem:
-            errors[field_of(str(problem))] = str(problem)
+            errors[field_for(str(problem), PROBLEM_WORDS)] = str(problem)
         if not voters:
             errors["voters"] = "choose at least one voter"
         decision = None
@@ -228,8 +234,8 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
                     category=category,
                 )
             except OrkestraError as problem:
-                errors[field_of(str(problem))] = str(problem)
-        self._show_errors(errors)
+                errors[field_for(str(problem), PROBLEM_WORDS)] = str(problem)
+        show_field_errors(self, FIELDS, errors, FOCUS)
         if decision is not None:
             self.dismiss(decision)
 
@@ -266,20 +272,3 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
         if rounds < 1:
             errors["rounds"] = "a decision needs at least one round"
         return rounds
-
-    def _show_errors(self, errors: dict[str, str]) -> None:
-        for field in FIELDS:
-            error = self.query_one(f"#{field}-error", Static)
-            error.update(plain(errors.get(field, "")))
-            error.set_class(field in errors, "-shown")
-        first = next((field for field in FIELDS if field in errors), None)
-        focus = {
-            "question": "#question-text",
-            "options": "#question-options",
-            "method": "#question-method",
-            "rules": "#question-threshold",
-            "rounds": "#question-rounds",
-            "voters": "#question-voters",
-        }.get(first or "")
-        if focus:
-            self.query_one(focus).focus()

@@ -1,6 +1,8 @@
-"""Two small dialogs: a few lines of text from the user, and a yes-or-no question."""
+"""The text dialog the others build on, its simplest use, and a yes-or-no question."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -8,67 +10,122 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static, TextArea
 
-from orkestra_tui.tui.screens.dialog import DialogScreen
+from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.screens.dialog import DialogScreen, ResultType
 from orkestra_tui.tui.text import plain
 
 
-class TextPromptScreen(DialogScreen[str | None]):
-    """A text area; ctrl+s returns its text (which must not be empty), Esc returns None."""
+class TextDialog(DialogScreen[ResultType]):
+    """A bold heading, a hint, a text area, an error line, and a cancel and a submit button.
+
+    ctrl+s (or the submit button) hands the text to `submit_text`: the dialog
+    returns what it returns, or shows the message of the `OrkestraError` it
+    raises and stays open. Esc (or the cancel button) returns `cancel_result()`.
+    `compose_context` adds what a subclass shows between heading and hint.
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Send"),
         Binding("escape", "cancel", "Cancel"),
     ]
     DEFAULT_CSS = """
-    TextPromptScreen {
+    TextDialog {
         & > Vertical { width: 72; }
-        #prompt-text { height: 6; background: $boost; }
-        #prompt-hint { color: $text-muted; }
-        #prompt-error { color: $error; height: auto; }
-        #prompt-buttons { height: auto; align-horizontal: right; margin-top: 1; }
-        #prompt-buttons Button { margin-left: 2; }
+        .text-dialog--text { height: 6; background: $boost; }
+        .text-dialog--hint { color: $text-muted; }
+        .text-dialog--error { color: $error; height: auto; }
+        .text-dialog--buttons { height: auto; align-horizontal: right; margin-top: 1; }
+        .text-dialog--buttons Button { margin-left: 2; }
     }
     """
+    ID_PREFIX: ClassVar[str] = "text-dialog"
+    """Starts the parts' ids: `{prefix}-text`, `-hint`, `-error`, `-buttons`."""
+    BUTTON_NAMES: ClassVar[tuple[str, str]] = ("cancel", "submit")
+    """End the buttons' ids, `{prefix}-{name}`: the cancel button's, then the submit button's."""
 
-    def __init__(self, title: str, heading: str, hint: str, submit_label: str, empty_problem: str) -> None:
+    def __init__(
+        self, title: str, heading: str, hint: str, submit_label: str, cancel_label: str = "Cancel"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.heading = heading
         self.hint = hint
         self.submit_label = submit_label
-        self.empty_problem = empty_problem
+        self.cancel_label = cancel_label
 
     def compose(self) -> ComposeResult:
+        prefix = self.ID_PREFIX
+        cancel, submit = self.BUTTON_NAMES
         with Vertical(classes="dialog") as box:
             box.border_title = self.title_text
             yield Static(plain(self.heading, style="bold"))
-            yield Static(f"{self.hint} · ctrl+s sends · Esc cancels", id="prompt-hint")
-            yield TextArea(id="prompt-text", soft_wrap=True, compact=True)
-            yield Static(id="prompt-error")
-            with Horizontal(id="prompt-buttons"):
-                yield Button("Cancel", id="prompt-cancel", compact=True)
-                yield Button(self.submit_label, id="prompt-submit", variant="primary", compact=True)
+            yield from self.compose_context()
+            yield Static(self.hint, id=f"{prefix}-hint", classes="text-dialog--hint")
+            yield TextArea(id=f"{prefix}-text", classes="text-dialog--text", soft_wrap=True, compact=True)
+            yield Static(id=f"{prefix}-error", classes="text-dialog--error")
+            with Horizontal(id=f"{prefix}-buttons", classes="text-dialog--buttons"):
+                yield Button(
+                    self.cancel_label, id=f"{prefix}-{cancel}", classes="text-dialog--cancel", compact=True
+                )
+                yield Button(
+                    self.submit_label,
+                    id=f"{prefix}-{submit}",
+                    classes="text-dialog--submit",
+                    variant="primary",
+                    compact=True,
+                )
+
+    def compose_context(self) -> ComposeResult:
+        """What shows between the heading and the hint: nothing, unless a subclass says otherwise."""
+        yield from ()
+
+    def submit_text(self, text: str) -> ResultType:
+        """What the dialog returns for `text`; an `OrkestraError` keeps it open and shows why."""
+        raise NotImplementedError
+
+    def cancel_result(self) -> ResultType:
+        """What the dialog returns when Esc or the cancel button closes it."""
+        raise NotImplementedError
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        self.query_one(f"#{self.ID_PREFIX}-text", TextArea).focus()
 
-    @on(Button.Pressed, "#prompt-submit")
+    @on(Button.Pressed, ".text-dialog--submit")
     def _submit_pressed(self) -> None:
         self.action_submit()
 
-    @on(Button.Pressed, "#prompt-cancel")
+    @on(Button.Pressed, ".text-dialog--cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss(self.cancel_result())
 
     def action_submit(self) -> None:
-        text = self.query_one(TextArea).text.strip()
-        if not text:
-            self.query_one("#prompt-error", Static).update(self.empty_problem)
+        try:
+            result = self.submit_text(self.query_one(f"#{self.ID_PREFIX}-text", TextArea).text)
+        except OrkestraError as problem:
+            self.query_one(f"#{self.ID_PREFIX}-error", Static).update(plain(str(problem)))
             return
-        self.dismiss(text)
+        self.dismiss(result)
+
+
+class TextPromptScreen(TextDialog[str | None]):
+    """A text area; ctrl+s returns its text (which must not be empty), Esc returns None."""
+
+    ID_PREFIX = "prompt"
+
+    def __init__(self, title: str, heading: str, hint: str, submit_label: str, empty_problem: str) -> None:
+        super().__init__(title, heading, f"{hint} · ctrl+s sends · Esc cancels", submit_label)
+        self.empty_problem = empty_problem
+
+    def submit_text(self, text: str) -> str:
+        if not text.strip():
+            raise OrkestraError(self.empty_problem)
+        return text.strip()
+
+    def cancel_result(self) -> None:
+        return None
 
 
 class ConfirmScreen(DialogScreen[bool]):

@@ -12,78 +12,51 @@ from contextlib import suppress
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Static
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxItem, RoundStatus
 from orkestra_tui.errors import OrkestraError
-from orkestra_tui.tui.screens.dialog import DialogScreen
+from orkestra_tui.tui.screens.prompt import TextDialog
 from orkestra_tui.tui.text import plain
 
 LEADERS_SHOWN = 5
 
 
-class RoundFeedbackScreen(DialogScreen[str]):
+class RoundFeedbackScreen(TextDialog[str]):
     """Returns the feedback sent, or '' when the human skipped."""
 
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send feedback"),
-        Binding("escape", "skip", "Skip"),
+        Binding("ctrl+s", "submit", "Send feedback"),
+        Binding("escape", "cancel", "Skip"),
     ]
     DEFAULT_CSS = """
     RoundFeedbackScreen {
-        & > Vertical {
-            width: 72;
-        }
         #round-feedback-round {
             margin: 1 0;
         }
-        #round-feedback-text {
-            height: 6;
-            background: $boost;
-        }
-        #round-feedback-hint {
-            color: $text-muted;
-        }
-        #round-feedback-error {
-            color: $error;
-            height: auto;
-        }
-        #round-feedback-buttons {
-            height: auto;
-            align-horizontal: right;
-            margin-top: 1;
-        }
-        #round-feedback-buttons Button {
-            margin-left: 2;
-        }
     }
     """
+    ID_PREFIX = "round-feedback"
+    BUTTON_NAMES = ("skip", "send")
 
     def __init__(self, engine: Engine, item: InboxItem) -> None:
-        super().__init__()
+        next_round = int(item.payload.get("round", 0))
+        super().__init__(
+            f"Feedback before round {next_round}",
+            str(item.payload.get("question", item.subject)),
+            f"The agents read it from round {next_round} on · ctrl+s sends · Esc skips",
+            "Send feedback",
+            cancel_label="Skip",
+        )
         self.engine = engine
         self.item = item
-        self.next_round = int(item.payload.get("round", 0))
+        self.next_round = next_round
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog") as box:
-            box.border_title = f"Feedback before round {self.next_round}"
-            yield Static(plain(str(self.item.payload.get("question", self.item.subject)), style="bold"))
-            yield Static(self._round_closed(), id="round-feedback-round")
-            yield Static(
-                f"The agents read it from round {self.next_round} on · ctrl+s sends · Esc skips",
-                id="round-feedback-hint",
-            )
-            yield TextArea(id="round-feedback-text", soft_wrap=True, compact=True)
-            yield Static(id="round-feedback-error")
-            with Horizontal(id="round-feedback-buttons"):
-                yield Button("Skip", id="round-feedback-skip", compact=True)
-                yield Button("Send feedback", id="round-feedback-send", variant="primary", compact=True)
+    def compose_context(self) -> ComposeResult:
+        yield Static(self._round_closed(), id="round-feedback-round")
 
     def _round_closed(self) -> RenderableType:
         """The round just closed: why it had no winner, and its leading options."""
@@ -114,31 +87,14 @@ class RoundFeedbackScreen(DialogScreen[str]):
             )
         return Group(headline, table) if leaders else headline
 
-    def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
-
-    @on(Button.Pressed, "#round-feedback-send")
-    def _send_pressed(self) -> None:
-        self.action_send()
-
-    @on(Button.Pressed, "#round-feedback-skip")
-    def _skip_pressed(self) -> None:
-        self.action_skip()
-
-    def action_send(self) -> None:
-        text = self.query_one(TextArea).text.strip()
-        error = self.query_one("#round-feedback-error", Static)
+    def submit_text(self, text: str) -> str:
+        text = text.strip()
         if not text:
-            error.update("Write some feedback first, or press Esc to skip.")
-            return
-        try:
-            self.engine.answer_round_feedback(self.item.id, text)
-        except OrkestraError as problem:
-            error.update(plain(str(problem)))
-            return
-        self.dismiss(text)
+            raise OrkestraError("Write some feedback first, or press Esc to skip.")
+        self.engine.answer_round_feedback(self.item.id, text)
+        return text
 
-    def action_skip(self) -> None:
+    def cancel_result(self) -> str:
         with suppress(OrkestraError):  # answered or withdrawn meanwhile: nobody waits on it any more
             self.engine.answer_round_feedback(self.item.id, "")
-        self.dismiss("")
+        return ""

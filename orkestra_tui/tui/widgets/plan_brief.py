@@ -31,6 +31,7 @@ from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import AgentInfo, Involvement
 from orkestra_tui.engine.planning import Brief
 from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
 
 FIELDS = ("name", "description", "features", "agents", "method", "form")
 """The fields with an error line of their own; `form` is for anything else."""
@@ -45,10 +46,7 @@ FEATURE_LIMIT = 300
 
 def field_of(problem: str) -> str:
     """The field an engine error is about, from its wording."""
-    for word, field in (("name", "name"), ("agent", "agents"), ("method", "method")):
-        if word in problem:
-            return field
-    return "form"
+    return field_for(problem, {"name": "name", "agent": "agents", "method": "method"})
 
 
 def agents_banner(agents: list[AgentInfo]) -> Text:
@@ -59,8 +57,9 @@ def agents_banner(agents: list[AgentInfo]) -> Text:
         return Text(f"{len(enabled)} live agents will work on it.", style="green")
     if len(simulated) == len(enabled):
         return Text(
-            "No API keys found: every agent is simulated. To use real ones, set ANTHROPIC_API_KEY, "
-            "OPENAI_API_KEY, GEMINI_API_KEY or XAI_API_KEY (README: Agents), or run `orkestra doctor`.",
+            "No API keys found: every agent is simulated. For real ones, set ANTHROPIC_API_KEY, "
+            "OPENAI_API_KEY, GEMINI_API_KEY, XAI_API_KEY or GITHUB_TOKEN and restart "
+            "(README: Agents and keys); `orkestra doctor` checks them.",
             style="yellow",
         )
     return Text(f"Simulated: {', '.join(simulated)}. The others are live.", style="yellow")
@@ -305,20 +304,14 @@ class BriefForm(VerticalScroll):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each problem under its field (none clears them) and focus the first."""
-        for field in FIELDS:
-            error = self.query_one(f"#{field}-error", Static)
-            error.update(plain(errors.get(field, "")))
-            error.set_class(field in errors, "-shown")
-        first = next((field for field in FIELDS if field in errors), None)
         focus = {
             "name": "#brief-name",
             "description": "#brief-description",
             "features": "#brief-feature",
             "agents": "#brief-agents",
             "method": "#brief-method",
-        }.get(first or "")
-        if focus:
-            self.query_one(focus).focus()
+        }
+        show_field_errors(self, FIELDS, errors, focus)
 
     def clear(self) -> None:
         """An empty brief, for the next project."""

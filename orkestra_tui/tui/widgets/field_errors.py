@@ -1,0 +1,44 @@
+"""Problems shown under the form fields they concern, the same way in every form.
+
+A form gives each of its fields an error line: a Static with the id
+`{field}-error` that its CSS hides until it has the class `-shown`. A problem
+that belongs to no field goes to the error line of `form`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.widget import Widget
+from textual.widgets import Static
+
+from orkestra_tui.tui.text import plain
+
+
+def show_field_errors(
+    root: Widget, fields: Iterable[str], errors: Mapping[str, str], focus: Mapping[str, str]
+) -> None:
+    """Show each problem under its field (no problems clear them all) and focus the first field with one.
+
+    `fields` is in the order the form shows them; `focus` maps a field to the
+    selector of the widget that takes the focus (a field without one, like
+    `form`, takes none).
+    """
+    first = None
+    for field in fields:
+        error = root.query_one(f"#{field}-error", Static)
+        error.update(plain(errors.get(field, "")))
+        error.set_class(field in errors, "-shown")
+        if first is None and field in errors:
+            first = field
+    if first is not None and first in focus:
+        root.query_one(focus[first]).focus()
+
+
+def field_for(problem: str, words: Mapping[str, str], default: str = "form") -> str:
+    """The field an engine error is about, from its wording.
+
+    `words` maps a word to its field; the first word (in the mapping's order)
+    found in `problem` wins, and `default` takes the problem when none is.
+    """
+    return next((field for word, field in words.items() if word in problem), default)
