@@ -142,6 +142,12 @@ class EngineSettings:
     circuit_cooldown_s: float = _doc(
         "Seconds an open circuit waits before one probe call is let through.", default=30.0
     )
+    reviewers: int = _doc("Agents of other providers that review each task's result (0 for none).", default=1)
+    lease_s: float = _doc(
+        "Seconds a task stays claimed by a process without news from it; a crashed run's tasks"
+        " are taken up again after this.",
+        default=30.0,
+    )
 
 
 @dataclass(frozen=True)

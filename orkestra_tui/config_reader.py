@@ -137,7 +137,9 @@ class SettingsReader:
         for name in ("max_rounds", "max_concurrent_tasks", "max_attempts", "circuit_failures"):
             if getattr(engine, name) < 1:
                 self.fail(f"{name} must be at least 1", "engine", None, name)
-        for name in ("agent_timeout_s", "retry_after_cap_s", "circuit_cooldown_s"):
+        if engine.reviewers < 0:
+            self.fail("reviewers must be 0 or more", "engine", None, "reviewers")
+        for name in ("agent_timeout_s", "retry_after_cap_s", "circuit_cooldown_s", "lease_s"):
             if getattr(engine, name) <= 0:
                 self.fail(f"{name} must be more than 0", "engine", None, name)
         simulation = settings.simulation

@@ -17,6 +17,7 @@ SHIPPED_MIGRATIONS = {
     2: "31ef36f115b4c514",
     3: "ff49a27f1af8ff87",
     4: "91fccb680e380721",
+    5: "0c03959275c4e896",
 }
 """The first 16 hex digits of each shipped migration's SHA-256; append, never edit."""
 

@@ -14,6 +14,7 @@ import os
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
@@ -43,7 +44,7 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
-from orkestra_tui.engine.tasks import insert_tasks, move_task
+from orkestra_tui.engine.tasks import insert_tasks, move_task, release_dependents
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
@@ -430,6 +431,167 @@ class Engine:
                 reason = str(outcome.error) if outcome.error else "the agent returned nothing"
                 move_task(tx, self.store, running, TaskStatus.FAILED, actor=agent_name, note=reason)
         return self.task(task_id)
+
+    # ------------------------------------------------------- task controls
+
+    def _control_task(
+        self,
+        task_id: int,
+        status: TaskStatus,
+        *,
+        allowed: Sequence[TaskStatus],
+        note: str,
+        kind: str,
+        why: str,
+    ) -> Task:
+        """Move a task for the human, answer its review request, and clear its lease; the task after."""
+        task = self.task(task_id)
+        if task.status not in allowed:
+            raise EngineError(f"task {task_id} is {task.status.label}: it cannot be {why}")
+        with self.store.transaction() as tx:
+            if status is TaskStatus.READY and self.store.scalar(
+                "SELECT count(*) FROM task_dependency d JOIN task o ON o.id = d.depends_on"
+                " WHERE d.task_id = ? AND o.status != 'done'",
+                (task_id,),
+            ):
+                status = TaskStatus.PENDING
+            tx.execute(
+                "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (status.value, note, tx.clock.now(), task_id),
+            )
+            tx.audit(
+                "human",
+                kind,
+                f"Task {task.title!r} {why}" + (f": {note}" if note else ""),
+                subject=f"task:{task_id}",
+                project_id=task.project_id,
+                data={"from": task.status.value, "to": status.value, "note": note},
+            )
+            for item in self.store.inbox():
+                if item.kind is InboxKind.TASK_REVIEW and item.payload.get("task_id") == task_id:
+                    self.inbox.answer_in(tx, item.id, {"status": status.value, "note": note})
+            if status is TaskStatus.DONE:
+                release_dependents(tx, self.store, task)
+        return self.task(task_id)
+
+    def approve_task(self, task_id: int) -> Task:
+        """The human approves a task the reviewers sent to them: it is done."""
+        return self._control_task(
+            task_id,
+            TaskStatus.DONE,
+            allowed=(TaskStatus.AWAITING_HUMAN,),
+            note="",
+            kind="task.approved",
+            why="approved",
+        )
+
+    def reject_task(self, task_id: int, note: str) -> Task:
+        """The human sends a task back to be redone, with a note the agent reads."""
+        if not note.strip():
+            raise EngineError("say what should change: the agent reads it before it tries again")
+        return self._control_task(
+            task_id,
+            TaskStatus.READY,
+            allowed=(TaskStatus.AWAITING_HUMAN, TaskStatus.REVIEW),
+            note=f"You asked: {note.strip()}",
+            kind="task.rejected",
+            why="sent back",
+        )
+
+    def cancel_task(self, task_id: int) -> Task:
+        return self._control_task(
+            task_id,
+            TaskStatus.CANCELLED,
+            allowed=[
+                status for status in TaskStatus if status not in (TaskStatus.DONE, TaskStatus.CANCELLED)
+            ],
+            note="",
+            kind="task.cancelled",
+            why="cancelled",
+        )
+
+    def retry_task(self, task_id: int) -> Task:
+        """A failed or blocked task goes back to ready (or pending, if its dependencies are not done)."""
+        return self._control_task(
+            task_id,
+            TaskStatus.READY,
+            allowed=(TaskStatus.FAILED, TaskStatus.BLOCKED),
+            note="",
+            kind="task.retried",
+            why="retried",
+        )
+
+    def reassign_task(self, task_id: int, agent: str | None) -> Task:
+        """Pin a task to an agent (None: let the scheduler choose again); not while it runs."""
+        task = self.task(task_id)
+        if agent is not None and agent not in self.runtimes:
+            raise EngineError(f"there is no agent named {agent!r} (agents: {', '.join(self.runtimes)})")
+        if task.status in (TaskStatus.RUNNING, TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.CANCELLED):
+            raise EngineError(f"task {task_id} is {task.status.label}: it cannot be reassigned now")
+        with self.store.transaction() as tx:
+            tx.execute(
+                "UPDATE task SET pinned_agent = ?, updated_at = ? WHERE id = ?",
+                (agent, tx.clock.now(), task_id),
+            )
+            tx.audit(
+                "human",
+                "task.reassigned",
+                f"Task {task.title!r} " + (f"pinned to {agent}" if agent else "left to the scheduler"),
+                subject=f"task:{task_id}",
+                project_id=task.project_id,
+                data={"agent": agent},
+            )
+        return self.task(task_id)
+
+    def set_budget(self, project_id: int, budget: float | None) -> None:
+        """The most a project may spend on calls, in dollars (None: no cap)."""
+        project = self.store.project(project_id)
+        if project is None:
+            raise EngineError(f"there is no project {project_id}")
+        if budget is not None and not budget >= 0:
+            raise EngineError("a budget is an amount of 0 or more")
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE project SET budget = ? WHERE id = ?", (budget, project_id))
+            tx.audit(
+                "human",
+                "project.budget",
+                f"Budget of {project.name!r}: " + ("none" if budget is None else f"${budget:.2f}"),
+                subject=f"project:{project_id}",
+                project_id=project_id,
+                data={"budget": budget},
+            )
+
+    def set_workspace(self, project_id: int, folder: str | None) -> None:
+        """The folder the agents' files are written to (None: results stay artifacts only)."""
+        project = self.store.project(project_id)
+        if project is None:
+            raise EngineError(f"there is no project {project_id}")
+        path = str(Path(folder).expanduser().resolve()) if folder else None
+        if path is not None and not Path(path).is_dir():
+            raise EngineError(f"the workspace {path} is not a folder")
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE project SET workspace = ? WHERE id = ?", (path, project_id))
+            tx.audit(
+                "human",
+                "project.workspace",
+                f"Workspace of {project.name!r}: {path or 'none'}",
+                subject=f"project:{project_id}",
+                project_id=project_id,
+                data={"workspace": path},
+            )
+
+    def answer_budget(self, item_id: int, budget: float | None) -> None:
+        """Answer a budget request: a higher budget resumes the project; None leaves it paused."""
+        item = self.store.inbox_item(item_id)
+        if item is None or item.kind is not InboxKind.BUDGET:
+            raise EngineError(f"there is no budget request {item_id}")
+        project_id = int(item.payload["project_id"])
+        if budget is not None:
+            self.set_budget(project_id, budget)
+        self.inbox.answer(item_id, {"budget": budget})
+        if budget is not None:
+            self.set_project_status(project_id, ProjectStatus.ACTIVE, actor="human")
 
     # ----------------------------------------------------------- decisions
 

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from orkestra_tui.engine.models import InboxItem, InboxKind, InboxStatus
-from orkestra_tui.engine.store import Store, dumps
+from orkestra_tui.engine.store import Store, Transaction, dumps
 from orkestra_tui.errors import OrkestraError
 
 
@@ -36,57 +36,73 @@ class Inbox:
         actor: str = "engine",
     ) -> InboxItem:
         with self.store.transaction() as tx:
-            cursor = tx.execute(
-                "INSERT INTO inbox (project_id, kind, subject, payload, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    project_id,
-                    kind.value,
-                    subject,
-                    dumps(payload),
-                    InboxStatus.OPEN.value,
-                    tx.clock.now(),
-                ),
-            )
-            item_id = int(cursor.lastrowid or 0)
-            tx.audit(
-                actor,
-                "inbox.opened",
-                f"Asked the human: {subject}",
-                subject=f"inbox:{item_id}",
-                project_id=project_id,
-                data={"kind": kind.value, "payload": payload},
-            )
+            item_id = self.ask_in(tx, kind, subject, payload, project_id=project_id, actor=actor)
         item = self.store.inbox_item(item_id)
         assert item is not None
         return item
 
+    def ask_in(
+        self,
+        tx: Transaction,
+        kind: InboxKind,
+        subject: str,
+        payload: dict[str, Any],
+        *,
+        project_id: int | None = None,
+        actor: str = "engine",
+    ) -> int:
+        """`ask` inside the caller's transaction, with the change that prompts it; the new item's id."""
+        cursor = tx.execute(
+            "INSERT INTO inbox (project_id, kind, subject, payload, status, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (project_id, kind.value, subject, dumps(payload), InboxStatus.OPEN.value, tx.clock.now()),
+        )
+        item_id = int(cursor.lastrowid or 0)
+        tx.audit(
+            actor,
+            "inbox.opened",
+            f"Asked the human: {subject}",
+            subject=f"inbox:{item_id}",
+            project_id=project_id,
+            data={"kind": kind.value, "payload": payload},
+        )
+        return item_id
+
     def answer(self, item_id: int, answer: Any, *, actor: str = "human") -> InboxItem:
         """Record the answer and wake whoever waits for it."""
         with self.store.transaction() as tx:
-            item = self.store.inbox_item(item_id)
-            if item is None:
-                raise InboxError(f"there is no inbox request {item_id}")
-            if item.status is not InboxStatus.OPEN:
-                raise InboxError(f"inbox request {item_id} is already {item.status.value}")
-            tx.execute(
-                "UPDATE inbox SET status = ?, answer = ?, answered_at = ? WHERE id = ?",
-                (InboxStatus.ANSWERED.value, dumps(answer), tx.clock.now(), item_id),
-            )
-            tx.audit(
-                actor,
-                "inbox.answered",
-                f"Answered: {item.subject}",
-                subject=f"inbox:{item_id}",
-                project_id=item.project_id,
-                data={"kind": item.kind.value, "answer": answer},
-            )
-        for waiter in self._waiters.pop(item_id, []):
-            if not waiter.done():
-                waiter.set_result(answer)
+            self.answer_in(tx, item_id, answer, actor=actor)
+        self.wake(item_id, answer)
         answered = self.store.inbox_item(item_id)
         assert answered is not None
         return answered
+
+    def answer_in(self, tx: Transaction, item_id: int, answer: Any, *, actor: str = "human") -> InboxItem:
+        """`answer` inside the caller's transaction; call `wake` once it has committed."""
+        item = self.store.inbox_item(item_id)
+        if item is None:
+            raise InboxError(f"there is no inbox request {item_id}")
+        if item.status is not InboxStatus.OPEN:
+            raise InboxError(f"inbox request {item_id} is already {item.status.value}")
+        tx.execute(
+            "UPDATE inbox SET status = ?, answer = ?, answered_at = ? WHERE id = ?",
+            (InboxStatus.ANSWERED.value, dumps(answer), tx.clock.now(), item_id),
+        )
+        tx.audit(
+            actor,
+            "inbox.answered",
+            f"Answered: {item.subject}",
+            subject=f"inbox:{item_id}",
+            project_id=item.project_id,
+            data={"kind": item.kind.value, "answer": answer},
+        )
+        return item
+
+    def wake(self, item_id: int, answer: Any) -> None:
+        """Hand an answer, committed, to whoever waits for it."""
+        for waiter in self._waiters.pop(item_id, []):
+            if not waiter.done():
+                waiter.set_result(answer)
 
     def cancel(self, item_id: int, reason: str, *, actor: str = "engine") -> None:
         with self.store.transaction() as tx:

@@ -131,6 +131,10 @@ class Project:
     involvement: Involvement
     status: ProjectStatus
     created_at: float
+    workspace: str | None = None
+    """The folder agents' file blocks are written to, if the project has one."""
+    budget: float | None = None
+    """The most the project may spend on calls, in dollars; None for no cap."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,17 @@ class Task:
     result: str | None
     created_at: float
     updated_at: float
+    acceptance: tuple[str, ...] = ()
+    pinned_agent: str | None = None
+    """The agent the user pinned the task to, if any."""
+    rationale: str = ""
+    """Why the agent it went to was chosen."""
+    note: str = ""
+    """The latest reason worth showing: why it failed or was blocked, a reviewer's warning, your note."""
+    artifact: str | None = None
+    """The result's Markdown file, relative to the data directory."""
+    review_rounds: int = 0
+    """How many times reviewers' concerns sent it back."""
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from orkestra_tui.engine.models import (
     TaskStatus,
 )
 
-PROJECT_COLUMNS = "id, name, brief, involvement, status, created_at"
+PROJECT_COLUMNS = "id, name, brief, involvement, status, created_at, workspace, budget"
 TASK_COLUMNS = (
     "id, project_id, key, phase, title, instructions, category, priority, status,"
-    " assigned_to, attempts, lease_owner, lease_expires_at, result, created_at, updated_at"
+    " assigned_to, attempts, lease_owner, lease_expires_at, result, created_at, updated_at,"
+    " acceptance, pinned_agent, rationale, note, artifact, review_rounds"
 )
 DECISION_COLUMNS = (
     "id, project_id, question, options, method, rules, voters, max_rounds, category, status,"
@@ -54,6 +55,8 @@ def project(row: tuple[Any, ...]) -> Project:
         involvement=Involvement(row[3]),
         status=ProjectStatus(row[4]),
         created_at=row[5],
+        workspace=row[6],
+        budget=row[7],
     )
 
 
@@ -76,6 +79,12 @@ def task(row: tuple[Any, ...], depends_on: tuple[int, ...]) -> Task:
         result=row[13],
         created_at=row[14],
         updated_at=row[15],
+        acceptance=tuple(json.loads(row[16])),
+        pinned_agent=row[17],
+        rationale=row[18],
+        note=row[19],
+        artifact=row[20],
+        review_rounds=row[21],
     )
 
 

@@ -164,6 +164,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE call ADD COLUMN project_id INTEGER;
     CREATE INDEX call_by_project ON call (project_id, agent);
     """,
+    # 5: carrying out the plan: assignment, attempts, reviews, artifacts, workspace and budget.
+    """
+    ALTER TABLE task ADD COLUMN pinned_agent TEXT;
+    ALTER TABLE task ADD COLUMN rationale TEXT NOT NULL DEFAULT '';
+    ALTER TABLE task ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    ALTER TABLE task ADD COLUMN artifact TEXT;
+    ALTER TABLE task ADD COLUMN review_rounds INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX task_by_lease ON task (lease_expires_at) WHERE lease_owner IS NOT NULL;
+    ALTER TABLE project ADD COLUMN workspace TEXT;
+    ALTER TABLE project ADD COLUMN budget REAL;
+    CREATE TABLE task_attempt (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES task(id),
+        number INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX attempt_by_task ON task_attempt (task_id, number);
+    CREATE TABLE task_review (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES task(id),
+        attempt INTEGER NOT NULL,
+        reviewer TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        comments TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX review_by_task ON task_review (task_id, attempt);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -363,6 +363,20 @@ class Store:
         )[0]
         return int(calls), int(tokens), float(cost)
 
+    def renew_leases(self, task_ids: Sequence[int], owner: str, expires_at: float) -> None:
+        """Extend `owner`'s leases on `task_ids`.
+
+        Bookkeeping, not a change of state: nothing a user sees moves, so it is
+        written without an audit event, outside `transaction`.
+        """
+        if self._in_transaction:
+            raise RuntimeError("leases are renewed between transactions")
+        marks = ", ".join("?" * len(task_ids))
+        self._connection.execute(  # one statement: its own transaction, in autocommit mode
+            f"UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ({marks})",
+            [expires_at, owner, *task_ids],
+        )
+
     def project_costs(self, project_id: int, purposes: Iterable[str] | None = None) -> dict[str, float]:
         """What each agent's calls for a project cost so far, optionally for some purposes only."""
         sql = "SELECT agent, coalesce(sum(cost), 0) FROM call WHERE project_id = ?"
