@@ -27,10 +27,12 @@ from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
 if TYPE_CHECKING:
+    from orkestra_tui.engine.scheduler import Scheduler
     from orkestra_tui.tui.screens.voting import VotingScreen
 
 COMMITTEE_GROUP = "committee"
 PLANNING_GROUP = "planning"
+SCHEDULER_GROUP = "scheduler"
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -101,6 +103,8 @@ class OrkestraApp(App[None]):
         self.engine = engine
         self.ready_callback = on_ready
         self._subscription: Subscription | None = None
+        self.scheduler: Scheduler | None = None
+        """The scheduler carrying out tasks in this app, once started (key r on the Board)."""
         self._tie_break_mode: str | None = None
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
@@ -155,6 +159,45 @@ class OrkestraApp(App[None]):
 
     def on_voting_screen_question_put(self, message: VotingScreen.QuestionPut) -> None:
         self.run_committee(message.decision_id)
+
+    # ------------------------------------------------------------ the scheduler
+
+    @property
+    def scheduler_state(self) -> str:
+        """idle (not started, or stopped), running or paused."""
+        scheduler = self.scheduler
+        if scheduler is None or not any(
+            worker.group == SCHEDULER_GROUP and not worker.is_finished for worker in self.workers
+        ):
+            return "idle"
+        return "paused" if scheduler.paused else "running"
+
+    def run_scheduler(self) -> None:
+        """Start carrying out the active projects' tasks, or resume after a pause."""
+        from orkestra_tui.engine.scheduler import Scheduler
+
+        if self.scheduler_state == "paused":
+            assert self.scheduler is not None
+            self.scheduler.resume()
+        elif self.scheduler_state == "idle":
+            self.scheduler = Scheduler(self.engine)
+            self.run_worker(
+                self.scheduler.run(until_done=False),
+                name="scheduler",
+                group=SCHEDULER_GROUP,
+                description="Carrying out the tasks",
+                exit_on_error=False,
+            )
+        self._scheduler_changed()
+
+    def pause_scheduler(self) -> None:
+        """Start no new task; the running ones finish."""
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        self._scheduler_changed()
+
+    def _scheduler_changed(self) -> None:
+        self.engine.bus.publish(EngineEvent("engine.scheduler", f"The scheduler is {self.scheduler_state}"))
 
     # ------------------------------------------------------------ planning
 
@@ -218,6 +261,16 @@ class OrkestraApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == SCHEDULER_GROUP:
+            if event.state is WorkerState.ERROR:
+                self.notify(
+                    clean(f"The scheduler stopped: {worker.error}"),
+                    title="Board",
+                    severity="error",
+                    markup=False,
+                )
+            self._scheduler_changed()
+            return
         if worker.group == PLANNING_GROUP:
             if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
                 self._planning_stopped(worker)
