@@ -25,6 +25,8 @@ def imported_after(statement: str) -> set[str]:
         "orkestra_tui.engine.sample",
         "orkestra_tui.engine.planning",
         "orkestra_tui.engine.scheduler",
+        "orkestra_tui.engine.leases",
+        "orkestra_tui.engine.checks",
         "orkestra_tui.engine.selection",
         "orkestra_tui.engine.review",
         "orkestra_tui.engine.workspace",

@@ -44,7 +44,7 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
-from orkestra_tui.engine.tasks import insert_tasks, move_task, release_dependents
+from orkestra_tui.engine.tasks import block_dependents, insert_tasks, move_task, release_dependents
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
@@ -460,6 +460,16 @@ class Engine:
                 " updated_at = ? WHERE id = ?",
                 (status.value, note, tx.clock.now(), task_id),
             )
+            tx.execute(  # an attempt under way ends here; its scheduler finds its lease gone
+                "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
+                " WHERE task_id = ? AND outcome = 'running'",
+                (
+                    "cancelled" if status is TaskStatus.CANCELLED else "retry",
+                    note or f"{why} by the human",
+                    tx.clock.now(),
+                    task_id,
+                ),
+            )
             tx.audit(
                 "human",
                 kind,
@@ -473,6 +483,8 @@ class Engine:
                     self.inbox.answer_in(tx, item.id, {"status": status.value, "note": note})
             if status is TaskStatus.DONE:
                 release_dependents(tx, self.store, task)
+            if status is TaskStatus.CANCELLED:
+                block_dependents(tx, self.store, task, f"it depends on {task.title!r}, which was cancelled")
         return self.task(task_id)
 
     def approve_task(self, task_id: int) -> Task:
@@ -583,9 +595,13 @@ class Engine:
 
     def answer_budget(self, item_id: int, budget: float | None) -> None:
         """Answer a budget request: a higher budget resumes the project; None leaves it paused."""
+        from orkestra_tui.engine.models import InboxStatus
+
         item = self.store.inbox_item(item_id)
         if item is None or item.kind is not InboxKind.BUDGET:
             raise EngineError(f"there is no budget request {item_id}")
+        if item.status is not InboxStatus.OPEN:
+            raise EngineError(f"the budget request {item_id} is already {item.status.value}")
         project_id = int(item.payload["project_id"])
         if budget is not None:
             self.set_budget(project_id, budget)
@@ -750,8 +766,8 @@ class Engine:
     def answer_round_feedback(self, item_id: int, text: str) -> None:
         """Answer the committee's request for feedback between rounds; empty text skips.
 
-        The text is stored as feedback for the round asked about, just before
-        the request is answered (the inbox answers in its own transaction).
+        The text is stored as feedback for the round asked about in the same
+        transaction that answers the request, so a crash keeps both or neither.
         """
         from orkestra_tui.engine.models import InboxStatus
 
@@ -761,11 +777,12 @@ class Engine:
         if item.status is not InboxStatus.OPEN:
             raise EngineError(f"the request for round feedback {item_id} is already {item.status.value}")
         clean = text.strip()
-        if clean:
-            decision = self._open_decision(int(item.payload["decision_id"]))
-            with self.store.transaction() as tx:
+        decision = self._open_decision(int(item.payload["decision_id"])) if clean else None
+        with self.store.transaction() as tx:
+            if decision is not None:
                 add_feedback(tx, decision, int(item.payload["round"]), clean)
-        self.inbox.answer(item_id, {"text": clean})
+            self.inbox.answer_in(tx, item_id, {"text": clean})
+        self.inbox.wake(item_id, {"text": clean})
 
     def _open_decision(self, decision_id: int) -> Decision:
         decision = self.store.decision(decision_id)

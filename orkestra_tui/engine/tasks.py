@@ -132,3 +132,26 @@ def release_dependents(tx: Transaction, store: Store, task: Task) -> None:
             project_id=task.project_id,
             data={"from": "pending", "to": "ready"},
         )
+
+
+def block_dependents(tx: Transaction, store: Store, task: Task, reason: str) -> None:
+    """Tasks waiting on `task`, which will never be done, are blocked with `reason` (retry frees them)."""
+    rows = store.query(
+        "SELECT t.id, t.title, t.status FROM task_dependency d JOIN task t ON t.id = d.task_id"
+        " WHERE d.depends_on = ? AND t.status IN ('pending', 'ready')",
+        (task.id,),
+    )
+    now = tx.clock.now()
+    for dependent_id, title, status in rows:
+        tx.execute(
+            "UPDATE task SET status = 'blocked', note = ?, updated_at = ? WHERE id = ?",
+            (reason, now, dependent_id),
+        )
+        tx.audit(
+            "engine",
+            "task.blocked",
+            f"Task {title!r} is blocked: {reason}",
+            subject=f"task:{dependent_id}",
+            project_id=task.project_id,
+            data={"from": status, "to": "blocked", "note": reason},
+        )

@@ -1,0 +1,79 @@
+"""Leases: which process holds a task, until when, and the cleanup of those a dead run left.
+
+A lease names its owner as host, pid and a nonce. It is taken in the claim's
+write transaction and extended while the work runs (`Store.renew_leases`); an
+owner that stops renewing (it crashed, or was killed) loses its tasks when the
+lease expires, or at once when its pid is gone from this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from orkestra_tui.engine.store import Store
+
+
+def lease_owner_name() -> str:
+    """This process: its host, pid and a nonce (a pid can be reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """Whether a lease owner is a process on this machine that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_stale(store: Store, me: str, now: float) -> int:
+    """Release the leases (other than `me`'s) that expired or whose process here has died; how many."""
+    rows = store.query(
+        "SELECT id, title, project_id, status, lease_owner, lease_expires_at FROM task"
+        " WHERE lease_owner IS NOT NULL AND lease_owner != ?",
+        (me,),
+    )
+    stale = [row for row in rows if row[5] is None or row[5] < now or owner_is_dead(row[4])]
+    if not stale:
+        return 0
+    released = 0
+    with store.transaction() as tx:
+        for task_id, title, project_id, status, owner, expires in stale:
+            if not store.scalar(
+                "SELECT count(*) FROM task WHERE id = ? AND lease_owner = ? AND lease_expires_at IS ?",
+                (task_id, owner, expires),
+            ):
+                continue  # renewed or released since it was read (by its owner, or another cleanup)
+            tx.execute(
+                "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = ? WHERE id = ? AND lease_owner = ?",
+                (now, task_id, owner),
+            )
+            tx.execute(
+                "UPDATE task_attempt SET outcome = 'abandoned', finished_at = ?"
+                " WHERE task_id = ? AND outcome = 'running'",
+                (now, task_id),
+            )
+            why = "its lease expired" if expires is None or expires < now else "its process is gone"
+            tx.audit(
+                "engine",
+                "task.lease_expired",
+                f"Task {title!r} is ready again: {why}",
+                subject=f"task:{task_id}",
+                project_id=project_id,
+                data={"from": status, "to": "ready", "owner": owner},
+            )
+            released += 1
+    return released
