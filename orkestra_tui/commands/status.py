@@ -20,12 +20,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def collect(args: argparse.Namespace) -> dict[str, Any]:
+    from orkestra_tui.engine.tasks import phase_progress
+
     context = load_context(args)
     engine = context.open_engine()
     try:
         projects = []
         for project in engine.projects():
             counts = engine.task_counts(project.id)
+            phases = [
+                {"phase": phase.phase, "done": phase.done, "total": phase.total}
+                for phase in phase_progress(engine.store, project.id)
+            ]
             projects.append(
                 {
                     "id": project.id,
@@ -34,6 +40,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
                     "involvement": int(project.involvement),
                     "tasks": {status.value: count for status, count in counts.items()},
                     "total_tasks": sum(counts.values()),
+                    "phases": phases,
                 }
             )
         agents = [
@@ -93,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
             )
         out.print(table)
         out.print()
+        if any(project["phases"] for project in document["projects"]):
+            out.print(_phase_table(document["projects"], bars=out.is_terminal))
+            out.print()
     else:
         out.print("No projects yet: run [bold]orkestra[/] and start one on the Plan screen.")
     agents = Table(title="Agents", title_justify="left", box=None, pad_edge=False, header_style="bold")
@@ -117,3 +127,36 @@ def run(args: argparse.Namespace) -> int:
     if document["open_questions"]:
         out.print(f"[bold yellow]{document['open_questions']} question(s) wait for you.[/]")
     return 0
+
+
+PHASE_BAR_WIDTH = 12
+
+
+def _phase_table(projects: list[dict[str, Any]], *, bars: bool) -> Any:
+    """Each project's phases with their tasks done out of those not cancelled; a bar on a terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="Phases", title_justify="left", box=None, pad_edge=False, header_style="bold")
+    table.add_column("project", no_wrap=True, min_width=12, overflow="ellipsis")
+    table.add_column("phase", overflow="ellipsis")
+    if bars:
+        table.add_column("progress", no_wrap=True)
+    table.add_column("done", justify="right", no_wrap=True)
+    for project in projects:
+        for index, phase in enumerate(project["phases"]):
+            done, total = phase["done"], phase["total"]
+            cells: list[Any] = [
+                Text(project["name"] if index == 0 else ""),
+                Text(phase["phase"] or "(no phase)", style="" if phase["phase"] else "dim"),
+            ]
+            if bars:
+                filled = round(PHASE_BAR_WIDTH * done / total) if total else 0
+                complete = total > 0 and done == total
+                cells.append(
+                    Text("█" * filled, style="green" if complete else "cyan")
+                    + Text("░" * (PHASE_BAR_WIDTH - filled), style="dim")
+                )
+            cells.append(f"{done}/{total}")
+            table.add_row(*cells)
+    return table

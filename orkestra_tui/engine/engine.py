@@ -44,7 +44,13 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
-from orkestra_tui.engine.tasks import block_dependents, insert_tasks, move_task, release_dependents
+from orkestra_tui.engine.tasks import (
+    block_dependents,
+    insert_tasks,
+    move_task,
+    note_milestone,
+    release_dependents,
+)
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
@@ -483,6 +489,7 @@ class Engine:
                     self.inbox.answer_in(tx, item.id, {"status": status.value, "note": note})
             if status is TaskStatus.DONE:
                 release_dependents(tx, self.store, task)
+                note_milestone(tx, self.store, task)
             if status is TaskStatus.CANCELLED:
                 block_dependents(tx, self.store, task, f"it depends on {task.title!r}, which was cancelled")
         return self.task(task_id)

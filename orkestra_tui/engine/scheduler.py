@@ -39,16 +39,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.checks import disk_check, post_checks, result_problem, workspace_check
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
 from orkestra_tui.engine.leases import lease_owner_name, release_stale
-from orkestra_tui.engine.models import InboxKind, ProjectStatus, Task, TaskStatus
+from orkestra_tui.engine.models import CallRecord, InboxKind, ProjectStatus, Task, TaskStatus
 from orkestra_tui.engine.prompts import task_request
 from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
-from orkestra_tui.engine.tasks import release_dependents
+from orkestra_tui.engine.tasks import note_milestone, release_dependents
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -112,6 +113,8 @@ class Scheduler:
         self._assigned: Counter[str] = Counter()
         self._candidates: tuple[float, list[Candidate]] | None = None
         self._cycles: dict[int, set[int]] = {}
+        self._unrecorded: dict[int, tuple[CallRecord, ...]] = {}
+        """Call attempts made for a task, until the transaction that stores them has committed."""
         self._paused_for_budget = False
         self.blocked = 0
         """Tasks the pre-checks blocked, since this scheduler was made."""
@@ -157,7 +160,8 @@ class Scheduler:
             return [project_id] if project.status is ProjectStatus.ACTIVE else []
         return [project.id for project in self.store.projects() if project.status is ProjectStatus.ACTIVE]
 
-    def _agents(self, running: dict[str, int]) -> list[Candidate]:
+    def _agents(self, running: dict[str, int] | None = None) -> list[Candidate]:
+        """The agents as candidates, read at most a second ago; with `running`, its counts put in."""
         from dataclasses import replace
 
         from orkestra_tui.engine.selection import candidates
@@ -165,7 +169,17 @@ class Scheduler:
         now = time.monotonic()
         if self._candidates is None or now - self._candidates[0] > CANDIDATES_TTL_S:
             self._candidates = (now, candidates(self.engine, {}))
-        return [replace(agent, running=running.get(agent.name, 0)) for agent in self._candidates[1]]
+        agents = self._candidates[1]
+        if running is None:
+            return agents
+        return [
+            replace(agent, running=running[agent.name]) if agent.name in running else agent
+            for agent in agents
+        ]
+
+    def _available(self) -> set[str]:
+        """The agents that can be called now (as of the last read, at most a second ago)."""
+        return {candidate.name for candidate in self._agents() if candidate.available}
 
     def _cycle_members(self, project_id: int) -> set[int]:
         if project_id not in self._cycles:
@@ -276,7 +290,7 @@ class Scheduler:
         )
         checks: dict[str, str] = {
             "dependencies": "ok" if not unfinished else f"{unfinished} not done",
-            "agent": "ok" if self.engine.agent_available(agent) else f"{agent} is not available",
+            "agent": "ok" if agent in self._available() else f"{agent} is not available",
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
             "budget": self._budget_check(project.id, project.budget, agent),
             "workspace": workspace_check(project.workspace),
@@ -463,31 +477,41 @@ class Scheduler:
             self._give_back(claim, str(problem))
             return "released"
 
+    def _record_calls(self, tx: Transaction, task: Task) -> None:
+        """Store the task's call attempts not stored yet (the caller forgets them once committed)."""
+        for attempt in self._unrecorded.get(task.id, ()):
+            record_call(tx, attempt, task.project_id, task_id=task.id)
+
     def _give_back(self, claim: Claim, why: str) -> None:
         """Put an interrupted task back to ready, if this process still holds it."""
         task = claim.task
         with self.store.transaction() as tx:
-            if not self._holds(task.id):
-                return  # the human or another process moved it meanwhile: nothing to give back
-            status = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
-            tx.execute(
-                "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = ? WHERE id = ? AND lease_owner = ?",
-                (tx.clock.now(), task.id, self.owner),
-            )
-            tx.execute(
-                "UPDATE task_attempt SET outcome = 'interrupted', error = ?, finished_at = ?"
-                " WHERE task_id = ? AND number = ?",
-                (why, tx.clock.now(), task.id, claim.attempt),
-            )
-            tx.audit(
-                "engine",
-                "task.released",
-                f"Task {task.title!r} is ready again: {why}",
-                subject=f"task:{task.id}",
-                project_id=task.project_id,
-                data={"from": status, "to": "ready", "note": why},
-            )
+            self._record_calls(tx, task)  # paid for, whatever happens to the task
+            if self._holds(task.id):  # else the human or another process moved it meanwhile
+                self._release(tx, claim, why)
+        self._unrecorded.pop(task.id, None)
+
+    def _release(self, tx: Transaction, claim: Claim, why: str) -> None:
+        task = claim.task
+        status = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
+        tx.execute(
+            "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
+            " updated_at = ? WHERE id = ? AND lease_owner = ?",
+            (tx.clock.now(), task.id, self.owner),
+        )
+        tx.execute(
+            "UPDATE task_attempt SET outcome = 'interrupted', error = ?, finished_at = ?"
+            " WHERE task_id = ? AND number = ?",
+            (why, tx.clock.now(), task.id, claim.attempt),
+        )
+        tx.audit(
+            "engine",
+            "task.released",
+            f"Task {task.title!r} is ready again: {why}",
+            subject=f"task:{task.id}",
+            project_id=task.project_id,
+            data={"from": status, "to": "ready", "note": why},
+        )
 
     def _holds(self, task_id: int) -> bool:
         """Whether this process still holds the task's lease."""
@@ -508,7 +532,10 @@ class Scheduler:
             self._request(task, project.brief, bool(project.workspace)),
             project_id=task.project_id,
             task_id=task.id,
+            record=False,
         )
+        # Recorded in the next transaction (review, or finish), which comes with no wait in between.
+        self._unrecorded[task.id] = outcome.attempts
         if outcome.response is None:
             error = outcome.error
             if error is not None and error.retryable:
@@ -562,6 +589,7 @@ class Scheduler:
 
         task, agent = claim.task, claim.agent
         with self.store.transaction() as tx:
+            self._record_calls(tx, task)
             cursor = tx.execute(
                 "UPDATE task SET status = 'review', result = ?, artifact = ?, updated_at = ?"
                 " WHERE id = ? AND lease_owner = ?",
@@ -591,10 +619,11 @@ class Scheduler:
                     project_id=task.project_id,
                     data={"path": path, "reason": reason},
                 )
+        self._unrecorded.pop(task.id, None)
         others = [
-            (name, runtime.vendor)
-            for name, runtime in self.engine.runtimes.items()
-            if name == agent or self.engine.agent_available(name)
+            (candidate.name, candidate.provider)
+            for candidate in self._agents()
+            if candidate.name == agent or candidate.available
         ]
         reviewers = choose_reviewers(agent, others, self.reviewers, seed=task.id) if self.reviewers else []
         reviews = await review(self.engine, task, text, brief, reviewers) if reviewers else []
@@ -628,6 +657,7 @@ class Scheduler:
         """Record the outcome if this process still holds the lease; release it; post-checks."""
         task, agent = claim.task, claim.agent
         with self.store.transaction() as tx:
+            self._record_calls(tx, task)
             now = tx.clock.now()
             previous = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
             cursor = tx.execute(
@@ -680,7 +710,9 @@ class Scheduler:
                 )
             if status is TaskStatus.DONE:
                 release_dependents(tx, self.store, task)
+                note_milestone(tx, self.store, task)
             post_checks(tx, self.store, self.engine.paths.data_dir, task, status)
+        self._unrecorded.pop(task.id, None)
         return "retried" if retry else status.value
 
 

@@ -195,6 +195,35 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     CREATE INDEX review_by_task ON task_review (task_id, attempt);
+    CREATE INDEX call_by_task ON call (task_id) WHERE task_id IS NOT NULL;
+    CREATE INDEX dependency_by_prerequisite ON task_dependency (depends_on, task_id);
+    """,
+    # 6: searching the audit log: a full-text index kept in step by triggers, and filter indexes.
+    # The index holds no text of its own (external content): it reads the audit rows.
+    """
+    CREATE VIRTUAL TABLE audit_text USING fts5(
+        actor, kind, subject, summary, data,
+        content = 'audit', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER audit_text_insert AFTER INSERT ON audit BEGIN
+        INSERT INTO audit_text (rowid, actor, kind, subject, summary, data)
+        VALUES (new.id, new.actor, new.kind, new.subject, new.summary, new.data);
+    END;
+    CREATE TRIGGER audit_text_delete AFTER DELETE ON audit BEGIN
+        INSERT INTO audit_text (audit_text, rowid, actor, kind, subject, summary, data)
+        VALUES ('delete', old.id, old.actor, old.kind, old.subject, old.summary, old.data);
+    END;
+    CREATE TRIGGER audit_text_update AFTER UPDATE ON audit BEGIN
+        INSERT INTO audit_text (audit_text, rowid, actor, kind, subject, summary, data)
+        VALUES ('delete', old.id, old.actor, old.kind, old.subject, old.summary, old.data);
+        INSERT INTO audit_text (rowid, actor, kind, subject, summary, data)
+        VALUES (new.id, new.actor, new.kind, new.subject, new.summary, new.data);
+    END;
+    INSERT INTO audit_text (audit_text) VALUES ('rebuild');
+    CREATE INDEX audit_by_actor ON audit (actor, id);
+    CREATE INDEX audit_by_kind ON audit (kind, id);
+    CREATE INDEX audit_by_ts ON audit (ts, id);
     """,
 )
 

@@ -17,9 +17,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from orkestra_tui.engine import audit_search
 from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.models import (
@@ -32,6 +34,7 @@ from orkestra_tui.engine.models import (
     Feedback,
     InboxItem,
     InboxStatus,
+    Priority,
     Project,
     Task,
     TaskStatus,
@@ -41,6 +44,8 @@ from orkestra_tui.errors import OrkestraError
 from orkestra_tui.secrets import redact
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+HEADER_BYTES = 100
+"""The size of a SQLite database file's header."""
 APPLICATION_ID = 0x4F524B53  # "ORKS"
 
 
@@ -107,6 +112,60 @@ class Transaction:
         return event
 
 
+class TaskCard(NamedTuple):
+    """A task as the Board shows it on a card: no instructions or result, so 10,000 read fast.
+
+    A named tuple rather than a dataclass: 10,000 of them are built and compared
+    several times faster.
+    """
+
+    id: int
+    status: TaskStatus
+    priority: Priority
+    phase: str
+    title: str
+    assigned_to: str | None
+    pinned_agent: str | None
+    note: str
+    """The start of the task's note (at most `CARD_NOTE_CHARS`)."""
+    updated_at: float
+    """When the task last changed: for a running task, when it started running."""
+    depends_on: tuple[int, ...] = ()
+
+
+CARD_NOTE_CHARS = 240
+CARD_COLUMNS = (
+    f"id, status, priority, phase, title, assigned_to, pinned_agent, substr(note, 1, {CARD_NOTE_CHARS}),"
+    " updated_at"
+)
+
+
+@dataclass(frozen=True)
+class TaskAttempt:
+    """One try of an agent at a task (a `task_attempt` row)."""
+
+    task_id: int
+    number: int
+    agent: str
+    started_at: float
+    finished_at: float | None
+    outcome: str
+    """running, done, failed, retry, awaiting_human, interrupted, abandoned…"""
+    error: str
+
+
+@dataclass(frozen=True)
+class TaskReview:
+    """One reviewer's verdict on an attempt's result (a `task_review` row)."""
+
+    task_id: int
+    attempt: int
+    reviewer: str
+    verdict: str
+    comments: str
+    created_at: float
+
+
 class Store:
     """The Orkestra database at one path."""
 
@@ -126,13 +185,19 @@ class Store:
         if path.exists() and path.stat().st_size > 0:
             try:
                 with path.open("rb") as handle:
-                    header = handle.read(len(SQLITE_HEADER))
+                    header = handle.read(HEADER_BYTES)
             except OSError as error:
                 raise StoreError(f"{path} cannot be read: {error.strerror}") from None
-            if header != SQLITE_HEADER:
+            if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
+                hint = _restore_hint(path, only_if_any=True)
                 raise StoreError(
                     f"{path} is not a SQLite database; it was left untouched "
-                    "(move it away, or choose another --data-dir)"
+                    "(move it away, or choose another --data-dir)" + (f".{hint}" if hint else "")
+                )
+            if _truncated(path, header):
+                raise StoreError(
+                    f"{path} is damaged (it is shorter than its header says: truncated);"
+                    " it was left untouched." + _restore_hint(path)
                 )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +221,7 @@ class Store:
             ]
         except sqlite3.DatabaseError as error:
             raise StoreError(
-                f"{path} is damaged or not a database ({error}); it was left untouched"
+                f"{path} is damaged or not a database ({error}); it was left untouched." + _restore_hint(path)
             ) from None
         if application_id not in (0, APPLICATION_ID) or (version == 0 and tables > 0):
             raise StoreError(f"{path} is a SQLite database but not Orkestra's; it was left untouched")
@@ -165,6 +230,7 @@ class Store:
                 f"{path} was written by a newer Orkestra (schema {version}; this version "
                 f"knows up to {SCHEMA_VERSION}); upgrade Orkestra to open it"
             )
+        _require_full_text_search(connection, path)
         try:
             connection.execute("PRAGMA busy_timeout = 10000")
             if connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
@@ -174,7 +240,10 @@ class Store:
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 self._apply_migration(connection, number)
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"{path} cannot be used: {error}") from None
+            damaged = any(word in str(error) for word in ("malformed", "not a database"))
+            raise StoreError(
+                f"{path} cannot be used: {error}" + (_restore_hint(path) if damaged else "")
+            ) from None
 
     @staticmethod
     def _apply_migration(connection: sqlite3.Connection, number: int) -> None:
@@ -430,6 +499,74 @@ class Store:
         )
         return [convert.audit(row) for row in rows]
 
+    def search_audit(
+        self,
+        *,
+        text: str | None = None,
+        actor: str | None = None,
+        kind: str | None = None,
+        project_id: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Audit events matching every filter given, newest first; after `after_id`, oldest first.
+
+        `text`: words that must all appear (in actor, kind, subject, summary or
+        data), `"a phrase"`, `prefix*`; any user input is safe (see
+        `audit_search`). `actor`: an exact name, or `agent` for every actor but
+        `human`, `engine` and `policy:*`. `kind`: a kind or its prefix (`task`
+        matches `task.done`). `since <= ts < until`; `before_id` and `after_id`
+        are exclusive. With `after_id` (a live tail), the oldest `limit` events
+        after it come first, so paging forward skips nothing.
+        """
+        wanted = audit_search.AuditFilter(
+            text=text,
+            actor=actor,
+            kind=kind,
+            project_id=project_id,
+            since=since,
+            until=until,
+            before_id=before_id,
+            after_id=after_id,
+        )
+        return [convert.audit(row) for row in audit_search.search(self.query, wanted, limit)]
+
+    def audit_count(
+        self,
+        *,
+        text: str | None = None,
+        actor: str | None = None,
+        kind: str | None = None,
+        project_id: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        most: int | None = None,
+    ) -> int:
+        """How many events `search_audit` would find with no limit, counting at most `most`.
+
+        Exact counts read every match; a header showing "10,000+" should pass `most`.
+        """
+        wanted = audit_search.AuditFilter(
+            text=text,
+            actor=actor,
+            kind=kind,
+            project_id=project_id,
+            since=since,
+            until=until,
+            before_id=before_id,
+            after_id=after_id,
+        )
+        return audit_search.count(self.query, wanted, most)
+
+    def newest_audit_id(self) -> int:
+        """The id of the newest audit event (0 when there is none): where a live tail starts."""
+        return int(self.scalar("SELECT coalesce(max(id), 0) FROM audit"))
+
     def calls(self, agent: str | None = None, limit: int = 1000) -> list[CallRecord]:
         """Calls, oldest first among the newest `limit`."""
         if agent is None:
@@ -445,7 +582,137 @@ class Store:
         """Agents the user enabled or disabled in the app, by name."""
         return {name: bool(enabled) for name, enabled in self.query("SELECT name, enabled FROM agent")}
 
+    # --------------------------------------------------- the Board's reads
+
+    def task_cards(self, project_id: int, task_ids: Sequence[int] | None = None) -> list[TaskCard]:
+        """A project's tasks as cards (or only `task_ids`), by priority then id, with their dependencies."""
+        sql = f"SELECT {CARD_COLUMNS} FROM task WHERE project_id = ?"
+        parameters: list[Any] = [project_id]
+        if task_ids is not None:
+            if not task_ids:
+                return []
+            sql += f" AND id IN ({', '.join('?' * len(task_ids))})"
+            parameters += list(task_ids)
+        rows = self.query(sql + " ORDER BY priority, id", parameters)
+        if task_ids is None:
+            found: dict[int, list[int]] = {}
+            for task_id, depends_on in self.query(
+                "SELECT d.task_id, d.depends_on FROM task_dependency d JOIN task t ON t.id = d.task_id"
+                " WHERE t.project_id = ? ORDER BY d.task_id, d.depends_on",
+                (project_id,),
+            ):
+                found.setdefault(task_id, []).append(depends_on)
+            dependencies = {task_id: tuple(values) for task_id, values in found.items()}
+        else:
+            dependencies = self._dependencies([row[0] for row in rows])
+        statuses = {status.value: status for status in TaskStatus}
+        priorities = {int(priority): priority for priority in Priority}
+        return [
+            TaskCard(
+                row[0],
+                statuses[row[1]],
+                priorities[row[2]],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                dependencies.get(row[0], ()),
+            )
+            for row in rows
+        ]
+
+    def task_attempts(self, task_id: int) -> list[TaskAttempt]:
+        """A task's attempts, first to last."""
+        rows = self.query(
+            "SELECT task_id, number, agent, started_at, finished_at, outcome, error FROM task_attempt"
+            " WHERE task_id = ? ORDER BY number, id",
+            (task_id,),
+        )
+        return [TaskAttempt(*row) for row in rows]
+
+    def task_reviews(self, task_id: int) -> list[TaskReview]:
+        """The reviewers' verdicts on a task, by attempt."""
+        rows = self.query(
+            "SELECT task_id, attempt, reviewer, verdict, comments, created_at FROM task_review"
+            " WHERE task_id = ? ORDER BY attempt, id",
+            (task_id,),
+        )
+        return [TaskReview(*row) for row in rows]
+
+    def subject_events(
+        self, subject: str, *, project_id: int | None = None, limit: int = 200
+    ) -> list[AuditEvent]:
+        """The audit events about one subject (`task:12`), oldest first among the newest `limit`."""
+        sql = f"SELECT {convert.AUDIT_COLUMNS} FROM audit WHERE subject = ?"
+        parameters: list[Any] = [subject]
+        if project_id is not None:
+            sql += " AND project_id = ?"  # the project's index narrows the scan
+            parameters.append(project_id)
+        rows = self.query(sql + " ORDER BY id DESC LIMIT ?", [*parameters, limit])
+        return [convert.audit(row) for row in reversed(rows)]
+
+
+def _require_full_text_search(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse, before writing anything, a SQLite library without FTS5 (the audit log's index)."""
+    if connection.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0]:
+        return
+    try:  # FTS5 may also be built in without the compile option being reported
+        connection.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(text)")
+        connection.execute("DROP TABLE temp.fts5_probe")
+    except sqlite3.OperationalError:
+        raise StoreError(
+            f"{path} cannot be opened: this Python's SQLite {sqlite3.sqlite_version} was built"
+            " without full-text search (FTS5), which the audit log needs; use a Python whose"
+            " sqlite3 module has it"
+        ) from None
+
+
+def _truncated(path: Path, header: bytes) -> bool:
+    """Whether a database file is shorter than its header says; reads no page, so cheap at start-up.
+
+    Only judged when no journal holds pages not yet written back (a WAL mid-checkpoint, or a hot
+    rollback journal): then the file alone must hold every page its header counts.
+    """
+    try:
+        for journal in (Path(f"{path}-wal"), Path(f"{path}-journal")):
+            if journal.exists() and journal.stat().st_size > 0:
+                return False
+        size = path.stat().st_size
+    except OSError:
+        return False
+    if len(header) < HEADER_BYTES:
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96]  # the page count is valid only when these agree
+    return counted and pages > 0 and pages * page_size > size
+
+
+def _restore_hint(path: Path, *, only_if_any: bool = False) -> str:
+    """` The newest good snapshot is …; to restore it, run: …` (or that there is none), for a damaged file."""
+    from orkestra_tui.engine.snapshots import newest_good, restore_hint
+
+    if only_if_any and newest_good(path.parent / "snapshots") is None:
+        return ""
+    return " " + restore_hint(path)
+
 
 def _split_statements(script: str) -> list[str]:
-    """The statements of a migration script (they contain no semicolons in literals)."""
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
+    """The statements of a migration script (they contain no semicolons in literals).
+
+    A trigger's body holds semicolons of its own: pieces are joined again until
+    SQLite deems them one complete statement.
+    """
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statement = pending.strip().removesuffix(";").strip()
+            if statement:
+                statements.append(statement)
+            pending = ""
+    return statements

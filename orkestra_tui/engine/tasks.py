@@ -8,6 +8,7 @@ events that describe what it did; the rules of the task lifecycle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from orkestra_tui.engine.errors import EngineError
@@ -110,6 +111,7 @@ def move_task(
     )
     if status is TaskStatus.DONE:
         release_dependents(tx, store, task)
+        note_milestone(tx, store, task)
 
 
 def release_dependents(tx: Transaction, store: Store, task: Task) -> None:
@@ -155,3 +157,68 @@ def block_dependents(tx: Transaction, store: Store, task: Task, reason: str) -> 
             project_id=task.project_id,
             data={"from": status, "to": "blocked", "note": reason},
         )
+
+
+UNFINISHED_BY_LIKELINESS = ("running", "review", "awaiting_human", "ready", "failed", "blocked", "pending")
+"""The statuses of a task not finished (neither done nor cancelled), most likely to share a phase first."""
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """How far one phase of a project is: its tasks done out of those not cancelled."""
+
+    phase: str
+    done: int
+    total: int
+
+
+def note_milestone(tx: Transaction, store: Store, task: Task) -> None:
+    """If `task`, just done in `tx`, was the last unfinished task of its phase, record the milestone.
+
+    A phase is reached when every task in it that was not cancelled is done;
+    the milestone is recorded once per phase, even if tasks are added to it
+    later. Tasks without a phase make no milestone.
+    """
+    if not task.phase:
+        return
+    # One status at a time, those most likely to hold the phase's other tasks first: each query seeks
+    # the (project, status) index and stops at the first match, where one query over all the open
+    # statuses would read every open task of the earlier phases first.
+    for status in UNFINISHED_BY_LIKELINESS:
+        if store.scalar(
+            "SELECT 1 FROM task WHERE project_id = ? AND status = ? AND phase = ? AND id != ? LIMIT 1",
+            (task.project_id, status, task.phase, task.id),
+        ):
+            return
+    subject = f"project:{task.project_id}"
+    if store.scalar(  # the (actor, kind) index finds the few milestones
+        "SELECT 1 FROM audit WHERE actor = 'engine' AND kind = 'milestone.reached' AND subject = ?"
+        " AND json_extract(data, '$.phase') = ? LIMIT 1",
+        (subject, task.phase),
+    ):
+        return
+    done = int(
+        store.scalar(
+            "SELECT count(*) FROM task WHERE project_id = ? AND phase = ? AND status = 'done'",
+            (task.project_id, task.phase),
+        )
+    )
+    project_name = store.scalar("SELECT name FROM project WHERE id = ?", (task.project_id,))
+    tx.audit(
+        "engine",
+        "milestone.reached",
+        f"Milestone: phase {task.phase!r} of {project_name!r} is done ({done} task{'s' * (done != 1)})",
+        subject=subject,
+        project_id=task.project_id,
+        data={"phase": task.phase, "tasks": done, "last_task": task.id},
+    )
+
+
+def phase_progress(store: Store, project_id: int) -> list[PhaseProgress]:
+    """Each phase of a project in plan order (its first task first), with its tasks done and total."""
+    rows = store.query(
+        "SELECT phase, sum(status = 'done'), sum(status != 'cancelled') FROM task WHERE project_id = ?"
+        " GROUP BY phase ORDER BY min(id)",
+        (project_id,),
+    )
+    return [PhaseProgress(phase, int(done or 0), int(total or 0)) for phase, done, total in rows]

@@ -3,8 +3,10 @@
 An agent's answer is untrusted model output. It is stored whole as an artifact;
 the files it proposes (fenced code blocks marked `file=RELATIVE/PATH`) are
 written to the project's workspace only when they land inside it. Every write
-is atomic (a temporary file in the same folder, fsync, `os.replace`), so a
-killed process leaves the old file or the new one, never half of either.
+is atomic (a temporary file in the same folder, then `os.replace`), so a
+killed process leaves the old file or the new one, never half of either;
+workspace files are also synced to disk (artifacts are copies of what the
+database holds, and are not).
 
 The checks work on paths, one folder at a time, and assume nothing else is
 changing the workspace while an answer is written.
@@ -85,9 +87,15 @@ def artifact_path(projects_dir: Path, project_id: int, task_id: int, title: str)
 
 
 def write_artifact(path: Path, text: str) -> Path:
-    """Store an artifact atomically as UTF-8 (lone surrogates replaced), creating its folders."""
+    """Store an artifact atomically as UTF-8 (lone surrogates replaced), creating its folders.
+
+    It replaces the old file in one rename, so it is never seen half-written.
+    It is not synced to disk: the artifact is a copy of the result, which the
+    database holds durably; syncing a file per task would cost a third of the
+    scheduler's time. (Files written to the workspace are synced.)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, _utf8(text))
+    _write_atomically(path, _utf8(text), sync=False)
     return path
 
 
@@ -284,7 +292,7 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Replace a file in one step, keeping the old file's permissions; never leaves a temporary."""
     try:
         old = os.stat(path, follow_symlinks=False)
@@ -298,14 +306,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
         with open(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _sync_folder(path.parent)
+    if sync:
+        _sync_folder(path.parent)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -5,6 +5,11 @@ under way when the app last closed) runs in a worker of the `committee` group
 until it ends; closing the app cancels them, and the store keeps where they
 were. When a vote needs the human to break a tie, the app opens the tie-break
 modal wherever the user is, and the top bar reminds until it is answered.
+
+After the first frame the app also cleans up what an interrupted run left
+(`engine/recovery.py`), checks the database in a thread, and takes a snapshot
+every `snapshot_interval_minutes`. Restoring one is left to the shell
+(`orkestra snapshot restore`): it replaces the database under the running engine.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 COMMITTEE_GROUP = "committee"
 PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
+UPKEEP_GROUP = "upkeep"
+"""Snapshots and the integrity check: thread workers with connections of their own."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -109,6 +116,8 @@ class OrkestraApp(App[None]):
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
         """The request for round feedback whose modal is open, if one is."""
+        self.database_checked = False
+        """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -134,13 +143,106 @@ class OrkestraApp(App[None]):
 
     def on_ready(self) -> None:
         """Textual has painted the first frame and handled the work it left pending."""
+        self._recover()
         self.tie_breaks_waiting = self._count_tie_breaks()
         self._show_round_feedback()
         for decision in self.engine.decisions_under_way():
             self.run_committee(decision.id)
         self._resume_planning()
+        self._start_upkeep()
         if self.ready_callback is not None:
             self.ready_callback(self)
+
+    # ------------------------------------------------------------ recovery and snapshots
+
+    def _recover(self) -> None:
+        """Clean up what an interrupted run left (stale leases, attempts) before resuming; say so once."""
+        import sqlite3
+
+        from orkestra_tui.engine.recovery import recover
+        from orkestra_tui.engine.snapshots import damaged_message
+
+        try:
+            report = recover(self.engine)
+        except sqlite3.DatabaseError as error:
+            line = damaged_message(self.engine.paths.database, str(error))
+            self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
+            return
+        if report.recovered:
+            self.notify(clean(report.summary()), title="Recovered", timeout=10, markup=False)
+
+    def _start_upkeep(self) -> None:
+        """Check the database in the background, and take a snapshot every few minutes."""
+        from orkestra_tui.engine.snapshots import integrity_problem
+
+        database = self.engine.paths.database
+        self.run_worker(
+            lambda: integrity_problem(database),
+            name="integrity",
+            group=UPKEEP_GROUP,
+            description="Checking the database",
+            exit_on_error=False,
+            thread=True,
+        )
+        minutes = self.engine.settings.engine.snapshot_interval_minutes
+        if minutes > 0:
+            self.set_interval(minutes * 60, self.take_snapshot, name="snapshots")
+
+    def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
+        """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
+        from orkestra_tui.engine import snapshots
+
+        if any(worker.name == "snapshot" and not worker.is_finished for worker in self.workers):
+            return
+        paths, clock, keep = self.engine.paths, self.engine.clock, self.engine.settings.engine.snapshot_keep
+
+        def take() -> tuple[str, snapshots.Snapshot]:
+            snapshot = snapshots.create(paths, reason, clock=clock, actor=actor)
+            snapshots.prune(paths, keep)
+            return actor, snapshot
+
+        self.run_worker(
+            take,
+            name="snapshot",
+            group=UPKEEP_GROUP,
+            description="Taking a snapshot of the database",
+            exit_on_error=False,
+            thread=True,
+        )
+
+    def _upkeep_done(self, worker: Worker[Any]) -> None:
+        problem = str(worker.error) if worker.state is WorkerState.ERROR else ""
+        if worker.name == "integrity" and worker.state is WorkerState.SUCCESS:
+            problem = str(worker.result or "")
+        if worker.name == "integrity":
+            self.database_checked = True
+        if problem:
+            self.notify(clean(problem), title="Database", severity="error", timeout=60, markup=False)
+        elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
+            actor, snapshot = worker.result
+            # Written by the worker's own connection: announce it, as the store announces its own.
+            self.engine.bus.publish_stored(self.engine.store.audit_events(1, kind="snapshot.created"))
+            if actor == "human":
+                self.notify(f"Snapshot {snapshot.id} taken", title="Snapshot", markup=False)
+
+    def action_snapshot(self) -> None:
+        self.take_snapshot(actor="human", reason="taken from the app")
+
+    def action_restore_help(self) -> None:
+        """A restore replaces the database under the running engine: say how to do it from a shell."""
+        from orkestra_tui.engine.snapshots import list_snapshots, restore_command
+
+        newest = list_snapshots(self.engine.paths)
+        command = restore_command(self.engine.paths.database, newest[0].id if newest else "ID")
+        self.notify(
+            clean(
+                "A restore replaces the database this app is using, so it is done with the app closed: "
+                f"quit (ctrl+q), then run orkestra snapshot list, and {command}"
+            ),
+            title="Restore a snapshot",
+            timeout=30,
+            markup=False,
+        )
 
     # ------------------------------------------------------------ the committee
 
@@ -261,6 +363,10 @@ class OrkestraApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == UPKEEP_GROUP:
+            if worker.is_finished:
+                self._upkeep_done(worker)
+            return
         if worker.group == SCHEDULER_GROUP:
             if event.state is WorkerState.ERROR:
                 self.notify(
@@ -378,6 +484,10 @@ class OrkestraApp(App[None]):
                 f"{name} screen", f"Go to the {name} screen (key {key})", self._switcher(mode)
             )
         yield SystemCommand("Help", "List every key (?)", self.action_help)
+        yield SystemCommand("Snapshot now", "Take a snapshot of the database", self.action_snapshot)
+        yield SystemCommand(
+            "Restore a snapshot…", "How to go back to a snapshot (from a shell)", self.action_restore_help
+        )
         if self.tie_breaks_waiting:
             yield SystemCommand(
                 "Tie-break", "Break the tie the committee is waiting on (ctrl+t)", self.action_tie_break

@@ -10,10 +10,12 @@ import pytest
 from fakes import ScriptedProvider, ballot_for, committee_member, vote_until_the_tie_break
 from textual.pilot import Pilot
 
+from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Involvement
 from orkestra_tui.engine.planning import Brief, Planner
 from orkestra_tui.tui.app import OrkestraApp
+from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.screens.plan import PlanScreen
 from orkestra_tui.tui.screens.round_feedback import RoundFeedbackScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
@@ -158,3 +160,156 @@ def test_plan_wizard_step(
         await pilot.pause(0.1)
 
     assert snap_compare(app, run_before=settle, terminal_size=WIZARD_SIZE)
+
+
+BOARD_TASKS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Foundations", "schema", "Define the catalogue schema", ()),
+    ("Foundations", "ci", "Set up CI", ()),
+    ("Foundations", "auth", "Sign-in with e-mail links", ()),
+    ("Core", "cart", "Shopping cart", ("schema",)),
+    ("Core", "search", "Search the catalogue", ("schema",)),
+    ("Core", "checkout", "Checkout and payment", ("cart",)),
+    ("Core", "stock", "Stock levels per warehouse", ("schema",)),
+    ("Core", "prices", "Prices and discounts", ("schema",)),
+    ("Core", "emails", "Order e-mails", ("checkout",)),
+    ("Core", "reviews", "Product reviews", ("schema",)),
+    ("Core", "wishlist", "Wish lists", ("schema",)),
+    ("Release", "admin", "Admin dashboard", ("stock", "prices")),
+    ("Release", "guide", "Operator guide", ("checkout",)),
+    ("Release", "load", "Load test the checkout", ("checkout",)),
+)
+"""Phase, key, title and dependencies of the Board's snapshot project."""
+BOARD_RESULT = (
+    "# Catalogue schema\n\nItems, variants and prices, in **SQLite** with WAL.\n\n"
+    "- `item(id, title, description)`\n- `variant(item_id, size, colour, stock)`\n\n"
+    "See [the migration notes](https://example.com/notes) before upgrading.\n"
+)
+
+
+def board_mid_run(engine: Engine, clock: FixedClock) -> None:
+    """A project as a run leaves it: done, running (for fixed times), in review, for the human, failed."""
+    from orkestra_tui.engine.models import Priority, ProjectStatus, TaskSpec
+
+    clock.step = 0.0  # the time stands still: the running tasks' elapsed times are what is set below
+    project = engine.create_project("Web shop", "A small online shop.")
+    specs = [
+        TaskSpec(title, f"Build: {title.lower()}.", "code", Priority(index % 3), phase, key, depends)
+        for index, (phase, key, title, depends) in enumerate(BOARD_TASKS)
+    ]
+    ids = {task.key: task.id for task in engine.add_tasks(project.id, specs)}
+    engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    engine.set_budget(project.id, 5.0)
+    now = clock.current
+    states = {
+        "schema": ("done", "claude", now - 900, "", BOARD_RESULT),
+        "ci": ("done", "copilot", now - 800, "", "CI runs lint, types and tests."),
+        "auth": ("failed", "grok", now - 400, "grok failed after 3 attempt(s): rate limited (429)", None),
+        "cart": ("review", "chatgpt", now - 200, "", "The cart keeps items per session."),
+        "search": ("running", "gemini", now - 65, "", None),
+        "stock": ("running", "claude", now - 312, "", None),
+        "prices": ("awaiting_human", "copilot", now - 100, "Reviewers disagree on rounding", "In cents."),
+    }
+    with engine.store.transaction() as tx:
+        for key, (status, agent, since, note, result) in states.items():
+            tx.execute(
+                "UPDATE task SET status = ?, assigned_to = ?, updated_at = ?, note = ?, result = ?,"
+                " rationale = ?, attempts = ? WHERE id = ?",
+                (status, agent, since, note, result, f"{agent}: code 0.9", 1 + (key == "schema"), ids[key]),
+            )
+        for key in ("reviews", "wishlist"):  # their one dependency is done
+            tx.execute("UPDATE task SET status = 'ready' WHERE id = ?", (ids[key],))
+        tx.execute(
+            "INSERT INTO task_attempt (task_id, number, agent, started_at, finished_at, outcome, error)"
+            " VALUES (?, 1, 'chatgpt', ?, ?, 'failed', 'The answer was cut off (max tokens).'),"
+            " (?, 2, 'claude', ?, ?, 'done', '')",
+            (ids["schema"], now - 1200, now - 1100, ids["schema"], now - 1000, now - 900),
+        )
+        tx.execute(
+            "INSERT INTO task_review (task_id, attempt, reviewer, verdict, comments, created_at)"
+            " VALUES (?, 2, 'gemini', 'approve', 'Clear, and the indexes are right.', ?)",
+            (ids["schema"], now - 890),
+        )
+        tx.executemany(
+            "INSERT INTO call (agent, model, purpose, started_at, latency_ms, cost, project_id, task_id)"
+            " VALUES (?, 'model', 'task', ?, 900, ?, ?, ?)",
+            [(agent, now - 500, 0.0123, project.id, ids[key]) for key, (_s, agent, *_rest) in states.items()],
+        )
+        tx.audit("engine", "snapshot.state", "The Board's snapshot state", project_id=project.id)
+
+
+@pytest.mark.parametrize("size", [SIZE, VOTING_SIZE], ids=["80x24", "100x30"])
+def test_board_mid_run(
+    snap_compare: Callable[..., bool], engine: Engine, clock: FixedClock, size: tuple[int, int]
+) -> None:
+    """Tasks done, two running for fixed times, one in review, one for the human, one failed."""
+    board_mid_run(engine, clock)
+    assert snap_compare(OrkestraApp(engine), terminal_size=size)
+
+
+def test_board_task_detail(snap_compare: Callable[..., bool], engine: Engine, clock: FixedClock) -> None:
+    """The detail of a task done on its second attempt: reviews, a Markdown result, its history."""
+    board_mid_run(engine, clock)
+    app = OrkestraApp(engine)
+
+    async def open_detail(pilot: Pilot[None]) -> None:
+        for _ in range(100):
+            if isinstance(app.screen, BoardScreen) and app.screen.body_ready:
+                break
+            await pilot.pause(0.01)
+        await pilot.press("right", "right", "right", "right", "enter")
+        result = app.screen.query_one("#task-detail-result")
+        for _ in range(100):
+            if result.display:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, run_before=open_detail, terminal_size=VOTING_SIZE)
+
+
+async def audit_ready(pilot: Pilot[None]) -> None:
+    """Show the Audit screen and wait until its first page is in."""
+    from orkestra_tui.tui.screens.audit import AuditScreen
+
+    await pilot.press("5")
+    for _ in range(100):
+        if isinstance(pilot.app.screen, AuditScreen) and pilot.app.screen.body_ready:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+def test_audit_detail(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """The sample's audit log with the third event's detail open beside it: its data as JSON."""
+
+    async def open_detail(pilot: Pilot[None]) -> None:
+        await audit_ready(pilot)
+        await pilot.press("down", "down", "enter")
+        pane = pilot.app.screen.query_one("#audit-detail")
+        for _ in range(100):
+            if pane.display:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(OrkestraApp(sample_engine), run_before=open_detail, terminal_size=VOTING_SIZE)
+
+
+def test_audit_filters_active(snap_compare: Callable[..., bool], sample_engine: Engine) -> None:
+    """The agents' ballots only, found through the filters dialog: the header names the filters and counts."""
+    from textual.widgets import Input, Select
+
+    async def filter_ballots(pilot: Pilot[None]) -> None:
+        await audit_ready(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        pilot.app.screen.query_one("#filter-actor", Select).value = "agent"
+        pilot.app.screen.query_one("#filter-kind", Input).focus()
+        await pilot.press(*"ballot", "enter")
+        for _ in range(100):  # the count comes a frame after the rows
+            if getattr(pilot.app.screen, "count", None) is not None:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(OrkestraApp(sample_engine), run_before=filter_ballots, terminal_size=SIZE)

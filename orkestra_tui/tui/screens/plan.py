@@ -312,8 +312,8 @@ class PlanScreen(EngineScreen):
         self.query_one("#proposals-footer", widgets.Static).update(footer)
 
     def _show_vote(self, running: bool) -> None:
+        from orkestra_tui.engine.decision_view import method_name, read_decision_view
         from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
-        from orkestra_tui.tui.widgets.decision_view import method_name, read_decision_view
 
         session = self.session
         assert session is not None

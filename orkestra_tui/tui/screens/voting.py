@@ -10,18 +10,22 @@ screen only asks it to (`QuestionPut`) and answers for the human.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 
+from orkestra_tui.engine.decision_view import DecisionView, read_decision_view
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Decision
+from orkestra_tui.engine.records import exportable
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
 from orkestra_tui.tui.widgets.decision_list import DecisionList
-from orkestra_tui.tui.widgets.decision_view import DecisionView, read_decision_view
 
 
 class VotingScreen(EngineScreen):
@@ -31,6 +35,7 @@ class VotingScreen(EngineScreen):
         Binding("n", "new_question", "New question"),
         Binding("h", "human_ballot", "Your ballot"),
         Binding("f", "feedback", "Feedback"),
+        Binding("x", "export_record", "Export"),
     ]
 
     MODE = "voting"
@@ -108,6 +113,8 @@ class VotingScreen(EngineScreen):
             return True if shown is not None and shown.human_can_vote else None
         if action == "feedback":
             return True if shown is not None and shown.decision.status.is_open else None
+        if action == "export_record":
+            return True if shown is not None and exportable(shown.decision) else None
         return True
 
     def action_new_question(self) -> None:
@@ -149,3 +156,17 @@ class VotingScreen(EngineScreen):
             self.notify(
                 f"The committee will read your feedback from round {round_number} on.", title="Voting"
             )
+
+    def action_export_record(self) -> None:
+        from orkestra_tui.tui.screens.export_record import ExportRecordScreen
+
+        shown = self.shown
+        if shown is None or not exportable(shown.decision):
+            return
+        self.app.push_screen(
+            ExportRecordScreen(self.engine.store, shown.decision, Path.cwd()), self._record_exported
+        )
+
+    def _record_exported(self, path: Path | None) -> None:
+        if path is not None:
+            self.notify(clean(f"Decision record written to {path}"), title="Voting", markup=False)

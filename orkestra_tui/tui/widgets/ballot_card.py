@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from orkestra_tui.engine.decision_view import VoterCard
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.decision_view import VoterCard
 
 REASONING_LINES = 2.5
 """Reasoning is cut to about this many lines, so that a round's cards fit on a screen or two."""

@@ -15,16 +15,16 @@ from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from orkestra_tui.engine.models import Decision
-from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.ballot_card import BallotCard
-from orkestra_tui.tui.widgets.decision_view import (
+from orkestra_tui.engine.decision_view import (
     STATUS_STYLES,
     DecisionView,
     Notice,
     VoterCard,
     method_name,
 )
+from orkestra_tui.engine.models import Decision
+from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.ballot_card import BallotCard
 from orkestra_tui.tui.widgets.pairwise_table import PairwiseTable
 from orkestra_tui.tui.widgets.runoff_steps import RunoffSteps
 from orkestra_tui.tui.widgets.tally_bars import TallyBars

@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from orkestra_tui.engine.decision_view import STATUS_STYLES, method_name
 from orkestra_tui.engine.models import Decision
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.decision_view import STATUS_STYLES, method_name
 
 OPTION_PREFIX = "decision-"
 

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from orkestra_tui.engine.decision_view import RunoffStep
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.decision_view import RunoffStep
 
 
 def runoff_lines(steps: tuple[RunoffStep, ...], winner: str | None) -> Text:

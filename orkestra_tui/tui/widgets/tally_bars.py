@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from orkestra_tui.engine.decision_view import TallyPart
 from orkestra_tui.engine.models import HUMAN_VOTER
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.decision_view import TallyPart
 
 MIN_BAR_WIDTH = 8
 MAX_BAR_WIDTH = 24

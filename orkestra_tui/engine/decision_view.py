@@ -1,4 +1,4 @@
-"""What the Voting screen shows of one decision, read from the store in one go.
+"""What the Voting screen (and a decision record) shows of one decision, read from the store in one go.
 
 The screen builds a `DecisionView` on each refresh and hands its parts down;
 each widget compares the part it shows with the one it is given and redraws
@@ -179,8 +179,8 @@ def read_decision_view(store: Store, decision_id: int) -> DecisionView | None:
             winner=winner,
         ),
         cards=_cards(decision, ballots, labels, round_open),
-        runoff=_runoff(shown_tally, labels),
-        pairwise=_pairwise(shown_tally, labels),
+        runoff=runoff_steps(shown_tally, labels),
+        pairwise=pairwise_part(shown_tally, labels),
         round_winner=str(shown_tally["winner"]) if shown_tally and shown_tally.get("winner") else None,
         result=result,
         notices=_notices(decision, rounds, labels),
@@ -261,7 +261,7 @@ def _cards(
     return tuple(cards)
 
 
-def _runoff(tally: dict[str, Any] | None, labels: dict[str, str]) -> tuple[RunoffStep, ...]:
+def runoff_steps(tally: dict[str, Any] | None, labels: dict[str, str]) -> tuple[RunoffStep, ...]:
     if not tally or tally.get("method") != "ranked_choice" or len(tally.get("rounds") or []) < 2:
         return ()
     steps = []
@@ -284,7 +284,7 @@ def _runoff(tally: dict[str, Any] | None, labels: dict[str, str]) -> tuple[Runof
     return tuple(steps)
 
 
-def _pairwise(tally: dict[str, Any] | None, labels: dict[str, str]) -> PairwisePart | None:
+def pairwise_part(tally: dict[str, Any] | None, labels: dict[str, str]) -> PairwisePart | None:
     if not tally or tally.get("method") != "condorcet" or not tally.get("rounds"):
         return None
     table: dict[str, dict[str, int]] = tally["rounds"][0].get("pairwise") or {}
