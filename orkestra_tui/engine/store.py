@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from orkestra_tui.engine import audit_search
 from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.models import (
@@ -522,6 +521,8 @@ class Store:
         are exclusive. With `after_id` (a live tail), the oldest `limit` events
         after it come first, so paging forward skips nothing.
         """
+        from orkestra_tui.engine import audit_search  # not on the start-up path
+
         wanted = audit_search.AuditFilter(
             text=text,
             actor=actor,
@@ -551,6 +552,8 @@ class Store:
 
         Exact counts read every match; a header showing "10,000+" should pass `most`.
         """
+        from orkestra_tui.engine import audit_search  # not on the start-up path
+
         wanted = audit_search.AuditFilter(
             text=text,
             actor=actor,
