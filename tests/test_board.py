@@ -546,3 +546,18 @@ def test_the_board_bench_measures_mount_and_keys() -> None:
         "baseline_key_to_paint_ms",
     } <= set(figures)
     assert figures["widgets"] == figures["baseline_widgets"]
+
+
+async def test_a_phase_finished_is_announced_on_the_board(engine: Engine) -> None:
+    project = engine.create_project("Milestones", "")
+    engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    (task,) = engine.add_tasks(project.id, [TaskSpec(title="Only task", instructions="x", phase="Launch")])
+    app = OrkestraApp(engine, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        engine.set_task_status(task.id, TaskStatus.RUNNING)
+        engine.set_task_status(task.id, TaskStatus.DONE)
+        await pilot.pause(0.2)
+        messages = [str(notice.message) for notice in app._notifications]
+        assert any("phase 'Launch' of 'Milestones' is done" in message for message in messages)
+    assert [event.kind for event in engine.audit_events(5, kind="milestone.reached")] == ["milestone.reached"]

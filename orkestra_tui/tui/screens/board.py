@@ -77,7 +77,7 @@ class BoardScreen(EngineScreen):
 
     MODE = "board"
     TITLE = "Board"
-    WATCHES = ("task", "call", "project", "inbox", "engine.scheduler")
+    WATCHES = ("task", "call", "project", "inbox", "engine.scheduler", "milestone")
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -164,6 +164,8 @@ class BoardScreen(EngineScreen):
     def on_engine_updated(self, message: EngineUpdated) -> None:
         """Note what changed; `EngineScreen` then schedules the refresh."""
         event = message.event
+        if event.kind == "milestone.reached" and event.project_id == self.project_id and self.is_current:
+            self.notify(clean(event.summary), title="Milestone", markup=False)
         if event.is_kind("task") and event.project_id == self.project_id:
             subject = event.subject.removeprefix("task:")
             named = int(subject) if subject.isdigit() and event.kind != "task.created" else None
