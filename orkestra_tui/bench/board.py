@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from orkestra_tui.bench.frames import FrameProbe, percentile
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.models import Priority, TaskSpec
 
@@ -133,30 +134,6 @@ def fill(engine: Engine, count: int) -> int:
     return project.id
 
 
-class _FrameProbe:
-    """Notes the first frame, after a key, at which a condition holds."""
-
-    def __init__(self, app: OrkestraApp) -> None:
-        self._condition: Callable[[], bool] | None = None
-        self._painted: asyncio.Future[float] | None = None
-        display = app._display
-
-        def display_and_check(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            future, condition = self._painted, self._condition
-            if renderable is None or future is None or future.done() or condition is None:
-                return
-            if condition():
-                future.set_result(time.perf_counter())
-
-        setattr(app, "_display", display_and_check)  # noqa: B010 (an instance attribute over a method)
-
-    def expect(self, condition: Callable[[], bool]) -> asyncio.Future[float]:
-        self._condition = condition
-        self._painted = asyncio.get_running_loop().create_future()
-        return self._painted
-
-
 async def _measure(folder: Path, count: int, keys: int) -> dict[str, float]:
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.tui.app import OrkestraApp
@@ -169,7 +146,7 @@ async def _measure(folder: Path, count: int, keys: int) -> dict[str, float]:
         fill(engine, count)
         started = time.perf_counter()
         app = OrkestraApp(engine, first_mode="board")
-        probe = _FrameProbe(app)
+        probe = FrameProbe(app)
 
         def board_filled() -> bool:
             screen = app.screen
@@ -192,7 +169,7 @@ async def _measure(folder: Path, count: int, keys: int) -> dict[str, float]:
     return {
         "mount_ms": round(mount_ms, 1),
         "key_to_paint_ms": round(statistics.median(both), 1),
-        "key_to_paint_p95_ms": round(_percentile(both, 0.95), 1),
+        "key_to_paint_p95_ms": round(percentile(both, 0.95), 1),
         "cursor_ms": round(statistics.median(cursor_times), 1),
         "detail_ms": round(statistics.median(detail_times), 1),
         "detail_result_ms": round(statistics.median(result_times), 1),
@@ -201,7 +178,7 @@ async def _measure(folder: Path, count: int, keys: int) -> dict[str, float]:
 
 
 async def _press_keys(
-    app: OrkestraApp, probe: _FrameProbe, board: BoardScreen, keys: int
+    app: OrkestraApp, probe: FrameProbe, board: BoardScreen, keys: int
 ) -> tuple[list[float], list[float], list[float]]:
     """Down in the Done column, Enter, Esc, `keys` times: the cursor's, detail's and result's times."""
     from textual import events
@@ -250,18 +227,8 @@ async def _press_keys(
     return cursor_times, detail_times, result_times
 
 
-async def _key_to_paint(app: OrkestraApp, probe: _FrameProbe, key: str, shown: Callable[[], bool]) -> float:
+async def _key_to_paint(app: OrkestraApp, probe: FrameProbe, key: str, shown: Callable[[], bool]) -> float:
     """Milliseconds from posting `key` to the first frame at which `shown()` holds."""
-    from textual import events
-
-    painted = probe.expect(shown)
-    started = time.perf_counter()
-    app.post_message(events.Key(key, None))
-    elapsed = (await asyncio.wait_for(painted, PAINT_TIMEOUT_S) - started) * 1000.0
+    elapsed = await probe.press(key, shown, PAINT_TIMEOUT_S)
     await asyncio.sleep(KEY_GAP_S)
     return elapsed
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

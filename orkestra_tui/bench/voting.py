@@ -22,13 +22,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from orkestra_tui.bench.frames import FrameProbe, percentile
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.methods import METHODS
@@ -71,30 +70,6 @@ def run(*, quick: bool = False) -> dict[str, float | int]:
         return asyncio.run(_measure(Path(folder), latency_ms, keys))
 
 
-class _FrameProbe:
-    """Notes the first frame, after a key, at which a condition holds."""
-
-    def __init__(self, app: OrkestraApp) -> None:
-        self._condition: Callable[[], bool] | None = None
-        self._painted: asyncio.Future[float] | None = None
-        display = app._display
-
-        def display_and_check(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            future, condition = self._painted, self._condition
-            if renderable is None or future is None or future.done() or condition is None:
-                return
-            if condition():
-                future.set_result(time.perf_counter())
-
-        setattr(app, "_display", display_and_check)  # noqa: B010 (an instance attribute over a method)
-
-    def expect(self, condition: Callable[[], bool]) -> asyncio.Future[float]:
-        self._condition = condition
-        self._painted = asyncio.get_running_loop().create_future()
-        return self._painted
-
-
 async def _measure(folder: Path, latency_ms: int, keys: int) -> dict[str, float | int]:
     from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
@@ -111,7 +86,7 @@ async def _measure(folder: Path, latency_ms: int, keys: int) -> dict[str, float 
         app = OrkestraApp(engine, first_mode="voting")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            probe = _FrameProbe(app)
+            probe = FrameProbe(app)
             idle = await _press_keys(app, probe, keys)
             _use_latency(engine, latency_ms)
             ballots = _BallotCounter()
@@ -141,10 +116,10 @@ async def _measure(folder: Path, latency_ms: int, keys: int) -> dict[str, float 
         "agent_latency_ms": latency_ms,
         "keys": keys,
         "key_to_paint_ms": round(statistics.median(loaded), 1),
-        "key_to_paint_p95_ms": round(_percentile(loaded, 0.95), 1),
+        "key_to_paint_p95_ms": round(percentile(loaded, 0.95), 1),
         "key_to_paint_max_ms": round(max(loaded), 1),
         "idle_key_to_paint_ms": round(statistics.median(idle), 1),
-        "idle_key_to_paint_p95_ms": round(_percentile(idle, 0.95), 1),
+        "idle_key_to_paint_p95_ms": round(percentile(idle, 0.95), 1),
         "ballots_during_measure": during,
     }
 
@@ -192,10 +167,8 @@ async def _keep_voting(engine: Engine, stop: asyncio.Event, lane: int) -> None:
         number += CONCURRENT_VOTES
 
 
-async def _press_keys(app: OrkestraApp, probe: _FrameProbe, count: int) -> list[float]:
+async def _press_keys(app: OrkestraApp, probe: FrameProbe, count: int) -> list[float]:
     """Milliseconds from each key to the frame that shows its effect."""
-    from textual import events
-
     from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
     from orkestra_tui.tui.widgets.decision_list import DecisionList
 
@@ -213,14 +186,6 @@ async def _press_keys(app: OrkestraApp, probe: _FrameProbe, count: int) -> list[
             now = decision_list.highlighted_decision_id
             return now != before and detail.decision_id == now
 
-        painted = probe.expect(shown)
-        started = time.perf_counter()
-        app.post_message(events.Key(key, None))
-        timings.append((await asyncio.wait_for(painted, PAINT_TIMEOUT_S) - started) * 1000.0)
+        timings.append(await probe.press(key, shown, PAINT_TIMEOUT_S))
         await asyncio.sleep(KEY_GAP_S)
     return timings
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
