@@ -104,12 +104,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as error:
-        # A page found damaged after the database opened: one line naming it, as for any bad input.
-        line = _damaged_database_line(args, error)
+        # A full or read-only disk, or a page found damaged after the database opened: one line
+        # naming it, as for any bad input.
+        line = _disk_line(args, error) or _damaged_database_line(args, error)
         if line is None:
             raise
         print(f"orkestra: {line}", file=sys.stderr)
         return 2
+
+
+def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
+    """The one line for a write that found the disk full or read-only (here or in what caused it); None else.
+
+    The store already says so itself; this catches the files written beside it
+    (artifacts, snapshots, exports, config.toml) and any write outside a transaction.
+    """
+    from orkestra_tui.errors import DiskFullError, ReadOnlyError, is_disk_full, is_read_only
+
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, (DiskFullError, ReadOnlyError)):
+            return str(cause)
+        if is_disk_full(cause):
+            return str(DiskFullError(_folder_of(args, cause)))
+        if is_read_only(cause):
+            return str(ReadOnlyError(_folder_of(args, cause)))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _folder_of(args: argparse.Namespace, error: BaseException) -> str:
+    """The folder a failed write was for: the file's folder if the error names it, else the data dir."""
+    from pathlib import Path
+
+    filename = getattr(error, "filename", None)
+    if isinstance(filename, (str, os.PathLike)):
+        return str(Path(filename).parent)
+    from orkestra_tui.config import resolve_paths
+
+    return str(resolve_paths(getattr(args, "data_dir", None), os.environ).data_dir)
 
 
 def _damaged_database_line(args: argparse.Namespace, error: Exception) -> str | None:

@@ -13,6 +13,7 @@ API keys are never stored here: an agent's key comes from the environment
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tomllib
@@ -154,6 +155,11 @@ class EngineSettings:
         default=10,
     )
     snapshot_keep: int = _doc("Most snapshots kept; the oldest are removed after each new one.", default=24)
+    min_free_mb: int = _doc(
+        "Least free space (MB) on the data disk for a task to start; with less, the work stops"
+        " until there is room (0: no check).",
+        default=50,
+    )
 
 
 @dataclass(frozen=True)
@@ -299,14 +305,29 @@ def parse_settings(text: str, path: Path) -> Settings:
     return settings
 
 
+CANNOT_WRITE_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+"""A directory that cannot be written: commands that only read go on without making or writing in it."""
+
+
 def ensure_config(paths: Paths) -> Settings:
-    """Create the directories and a default config.toml if missing, then load it."""
+    """Create the directories and a default config.toml if missing, then load it.
+
+    On a read-only disk (or without permission) nothing is made: the defaults
+    are used, so commands that only read still work; the store refuses
+    commands that write, in one line.
+    """
     try:
         paths.create()
     except OSError as error:
-        raise OrkestraError(f"cannot create {error.filename}: {error.strerror}") from None
+        if error.errno not in CANNOT_WRITE_ERRNOS:
+            raise OrkestraError(f"cannot create {error.filename}: {error.strerror}") from None
     if not paths.config_file.exists():
-        write_config(paths.config_file, Settings())
+        try:
+            write_config(paths.config_file, Settings())
+        except OSError as error:
+            if error.errno not in CANNOT_WRITE_ERRNOS:
+                raise
+            return Settings()
     return load_settings(paths.config_file)
 
 

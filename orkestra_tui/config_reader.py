@@ -139,6 +139,8 @@ class SettingsReader:
                 self.fail(f"{name} must be at least 1", "engine", None, name)
         if engine.reviewers < 0:
             self.fail("reviewers must be 0 or more", "engine", None, "reviewers")
+        if engine.min_free_mb < 0:
+            self.fail("min_free_mb must be 0 (no check) or more", "engine", None, "min_free_mb")
         if engine.snapshot_interval_minutes < 0:
             self.fail(
                 "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from orkestra_tui.errors import UsageError
 
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
     try:
         filters: dict[str, Any] = {
             "text": args.search,

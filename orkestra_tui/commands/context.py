@@ -19,10 +19,20 @@ class Context:
     settings: Settings
     demo: bool
 
-    def open_engine(self) -> Engine:
+    def open_engine(self, *, only_reads: bool = False) -> Engine:
+        """The engine over the data dir; `only_reads` opens a data dir that cannot be written read-only."""
         from orkestra_tui.engine.engine import Engine
 
-        return Engine(self.paths, self.settings, demo=self.demo)
+        return Engine(self.paths, self.settings, demo=self.demo, only_reads=only_reads)
+
+    def require_writable(self) -> None:
+        """One line, before anything is done, when the data dir cannot be written (a read-only disk)."""
+        from orkestra_tui.engine.store import read_only_reason
+        from orkestra_tui.errors import ReadOnlyError
+
+        why = read_only_reason(self.paths.database)
+        if why:
+            raise ReadOnlyError(self.paths.data_dir, why)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

@@ -60,7 +60,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.out).expanduser().absolute()
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
     try:
         project = engine.project_named(args.project) if args.project is not None else None
         try:

@@ -62,7 +62,7 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
 
     async def check() -> list[dict[str, Any]]:
         try:

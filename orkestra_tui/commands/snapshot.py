@@ -68,6 +68,7 @@ def _create(args: argparse.Namespace) -> int:
     from orkestra_tui.engine.snapshots import create, prune
 
     context = load_context(args)
+    context.require_writable()
     snapshot = create(context.paths, args.reason, actor="human")
     keep = context.settings.engine.snapshot_keep
     removed = prune(context.paths, keep)
@@ -131,6 +132,7 @@ def _restore(args: argparse.Namespace) -> int:
     from orkestra_tui.errors import UsageError
 
     context = load_context(args)
+    context.require_writable()
     snapshot = find(context.paths, args.snapshot_id)
     if not args.yes:
         if not stdin_is_terminal():

@@ -23,7 +23,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     from orkestra_tui.engine.tasks import phase_progress
 
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
     try:
         projects = []
         for project in engine.projects():

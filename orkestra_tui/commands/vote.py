@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context, share_argument
 from orkestra_tui.engine.methods import METHODS
-from orkestra_tui.errors import UsageError
+from orkestra_tui.errors import DiskFullError, UsageError
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.vote_display import VoteProgress
@@ -225,6 +225,10 @@ def _vote_and_report(
         progress.stop()
         print(f"orkestra: {_interrupted_line(engine, decision.id, args)}", file=sys.stderr)
         return INTERRUPTED
+    except DiskFullError as error:
+        # The decision and every round and ballot committed so far are stored: say how to go on.
+        then = f"resume the vote with: {shlex.join(_resume_command(decision.id, args))}"
+        raise DiskFullError(error.directory, then=then, free_bytes=error.free_bytes) from None
     finally:
         progress.stop()
         subscription.close()
@@ -239,13 +243,19 @@ def _vote_and_report(
 
 
 def _interrupted_line(engine: Engine, decision_id: int, args: argparse.Namespace) -> str:
-    command = ["orkestra", "vote", "--resume", str(decision_id)]
-    if getattr(args, "data_dir", None):
-        command += ["--data-dir", str(args.data_dir)]
     return (
         f"interrupted; decision {decision_id} stays in the store ({_state_of(engine, decision_id)}); "
-        f"resume it with: {shlex.join(command)}"
+        f"resume it with: {shlex.join(_resume_command(decision_id, args))}"
     )
+
+
+def _resume_command(decision_id: int, args: argparse.Namespace) -> list[str]:
+    command = ["orkestra", "vote", "--resume", str(decision_id)]
+    if getattr(args, "tie_break", "ask") != "ask":
+        command += ["--tie-break", args.tie_break]
+    if getattr(args, "data_dir", None):
+        command += ["--data-dir", str(args.data_dir)]
+    return command
 
 
 def _state_of(engine: Engine, decision_id: int) -> str:

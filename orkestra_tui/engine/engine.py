@@ -74,13 +74,16 @@ class Engine:
         demo: bool = False,
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
+        only_reads: bool = False,
     ) -> None:
+        """`only_reads`: the caller writes nothing, so a data dir that cannot be written is opened
+        read-only (see `Store`); the engine then records no agent and no call."""
         self.paths = paths
         self.settings = settings
         self.demo = demo
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
-        self.store = Store(paths.database, clock=self.clock)
+        self.store = Store(paths.database, clock=self.clock, only_reads=only_reads)
         self.store.listener = self.bus.publish_stored
         self.inbox = Inbox(self.store)
         environment = os.environ if env is None else env
@@ -126,6 +129,8 @@ class Engine:
 
     def _register_agents(self) -> None:
         """Record the roster in the store, auditing agents that are new or changed."""
+        if self.store.read_only:
+            return
         known = {
             name: (provider, model)
             for name, provider, model in self.store.query("SELECT name, provider, model FROM agent")
@@ -236,7 +241,7 @@ class Engine:
             bad_key = outcome.error is not None and outcome.error.error_class == "auth"
             if bad_key:
                 self.bad_keys.add(agent_name)
-            if record or changed or bad_key:
+            if (record or changed or bad_key) and not self.store.read_only:
                 with self.store.transaction() as tx:
                     if record:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)

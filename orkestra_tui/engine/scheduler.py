@@ -32,6 +32,7 @@ Provider failures are retried with backoff by `Engine.call`, up to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -40,7 +41,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.call_log import record_call
-from orkestra_tui.engine.checks import disk_check, post_checks, result_problem, workspace_check
+from orkestra_tui.engine.checks import (
+    disk_check,
+    post_checks,
+    require_free_space,
+    result_problem,
+    workspace_check,
+)
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -50,6 +57,7 @@ from orkestra_tui.engine.prompts import task_request
 from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
 from orkestra_tui.engine.tasks import note_milestone, release_dependents
+from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -107,6 +115,7 @@ class Scheduler:
             raise EngineError("at least one task must be able to run")
         self.lease_s = lease_s or settings.lease_s
         self.reviewers = settings.reviewers if reviewers is None else reviewers
+        self._min_free_bytes = settings.min_free_mb * 1024 * 1024
         self.paused = False
         self._stopping = False
         self._wake = asyncio.Event()
@@ -200,6 +209,7 @@ class Scheduler:
 
         if not projects:
             return None
+        require_free_space(self.engine.paths.data_dir, self._min_free_bytes)
         marks = ", ".join("?" * len(projects))
         with self.store.transaction() as tx:
             running = dict(
@@ -294,7 +304,7 @@ class Scheduler:
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
             "budget": self._budget_check(project.id, project.budget, agent),
             "workspace": workspace_check(project.workspace),
-            "disk": disk_check(self.engine.paths.data_dir),
+            "disk": disk_check(self.engine.paths.data_dir, self._min_free_bytes),
             "instructions": "ok" if task.instructions.strip() else "the task has no instructions",
             "cycle": "ok"
             if task.id not in self._cycle_members(task.project_id)
@@ -476,6 +486,12 @@ class Scheduler:
         except EngineError as problem:
             self._give_back(claim, str(problem))
             return "released"
+        except DiskFullError:
+            # The task goes back to ready if there is still room to say so; else its lease expires,
+            # or the next run finds this process gone and releases it then.
+            with contextlib.suppress(OrkestraError):
+                self._give_back(claim, "the disk is full")
+            raise
 
     def _record_calls(self, tx: Transaction, task: Task) -> None:
         """Store the task's call attempts not stored yet (the caller forgets them once committed)."""
@@ -555,6 +571,8 @@ class Scheduler:
                 text,
             )
         except OSError as error:
+            if is_disk_full(error):  # not the result's fault: the task waits for space
+                raise DiskFullError(self.engine.paths.projects_dir) from error
             reason = f"{agent}'s result could not be stored: {error.strerror or error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
         refused: list[tuple[str, str]] = []

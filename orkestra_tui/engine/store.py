@@ -9,11 +9,18 @@ to its listener (the engine's event bus).
 The store checks what it opens: a file that is not SQLite, a SQLite database
 that is not Orkestra's, or one written by a newer schema is refused with a
 clear error, and nothing is written to it.
+
+A store for a user that only reads (`only_reads`) opens the database
+read-only when its folder cannot be written (a read-only disk), and writes
+nothing then: no migration, no journal mode. Any other store refuses such a
+folder at once with a `ReadOnlyError`. A full disk makes the transaction that
+hit it roll back whole and raise a `DiskFullError`; what was committed stays.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,7 +46,7 @@ from orkestra_tui.engine.models import (
     TaskStatus,
 )
 from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
-from orkestra_tui.errors import OrkestraError
+from orkestra_tui.errors import DiskFullError, OrkestraError, ReadOnlyError, is_disk_full, is_read_only
 from orkestra_tui.secrets import redact
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -168,16 +175,18 @@ class TaskReview:
 class Store:
     """The Orkestra database at one path."""
 
-    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
+    def __init__(self, path: Path, *, clock: Clock | None = None, only_reads: bool = False) -> None:
         self.path = path
         self.clock: Clock = clock or SystemClock()
         self.listener: Callable[[list[AuditEvent]], None] | None = None
         self._in_transaction = False
-        self._connection = self._open()
+        self.read_only = False
+        """Whether the database was opened read-only (its folder cannot be written): no write will do."""
+        self._connection = self._open(only_reads)
 
     # ------------------------------------------------------------ opening
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, only_reads: bool = False) -> sqlite3.Connection:
         path = self.path
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not an Orkestra database")
@@ -198,11 +207,18 @@ class Store:
                     f"{path} is damaged (it is shorter than its header says: truncated);"
                     " it was left untouched." + _restore_hint(path)
                 )
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"{path} cannot be opened: {error}") from None
+        why_not_writable = read_only_reason(path)
+        if why_not_writable:
+            if not only_reads:
+                raise ReadOnlyError(path.parent, why_not_writable)
+            self.read_only = True
+            connection = _connect_read_only(path)
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            except (OSError, sqlite3.Error) as error:
+                raise StoreError(f"{path} cannot be opened: {error}") from None
         try:
             self._check_and_migrate(connection)
         except BaseException:
@@ -230,6 +246,9 @@ class Store:
                 f"knows up to {SCHEMA_VERSION}); upgrade Orkestra to open it"
             )
         _require_full_text_search(connection, path)
+        if self.read_only:
+            _check_readable_as_is(connection, path, version)
+            return
         try:
             connection.execute("PRAGMA busy_timeout = 10000")
             if connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
@@ -239,6 +258,8 @@ class Store:
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 self._apply_migration(connection, number)
         except sqlite3.DatabaseError as error:
+            if is_disk_full(error):
+                raise DiskFullError(path.parent) from None
             damaged = any(word in str(error) for word in ("malformed", "not a database"))
             raise StoreError(
                 f"{path} cannot be used: {error}" + (_restore_hint(path) if damaged else "")
@@ -256,7 +277,8 @@ class Store:
             connection.execute(f"PRAGMA user_version = {number}")
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                connection.execute("ROLLBACK")
             raise
 
     def close(self) -> None:
@@ -273,22 +295,40 @@ class Store:
         """A write transaction: committed with its audit events, or rolled back whole."""
         if self._in_transaction:
             raise RuntimeError("transactions do not nest")
+        if self.read_only:
+            raise ReadOnlyError(self.path.parent, read_only_reason(self.path) or "it is read-only")
         self._in_transaction = True
         try:
-            self._connection.execute("BEGIN IMMEDIATE")
-            transaction = Transaction(self._connection, self.clock)
-            try:
-                yield transaction
-                if transaction.writes and not transaction.events:
-                    raise UnauditedChangeError("a transaction changed state without an audit event")
-                self._connection.execute("COMMIT")
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
+            with self._errors_mapped():
+                self._connection.execute("BEGIN IMMEDIATE")
+                transaction = Transaction(self._connection, self.clock)
+                try:
+                    yield transaction
+                    if transaction.writes and not transaction.events:
+                        raise UnauditedChangeError("a transaction changed state without an audit event")
+                    self._connection.execute("COMMIT")
+                except BaseException:
+                    # A full disk (SQLITE_FULL) has SQLite roll back on its own: a second ROLLBACK
+                    # would fail and hide the first error.
+                    if self._connection.in_transaction:
+                        self._connection.execute("ROLLBACK")
+                    raise
         finally:
             self._in_transaction = False
         if self.listener is not None and transaction.events:
             self.listener(transaction.events)
+
+    @contextmanager
+    def _errors_mapped(self) -> Iterator[None]:
+        """A full or read-only disk met by a write, as the one-line error that says so."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            if is_disk_full(error):
+                raise DiskFullError(self.path.parent) from error
+            if is_read_only(error):
+                raise ReadOnlyError(self.path.parent, read_only_reason(self.path) or str(error)) from error
+            raise
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, parameters).fetchall()
@@ -440,10 +480,11 @@ class Store:
         if self._in_transaction:
             raise RuntimeError("leases are renewed between transactions")
         marks = ", ".join("?" * len(task_ids))
-        self._connection.execute(  # one statement: its own transaction, in autocommit mode
-            f"UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ({marks})",
-            [expires_at, owner, *task_ids],
-        )
+        with self._errors_mapped():
+            self._connection.execute(  # one statement: its own transaction, in autocommit mode
+                f"UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ({marks})",
+                [expires_at, owner, *task_ids],
+            )
 
     def project_costs(self, project_id: int, purposes: Iterable[str] | None = None) -> dict[str, float]:
         """What each agent's calls for a project cost so far, optionally for some purposes only."""
@@ -670,6 +711,67 @@ def _require_full_text_search(connection: sqlite3.Connection, path: Path) -> Non
             " without full-text search (FTS5), which the audit log needs; use a Python whose"
             " sqlite3 module has it"
         ) from None
+
+
+def read_only_reason(database: Path) -> str:
+    """Why the database (or the folder holding it) cannot be written, in a few words; '' when it can.
+
+    A folder still to be made counts as writable when its nearest existing parent is.
+    """
+    folder = database.parent
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    for target in (folder, database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if target is not folder and not target.exists():
+            continue
+        if not os.access(target, os.W_OK | (os.X_OK if target.is_dir() else 0)):
+            return "it is on a read-only disk" if _on_read_only_disk(target) else "permission denied"
+    return ""
+
+
+def _on_read_only_disk(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a database in a folder that cannot be written.
+
+    `mode=ro` reads a WAL database when its -shm file can be read (or made).
+    When it cannot, and only then, the file is opened `immutable`: nothing can
+    be writing it either, since its folder cannot hold the -wal file a writer needs.
+    """
+    if not path.is_file():
+        raise StoreError(f"there is no database at {path} yet, and its folder cannot be written to make one")
+    uri = path.absolute().as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=10.0)
+    except sqlite3.OperationalError:
+        pass
+    else:
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError:  # a WAL database with no -shm file, which cannot be made here
+            connection.close()
+    try:
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, timeout=10.0)
+    except sqlite3.Error as error:
+        raise StoreError(f"{path} cannot be opened read-only: {error}") from None
+
+
+def _check_readable_as_is(connection: sqlite3.Connection, path: Path, version: int) -> None:
+    """Refuse a read-only database that would need a migration (a write) before it can be read."""
+    if version == 0:
+        raise StoreError(f"{path} holds nothing yet, and its folder cannot be written to set it up")
+    if version < SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by an older Orkestra (schema {version}) and must be upgraded,"
+            " which needs to write; its folder cannot be written"
+        )
+    connection.execute("PRAGMA busy_timeout = 10000")
 
 
 def _truncated(path: Path, header: bytes) -> bool:

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
+from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -166,6 +167,10 @@ class OrkestraApp(App[None]):
             report = recover(self.engine)
         except sqlite3.DatabaseError as error:
             line = damaged_message(self.engine.paths.database, str(error))
+            self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
+            return
+        except OrkestraError as error:  # a full disk: the app goes on, and recovery runs at the next start
+            line = _stopped_line("Recovery waits", error, "reopen the app")
             self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
             return
         if report.recovered:
@@ -354,9 +359,8 @@ class OrkestraApp(App[None]):
     def _planning_stopped(self, worker: Worker[Any]) -> None:
         project_id = int(worker.name.removeprefix("plan-"))
         if worker.state is WorkerState.ERROR:
-            self.notify(
-                clean(f"Planning stopped: {worker.error}"), title="Plan", severity="error", markup=False
-            )
+            line = _stopped_line("Planning stopped", worker.error, "go on from the Plan screen")
+            self.notify(clean(line), title="Plan", severity="error", markup=False)
         # The step's own events came while the worker still ran: tell the screens it has stopped.
         subject = f"project:{project_id}"
         self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
@@ -370,7 +374,7 @@ class OrkestraApp(App[None]):
         if worker.group == SCHEDULER_GROUP:
             if event.state is WorkerState.ERROR:
                 self.notify(
-                    clean(f"The scheduler stopped: {worker.error}"),
+                    clean(_stopped_line("The scheduler stopped", worker.error, "press r on the Board")),
                     title="Board",
                     severity="error",
                     markup=False,
@@ -384,9 +388,8 @@ class OrkestraApp(App[None]):
         if worker.group != COMMITTEE_GROUP:
             return
         if event.state is WorkerState.ERROR:
-            self.notify(
-                clean(f"The vote stopped: {worker.error}"), title="Committee", severity="error", markup=False
-            )
+            line = _stopped_line("The vote stopped", worker.error, "reopen the app to resume it")
+            self.notify(clean(line), title="Committee", severity="error", markup=False)
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Decision):
             self._announce(worker.result)
 
@@ -499,3 +502,10 @@ class OrkestraApp(App[None]):
             self.switch_mode(mode)
 
         return switch
+
+
+def _stopped_line(what: str, error: BaseException | None, then: str) -> str:
+    """`what: error`; for a full disk, what to do in the app (not the command line's advice)."""
+    if isinstance(error, DiskFullError):
+        return f"{what}: {error.situation}; free some space, then {then} — nothing recorded was lost"
+    return f"{what}: {error}"
