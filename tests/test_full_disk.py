@@ -237,3 +237,21 @@ def test_a_record_export_to_a_full_disk_leaves_no_file(
     result = orkestra(home, "decisions", "export", "--out", str(out))
     assert_one_disk_full_line(result, out)
     assert list(out.iterdir()) == []
+
+
+def test_a_snapshot_on_a_full_disk_says_one_line_and_leaves_no_partial_file(small_disk: Path) -> None:  # noqa: F811
+    home = small_disk
+    (home / "config.toml").write_text(CONFIG, encoding="utf-8")
+    voted = orkestra(home, "vote", "Which?", "--option", "A", "--option", "B", "--tie-break", "first")
+    assert voted.returncode in (0, 1), voted.stderr
+    (home / "data" / "snapshots").mkdir()
+    filler = fill(home, LEAVE_FREE_BYTES)
+
+    result = orkestra(home, "snapshot", "create")
+    assert_one_disk_full_line(result, home / "data" / "snapshots")
+    assert list((home / "data" / "snapshots").iterdir()) == []
+
+    filler.unlink()
+    again = orkestra(home, "snapshot", "create")
+    assert again.returncode == 0, again.stderr
+    assert integrity(home / "data" / "orkestra.db") == "ok"

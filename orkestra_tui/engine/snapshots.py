@@ -47,7 +47,7 @@ from orkestra_tui.engine import integrity
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.leases import owner_is_dead
 from orkestra_tui.engine.store import Transaction
-from orkestra_tui.errors import OrkestraError
+from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 
 SNAPSHOT_NAME = re.compile(r"orkestra-(\d{8})-(\d{6})(?:-(\d+))?\.db")
 PARTIAL_SUFFIX = ".partial"
@@ -202,10 +202,14 @@ def _copy(source: sqlite3.Connection, directory: Path, now: float, database: Pat
             raise SnapshotError(damaged_message(database, problem))
         final = _publish(partial, directory, stamp)
     except sqlite3.DatabaseError as error:
+        if is_disk_full(error):
+            raise DiskFullError(directory) from None
         if integrity.is_damage(error):
             raise SnapshotError(damaged_message(database, str(error))) from None
         raise SnapshotError(f"{database} could not be copied: {error}") from None
     except OSError as error:
+        if is_disk_full(error):
+            raise DiskFullError(directory) from None
         raise SnapshotError(f"the snapshot could not be written in {directory}: {error.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)

@@ -217,6 +217,8 @@ class OrkestraApp(App[None]):
 
     def _upkeep_done(self, worker: Worker[Any]) -> None:
         problem = str(worker.error) if worker.state is WorkerState.ERROR else ""
+        if isinstance(worker.error, DiskFullError):
+            problem = _stopped_line("No snapshot was taken", worker.error, "take one again")
         if worker.name == "integrity" and worker.state is WorkerState.SUCCESS:
             problem = str(worker.result or "")
         if worker.name == "integrity":
