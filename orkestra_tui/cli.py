@@ -127,7 +127,7 @@ def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
         seen.add(id(cause))
         if isinstance(cause, (DiskFullError, ReadOnlyError)):
             return str(cause)
-        if is_disk_full(cause):
+        if is_disk_full(cause, _folder_of(args, cause)):
             return str(DiskFullError(_folder_of(args, cause)))
         if is_read_only(cause):
             return str(ReadOnlyError(_folder_of(args, cause)))

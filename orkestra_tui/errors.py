@@ -8,6 +8,9 @@ the TUI refuses to start with the same line. Any other exception is a bug.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 
 class OrkestraError(Exception):
     """A problem the user can fix, described in one line."""
@@ -32,6 +35,9 @@ READ_ONLY_ERRNOS = frozenset({30})
 """EROFS: a read-only file system."""
 SQLITE_FULL = 13
 SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+NO_ROOM_BYTES = 1024 * 1024
+"""Less free space than this, on the disk an I/O error came from, counts as a full disk."""
 
 
 class DiskFullError(OrkestraError):
@@ -67,11 +73,23 @@ class ReadOnlyError(OrkestraError):
         self.directory = directory
 
 
-def is_disk_full(error: BaseException) -> bool:
-    """Whether `error` says the disk (or the user's quota) is full: SQLite's SQLITE_FULL, or ENOSPC/EDQUOT."""
+def is_disk_full(error: BaseException, folder: os.PathLike[str] | str | None = None) -> bool:
+    """Whether `error` says the disk (or the user's quota) is full: SQLite's SQLITE_FULL, or ENOSPC/EDQUOT.
+
+    With `folder` (where the failed write went), SQLite's "disk I/O error" counts too when that
+    disk has no room left: SQLite reports a -shm file it cannot grow, on a full disk, that way.
+    """
     if isinstance(error, OSError):
         return error.errno in DISK_FULL_ERRNOS
-    return _sqlite_code(error) == SQLITE_FULL
+    code = _sqlite_code(error)
+    if code == SQLITE_FULL:
+        return True
+    if code != SQLITE_IOERR or folder is None:
+        return False
+    try:
+        return shutil.disk_usage(folder).free < NO_ROOM_BYTES
+    except OSError:
+        return False
 
 
 def is_read_only(error: BaseException) -> bool:

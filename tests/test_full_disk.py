@@ -255,3 +255,20 @@ def test_a_snapshot_on_a_full_disk_says_one_line_and_leaves_no_partial_file(smal
     again = orkestra(home, "snapshot", "create")
     assert again.returncode == 0, again.stderr
     assert integrity(home / "data" / "orkestra.db") == "ok"
+
+
+def test_a_disk_with_no_room_at_all_is_called_full_not_damaged(small_disk: Path) -> None:  # noqa: F811
+    """With no room for the -shm file, SQLite says "disk I/O error" at open: that is a full disk too."""
+    home = small_disk
+    (home / "config.toml").write_text(CONFIG, encoding="utf-8")
+    voted = orkestra(home, "vote", "Which?", "--option", "A", "--option", "B", "--tie-break", "first")
+    assert voted.returncode in (0, 1), voted.stderr
+    filler = fill(home, 0)
+    for command in (
+        ("status",),
+        ("vote", "Again?", "--option", "A", "--option", "B", "--tie-break", "first"),
+    ):
+        assert_one_disk_full_line(orkestra(home, *command), home / "data")
+    filler.unlink()
+    assert orkestra(home, "status").returncode == 0
+    assert integrity(home / "data" / "orkestra.db") == "ok"

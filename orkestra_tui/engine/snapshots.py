@@ -202,7 +202,7 @@ def _copy(source: sqlite3.Connection, directory: Path, now: float, database: Pat
             raise SnapshotError(damaged_message(database, problem))
         final = _publish(partial, directory, stamp)
     except sqlite3.DatabaseError as error:
-        if is_disk_full(error):
+        if is_disk_full(error, directory):
             raise DiskFullError(directory) from None
         if integrity.is_damage(error):
             raise SnapshotError(damaged_message(database, str(error))) from None

@@ -235,6 +235,8 @@ class Store:
                 0
             ]
         except sqlite3.DatabaseError as error:
+            if is_disk_full(error, path.parent):  # no room for the -shm file: not damage
+                raise DiskFullError(path.parent) from None
             raise StoreError(
                 f"{path} is damaged or not a database ({error}); it was left untouched." + _restore_hint(path)
             ) from None
@@ -258,7 +260,7 @@ class Store:
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 self._apply_migration(connection, number)
         except sqlite3.DatabaseError as error:
-            if is_disk_full(error):
+            if is_disk_full(error, path.parent):
                 raise DiskFullError(path.parent) from None
             damaged = any(word in str(error) for word in ("malformed", "not a database"))
             raise StoreError(
@@ -324,7 +326,7 @@ class Store:
         try:
             yield
         except sqlite3.Error as error:
-            if is_disk_full(error):
+            if is_disk_full(error, self.path.parent):
                 raise DiskFullError(self.path.parent) from error
             if is_read_only(error):
                 raise ReadOnlyError(self.path.parent, read_only_reason(self.path) or str(error)) from error
