@@ -130,9 +130,23 @@ def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
         if is_disk_full(cause, _folder_of(args, cause)):
             return str(DiskFullError(_folder_of(args, cause)))
         if is_read_only(cause):
-            return str(ReadOnlyError(_folder_of(args, cause)))
+            folder = _folder_of(args, cause)
+            return str(
+                ReadOnlyError(folder, "it is on a read-only disk", data_dir=_in_data_dir(args, folder))
+            )
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def _in_data_dir(args: argparse.Namespace, folder: str) -> bool:
+    """Whether `folder` is one of Orkestra's own (config, data, state, logs) or inside one."""
+    from pathlib import Path
+
+    from orkestra_tui.config import resolve_paths
+
+    paths = resolve_paths(getattr(args, "data_dir", None), os.environ)
+    own = (paths.config_dir, paths.data_dir, paths.state_dir, paths.log_dir)
+    return any(Path(folder).is_relative_to(directory) for directory in own)
 
 
 def _folder_of(args: argparse.Namespace, error: BaseException) -> str:

@@ -65,11 +65,14 @@ class DiskFullError(OrkestraError):
 class ReadOnlyError(OrkestraError):
     """Orkestra must write in a directory that is read-only (a read-only disk, or no permission)."""
 
-    def __init__(self, directory: object, why: str = "it is read-only") -> None:
-        super().__init__(
-            f"cannot write in {directory}: {why}; this needs a writable data directory"
-            " (orkestra status, audit, decisions export and snapshot list only read)"
+    def __init__(self, directory: object, why: str = "it is read-only", *, data_dir: bool = True) -> None:
+        advice = (
+            "; this needs a writable data directory (status, audit, decisions export, snapshot list"
+            " and doctor only read)"
+            if data_dir
+            else ""
         )
+        super().__init__(f"cannot write in {directory}: {why}{advice}")
         self.directory = directory
 
 

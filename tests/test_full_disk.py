@@ -272,3 +272,30 @@ def test_a_disk_with_no_room_at_all_is_called_full_not_damaged(small_disk: Path)
     filler.unlink()
     assert orkestra(home, "status").returncode == 0
     assert integrity(home / "data" / "orkestra.db") == "ok"
+
+
+# ----------------------------------------------------------------- the commands' common error path
+
+
+def test_any_command_says_a_full_or_read_only_disk_in_one_line(tmp_path: Path) -> None:
+    import argparse
+
+    from orkestra_tui.cli import _disk_line
+
+    args = argparse.Namespace(data_dir=str(tmp_path / "home"))
+    artifact = tmp_path / "home" / "data" / "projects" / "1" / "artifacts" / ".orkestra-1.tmp"
+    no_space = OSError(errno.ENOSPC, "No space left on device", str(artifact))
+    assert _disk_line(args, no_space) == str(DiskFullError(artifact.parent))
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")  # as SQLite raises it: code 13
+        except sqlite3.OperationalError as full:
+            full.sqlite_errorcode = 13  # type: ignore[attr-defined]
+            raise RuntimeError("cannot rollback - no transaction is active") from None
+    except RuntimeError as masked:
+        assert _disk_line(args, masked) == str(DiskFullError(tmp_path / "home" / "data"))
+    read_only = OSError(errno.EROFS, "Read-only file system", str(tmp_path / "home" / "data" / "snapshots"))
+    assert "needs a writable data directory" in str(_disk_line(args, read_only))
+    elsewhere = OSError(errno.EROFS, "Read-only file system", str(tmp_path / "cdrom" / "out.md"))
+    assert _disk_line(args, elsewhere) == f"cannot write in {tmp_path / 'cdrom'}: it is on a read-only disk"
+    assert _disk_line(args, ValueError("a bug")) is None

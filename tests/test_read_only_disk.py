@@ -88,7 +88,7 @@ def assert_read_only_line(result: subprocess.CompletedProcess[str], view: Path) 
     assert "Traceback" not in result.stderr, result.stderr
     assert result.stderr == (
         f"orkestra: cannot write in {view / 'data'}: it is on a read-only disk; this needs a writable"
-        " data directory (orkestra status, audit, decisions export and snapshot list only read)\n"
+        " data directory (status, audit, decisions export, snapshot list and doctor only read)\n"
     ), result.stderr
 
 
