@@ -27,7 +27,7 @@ class Context:
 
     def require_writable(self) -> None:
         """One line, before anything is done, when the data dir cannot be written (a read-only disk)."""
-        from orkestra_tui.engine.store import read_only_reason
+        from orkestra_tui.engine.read_only import read_only_reason
         from orkestra_tui.errors import ReadOnlyError
 
         why = read_only_reason(self.paths.database)

@@ -20,7 +20,6 @@ hit it roll back whole and raise a `DiskFullError`; what was committed stays.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from orkestra_tui.engine.models import (
     Task,
     TaskStatus,
 )
+from orkestra_tui.engine.read_only import check_readable_as_is, connect_read_only, read_only_reason
 from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
 from orkestra_tui.errors import DiskFullError, OrkestraError, ReadOnlyError, is_disk_full, is_read_only
 from orkestra_tui.secrets import redact
@@ -212,7 +212,7 @@ class Store:
             if not only_reads:
                 raise ReadOnlyError(path.parent, why_not_writable)
             self.read_only = True
-            connection = _connect_read_only(path)
+            connection = connect_read_only(path)
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +249,7 @@ class Store:
             )
         _require_full_text_search(connection, path)
         if self.read_only:
-            _check_readable_as_is(connection, path, version)
+            check_readable_as_is(connection, path, version, SCHEMA_VERSION)
             return
         try:
             connection.execute("PRAGMA busy_timeout = 10000")
@@ -713,67 +713,6 @@ def _require_full_text_search(connection: sqlite3.Connection, path: Path) -> Non
             " without full-text search (FTS5), which the audit log needs; use a Python whose"
             " sqlite3 module has it"
         ) from None
-
-
-def read_only_reason(database: Path) -> str:
-    """Why the database (or the folder holding it) cannot be written, in a few words; '' when it can.
-
-    A folder still to be made counts as writable when its nearest existing parent is.
-    """
-    folder = database.parent
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    for target in (folder, database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        if target is not folder and not target.exists():
-            continue
-        if not os.access(target, os.W_OK | (os.X_OK if target.is_dir() else 0)):
-            return "it is on a read-only disk" if _on_read_only_disk(target) else "permission denied"
-    return ""
-
-
-def _on_read_only_disk(path: Path) -> bool:
-    try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except (OSError, AttributeError):  # no statvfs (Windows)
-        return False
-
-
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to a database in a folder that cannot be written.
-
-    `mode=ro` reads a WAL database when its -shm file can be read (or made).
-    When it cannot, and only then, the file is opened `immutable`: nothing can
-    be writing it either, since its folder cannot hold the -wal file a writer needs.
-    """
-    if not path.is_file():
-        raise StoreError(f"there is no database at {path} yet, and its folder cannot be written to make one")
-    uri = path.absolute().as_uri()
-    try:
-        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=10.0)
-    except sqlite3.OperationalError:
-        pass
-    else:
-        try:
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return connection
-        except sqlite3.OperationalError:  # a WAL database with no -shm file, which cannot be made here
-            connection.close()
-    try:
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, timeout=10.0)
-    except sqlite3.Error as error:
-        raise StoreError(f"{path} cannot be opened read-only: {error}") from None
-
-
-def _check_readable_as_is(connection: sqlite3.Connection, path: Path, version: int) -> None:
-    """Refuse a read-only database that would need a migration (a write) before it can be read."""
-    if version == 0:
-        raise StoreError(f"{path} holds nothing yet, and its folder cannot be written to set it up")
-    if version < SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} was written by an older Orkestra (schema {version}) and must be upgraded,"
-            " which needs to write; its folder cannot be written"
-        )
-    connection.execute("PRAGMA busy_timeout = 10000")
 
 
 def _truncated(path: Path, header: bytes) -> bool:
