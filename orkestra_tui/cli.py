@@ -127,7 +127,8 @@ def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
         seen.add(id(cause))
         if isinstance(cause, (DiskFullError, ReadOnlyError)):
             return str(cause)
-        if is_disk_full(cause, _folder_of(args, cause)):
+        sqlite_error = getattr(cause, "sqlite_errorcode", None) is not None  # maybe an I/O error for no room
+        if is_disk_full(cause) or (sqlite_error and is_disk_full(cause, _folder_of(args, cause))):
             return str(DiskFullError(_folder_of(args, cause)))
         if is_read_only(cause):
             folder = _folder_of(args, cause)
