@@ -299,3 +299,19 @@ def test_any_command_says_a_full_or_read_only_disk_in_one_line(tmp_path: Path) -
     elsewhere = OSError(errno.EROFS, "Read-only file system", str(tmp_path / "cdrom" / "out.md"))
     assert _disk_line(args, elsewhere) == f"cannot write in {tmp_path / 'cdrom'}: it is on a read-only disk"
     assert _disk_line(args, ValueError("a bug")) is None
+
+
+def test_workspace_files_on_a_full_disk_stop_the_answer_and_leave_nothing_half_written(
+    small_disk: Path,  # noqa: F811
+) -> None:
+    from orkestra_tui.engine.workspace import FileBlock, write_file_blocks
+
+    workspace = small_disk / "workspace"
+    workspace.mkdir()
+    (workspace / "kept.txt").write_text("old")
+    fill(small_disk, 0)
+    blocks = [FileBlock("kept.txt", "new " * 10_000), FileBlock("src/new.py", "print('hi')\n" * 1000)]
+    with pytest.raises(DiskFullError, match=f"the disk holding {workspace} is full"):
+        write_file_blocks(workspace, blocks)
+    assert (workspace / "kept.txt").read_text() == "old"
+    assert sorted(path.name for path in workspace.rglob("*")) == ["kept.txt"]
