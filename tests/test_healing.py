@@ -122,7 +122,7 @@ async def test_a_rate_limited_agent_hands_the_task_to_another(
     assert task.status is TaskStatus.DONE and summary.failed == 0 and summary.deferred == 1
     assert attempt_outcomes(engine, task_id) == [("claude", "deferred"), (str(task.assigned_to), "done")]
     assert task.assigned_to != "claude" and len(providers["claude"].requests) == 3
-    (deferred,) = [event for event in engine.store.audit_events(kind="task.deferred")]
+    (deferred,) = engine.store.audit_events(kind="task.deferred")
     assert "claude failed after 3 attempts: simulated rate_limited" in deferred.summary
 
 
@@ -241,7 +241,7 @@ async def test_retry_with_no_other_agent_says_it_waits(
 ) -> None:
     engine = engine_over(paths, settings, clock, roster())
     cast(engine)
-    project_id, (task_id,) = project_with(engine, 1)
+    _project_id, (task_id,) = project_with(engine, 1)
     engine.reassign_task(task_id, "claude")
     with engine.store.transaction() as tx:
         tx.execute("UPDATE task SET status = 'failed' WHERE id = ?", (task_id,))
