@@ -31,7 +31,8 @@ class Reply:
     text: str = "Hello from the fake."
     status: int = 200
     body: Any = None
-    """For an error status: the JSON body (default: the vendor's usual error shape)."""
+    """The JSON body to send instead of the usual one: for an error status (default: the vendor's
+    usual error shape), or for 200 an answer of the wrong shape."""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     garbled: bool = False
@@ -107,9 +108,8 @@ class WireFake:
                     error = reply.body if reply.body is not None else _error_body(self.path, reply.status)
                     self._send(reply.status, json.dumps(error).encode(), reply.headers)
                     return
-                self._send(
-                    200, json.dumps(_success_body(self.path, body, reply.text)).encode(), reply.headers
-                )
+                answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
+                self._send(200, json.dumps(answer).encode(), reply.headers)
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

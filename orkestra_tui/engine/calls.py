@@ -53,6 +53,9 @@ async def invoke(
     agent: AgentRuntime, request: ProviderRequest, *, clock: Clock, timeout_s: float
 ) -> CallOutcome:
     """Call the agent once; never raises for a provider failure."""
+    prepare = getattr(agent.provider, "prepare", None)
+    if callable(prepare):
+        prepare()  # the SDK's first import is ours to wait for, not part of the agent's time
     started_at = clock.now()
     started = clock.monotonic()
     response: ProviderResponse | None = None
@@ -69,6 +72,9 @@ async def invoke(
     latency_ms = (clock.monotonic() - started) * 1000.0
     tokens_in = response.tokens_in if response else 0
     tokens_out = response.tokens_out if response else 0
+    if response is not None and not response.text.strip():
+        # Paid for, but nothing to read: never a success, so never "healthy".
+        response, error = None, ProviderError("malformed", "the answer was empty")
     record = CallRecord(
         agent=agent.name,
         model=response.model if response else agent.model or agent.settings.model,

@@ -227,12 +227,13 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
+            # A refusal keeps the attempts made before it: they were paid for and must be stored.
             if agent_name in self.bad_keys:
                 error = ProviderError("auth", "the key was refused; fix it, then test the agent again")
-                return refused(runtime, request, error, self.clock.now())
+                return replace(refused(runtime, request, error, self.clock.now()), attempts=tuple(attempts))
             if not breaker.acquire():
                 error = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
-                return refused(runtime, request, error, self.clock.now())
+                return replace(refused(runtime, request, error, self.clock.now()), attempts=tuple(attempts))
             outcome = await invoke(
                 runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
             )
@@ -454,6 +455,8 @@ class Engine:
         note: str,
         kind: str,
         why: str,
+        unpin: bool = False,
+        advice: str = "",
     ) -> Task:
         """Move a task for the human, answer its review request, and clear its lease; the task after."""
         task = self.task(task_id)
@@ -471,6 +474,8 @@ class Engine:
                 " updated_at = ? WHERE id = ?",
                 (status.value, note, tx.clock.now(), task_id),
             )
+            if unpin:
+                tx.execute("UPDATE task SET pinned_agent = NULL WHERE id = ?", (task_id,))
             tx.execute(  # an attempt under way ends here; its scheduler finds its lease gone
                 "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
                 " WHERE task_id = ? AND outcome = 'running'",
@@ -484,10 +489,14 @@ class Engine:
             tx.audit(
                 "human",
                 kind,
-                f"Task {task.title!r} {why}" + (f": {note}" if note else ""),
+                f"Task {task.title!r} {why}"
+                + (f": {note}" if note else "")
+                + (f"; {advice}" if advice else ""),
                 subject=f"task:{task_id}",
                 project_id=task.project_id,
-                data={"from": task.status.value, "to": status.value, "note": note},
+                data={"from": task.status.value, "to": status.value, "note": note}
+                | ({"advice": advice} if advice else {})
+                | ({"unpinned": task.pinned_agent} if unpin else {}),
             )
             for item in self.store.inbox():
                 if item.kind is InboxKind.TASK_REVIEW and item.payload.get("task_id") == task_id:
@@ -536,7 +545,14 @@ class Engine:
         )
 
     def retry_task(self, task_id: int) -> Task:
-        """A failed or blocked task goes back to ready (or pending, if its dependencies are not done)."""
+        """A failed or blocked task goes back to ready (or pending, if its dependencies are not done).
+
+        When the agent it last went to (or is pinned to) cannot be called now, a
+        pin to it is dropped, so the retry does not go straight back to a broken
+        agent; `retry_advice` says so beforehand.
+        """
+        task = self.task(task_id)
+        advice, other_agents = self._retry_advice(task)
         return self._control_task(
             task_id,
             TaskStatus.READY,
@@ -544,7 +560,27 @@ class Engine:
             note="",
             kind="task.retried",
             why="retried",
+            unpin=bool(advice and other_agents and task.pinned_agent),
+            advice=advice,
         )
+
+    def retry_advice(self, task_id: int) -> str:
+        """What a retry of the task will do about an agent that cannot be called now ('' if nothing)."""
+        return self._retry_advice(self.task(task_id))[0]
+
+    def _retry_advice(self, task: Task) -> tuple[str, list[str]]:
+        from orkestra_tui.engine.selection import UNAVAILABLE_PHRASES, unavailable_reason
+
+        last_agent = task.pinned_agent or task.assigned_to
+        if last_agent not in self.runtimes or self.agent_available(last_agent):
+            return "", []
+        enabled = last_agent in {runtime.name for runtime in self.enabled_agents()}
+        reason = unavailable_reason(self, last_agent, enabled=enabled)
+        phrase = UNAVAILABLE_PHRASES.get(reason, "{name} is unavailable").format(name=last_agent)
+        others = sorted(name for name in self.runtimes if name != last_agent and self.agent_available(name))
+        if others:
+            return f"{phrase}, so another agent takes it ({', '.join(others)} can)", others
+        return f"{phrase}, so it waits until an agent can take it", []
 
     def reassign_task(self, task_id: int, agent: str | None) -> Task:
         """Pin a task to an agent (None: let the scheduler choose again); not while it runs."""

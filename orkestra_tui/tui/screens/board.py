@@ -411,7 +411,9 @@ class BoardScreen(EngineScreen):
     def action_retry(self) -> None:
         card = self.highlighted
         if card is not None:
-            self._act(card, self.engine.retry_task, "to be tried again")
+            retryable = card.status in (TaskStatus.FAILED, TaskStatus.BLOCKED)
+            advice = self.engine.retry_advice(card.id) if retryable else ""
+            self._act(card, self.engine.retry_task, "to be tried again" + (f": {advice}" if advice else ""))
 
     def action_cancel_task(self) -> None:
         from orkestra_tui.tui.screens.prompt import ConfirmScreen
