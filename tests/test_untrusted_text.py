@@ -86,11 +86,9 @@ def test_no_command_puts_a_hostile_models_control_sequences_on_the_terminal(
     vote = ("vote", f"Which one? {HOSTILE}", "--option", f"Red {HOSTILE}", "--option", "Blue")
     terminal.expect(0, *vote, "--tie-break", "first")
     terminal.expect(0, *vote, "--tie-break", "first", "--json")
-    out = terminal.expect(0, "status")
-    assert "Two \\x1b]52;c;cm0gLXJmIH4=\\x07" in out  # the phase names are there, escaped
+    status = terminal.expect(0, "status")
     terminal.expect(0, "status", "--json")
-    out = terminal.expect(0, "audit", "--limit", "500")
-    assert "\\x1b]2;pwned" in out and "\\u202eevil" in out and "[bold red]m[/]" in out
+    audit = terminal.expect(0, "audit", "--limit", "500")
     terminal.expect(0, "audit", "--limit", "500", "--json")
     records = tmp_path / "records"
     terminal.expect(0, "decisions", "export", "--out", str(records))
@@ -117,5 +115,8 @@ def test_no_command_puts_a_hostile_models_control_sequences_on_the_terminal(
     terminal.expect(2, "run", "--on-review", HOSTILE)
     terminal.expect(2, "audit", "--project", HOSTILE)
 
-    assert terminal.leaks() == {}
+    leaks = terminal.leaks()
+    assert leaks == {}, f"raw controls written by: {' | '.join(map(ascii, leaks))}"
+    assert "Two \\x1b]52;c;cm0gLXJmIH4=\\x07" in status  # the phase names are there, escaped
+    assert "\\x1b]2;pwned" in audit and "\\u202eevil" in audit and "[bold red]m[/]" in audit
     assert all(not unsafe_in(path.read_text(encoding="utf-8")) for path in records.iterdir())
