@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from orkestra_tui.bench.fake_api import Received, Reply
+from orkestra_tui.cli import main
 
 HOSTILE = (
     "\x1b]52;c;cm0gLXJmIH4=\x07"  # OSC 52: the clipboard becomes `rm -rf ~`
@@ -37,6 +40,17 @@ MARKERS = (
     ("Do the task you are given", "task"),
 )
 _LABEL = re.compile(r"^([A-Z]{1,3}): ", re.MULTILINE)
+
+
+UNSAFE = {*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)} | {
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
+"""C0 (but tab and newline), DEL and C1 controls, ESC among them, and the bidi overrides and isolates."""
+
+
+def unsafe_in(text: str) -> list[str]:
+    return sorted({f"U+{ord(char):04X}" for char in text if ord(char) in UNSAFE})
 
 
 def strings_in(value: Any) -> Iterator[str]:
@@ -120,3 +134,30 @@ def committee_config(home: Path, url: str) -> None:
     )
     engine = "[engine]\nmax_attempts = 1\nmax_rounds = 2\nreviewers = 1\n\n"
     (home / "config.toml").write_text(engine + blocks, encoding="utf-8")
+
+
+class Terminal:
+    """Runs `orkestra` commands in this process and keeps what each wrote, by command line."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], home: Path) -> None:
+        self.capsys = capsys
+        self.home = home
+        self.written: dict[str, str] = {}
+
+    def run(self, *arguments: str, home: Path | None = None) -> tuple[int, str, str]:
+        try:
+            status = main(["--data-dir", str(home or self.home), *arguments])
+        except SystemExit as exit_:  # argparse's own exits
+            status = int(exit_.code or 0)
+        captured = self.capsys.readouterr()
+        self.written[" ".join(arguments)] = captured.out + captured.err
+        return status, captured.out, captured.err
+
+    def expect(self, status: int, *arguments: str, home: Path | None = None) -> str:
+        """Run a command that must end with `status`; what it wrote on stdout."""
+        result = self.run(*arguments, home=home)
+        assert result[0] == status, result[2]
+        return result[1]
+
+    def leaks(self) -> dict[str, list[str]]:
+        return {command: unsafe_in(text) for command, text in self.written.items() if unsafe_in(text)}

@@ -13,23 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_model import HOSTILE, HostileModel, committee_config
+from hostile_model import HOSTILE, HostileModel, Terminal, committee_config, unsafe_in
 
 from orkestra_tui.bench.fake_api import WireFake, serving
-from orkestra_tui.cli import main
-
-UNSAFE = {
-    *range(0x09),
-    *range(0x0B, 0x20),
-    *range(0x7F, 0xA0),
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-}
-"""C0 (but tab and newline), DEL and C1 controls, ESC among them, and the bidi overrides and isolates."""
-
-
-def unsafe_in(text: str) -> list[str]:
-    return sorted({f"U+{ord(char):04X}" for char in text if ord(char) in UNSAFE})
 
 
 @pytest.fixture
@@ -41,33 +27,6 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[WireFake]:
     with serving() as server:
         server.responder = HostileModel(lambda _request: HOSTILE)
         yield server
-
-
-class Terminal:
-    """Runs `orkestra` commands in this process and keeps what each wrote, by command line."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str], home: Path) -> None:
-        self.capsys = capsys
-        self.home = home
-        self.written: dict[str, str] = {}
-
-    def run(self, *arguments: str, home: Path | None = None) -> tuple[int, str, str]:
-        try:
-            status = main(["--data-dir", str(home or self.home), *arguments])
-        except SystemExit as exit_:  # argparse's own exits
-            status = int(exit_.code or 0)
-        captured = self.capsys.readouterr()
-        self.written[" ".join(arguments)] = captured.out + captured.err
-        return status, captured.out, captured.err
-
-    def expect(self, status: int, *arguments: str, home: Path | None = None) -> str:
-        """Run a command that must end with `status`; what it wrote on stdout."""
-        result = self.run(*arguments, home=home)
-        assert result[0] == status, result[2]
-        return result[1]
-
-    def leaks(self) -> dict[str, list[str]]:
-        return {command: unsafe_in(text) for command, text in self.written.items() if unsafe_in(text)}
 
 
 def test_no_command_puts_a_hostile_models_control_sequences_on_the_terminal(
