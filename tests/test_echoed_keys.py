@@ -21,7 +21,6 @@ from orkestra_tui.bench.fake_api import Received, Reply, WireFake, serving
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.audit_export import export_events
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.secrets import PARTIAL_SECRET_CHARS
 
 KEYS = {
     "ANTHROPIC_API_KEY": "anthropic-key-7f3a9c1e5b2d4f6a8c0e1f3b5d7a9c2e",
@@ -29,6 +28,8 @@ KEYS = {
     "GEMINI_API_KEY": "gemini-key-9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a",
 }
 """Keys of no vendor's shape, so only their registration can redact them."""
+PIECE_CHARS = 16
+"""The shortest run of a key's characters that counts as a leak (secrets.PIECE_CHARS)."""
 
 
 def json_escaped(text: str) -> str:
@@ -67,14 +68,12 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[WireFake]:
 
 
 def pieces_of_keys(data: str | bytes) -> list[str]:
-    """Each key that `data` holds a run of PARTIAL_SECRET_CHARS characters of, or its escaped form."""
+    """Each key that `data` holds a run of PIECE_CHARS characters of, or its escaped form."""
     if isinstance(data, bytes):
         data = data.decode("utf-8", errors="replace")
     found = []
     for variable, key in KEYS.items():
-        pieces = [
-            key[start : start + PARTIAL_SECRET_CHARS] for start in range(len(key) - PARTIAL_SECRET_CHARS + 1)
-        ]
+        pieces = [key[start : start + PIECE_CHARS] for start in range(len(key) - PIECE_CHARS + 1)]
         if any(piece in data for piece in pieces) or json_escaped(key[:8]) in data:
             found.append(variable)
     return found
