@@ -103,7 +103,7 @@ def plan(says: str) -> dict[str, Any]:
     def task(key: str, depends_on: list[str]) -> dict[str, Any]:
         return {
             "key": key,
-            "title": f"Task {key} {says}",
+            "title": f"Task {key} {says[:150]}",  # within the schema's limits however long `says` is
             "instructions": f"Do {key} {says}",
             "category": "code",
             "priority": "normal",
@@ -114,8 +114,8 @@ def plan(says: str) -> dict[str, Any]:
     return {
         "summary": f"Plan {says}",
         "phases": [
-            {"name": f"One {says}", "tasks": [task("t1", [])]},
-            {"name": f"Two {says}", "tasks": [task("t2", ["t1"])]},
+            {"name": f"One {says[:100]}", "tasks": [task("t1", [])]},
+            {"name": f"Two {says[:100]}", "tasks": [task("t2", ["t1"])]},
         ],
     }
 

@@ -117,13 +117,8 @@ def test_no_echoed_key_is_stored_exported_or_printed(
     finally:
         engine.close()
 
-    # The model did echo every key, in every form, and what came back was used.
     sent = {echoed_keys(request).removeprefix("Bearer ") for request in fake.received}
     assert set(KEYS.values()) <= sent
-    assert (workspace / "notes" / "result.txt").read_text(encoding="utf-8").count("[redacted]") >= 4
-    reasoning = [ballot["reasoning"] for ballot in vote_document["rounds"][0]["ballots"] if ballot["ranking"]]
-    assert reasoning and all("[redacted]" in text for text in reasoning)
-
     printed = {command: pieces_of_keys(text) for command, text in terminal.written.items()}
     assert {command: found for command, found in printed.items() if found} == {}
     stored = {
@@ -133,3 +128,7 @@ def test_no_echoed_key_is_stored_exported_or_printed(
     }
     assert "home/data/orkestra.db" in stored and any("snapshots" in name for name in stored)
     assert {name: found for name, found in stored.items() if found} == {}
+    # The model did echo every key, in every form, and what came back was used.
+    assert (workspace / "notes" / "result.txt").read_text(encoding="utf-8").count("[redacted]") >= 4
+    reasoning = [ballot["reasoning"] for ballot in vote_document["rounds"][0]["ballots"] if ballot["ranking"]]
+    assert reasoning and all("[redacted]" in text for text in reasoning)
