@@ -4,8 +4,9 @@ A committee of live agents (three vendors' SDKs against the wire fake) answers e
 with the key header its SDK sent (whole, cut short, split across lines and spelt with JSON
 escapes) in plans, ballots, reviews, task results and files, and a fourth agent's endpoint
 refuses every call with the key in its error body. After planning, voting and carrying out
-a project in a workspace, no file under the test's folder (the database and its WAL,
-snapshots, exports, records, workspace files) and no command's output holds any piece of a key.
+a project in a workspace (each command closing the database as a process ending would), no
+file under the test's folder (the database and any WAL, snapshots, exports, records, workspace
+files) and no command's output holds any piece of a key.
 """
 
 from __future__ import annotations
