@@ -9,6 +9,7 @@ their heavy imports inside the handler, so `orkestra --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 
 from orkestra_tui import __version__
 from orkestra_tui.commands.context import add_common_options
+from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.errors import OrkestraError
 
 COMMANDS: dict[str, str] = {
@@ -39,6 +41,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         hint = f"see '{self.prog} --help'"
         self.exit(2, f"{self.prog}: {message} ({hint})\n")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # Usage, help and errors echo what was typed (a file name, a choice): escaped like all output.
+        if message:
+            with contextlib.suppress(AttributeError, OSError):  # as argparse: no stream, no message
+                emit(message, err=file is not sys.stdout, end="", flush=True)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -94,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = handler(args)
         return status
     except OrkestraError as error:
-        print(f"orkestra: {error}", file=sys.stderr)
+        error_line(error)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -109,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         line = _disk_line(args, error) or _damaged_database_line(args, error)
         if line is None:
             raise
-        print(f"orkestra: {line}", file=sys.stderr)
+        error_line(line)
         return 2
 
 

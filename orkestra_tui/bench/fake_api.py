@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +53,8 @@ class WireFake:
         self.replies: deque[Reply] = deque()
         self.default = Reply()
         self.received: list[Received] = []
+        self.responder: Callable[[Received], Reply] | None = None
+        """When set, answers every request from what it holds, instead of the scripted replies."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -93,8 +95,9 @@ class WireFake:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = raw.decode(errors="replace")
-                fake.received.append(Received(self.path, dict(self.headers.items()), body))
-                reply = fake._next()
+                received = Received(self.path, dict(self.headers.items()), body)
+                fake.received.append(received)
+                reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.drop:

@@ -174,13 +174,10 @@ def follow(
 
 
 def _follow_until_interrupted(store: Store, filters: dict[str, Any], *, backlog: int) -> int:
-    import json
-    import sys
+    from orkestra_tui.commands.output import print_json_line
 
     def write_line(event: AuditEvent) -> None:
-        # ASCII only, as print_json: no control character from agent text reaches the terminal.
-        sys.stdout.write(json.dumps(event_document(event), ensure_ascii=True, default=str) + "\n")
-        sys.stdout.flush()
+        print_json_line(event_document(event))
 
     try:
         follow(store, filters, write_line, backlog=backlog, stop=threading.Event())
@@ -191,9 +188,8 @@ def _follow_until_interrupted(store: Store, filters: dict[str, Any], *, backlog:
 
 def _print_table(events: list[AuditEvent], *, filtered: bool) -> None:
     from rich.table import Table
-    from rich.text import Text
 
-    from orkestra_tui.commands.output import console, format_time
+    from orkestra_tui.commands.output import console, format_time, literal
 
     out = console()
     if not events:
@@ -205,9 +201,9 @@ def _print_table(events: list[AuditEvent], *, filtered: bool) -> None:
     for event in events:
         table.add_row(
             format_time(event.ts),
-            Text(event.actor),
-            Text(event.kind),
-            Text(event.subject),
-            Text(event.summary),
+            literal(event.actor),
+            literal(event.kind),
+            literal(event.subject),
+            literal(event.summary),
         )
     out.print(table)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.commands.output import error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -229,7 +230,7 @@ def _plan_and_report(
     except EngineError as error:
         failure = str(error)
     except KeyboardInterrupt:
-        print(f"orkestra: interrupted; {_standing(engine, planner.session(project_id))}", file=sys.stderr)
+        error_line(f"interrupted; {_standing(engine, planner.session(project_id))}")
         return INTERRUPTED
     finally:
         subscription.close()
@@ -242,7 +243,7 @@ def _plan_and_report(
     elif final.plan is not None:
         print_summary(document)
     if failure:
-        print(f"orkestra: {failure}; {_standing(engine, final)}", file=sys.stderr)
+        error_line(f"{failure}; {_standing(engine, final)}")
         return NO_PLAN
     return PLANNED
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context, positive_int
+from orkestra_tui.commands.output import error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
 from orkestra_tui.errors import UsageError
 
@@ -200,10 +201,7 @@ def _run_and_report(
     except KeyboardInterrupt:
         progress.stop()
         released = progress.finished["released"]
-        print(
-            f"orkestra: interrupted; {released} task(s) under way went back to ready; run again to go on",
-            file=sys.stderr,
-        )
+        error_line(f"interrupted; {released} task(s) under way went back to ready; run again to go on")
         return INTERRUPTED
     finally:
         progress.stop()
@@ -228,7 +226,7 @@ def _run_and_report(
     else:
         print_summary(document)
     for _code, line in reasons:
-        print(f"orkestra: {line}", file=sys.stderr)
+        error_line(line)
     return NOT_DONE if reasons else DONE
 
 

@@ -10,7 +10,6 @@ as a Rich `Text` with its control characters escaped, never parsed as markup.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -98,9 +97,9 @@ class RunProgress:
         """Tasks done or cancelled in the projects run: read at the start, then counted from events."""
         self.total = 0
         if live:
-            from rich.console import Console
+            from orkestra_tui.commands.output import console
 
-            self.console = Console(stderr=True, highlight=False)
+            self.console = console(stderr=True)
 
     # ------------------------------------------------------------- display
 
@@ -153,7 +152,9 @@ class RunProgress:
         """One escaped line on stderr (above the bar on a terminal)."""
         line = printable(message)
         if self.console is None:
-            print(line, file=sys.stderr, flush=True)
+            from orkestra_tui.commands.output import emit
+
+            emit(line, err=True, flush=True)
             return
         from rich.text import Text
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context, share_argument
+from orkestra_tui.commands.output import error_line
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import DiskFullError, UsageError
 
@@ -223,7 +224,7 @@ def _vote_and_report(
         final = asyncio.run(_run_vote(engine, decision.id, policy, progress))
     except KeyboardInterrupt:
         progress.stop()
-        print(f"orkestra: {_interrupted_line(engine, decision.id, args)}", file=sys.stderr)
+        error_line(_interrupted_line(engine, decision.id, args))
         return INTERRUPTED
     except DiskFullError as error:
         # The decision and every round and ballot committed so far are stored: say how to go on.

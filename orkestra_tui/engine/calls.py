@@ -1,14 +1,15 @@
 """One request to one agent: timing, timeout, cost and the call record.
 
 Every provider is called through `invoke`, so timing, error classification,
-cost and redaction happen once. The caller stores the returned `CallRecord` in
-the same transaction as whatever the answer changes.
+cost and redaction happen once: no key a provider echoes gets past it. The
+caller stores the returned `CallRecord` in the same transaction as whatever the
+answer changes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orkestra_tui.engine.clock import Clock
 from orkestra_tui.engine.models import CallRecord
@@ -39,6 +40,20 @@ def refused(agent: AgentRuntime, request: ProviderRequest, error: ProviderError,
     return CallOutcome(record=record, response=None, error=error)
 
 
+def redacted(response: ProviderResponse) -> ProviderResponse:
+    """`response` cleaned of every configured key, before anything else sees it.
+
+    A model or an endpoint may echo the key it was sent (in an answer, in the
+    model name); cleaned here, at the one place answers enter the engine, no
+    ballot, plan, review, result, file or line printed can hold one. Errors are
+    cleaned where they are made (`ProviderError`).
+    """
+    text, model = redact(response.text), redact(response.model)
+    if (text, model) == (response.text, response.model):
+        return response
+    return replace(response, text=text, model=model)
+
+
 def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
     """What a call costs at the agent's configured prices (simulated calls cost nothing)."""
     if agent.simulated:
@@ -62,7 +77,7 @@ async def invoke(
     error: ProviderError | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            response = await agent.provider.complete(request)
+            response = redacted(await agent.provider.complete(request))
     except ProviderError as failure:
         error = failure
     except TimeoutError:
