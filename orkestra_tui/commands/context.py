@@ -19,10 +19,16 @@ class Context:
     settings: Settings
     demo: bool
 
-    def open_engine(self) -> Engine:
+    def open_engine(self, *, check_pages: bool = True) -> Engine:
+        """The engine over the data dir; its database first checked page by page, unless told not to.
+
+        A damaged database is refused with one line naming the newest good snapshot (exit 2),
+        before a command reads or writes anything. The app skips the check on its way to
+        the first frame and runs it in the background instead.
+        """
         from orkestra_tui.engine.engine import Engine
 
-        return Engine(self.paths, self.settings, demo=self.demo)
+        return Engine(self.paths, self.settings, demo=self.demo, check_pages=check_pages)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

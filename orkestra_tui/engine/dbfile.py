@@ -200,5 +200,10 @@ def quick_check_problem(connection: sqlite3.Connection) -> str:
     rows = connection.execute("PRAGMA quick_check(3)").fetchall()
     if rows == [("ok",)]:
         return ""
-    findings = [" ".join(str(row[0]).replace("*** in database main ***", "").split()) for row in rows]
-    return "; ".join(finding for finding in findings if finding) or "it fails its check"
+    findings = [
+        " ".join(line.split())
+        for row in rows
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("*** in database")
+    ]
+    return "; ".join(findings[:3]) or "it fails its check"

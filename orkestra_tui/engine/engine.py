@@ -74,13 +74,21 @@ class Engine:
         demo: bool = False,
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
+        check_pages: bool = False,
     ) -> None:
+        """`check_pages`: check every page of the database before anything is written to it."""
         self.paths = paths
         self.settings = settings
         self.demo = demo
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.store = Store(paths.database, clock=self.clock)
+        if check_pages:
+            try:
+                self.store.check_pages()
+            except BaseException:
+                self.store.close()
+                raise
         self.store.listener = self.bus.publish_stored
         self.inbox = Inbox(self.store)
         environment = os.environ if env is None else env

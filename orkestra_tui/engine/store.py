@@ -46,6 +46,8 @@ from orkestra_tui.errors import OrkestraError
 from orkestra_tui.secrets import redact
 
 APPLICATION_ID = 0x4F524B53  # "ORKS"
+MALFORMED = "database disk image is malformed"
+"""What SQLite says of a corrupt page, and what the one line says when the check finds one."""
 
 
 class StoreError(OrkestraError):
@@ -68,11 +70,25 @@ class DatabaseDamagedError(StoreError):
 
 
 def damage_in(path: Path, error: BaseException) -> DatabaseDamagedError | None:
-    """The damage an error from SQLite reveals in the database at `path`; None if it says none."""
-    if isinstance(error, DatabaseDamagedError):
-        return error
-    if isinstance(error, sqlite3.DatabaseError) and dbfile.is_damage(error):
-        return DatabaseDamagedError(path, str(error))
+    """The damage an error reveals in the database at `path`; None if it reveals none.
+
+    Looks through the errors it was raised from or while handling, and inside exception groups:
+    a page found corrupt mid-transaction may surface as the failed ROLLBACK that followed it.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DatabaseDamagedError):
+            return current
+        if isinstance(current, sqlite3.DatabaseError) and dbfile.is_damage(current):
+            return DatabaseDamagedError(path, str(current))
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
     return None
 
 
@@ -282,6 +298,22 @@ class Store:
 
     def close(self) -> None:
         self._connection.close()
+
+    def check_pages(self) -> None:
+        """Raise `DatabaseDamagedError` unless every page passes `PRAGMA quick_check`.
+
+        Reads the whole file (a few milliseconds a megabyte): commands run it before they work,
+        the app in a thread after its first frame, never on its way to that frame.
+        """
+        try:
+            problem = dbfile.quick_check_problem(self._connection)
+        except sqlite3.DatabaseError as error:
+            damage = damage_in(self.path, error)
+            if damage is not None:
+                raise damage from None
+            raise StoreError(f"{self.path} cannot be checked: {error}") from None
+        if problem:  # said as SQLite says it on a read; the check's own findings are for experts
+            raise DatabaseDamagedError(self.path, MALFORMED)
 
     @property
     def schema_version(self) -> int:

@@ -10,6 +10,8 @@ After the first frame the app also cleans up what an interrupted run left
 (`engine/recovery.py`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
+A damaged database, found by that check or by any read, stops the app's work and
+is shown on a screen of its own (`screens/damaged.py`), never as a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
+from orkestra_tui.tui.messages import DatabaseDamaged
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -40,6 +43,8 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
+DAMAGED_MODE = "damaged"
+"""The mode of the screen shown once the database is found damaged."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -118,6 +123,8 @@ class OrkestraApp(App[None]):
         """The request for round feedback whose modal is open, if one is."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
+        self.damage: str | None = None
+        """The line that says the database is damaged, once the app has found it so."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -216,6 +223,9 @@ class OrkestraApp(App[None]):
             problem = str(worker.result or "")
         if worker.name == "integrity":
             self.database_checked = True
+            if problem:
+                self.show_damage(problem)
+                return
         if problem:
             self.notify(clean(problem), title="Database", severity="error", timeout=60, markup=False)
         elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
@@ -224,6 +234,41 @@ class OrkestraApp(App[None]):
             self.engine.bus.publish_stored(self.engine.store.audit_events(1, kind="snapshot.created"))
             if actor == "human":
                 self.notify(f"Snapshot {snapshot.id} taken", title="Snapshot", markup=False)
+
+    # ------------------------------------------------------------ a damaged database
+
+    def show_damage(self, line: str) -> None:
+        """Stop the work that writes (votes, planning, the scheduler) and show the damage, once.
+
+        The damage screen is a mode of its own, in front of every other, and stays until the app quits.
+        """
+        from orkestra_tui.tui.screens.damaged import DamagedDatabaseScreen
+
+        if self.damage is not None:
+            return
+        self.damage = line
+        for group in (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP):
+            self.workers.cancel_group(self, group)
+        self.add_mode(DAMAGED_MODE, lambda: DamagedDatabaseScreen(line))
+        self.switch_mode(DAMAGED_MODE)
+
+    def on_database_damaged(self, message: DatabaseDamaged) -> None:
+        self.show_damage(message.line)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A read or write that finds the database damaged shows the damage, not a traceback."""
+        from textual._context import active_message_pump
+
+        from orkestra_tui.engine.store import damage_in
+
+        damage = damage_in(self.engine.paths.database, error)
+        if damage is None:
+            super()._handle_exception(error)
+        elif active_message_pump.get(None) is self:  # the app's own handler: Textual stops the app
+            self.damage = str(damage)
+            self.exit(return_code=2)  # and run_tui prints the line
+        else:  # a screen's or a widget's: that one stops; the app goes on, to show the damage
+            self.show_damage(str(damage))
 
     def action_snapshot(self) -> None:
         self.take_snapshot(actor="human", reason="taken from the app")
@@ -362,7 +407,13 @@ class OrkestraApp(App[None]):
         self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from orkestra_tui.engine.store import damage_in
+
         worker = event.worker
+        damage = damage_in(self.engine.paths.database, worker.error) if worker.error else None
+        if damage is not None and event.state is WorkerState.ERROR:
+            self.show_damage(str(damage))
+            return
         if worker.group == UPKEEP_GROUP:
             if worker.is_finished:
                 self._upkeep_done(worker)
@@ -420,6 +471,8 @@ class OrkestraApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.damage is not None:  # the damage screen stays in front until the app quits
+            return action == "quit"
         if action == "tie_break":
             return self.tie_breaks_waiting > 0
         return super().check_action(action, parameters)
