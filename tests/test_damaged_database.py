@@ -69,7 +69,9 @@ def with_history(paths: Paths, settings: Settings) -> snapshots.Snapshot:
     engine = Engine(paths, settings, clock=FixedClock(), env={})
     asyncio.run(populate(engine))
     project = engine.create_project("Shop")
-    engine.add_tasks(project.id, [TaskSpec(f"Task {number}", "Do it.", key=f"t{number}") for number in range(40)])
+    engine.add_tasks(
+        project.id, [TaskSpec(f"Task {number}", "Do it.", key=f"t{number}") for number in range(40)]
+    )
     engine.set_project_status(project.id, ProjectStatus.ACTIVE)
     with engine.store.transaction() as tx:
         for number in range(3000):
@@ -172,9 +174,9 @@ def corrupt_the_task_table(database: Path) -> None:
 async def test_the_app_shows_the_damage_on_a_screen_of_its_own_and_quits_with_status_2(
     damage: str, mode: str, paths: Paths, settings: Settings, saved: snapshots.Snapshot
 ) -> None:
-    from orkestra_tui.tui.app import OrkestraApp
     from textual.widgets import Static
 
+    from orkestra_tui.tui.app import OrkestraApp
     from orkestra_tui.tui.screens.damaged import DamagedDatabaseScreen
 
     (corrupt_the_task_table if damage == "task table" else overwrite_the_middle)(paths.database)
