@@ -11,7 +11,7 @@ After the first frame the app also cleans up what an interrupted run left
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
 A damaged database, found by that check or by any read, stops the app's work and
-is shown on a screen of its own (`screens/damaged.py`), never as a traceback.
+is shown on a screen of its own (`damage_guard.py`), never as a traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
-from orkestra_tui.tui.messages import DatabaseDamaged
+from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -43,8 +43,6 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
-DAMAGED_MODE = "damaged"
-"""The mode of the screen shown once the database is found damaged."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -70,10 +68,11 @@ def _screen_class(mode: str) -> type[EngineScreen]:
     return AuditScreen
 
 
-class OrkestraApp(App[None]):
+class OrkestraApp(DamageGuardApp):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"
+    WRITING_GROUPS = (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP)
     # Each screen's stylesheet sits beside it, every rule nested under the screen's class;
     # loading them all here parses them once, where a screen's own CSS_PATH would make
     # Textual re-parse every stylesheet when the screen is first shown.
@@ -123,8 +122,6 @@ class OrkestraApp(App[None]):
         """The request for round feedback whose modal is open, if one is."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
-        self.damage: str | None = None
-        """The line that says the database is damaged, once the app has found it so."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -167,13 +164,16 @@ class OrkestraApp(App[None]):
         import sqlite3
 
         from orkestra_tui.engine.recovery import recover
-        from orkestra_tui.engine.snapshots import damaged_message
+        from orkestra_tui.engine.store import damage_in
 
         try:
             report = recover(self.engine)
         except sqlite3.DatabaseError as error:
-            line = damaged_message(self.engine.paths.database, str(error))
-            self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
+            damage = damage_in(self.engine.paths.database, error)
+            if damage is not None:
+                self.show_damage(str(damage))
+            else:
+                self.notify(clean(f"Recovery could not run: {error}"), severity="error", markup=False)
             return
         if report.recovered:
             self.notify(clean(report.summary()), title="Recovered", timeout=10, markup=False)
@@ -234,41 +234,6 @@ class OrkestraApp(App[None]):
             self.engine.bus.publish_stored(self.engine.store.audit_events(1, kind="snapshot.created"))
             if actor == "human":
                 self.notify(f"Snapshot {snapshot.id} taken", title="Snapshot", markup=False)
-
-    # ------------------------------------------------------------ a damaged database
-
-    def show_damage(self, line: str) -> None:
-        """Stop the work that writes (votes, planning, the scheduler) and show the damage, once.
-
-        The damage screen is a mode of its own, in front of every other, and stays until the app quits.
-        """
-        from orkestra_tui.tui.screens.damaged import DamagedDatabaseScreen
-
-        if self.damage is not None:
-            return
-        self.damage = line
-        for group in (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP):
-            self.workers.cancel_group(self, group)
-        self.add_mode(DAMAGED_MODE, lambda: DamagedDatabaseScreen(line))
-        self.switch_mode(DAMAGED_MODE)
-
-    def on_database_damaged(self, message: DatabaseDamaged) -> None:
-        self.show_damage(message.line)
-
-    def _handle_exception(self, error: Exception) -> None:
-        """A read or write that finds the database damaged shows the damage, not a traceback."""
-        from textual._context import active_message_pump
-
-        from orkestra_tui.engine.store import damage_in
-
-        damage = damage_in(self.engine.paths.database, error)
-        if damage is None:
-            super()._handle_exception(error)
-        elif active_message_pump.get(None) is self:  # the app's own handler: Textual stops the app
-            self.damage = str(damage)
-            self.exit(return_code=2)  # and run_tui prints the line
-        else:  # a screen's or a widget's: that one stops; the app goes on, to show the damage
-            self.show_damage(str(damage))
 
     def action_snapshot(self) -> None:
         self.take_snapshot(actor="human", reason="taken from the app")
