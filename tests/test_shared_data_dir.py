@@ -45,7 +45,7 @@ from orkestra_tui.commands.context import load_context
 from orkestra_tui.engine import snapshots
 from orkestra_tui.engine.recovery import recover
 
-engine = load_context(argparse.Namespace(data_dir=sys.argv[1])).open_engine()  # as run_tui opens it
+engine = load_context(argparse.Namespace(data_dir=sys.argv[1])).open_engine(check_pages=False)  # as run_tui
 database = engine.paths.database
 
 
