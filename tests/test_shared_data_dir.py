@@ -262,14 +262,18 @@ def test_a_vote_killed_midway_leaves_the_app_its_committed_rows(home: Path, hold
     vote = subprocess.Popen(
         [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), *vote_arguments(QUESTION), "--demo"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        while holder.ask("questions")["questions"] != [QUESTION]:  # the vote committed its decision
-            assert vote.poll() is None, "the vote ended before it was seen"
+        assert vote.stderr is not None
+        progress = vote.stderr.readline()  # said once the decision and its first round are committed
+        assert progress.startswith("Round 1 of"), progress
     finally:
         vote.send_signal(signal.SIGKILL)
         vote.wait()
+        if vote.stderr is not None:
+            vote.stderr.close()
     (home / "config.toml").write_text(CONFIG, encoding="utf-8")
 
     assert holder.ask("questions") == {"questions": [QUESTION]}
