@@ -16,9 +16,11 @@ under a connection (see `orkestra_tui/engine/dbfile.py`).
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +30,10 @@ from typing import IO, Any
 import pytest
 
 import orkestra_tui
+from orkestra_tui.config import resolve_paths
+from orkestra_tui.engine import dbfile, integrity, snapshots
+from orkestra_tui.engine.schema import SCHEMA_VERSION
+from orkestra_tui.engine.store import Store
 
 PACKAGE = Path(orkestra_tui.__file__).parent
 
@@ -284,6 +290,62 @@ def test_a_vote_killed_midway_leaves_the_app_its_committed_rows(home: Path, hold
     assert project_names(home) == ["After the kill"]
     resumed = orkestra(home, "audit", "--json", "--limit", "500")
     assert QUESTION in resumed.stdout
+
+
+# ------------------------------------------------------------------ in one process
+
+
+def test_a_header_is_read_through_sqlite_while_the_file_is_open_in_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "orkestra.db"
+    opened: list[Path] = []
+    plain_open = Path.open
+
+    def recording_open(path: Path, *arguments: Any, **options: Any) -> Any:
+        opened.append(path)
+        return plain_open(path, *arguments, **options)
+
+    monkeypatch.setattr(Path, "open", recording_open)
+    store = Store(database)
+    assert dbfile.open_in_this_process(database)
+    assert dbfile.open_in_this_process(tmp_path / "." / "orkestra.db")  # by its resolved path
+    assert dbfile.read_header(database) == dbfile.Header(is_sqlite=True, schema_version=SCHEMA_VERSION)
+    assert integrity.header_problem(database) == ""
+    assert opened == []  # a plain open and close would have dropped the store's locks
+    store.close()
+
+    assert not dbfile.open_in_this_process(database)
+    assert dbfile.read_header(database).schema_version == SCHEMA_VERSION
+    assert opened == [database]  # no connection open: the plain read, which touches nothing
+
+
+def test_a_connection_is_counted_until_closed_or_collected(tmp_path: Path) -> None:
+    database = tmp_path / "orkestra.db"
+    first, second = dbfile.connect(database), dbfile.connect(database)
+    first.close()
+    first.close()  # a second close does not count down twice
+    assert dbfile.open_in_this_process(database)
+    del second
+    gc.collect()
+    assert not dbfile.open_in_this_process(database)
+    with pytest.raises(sqlite3.OperationalError):
+        dbfile.connect(tmp_path / "missing.db", mode="rw")
+    assert not dbfile.open_in_this_process(tmp_path / "missing.db")
+
+
+def test_a_restore_is_refused_while_this_process_has_the_database_open(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = resolve_paths(home)
+    store = Store(paths.database)
+    taken = snapshots.create(paths, "checkpoint")
+    try:
+        with pytest.raises(snapshots.SnapshotError, match="is open in this process"):
+            snapshots.restore(paths, taken.id)
+    finally:
+        store.close()
+    assert snapshots.restore(paths, taken.id).undo is not None
 
 
 # ------------------------------------------------------------------ the source
