@@ -8,7 +8,10 @@ to its listener (the engine's event bus).
 
 The store checks what it opens: a file that is not SQLite, a SQLite database
 that is not Orkestra's, or one written by a newer schema is refused with a
-clear error, and nothing is written to it.
+clear error, and nothing is written to it. A damaged file (SQLite finds it
+corrupt or not a database, or part of the schema is gone) is a
+`DatabaseDamagedError`, whose message names the newest good snapshot and the
+command that restores it. The connection is opened through `dbfile`.
 """
 
 from __future__ import annotations
