@@ -172,15 +172,13 @@ def _folder_of(args: argparse.Namespace, error: BaseException) -> str:
 
 def _damaged_database_line(args: argparse.Namespace, error: Exception) -> str | None:
     """The one line for an error that says the database file is damaged; None for any other error."""
-    sqlite3 = sys.modules.get("sqlite3")  # imported by the store if a database was opened at all
-    if sqlite3 is None or not isinstance(error, sqlite3.DatabaseError):
-        return None
-    if not any(word in str(error) for word in ("malformed", "not a database")):
+    store = sys.modules.get("orkestra_tui.engine.store")  # imported if a database was opened at all
+    if store is None:
         return None
     from orkestra_tui.config import resolve_paths
-    from orkestra_tui.engine.snapshots import damaged_message
 
-    return damaged_message(resolve_paths(getattr(args, "data_dir", None), os.environ).database, str(error))
+    damage = store.damage_in(resolve_paths(getattr(args, "data_dir", None), os.environ).database, error)
+    return None if damage is None else str(damage)
 
 
 def run_tui(
@@ -197,12 +195,16 @@ def run_tui(
     from orkestra_tui.commands.context import load_context
 
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(check_pages=False)  # checked in the background after the first frame
     try:
         from orkestra_tui.tui.app import OrkestraApp
 
         app = OrkestraApp(engine, on_ready=on_ready)
         app.run(headless=headless)
+        if app.damage is not None:
+            from orkestra_tui.engine.store import StoreError
+
+            raise StoreError(app.damage)  # the same line as the app showed, on the terminal
         return app.return_code or 0
     finally:
         engine.close()

@@ -206,7 +206,7 @@ def test_a_restore_goes_back_and_can_be_undone(paths: Paths, settings: Settings)
 def test_a_restore_is_refused_while_the_engine_has_the_database_open(engine: Engine, paths: Paths) -> None:
     snapshot = snapshots.create(paths, "checkpoint", clock=FixedClock())
     engine.create_project("Kept")
-    with pytest.raises(SnapshotError, match="is open in another Orkestra process"):
+    with pytest.raises(SnapshotError, match="is open in this process: close the engine first"):
         snapshots.restore(paths, snapshot.id)
     assert [project.name for project in engine.projects()] == ["Kept"]
 

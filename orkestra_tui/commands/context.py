@@ -19,11 +19,19 @@ class Context:
     settings: Settings
     demo: bool
 
-    def open_engine(self, *, only_reads: bool = False) -> Engine:
-        """The engine over the data dir; `only_reads` opens a data dir that cannot be written read-only."""
+    def open_engine(self, *, only_reads: bool = False, check_pages: bool = True) -> Engine:
+        """The engine over the data dir; its database first checked page by page, unless told not to.
+
+        A damaged database is refused with one line naming the newest good snapshot (exit 2),
+        before a command reads or writes anything. The app skips the check on its way to
+        the first frame and runs it in the background instead. `only_reads` opens a data
+        dir that cannot be written read-only.
+        """
         from orkestra_tui.engine.engine import Engine
 
-        return Engine(self.paths, self.settings, demo=self.demo, only_reads=only_reads)
+        return Engine(
+            self.paths, self.settings, demo=self.demo, only_reads=only_reads, check_pages=check_pages
+        )
 
     def require_writable(self) -> None:
         """One line, before anything is done, when the data dir cannot be written (a read-only disk)."""

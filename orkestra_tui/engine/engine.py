@@ -75,15 +75,23 @@ class Engine:
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
         only_reads: bool = False,
+        check_pages: bool = False,
     ) -> None:
         """`only_reads`: the caller writes nothing, so a data dir that cannot be written is opened
-        read-only (see `Store`); the engine then records no agent and no call."""
+        read-only (see `Store`); the engine then records no agent and no call. `check_pages`: check
+        every page of the database before anything is written to it."""
         self.paths = paths
         self.settings = settings
         self.demo = demo
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.store = Store(paths.database, clock=self.clock, only_reads=only_reads)
+        if check_pages:
+            try:
+                self.store.check_pages()
+            except BaseException:
+                self.store.close()
+                raise
         self.store.listener = self.bus.publish_stored
         self.inbox = Inbox(self.store)
         environment = os.environ if env is None else env

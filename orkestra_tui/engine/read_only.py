@@ -14,6 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from orkestra_tui.engine import dbfile
 from orkestra_tui.errors import OrkestraError
 
 SQLITE_CANTOPEN = 14
@@ -48,10 +49,9 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         raise OrkestraError(
             f"there is no database at {path} yet, and its folder cannot be written to make one"
         )
-    uri = path.absolute().as_uri()
     connection: sqlite3.Connection | None = None
     try:
-        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, timeout=10.0)
+        connection = dbfile.connect(path, mode="ro")
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return connection
     except sqlite3.OperationalError as error:
@@ -62,7 +62,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         if not no_shm or folder_writable:
             raise OrkestraError(f"{path} cannot be opened read-only: {error}") from None
     try:
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, timeout=10.0)
+        return dbfile.connect(path, mode="ro", immutable=True)
     except sqlite3.Error as error:
         raise OrkestraError(f"{path} cannot be opened read-only: {error}") from None
 

@@ -8,7 +8,10 @@ to its listener (the engine's event bus).
 
 The store checks what it opens: a file that is not SQLite, a SQLite database
 that is not Orkestra's, or one written by a newer schema is refused with a
-clear error, and nothing is written to it.
+clear error, and nothing is written to it. A damaged file (SQLite finds it
+corrupt or not a database, or part of the schema is gone) is a
+`DatabaseDamagedError`, whose message names the newest good snapshot and the
+command that restores it. The connection is opened through `dbfile`.
 
 A store for a user that only reads (`only_reads`) opens the database
 read-only when its folder cannot be written (a read-only disk), and writes
@@ -19,7 +22,9 @@ hit it roll back whole and raise a `DiskFullError`; what was committed stays.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from orkestra_tui.engine import dbfile
 from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.models import (
@@ -49,14 +55,51 @@ from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
 from orkestra_tui.errors import DiskFullError, OrkestraError, ReadOnlyError, is_disk_full, is_read_only
 from orkestra_tui.secrets import redact
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-HEADER_BYTES = 100
-"""The size of a SQLite database file's header."""
 APPLICATION_ID = 0x4F524B53  # "ORKS"
+MALFORMED = "database disk image is malformed"
+"""What SQLite says of a corrupt page, and what the one line says when the check finds one."""
 
 
 class StoreError(OrkestraError):
     """The database cannot be opened or used as it is."""
+
+
+class DatabaseDamagedError(StoreError):
+    """The database file is damaged: SQLite finds it corrupt or not a database, or part of its schema is gone.
+
+    The message is the one line to show: the file, what is wrong, the newest good
+    snapshot and the command that restores it.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        from orkestra_tui.engine.snapshots import damaged_message
+
+        super().__init__(damaged_message(path, problem))
+        self.path = path
+        self.problem = problem
+
+
+def damage_in(path: Path, error: BaseException) -> DatabaseDamagedError | None:
+    """The damage an error reveals in the database at `path`; None if it reveals none.
+
+    Looks through the errors it was raised from or while handling, and inside exception groups:
+    a page found corrupt mid-transaction may surface as the failed ROLLBACK that followed it.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DatabaseDamagedError):
+            return current
+        if isinstance(current, sqlite3.DatabaseError) and dbfile.is_damage(current):
+            return DatabaseDamagedError(path, str(current))
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
+    return None
 
 
 class UnauditedChangeError(RuntimeError):
@@ -191,22 +234,17 @@ class Store:
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not an Orkestra database")
         if path.exists() and path.stat().st_size > 0:
-            try:
-                with path.open("rb") as handle:
-                    header = handle.read(HEADER_BYTES)
-            except OSError as error:
-                raise StoreError(f"{path} cannot be read: {error.strerror}") from None
-            if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
+            header = dbfile.read_header(path)
+            if header.error:
+                raise StoreError(f"{path} cannot be read: {header.error}")
+            if not header.is_sqlite:
                 hint = _restore_hint(path, only_if_any=True)
                 raise StoreError(
                     f"{path} is not a SQLite database; it was left untouched "
                     "(move it away, or choose another --data-dir)" + (f".{hint}" if hint else "")
                 )
-            if _truncated(path, header):
-                raise StoreError(
-                    f"{path} is damaged (it is shorter than its header says: truncated);"
-                    " it was left untouched." + _restore_hint(path)
-                )
+            if header.truncated:
+                raise DatabaseDamagedError(path, "it is shorter than its header says: truncated")
         why_not_writable = read_only_reason(path)
         if why_not_writable:
             if not only_reads:
@@ -216,7 +254,7 @@ class Store:
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+                connection = dbfile.connect(path)
             except (OSError, sqlite3.Error) as error:
                 raise StoreError(f"{path} cannot be opened: {error}") from None
         try:
@@ -237,9 +275,9 @@ class Store:
         except sqlite3.DatabaseError as error:
             if is_disk_full(error, path.parent):  # no room for the -shm file: not damage
                 raise DiskFullError(path.parent) from None
-            raise StoreError(
-                f"{path} is damaged or not a database ({error}); it was left untouched." + _restore_hint(path)
-            ) from None
+            if dbfile.is_damage(error):
+                raise DatabaseDamagedError(path, str(error)) from None
+            raise StoreError(f"{path} cannot be used: {error}") from None
         if application_id not in (0, APPLICATION_ID) or (version == 0 and tables > 0):
             raise StoreError(f"{path} is a SQLite database but not Orkestra's; it was left untouched")
         if version > SCHEMA_VERSION:
@@ -259,13 +297,15 @@ class Store:
             connection.execute("PRAGMA foreign_keys = ON")
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 self._apply_migration(connection, number)
+            missing = missing_schema_objects(connection)
         except sqlite3.DatabaseError as error:
             if is_disk_full(error, path.parent):
                 raise DiskFullError(path.parent) from None
-            damaged = any(word in str(error) for word in ("malformed", "not a database"))
-            raise StoreError(
-                f"{path} cannot be used: {error}" + (_restore_hint(path) if damaged else "")
-            ) from None
+            if dbfile.is_damage(error):
+                raise DatabaseDamagedError(path, str(error)) from None
+            raise StoreError(f"{path} cannot be used: {error}") from None
+        if missing:
+            raise DatabaseDamagedError(path, f"{missing[0]} is missing")
 
     @staticmethod
     def _apply_migration(connection: sqlite3.Connection, number: int) -> None:
@@ -285,6 +325,22 @@ class Store:
 
     def close(self) -> None:
         self._connection.close()
+
+    def check_pages(self) -> None:
+        """Raise `DatabaseDamagedError` unless every page passes `PRAGMA quick_check`.
+
+        Reads the whole file (a few milliseconds a megabyte): commands run it before they work,
+        the app in a thread after its first frame, never on its way to that frame.
+        """
+        try:
+            problem = dbfile.quick_check_problem(self._connection)
+        except sqlite3.DatabaseError as error:
+            damage = damage_in(self.path, error)
+            if damage is not None:
+                raise damage from None
+            raise StoreError(f"{self.path} cannot be checked: {error}") from None
+        if problem:  # said as SQLite says it on a read; the check's own findings are for experts
+            raise DatabaseDamagedError(self.path, MALFORMED)
 
     @property
     def schema_version(self) -> int:
@@ -715,26 +771,34 @@ def _require_full_text_search(connection: sqlite3.Connection, path: Path) -> Non
         ) from None
 
 
-def _truncated(path: Path, header: bytes) -> bool:
-    """Whether a database file is shorter than its header says; reads no page, so cheap at start-up.
+_CREATED = re.compile(r"CREATE\s+(?:VIRTUAL\s+)?(TABLE|INDEX|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+_DROPPED = re.compile(r"DROP\s+(TABLE|INDEX|TRIGGER)\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
 
-    Only judged when no journal holds pages not yet written back (a WAL mid-checkpoint, or a hot
-    rollback journal): then the file alone must hold every page its header counts.
+
+@functools.cache
+def expected_schema_objects(version: int = SCHEMA_VERSION) -> tuple[tuple[str, str], ...]:
+    """Every table, index and trigger the first `version` migrations leave behind, as (type, name)."""
+    objects: dict[str, str] = {}
+    for script in MIGRATIONS[:version]:
+        for statement in _split_statements(script):
+            if created := _CREATED.match(statement):
+                objects[created[2]] = created[1].lower()
+            elif dropped := _DROPPED.match(statement):
+                objects.pop(dropped[2], None)
+    return tuple((kind, name) for name, kind in objects.items())
+
+
+def missing_schema_objects(connection: sqlite3.Connection) -> list[str]:
+    """The tables, indexes and triggers of its schema version that a database lacks ('table decision'…).
+
+    One read of the schema SQLite has already loaded: cheap enough for every start. A table
+    dropped by hand (or lost with its schema row) is damage that `PRAGMA quick_check` cannot see.
     """
-    try:
-        for journal in (Path(f"{path}-wal"), Path(f"{path}-journal")):
-            if journal.exists() and journal.stat().st_size > 0:
-                return False
-        size = path.stat().st_size
-    except OSError:
-        return False
-    if len(header) < HEADER_BYTES:
-        return True
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    counted = header[24:28] == header[92:96]  # the page count is valid only when these agree
-    return counted and pages > 0 and pages * page_size > size
+    version = min(int(connection.execute("PRAGMA user_version").fetchone()[0]), SCHEMA_VERSION)
+    present = set(connection.execute("SELECT type, name FROM sqlite_master").fetchall())
+    return [
+        f"{kind} {name}" for kind, name in expected_schema_objects(version) if (kind, name) not in present
+    ]
 
 
 def _restore_hint(path: Path, *, only_if_any: bool = False) -> str:

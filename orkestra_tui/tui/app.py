@@ -10,6 +10,8 @@ After the first frame the app also cleans up what an interrupted run left
 (`engine/recovery.py`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
+A damaged database, found by that check or by any read, stops the app's work and
+is shown on a screen of its own (`damage_guard.py`), never as a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -28,6 +30,7 @@ from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
 from orkestra_tui.errors import DiskFullError, OrkestraError
+from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -66,10 +69,11 @@ def _screen_class(mode: str) -> type[EngineScreen]:
     return AuditScreen
 
 
-class OrkestraApp(App[None]):
+class OrkestraApp(DamageGuardApp):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"
+    WRITING_GROUPS = (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP)
     # Each screen's stylesheet sits beside it, every rule nested under the screen's class;
     # loading them all here parses them once, where a screen's own CSS_PATH would make
     # Textual re-parse every stylesheet when the screen is first shown.
@@ -161,13 +165,16 @@ class OrkestraApp(App[None]):
         import sqlite3
 
         from orkestra_tui.engine.recovery import recover
-        from orkestra_tui.engine.snapshots import damaged_message
+        from orkestra_tui.engine.store import damage_in
 
         try:
             report = recover(self.engine)
         except sqlite3.DatabaseError as error:
-            line = damaged_message(self.engine.paths.database, str(error))
-            self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
+            damage = damage_in(self.engine.paths.database, error)
+            if damage is not None:
+                self.show_damage(str(damage))
+            else:
+                self.notify(clean(f"Recovery could not run: {error}"), severity="error", markup=False)
             return
         except OrkestraError as error:  # a full disk: the app goes on, and recovery runs at the next start
             line = _stopped_line("Recovery waits", error, "reopen the app")
@@ -223,6 +230,9 @@ class OrkestraApp(App[None]):
             problem = str(worker.result or "")
         if worker.name == "integrity":
             self.database_checked = True
+            if problem:
+                self.show_damage(problem)
+                return
         if problem:
             self.notify(clean(problem), title="Database", severity="error", timeout=60, markup=False)
         elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
@@ -368,7 +378,13 @@ class OrkestraApp(App[None]):
         self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from orkestra_tui.engine.store import damage_in
+
         worker = event.worker
+        damage = damage_in(self.engine.paths.database, worker.error) if worker.error else None
+        if damage is not None and event.state is WorkerState.ERROR:
+            self.show_damage(str(damage))
+            return
         if worker.group == UPKEEP_GROUP:
             if worker.is_finished:
                 self._upkeep_done(worker)
@@ -425,6 +441,8 @@ class OrkestraApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.damage is not None:  # the damage screen stays in front until the app quits
+            return action == "quit"
         if action == "tie_break":
             return self.tie_breaks_waiting > 0
         return super().check_action(action, parameters)

@@ -13,3 +13,11 @@ class EngineUpdated(Message):
     def __init__(self, event: EngineEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class DatabaseDamaged(Message):
+    """A read or write found the database damaged; `line` says so, with the restore command."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line

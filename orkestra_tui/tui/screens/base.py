@@ -19,7 +19,7 @@ from textual.screen import Screen
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
-from orkestra_tui.tui.messages import EngineUpdated
+from orkestra_tui.tui.messages import DatabaseDamaged, EngineUpdated
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
 
@@ -94,7 +94,8 @@ class EngineScreen(Screen[None]):
 
     def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
         self.body_ready = True
-        self.reload()
+        if not self._reload_or_report():
+            return
         self.body_mounted()
         if self.focused is None:
             # Textual's auto-focus ran before the body existed: focus its first widget now.
@@ -130,13 +131,27 @@ class EngineScreen(Screen[None]):
 
     def _scheduled_reload(self) -> None:
         self._refresh_scheduled = False
-        self.reload()
+        self._reload_or_report()
 
     def on_screen_resume(self) -> None:
         self.query_one(ModeBar).agents = tuple(self.engine.agents())
         if self._stale and self.body_ready:
             self._stale = False
+            self._reload_or_report()
+
+    def _reload_or_report(self) -> bool:
+        """Reload; if the database turns out damaged, tell the app (which shows it) instead of failing."""
+        from orkestra_tui.engine.store import damage_in
+
+        try:
             self.reload()
+        except Exception as error:
+            damage = damage_in(self.engine.paths.database, error)
+            if damage is None:
+                raise
+            self.post_message(DatabaseDamaged(str(damage)))
+            return False
+        return True
 
     def reload(self) -> None:
         """Re-read what this screen shows from the engine."""
