@@ -27,6 +27,8 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
+from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.tui.messages import DatabaseChanged
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -40,6 +42,8 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
+WATCH_INTERVAL_S = 0.5
+"""How often the app looks for what other processes committed (one pragma while nothing was)."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -129,6 +133,7 @@ class OrkestraApp(App[None]):
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._engine_event)
+        self.engine.external_changes()  # from now on, what other processes commit is news
         theme = self.engine.settings.ui.theme
         if theme == self.theme:
             pass  # setting a theme restyles every widget: skip it when nothing changes
@@ -187,6 +192,25 @@ class OrkestraApp(App[None]):
         minutes = self.engine.settings.engine.snapshot_interval_minutes
         if minutes > 0:
             self.set_interval(minutes * 60, self.take_snapshot, name="snapshots")
+        self.set_interval(WATCH_INTERVAL_S, self._look_for_changes, name="database-watch")
+
+    # ------------------------------------------------------------ other processes
+
+    def _look_for_changes(self) -> None:
+        """Post what another process (`orkestra run`, a vote, a plan) committed since the last look."""
+        import sqlite3
+
+        try:
+            changes = self.engine.external_changes()
+        except sqlite3.Error:
+            return  # the database is busy or being replaced: the next look tells
+        if changes is not None:
+            self.post_message(DatabaseChanged(changes))
+
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        """Tell every screen, as the engine tells its own changes: each re-reads what it shows."""
+        for event in message.changes.events:
+            self.engine.bus.publish(event)
 
     def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
         """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
@@ -402,7 +426,7 @@ class OrkestraApp(App[None]):
     # ------------------------------------------------------------ tie-breaks
 
     def _engine_event(self, event: EngineEvent) -> None:
-        if event.is_kind("inbox"):
+        if event.is_kind("inbox", EVERYTHING):
             self.post_message(self.InboxChanged(event))
 
     def _count_tie_breaks(self) -> int:
@@ -411,6 +435,8 @@ class OrkestraApp(App[None]):
     def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
         self.tie_breaks_waiting = self._count_tie_breaks()
         event = message.event
+        if event.external:
+            return  # another process asked: the badge says so; whoever runs that vote waits for the answer
         if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.TIE_BREAK.value:
             self.action_tie_break()
         elif event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.ROUND_FEEDBACK.value:
