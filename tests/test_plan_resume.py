@@ -171,3 +171,29 @@ def test_a_project_left_before_its_plan_was_stored_is_planned(
     assert main(["--data-dir", str(home), *COMMAND]) == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["project"]["id"], document["approved"]) == (1, True)
+
+
+def test_a_plan_another_run_is_making_is_left_to_it(home: Path) -> None:
+    process = subprocess.Popen(
+        command(home, *COMMAND),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=environment(),
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not stored_proposals(home):
+            assert process.poll() is None and time.monotonic() < deadline, "no proposal was stored"
+            time.sleep(0.01)
+        again = run_again(home, *COMMAND)
+        assert (again.returncode, again.stdout) == (2, "")
+        assert again.stderr == (
+            f'orkestra: the plan for "Shop" is being made by another run (pid {process.pid}); '
+            "let it finish, or stop it first\n"
+        )
+        assert process.wait(timeout=TIMEOUT_S) == 0  # the first run was not disturbed
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

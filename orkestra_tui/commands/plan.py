@@ -141,16 +141,20 @@ def run(args: argparse.Namespace) -> int:
     )
     engine = context.open_engine()
     try:
+        from orkestra_tui.engine.leases import lease_owner_name
+        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
         planner = Planner(engine)
         session = _session_to_resume(engine, planner, args.resume if resuming else None, args.name, resuming)
+        resumed = session is not None
         if session is None:
             if request is None:
                 raise UsageError('a plan needs a description: --description "TEXT"')
             session = _start(engine, planner, request, description=description, chosen=chosen, args=args)
         else:
             _check_tie_break(policy, session.brief.involvement, args.description)  # the stored involvement
+        note_plan_run(engine.store, session.project_id, lease_owner_name(), resumed=resumed)
         return _plan_and_report(engine, planner, session, policy, args)
     finally:
         engine.close()
@@ -196,7 +200,8 @@ def _start(
             involvement=Involvement(request.involvement),
             agents=tuple(agents),
             method=request.method,
-        )
+        ),
+        take_up=True,  # a project a killed start left without its plan
     )
 
 
@@ -209,6 +214,7 @@ def _session_to_resume(
     project whose plan is over (or that has none) keeps its name to itself.
     """
     from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.plan_runs import live_plan_holder, owner_pid
 
     wanted = " ".join((resume or name or "").split())
     if not wanted:
@@ -242,6 +248,12 @@ def _session_to_resume(
                 + (" (orkestra status shows it)" if how == "approved" else "")
             )
         session = found
+    holder = live_plan_holder(engine.store, session.project_id, "")
+    if holder is not None:
+        raise UsageError(
+            f"the plan for {quote_name(_project_name(engine, session))} is being made by another run "
+            f"(pid {owner_pid(holder)}); let it finish, or stop it first"
+        )
     print(f"orkestra: {_resuming_line(engine, session)}", file=sys.stderr, flush=True)
     return session
 
@@ -333,6 +345,11 @@ def _plan_and_report(
 
     project_id = session.project_id
     progress = PlanProgress(engine, project_id, live=sys.stderr.isatty() and not args.json)
+    if session.decision_id is not None:  # resumed during the vote: its ballots are told as they come
+        from orkestra_tui.commands.vote_display import VoteProgress
+
+        decision = engine.store.decision(session.decision_id)
+        progress.vote = VoteProgress(decision, live=progress.live) if decision is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     failure = ""
     try:

@@ -233,8 +233,12 @@ class Planner:
 
     # ----------------------------------------------------------------- steps
 
-    def start(self, brief: Brief) -> PlanSession:
-        """Store the brief with a new project; the proposals come next."""
+    def start(self, brief: Brief, *, take_up: bool = False) -> PlanSession:
+        """Store the brief with a new project; the proposals come next.
+
+        With `take_up`, a project of that name left in planning with no plan stored (a start
+        killed in between) is planned instead of refused.
+        """
         if not brief.agents:
             raise EngineError("choose at least one agent")
         unknown = [name for name in brief.agents if name not in self.engine.runtimes]
@@ -242,7 +246,7 @@ class Planner:
             raise EngineError(f"there is no agent named {unknown[0]!r}")
         if brief.method not in METHODS:
             raise EngineError(f"unknown method {brief.method!r}; choose one of {', '.join(METHODS)}")
-        orphan = self.orphan(brief.name)
+        orphan = self.orphan(brief.name) if take_up else None
         project = orphan or self.engine.create_project(
             brief.name, brief.description, involvement=brief.involvement
         )

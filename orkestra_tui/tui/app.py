@@ -120,6 +120,8 @@ class OrkestraApp(App[None]):
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
         """The request for round feedback whose modal is open, if one is."""
+        self._plans_noted: set[int] = set()
+        """Plans this app has recorded itself as running (a `plan.run` audit event each)."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
@@ -343,9 +345,14 @@ class OrkestraApp(App[None]):
         )
 
     async def _advance_plan(self, project_id: int) -> Any:
+        from orkestra_tui.engine.leases import lease_owner_name
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
+        if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
+            self._plans_noted.add(project_id)
+            note_plan_run(self.engine.store, project_id, lease_owner_name(), resumed=False)
         planner = Planner(self.engine)
         hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
         return await planner.advance(project_id, pause=hands_on)
@@ -365,9 +372,12 @@ class OrkestraApp(App[None]):
         Hands-on plans that had stopped for the human's go-ahead stay stopped.
         """
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import live_plan_holder
         from orkestra_tui.engine.planning import Planner, PlanStep
 
         for session in Planner(self.engine).under_way():
+            if live_plan_holder(self.engine.store, session.project_id, "") is not None:
+                continue  # an `orkestra plan` still running makes it: it is not paid for twice
             hands_on = session.brief.involvement is Involvement.HANDS_ON
             started = session.step is PlanStep.PROPOSALS or (
                 session.step is PlanStep.VOTE and session.decision_id is not None
