@@ -218,3 +218,47 @@ def test_external_changes_name_what_other_connections_committed(tmp_path: Path) 
     finally:
         here.close()
         there.close()
+
+
+async def test_voting_follows_a_vote_run_from_the_shell(tmp_path: Path) -> None:
+    from orkestra_tui.engine.models import DecisionStatus
+    from orkestra_tui.tui.screens.voting import VotingScreen
+
+    home = make_home(tmp_path)
+    engine = open_engine(home)
+    app = OrkestraApp(engine, first_mode="voting")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting"
+            )
+            voting = app.screen
+            assert isinstance(voting, VotingScreen)
+            assert voting.shown is None
+            other = run_other(
+                home,
+                "vote",
+                "Which database?",
+                "--option",
+                "SQLite",
+                "--option",
+                "PostgreSQL",
+                "--tie-break",
+                "first",
+            )
+            try:
+
+                def decided() -> bool:
+                    view = voting.shown
+                    return view is not None and view.decision.status is DecisionStatus.DECIDED
+
+                await wait_for(pilot, decided, "the vote taken elsewhere shows, decided, with its ballots")
+            finally:
+                if other.poll() is None:
+                    other.kill()
+                other.wait()
+            view = voting.shown
+            assert view is not None and view.decision.question == "Which database?"
+            assert len(view.cards) == 5 and view.calls >= 5
+    finally:
+        engine.close()
