@@ -44,6 +44,7 @@ async def wait_for_other_runs(scheduler: Scheduler, project_ids: set[int], progr
             said = line
         waited = True
         await asyncio.sleep(WAIT_POLL_S)
+        progress.recount()
 
 
 def _held_elsewhere(scheduler: Scheduler, project_ids: set[int]) -> Counter[str]:
