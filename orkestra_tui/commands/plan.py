@@ -215,6 +215,7 @@ def _session_to_resume(
     """
     from orkestra_tui.engine.consensus import quote_name
     from orkestra_tui.engine.plan_runs import live_plan_holder, owner_pid
+    from orkestra_tui.engine.planning import PlanStep
 
     wanted = " ".join((resume or name or "").split())
     if not wanted:
@@ -242,7 +243,7 @@ def _session_to_resume(
                 f"a project named {quoted} already exists (it was not planned here); choose another --name"
             )
         if found.step.finished:
-            how = "approved" if found.step.value == "done" else "cancelled"
+            how = "approved" if found.step is PlanStep.DONE else "cancelled"
             raise UsageError(
                 f"project {quoted} already exists and its plan was {how}; choose another --name"
                 + (" (orkestra status shows it)" if how == "approved" else "")
