@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context, positive_int
 from orkestra_tui.commands.output import error_line
+from orkestra_tui.commands.run_waiting import wait_for_other_runs
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
 from orkestra_tui.errors import UsageError
 
@@ -233,12 +234,18 @@ def _run_and_report(
 async def _carry_out(
     scheduler: Scheduler, answerer: InboxAnswerer, project_id: int | None, *, until_done: bool
 ) -> list[RunSummary]:
-    """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help."""
+    """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help.
+
+    With `until_done`, tasks another run holds are waited for: when it finishes them (or dies,
+    and their leases are released) there may be work here again.
+    """
     await answerer.answer_open()
     summaries = []
     while True:
         summaries.append(await scheduler.run(project_id, until_done=True))
         moved = await answerer.answer_open()
+        if until_done and not moved:
+            moved = await wait_for_other_runs(scheduler, answerer.project_ids, answerer.progress)
         if not (until_done and moved):
             return summaries
 

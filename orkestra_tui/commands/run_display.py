@@ -113,6 +113,13 @@ class RunProgress:
         self.total = sum(counts.values())
         self._show_bar()
 
+    def recount(self) -> None:
+        """Read again how many tasks are settled: another run finishes some while this one waits."""
+        counts = self.counts()
+        self.settled = sum(counts.get(status, 0) for status in SETTLED)
+        self.total = sum(counts.values())
+        self._update_bar()
+
     def _show_bar(self) -> None:
         if self.console is None or self.bar is not None:
             return

@@ -56,6 +56,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
@@ -117,9 +118,12 @@ class Engine:
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How the retry policy waits (tests record the delays instead)."""
         self._retry_rng = random.Random()
+        self._change_watch: ChangeWatch | None = None
         self._register_agents()
 
     def close(self) -> None:
+        if self._change_watch is not None:
+            self._change_watch.close()
         self.store.close()
 
     async def aclose(self) -> None:
@@ -877,3 +881,12 @@ class Engine:
 
     def audit_events(self, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self.store.audit_events(limit, **filters)
+
+    def external_changes(self) -> ExternalChanges | None:
+        """What other processes committed since the last call (the first call starts watching)."""
+        from orkestra_tui.engine.watch import ChangeWatch
+
+        if self._change_watch is None:
+            self._change_watch = ChangeWatch(self.store, self.bus)
+            return None
+        return self._change_watch.changes()

@@ -29,8 +29,10 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
+from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
+from orkestra_tui.tui.messages import DatabaseChanged
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -44,6 +46,8 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
+WATCH_INTERVAL_S = 0.5
+"""How often the app looks for what other processes committed (one pragma while nothing was)."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -121,6 +125,8 @@ class OrkestraApp(DamageGuardApp):
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
         """The request for round feedback whose modal is open, if one is."""
+        self._plans_noted: set[int] = set()
+        """Plans this app has recorded itself as running (a `plan.run` audit event each)."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
@@ -134,6 +140,7 @@ class OrkestraApp(DamageGuardApp):
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._engine_event)
+        self.engine.external_changes()  # from now on, what other processes commit is news
         theme = self.engine.settings.ui.theme
         if theme == self.theme:
             pass  # setting a theme restyles every widget: skip it when nothing changes
@@ -199,6 +206,25 @@ class OrkestraApp(DamageGuardApp):
         minutes = self.engine.settings.engine.snapshot_interval_minutes
         if minutes > 0:
             self.set_interval(minutes * 60, self.take_snapshot, name="snapshots")
+        self.set_interval(WATCH_INTERVAL_S, self._look_for_changes, name="database-watch")
+
+    # ------------------------------------------------------------ other processes
+
+    def _look_for_changes(self) -> None:
+        """Post what another process (`orkestra run`, a vote, a plan) committed since the last look."""
+        import sqlite3
+
+        try:
+            changes = self.engine.external_changes()
+        except sqlite3.Error:
+            return  # the database is busy or being replaced: the next look tells
+        if changes is not None:
+            self.post_message(DatabaseChanged(changes))
+
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        """Tell every screen, as the engine tells its own changes: each re-reads what it shows."""
+        for event in message.changes.events:
+            self.engine.bus.publish(event)
 
     def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
         """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
@@ -336,9 +362,14 @@ class OrkestraApp(DamageGuardApp):
         )
 
     async def _advance_plan(self, project_id: int) -> Any:
+        from orkestra_tui.engine.leases import lease_owner_name
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
+        if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
+            self._plans_noted.add(project_id)
+            note_plan_run(self.engine.store, project_id, lease_owner_name(), resumed=False)
         planner = Planner(self.engine)
         hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
         return await planner.advance(project_id, pause=hands_on)
@@ -358,9 +389,12 @@ class OrkestraApp(DamageGuardApp):
         Hands-on plans that had stopped for the human's go-ahead stay stopped.
         """
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import live_plan_holder
         from orkestra_tui.engine.planning import Planner, PlanStep
 
         for session in Planner(self.engine).under_way():
+            if live_plan_holder(self.engine.store, session.project_id, "") is not None:
+                continue  # an `orkestra plan` still running makes it: it is not paid for twice
             hands_on = session.brief.involvement is Involvement.HANDS_ON
             started = session.step is PlanStep.PROPOSALS or (
                 session.step is PlanStep.VOTE and session.decision_id is not None
@@ -423,7 +457,7 @@ class OrkestraApp(DamageGuardApp):
     # ------------------------------------------------------------ tie-breaks
 
     def _engine_event(self, event: EngineEvent) -> None:
-        if event.is_kind("inbox"):
+        if event.is_kind("inbox", EVERYTHING):
             self.post_message(self.InboxChanged(event))
 
     def _count_tie_breaks(self) -> int:
@@ -432,6 +466,8 @@ class OrkestraApp(DamageGuardApp):
     def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
         self.tie_breaks_waiting = self._count_tie_breaks()
         event = message.event
+        if event.external:
+            return  # another process asked: the badge says so; whoever runs that vote waits for the answer
         if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.TIE_BREAK.value:
             self.action_tie_break()
         elif event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.ROUND_FEEDBACK.value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from orkestra_tui.engine.events import EngineEvent
+from orkestra_tui.engine.watch import ExternalChanges
 
 
 class EngineUpdated(Message):
@@ -21,3 +22,11 @@ class DatabaseDamaged(Message):
     def __init__(self, line: str) -> None:
         super().__init__()
         self.line = line
+
+
+class DatabaseChanged(Message):
+    """Another process committed changes to the store (the app looks every `WATCH_INTERVAL_S`)."""
+
+    def __init__(self, changes: ExternalChanges) -> None:
+        super().__init__()
+        self.changes = changes

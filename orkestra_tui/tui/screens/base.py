@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
+from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import DatabaseDamaged, EngineUpdated
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
@@ -60,7 +61,9 @@ class EngineScreen(Screen[None]):
     Subclasses compose their content in `compose_body` and show engine data in
     `reload`. The screen subscribes to the engine's events and re-reads the
     store when one it cares about arrives: at once if it is showing
-    (coalescing bursts), or when it is next shown otherwise.
+    (coalescing bursts), or when it is next shown otherwise. What other
+    processes commit arrives the same way (the app republishes it, marked
+    `external`).
     """
 
     MODE: ClassVar[str] = ""
@@ -113,14 +116,18 @@ class EngineScreen(Screen[None]):
         """Whether `event` changes what this screen shows."""
         return event.is_kind(*self.WATCHES)
 
+    def _concerns(self, event: EngineEvent) -> bool:
+        """Whether `event` changes what this screen shows (another process's many changes do)."""
+        return event.kind == EVERYTHING or self.watches(event)
+
     def _event_arrived(self, event: EngineEvent) -> None:
-        if self.watches(event) or event.is_kind("agent", "inbox"):
+        if self._concerns(event) or event.is_kind("agent", "inbox"):
             self.post_message(EngineUpdated(event))
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
-        if message.event.is_kind("agent", "inbox"):
+        if message.event.is_kind("agent", "inbox", EVERYTHING):
             self.query_one(ModeBar).agents = tuple(self.engine.agents())
-        if not self.watches(message.event):
+        if not self._concerns(message.event):
             return
         if not self.is_current or not self.body_ready:
             self._stale = True
