@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on, widgets
+from textual import widgets
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -31,6 +31,8 @@ from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.planning import Planner, PlanSession
     from orkestra_tui.tui.app import OrkestraApp
@@ -111,6 +113,11 @@ class PlanScreen(EngineScreen):
         self._listing = False
         self._projects_stale = True
         self._planner: Planner | None = None
+        self._panes_built: set[str] = set()
+        """The wizard's panes after the brief that are built and mounted."""
+        self._panes_building: set[str] = set()
+        self._first_focus_pending = False
+        """Whether the pane shown first is still to be built, and focused then."""
 
     @property
     def planner(self) -> Planner:
@@ -127,10 +134,7 @@ class PlanScreen(EngineScreen):
     # ------------------------------------------------------------ layout
 
     def compose_body(self) -> ComposeResult:
-        from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
         from orkestra_tui.tui.widgets.plan_brief import BriefForm
-        from orkestra_tui.tui.widgets.plan_proposals import ProposalCards
-        from orkestra_tui.tui.widgets.plan_review import PlanTree, TaskEditor
 
         with Horizontal(id="plan-body"):
             with Vertical(id="projects"):
@@ -138,29 +142,63 @@ class PlanScreen(EngineScreen):
                 yield widgets.OptionList(id="project-list")
             with Vertical(id="wizard"):
                 yield widgets.Static(step_bar("brief"), id="step-bar")
+                # Only the brief is built with the screen; the other steps (and their heavier
+                # widgets and imports) are built the first time a plan reaches them.
                 with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
                     method = self.engine.settings.engine.default_method
                     yield BriefForm(self.engine.agents(), method, id="brief")
-                    with VerticalScroll(id="proposals"):
-                        yield widgets.Static(id="proposals-intro")
-                        yield ProposalCards(id="proposal-cards")
-                        yield widgets.Static(id="proposals-footer", classes="wizard-footer")
-                    with Vertical(id="vote"):
-                        yield widgets.Static(id="vote-intro")
-                        yield DecisionDetail(id="plan-decision")
-                    with VerticalScroll(id="synthesis"):
-                        yield widgets.Static(id="synthesis-text")
-                    with Vertical(id="review"):
-                        yield widgets.Static(id="review-changes")
-                        yield widgets.Static(id="review-problems")
-                        with Horizontal(id="review-body"):
-                            yield PlanTree(id="plan-tree")
-                            with Vertical(id="task-side"):
-                                with VerticalScroll(id="task-detail-scroll"):
-                                    yield widgets.Static(id="task-detail")
-                                yield TaskEditor(id="task-editor")
-                    with VerticalScroll(id="done"):
-                        yield widgets.Static(id="done-text")
+
+    def _build_pane(self, pane: str) -> Widget:
+        """The wizard's pane for a step after the brief, with its widgets."""
+        if pane == "proposals":
+            from orkestra_tui.tui.widgets.plan_proposals import ProposalCards
+
+            return VerticalScroll(
+                widgets.Static(id="proposals-intro"),
+                ProposalCards(id="proposal-cards"),
+                widgets.Static(id="proposals-footer", classes="wizard-footer"),
+                id="proposals",
+            )
+        if pane == "vote":
+            from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
+
+            return Vertical(widgets.Static(id="vote-intro"), DecisionDetail(id="plan-decision"), id="vote")
+        if pane == "synthesis":
+            return VerticalScroll(widgets.Static(id="synthesis-text"), id="synthesis")
+        if pane == "review":
+            from orkestra_tui.tui.widgets.plan_review import PlanTree, TaskEditor
+
+            editor = TaskEditor(id="task-editor")
+            editor.display = False
+            task_side = Vertical(
+                VerticalScroll(widgets.Static(id="task-detail"), id="task-detail-scroll"),
+                editor,
+                id="task-side",
+            )
+            return Vertical(
+                widgets.Static(id="review-changes"),
+                widgets.Static(id="review-problems"),
+                Horizontal(PlanTree(id="plan-tree"), task_side, id="review-body"),
+                id="review",
+            )
+        return VerticalScroll(widgets.Static(id="done-text"), id="done")
+
+    def _pane_ready(self, pane: str) -> bool:
+        """Whether the pane is built and mounted; if not, build it, and show the plan again once it is."""
+        if pane == "brief" or pane in self._panes_built:
+            return True
+        if pane not in self._panes_building:
+            self._panes_building.add(pane)
+            mounted = self.query_one("#wizard-steps", widgets.ContentSwitcher).mount(self._build_pane(pane))
+
+            async def show_when_mounted() -> None:
+                await mounted
+                self._panes_building.discard(pane)
+                self._panes_built.add(pane)
+                self._reload_or_report()
+
+            self.call_next(show_when_mounted)
+        return False
 
     @property
     def brief_form(self) -> BriefForm:
@@ -169,11 +207,12 @@ class PlanScreen(EngineScreen):
         return self.query_one(BriefForm)
 
     def body_mounted(self) -> None:
-        self.query_one("#task-editor").display = False
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         if self.project_id is None:
             self.brief_form.focus_first()
+        elif self.pane == "brief":
+            self._first_focus_pending = True  # the plan's pane is being built: it takes the focus
 
     # ------------------------------------------------------------ reading
 
@@ -248,7 +287,10 @@ class PlanScreen(EngineScreen):
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
         self.session = self._read_session()
         before = self.pane
-        self.pane = "brief" if self.project_id is None else pane_for(self.session, running)
+        pane = "brief" if self.project_id is None else pane_for(self.session, running)
+        if not self._pane_ready(pane):
+            return  # shown again once the pane is mounted
+        self.pane = pane
         self.query_one("#step-bar", widgets.Static).update(step_bar(self.pane))
         self.query_one("#wizard-steps", widgets.ContentSwitcher).current = self.pane
         show: dict[str, Callable[[bool], None]] = {
@@ -266,7 +308,8 @@ class PlanScreen(EngineScreen):
 
     def _focus_pane(self) -> None:
         """Focus the pane's main widget, unless the user is going through the projects."""
-        if self.focused is self.query_one("#project-list"):
+        first_focus, self._first_focus_pending = self._first_focus_pending, False
+        if self.focused is self.query_one("#project-list") and not first_focus:
             return
         if self.pane == "brief":
             self.brief_form.focus_first()
@@ -425,9 +468,9 @@ class PlanScreen(EngineScreen):
                     return phase["name"], task
         return None
 
-    @on(widgets.Tree.NodeHighlighted, "#plan-tree")
-    def _tree_moved(self) -> None:
-        if self.pane == "review" and not self._editing:
+    def on_tree_node_highlighted(self, event: widgets.Tree.NodeHighlighted[Any]) -> None:
+        """The cursor moved in the plan's tree (matched by name, so the Tree module loads with the pane)."""
+        if event.control.id == "plan-tree" and self.pane == "review" and not self._editing:
             self._show_task_detail()
 
     def _show_done(self, _running: bool) -> None:
