@@ -295,8 +295,8 @@ class Store:
                 raise StoreError(f"{path} cannot use write-ahead logging (is it on a network drive?)")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
-            for number in range(version + 1, SCHEMA_VERSION + 1):
-                self._apply_migration(connection, number)
+            if version < SCHEMA_VERSION:
+                self._apply_migrations(connection)
             missing = missing_schema_objects(connection)
         except sqlite3.DatabaseError as error:
             if is_disk_full(error, path.parent):
@@ -308,15 +308,21 @@ class Store:
             raise DatabaseDamagedError(path, f"{missing[0]} is missing")
 
     @staticmethod
-    def _apply_migration(connection: sqlite3.Connection, number: int) -> None:
-        """Apply migration `number` (1-based) and record it, atomically."""
-        script = MIGRATIONS[number - 1]
+    def _apply_migrations(connection: sqlite3.Connection) -> None:
+        """Apply every migration the database lacks and record the last, in one transaction.
+
+        All or nothing: a database is at its old version or the newest, never between.
+        One transaction (a new database's whole schema included) costs one commit, not one each.
+        The version is read again under the write lock: another process may have just migrated it.
+        """
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _split_statements(script):
-                connection.execute(statement)
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+            for script in MIGRATIONS[version:]:
+                for statement in _split_statements(script):
+                    connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:  # SQLite may have rolled back already (a full disk does)
