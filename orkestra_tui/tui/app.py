@@ -134,7 +134,12 @@ class OrkestraApp(DamageGuardApp):
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
-            return _screen_class(mode)(self.engine)
+            screen = _screen_class(mode)(self.engine)
+            # A new screen is styled as it mounts, with the CSS as it is now. Marked up to date,
+            # it spares Textual's full re-parse of every stylesheet (no cache) on each mode's
+            # first showing, which it does for a screen that may have missed a change of CSS.
+            screen._css_update_count = self._css_update_count
+            return screen
 
         return build
 
