@@ -1,76 +1,79 @@
-"""Time from process start to the first frame: orkestra vs a bare Textual app.
+"""Time from launch to the first screen a user reads: `orkestra` vs a bare Textual app.
 
-Both run headless in a fresh interpreter, started the same way, with the same
-probe: the first time the app hands a composed frame to its driver
-(`App._display`), the child prints a marker; when Textual then reports the app
-ready (its `Ready` event, handled after the first frame's pending work), it
-prints a second marker and exits. Times are taken from just before the process
-starts to each marker's arrival; the median of several alternating runs is
-reported.
+What a user sees, measured the way a user meets it: the installed `orkestra`
+console script runs in a pseudo-terminal (TERM=xterm-256color, 120x40), its
+output is fed to a terminal emulator (pyte), and the clock stops at the first
+moment the emulated screen shows the Plan screen's own text, not just the top
+bar. Two cases:
 
-`orkestra_ms` is the issue's figure (first frame painted). `*_ready_ms` is
-shown beside it because Orkestra paints its bars first and mounts a screen's
-body right after the first frame.
+- fresh home: a new, empty ORKESTRA_HOME each run, so writing the first
+  config.toml and creating the database count;
+- second launch: the home the fresh run just made, opened again.
+
+The baseline is a bare Textual app (one Static with one line) started as
+`python -c` with the same interpreter the console script names, in the same
+pseudo-terminal, detected the same way. Runs alternate bare, fresh, second;
+each figure is the median, with the fastest and slowest run beside it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
+import shutil
+import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-DESCRIPTION = "process start to first frame, headless: orkestra vs a bare Textual app"
-FRAME_MARKER = "first-frame"
-READY_MARKER = "ready"
+from orkestra_tui.errors import OrkestraError
 
-PROBE = f"""
-import textual.app
+if TYPE_CHECKING:
+    import pyte
 
-_display = textual.app.App._display
+DESCRIPTION = "launch to the Plan screen's text, in a pseudo-terminal: orkestra vs a bare Textual app"
+COLUMNS, ROWS = 120, 40
+WAIT_LIMIT_S = 60.0
+QUIT_LIMIT_S = 10.0
+QUIT_KEY = b"\x11"  # ctrl+q: both apps quit on it
 
-def _probe_display(self, screen, renderable):
-    _display(self, screen, renderable)
-    if renderable is not None and not getattr(self, "_probe_seen_frame", False):
-        self._probe_seen_frame = True
-        print({FRAME_MARKER!r}, flush=True)
+ORKESTRA_SCREEN_TEXT = ("› Plan", "1 Brief", "ctrl+s asks the agents for plans")
+"""The top bar's place, then the Plan screen's own text: the wizard's step bar and the brief's last line."""
 
-textual.app.App._display = _probe_display
-
-def _probe_ready(app):
-    print({READY_MARKER!r}, flush=True)
-    app.exit()
-"""
-
-ORKESTRA_CHILD = (
-    PROBE
-    + """
-import argparse
-from orkestra_tui.cli import run_tui
-
-# What plain `orkestra` does, with the data dir from ORKESTRA_HOME.
-run_tui(argparse.Namespace(), headless=True, on_ready=_probe_ready)
-"""
-)
-
-BARE_CHILD = (
-    PROBE
-    + """
-from textual.app import App
+BARE_LINE = "A bare Textual app, ready."
+BARE_APP = f"""
+from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 class Bare(App):
-    def on_ready(self):
-        _probe_ready(self)
+    def compose(self) -> ComposeResult:
+        yield Static({BARE_LINE!r})
 
-Bare().run(headless=True)
+Bare().run()
 """
-)
+
+
+def installed_orkestra() -> str:
+    """The `orkestra` console script of this environment: beside the interpreter, else on PATH."""
+    beside_python = Path(sys.executable).parent / "orkestra"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("orkestra")
+    if found is None:
+        raise OrkestraError("the orkestra command is not installed beside this Python or on PATH")
+    return found
 
 
 def child_environment(home: str | None) -> dict[str, str]:
-    """The environment for both children: bytecode caching on, as for installed software.
+    """The environment of a benchmark's child apps: bytecode caching on, as for installed software.
 
     With PYTHONDONTWRITEBYTECODE set, an editable install recompiles every module
     on every start while the installed Textual loads its cached bytecode, which
@@ -84,47 +87,126 @@ def child_environment(home: str | None) -> dict[str, str]:
     return environment
 
 
-def _time_child(code: str, home: str | None = None) -> tuple[float, float]:
-    """Milliseconds from process start to the first frame, and to ready."""
+def terminal_environment(home: str | None) -> dict[str, str]:
+    """The environment of a launch in the pseudo-terminal: a user's, with the terminal's name and size."""
+    environment = child_environment(home)
+    for name in ("TEXTUAL_ANIMATIONS", "COLUMNS", "LINES", "TEXTUAL_DRIVER", "TEXTUAL_HEADLESS"):
+        environment.pop(name, None)
+    environment["TERM"] = "xterm-256color"
+    return environment
+
+
+def time_to_screen(argv: Sequence[str], environment: dict[str, str], screen_text: Sequence[str]) -> float:
+    """Milliseconds from just before the process starts until the screen shows all of `screen_text`.
+
+    The child then gets ctrl+q and is waited for (killed if it does not quit),
+    so that a fresh home is left whole for the next launch.
+    """
+    import pyte
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    screen = pyte.Screen(COLUMNS, ROWS)
+    stream = pyte.ByteStream(screen)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_environment(home),
+        list(argv),
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=environment,
+        start_new_session=True,
     )
-    assert process.stdout is not None
-    arrived: dict[str, float] = {}
-    for line in process.stdout:
-        arrived.setdefault(line.strip(), (time.perf_counter() - started) * 1000.0)
-        if READY_MARKER in arrived:
+    os.close(follower)
+    shown_ms: float | None = None
+    try:
+        deadline = time.monotonic() + WAIT_LIMIT_S
+        while shown_ms is None and time.monotonic() < deadline:
+            data = _read(leader, timeout=0.5)
+            if data is None:
+                break  # the child closed the terminal: it exited
+            if data:
+                stream.feed(data)
+                if _shows(screen, screen_text):
+                    shown_ms = (time.perf_counter() - started) * 1000.0
+        if shown_ms is None:
+            shown = [line.strip() for line in screen.display if line.strip()]
+            last_line = f"; its screen ends with {shown[-1][:80]!r}" if shown else ""
+            raise OrkestraError(f"{Path(argv[0]).name} never showed {screen_text[-1]!r}{last_line}")
+        os.write(leader, QUIT_KEY)
+        _drain_until_exit(leader, process)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        os.close(leader)
+    return shown_ms
+
+
+def _read(leader: int, *, timeout: float) -> bytes | None:
+    """What the child wrote within `timeout` (b"" for nothing yet), None once it closed the terminal."""
+    ready, _, _ = select.select([leader], [], [], timeout)
+    if not ready:
+        return b""
+    try:
+        data = os.read(leader, 1 << 16)
+    except OSError:  # EIO: every descriptor of the follower side is closed
+        return None
+    return data or None
+
+
+def _shows(screen: pyte.Screen, screen_text: Sequence[str]) -> bool:
+    """Whether the emulated screen shows every one of `screen_text`."""
+    text = "\n".join(screen.display)
+    return all(words in text for words in screen_text)
+
+
+def _drain_until_exit(leader: int, process: subprocess.Popen[bytes]) -> None:
+    """Keep reading, so the child never blocks on a full terminal, until it exits."""
+    deadline = time.monotonic() + QUIT_LIMIT_S
+    while process.poll() is None and time.monotonic() < deadline:
+        if _read(leader, timeout=0.1) is None:
             break
-    process.wait(timeout=30)
-    if FRAME_MARKER not in arrived or READY_MARKER not in arrived:
-        error = process.stderr.read() if process.stderr else ""
-        raise RuntimeError(f"the child exited before its first frame: {error.strip()[-400:]}")
-    return arrived[FRAME_MARKER], arrived[READY_MARKER]
+    try:
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
-def run(*, quick: bool = False) -> dict[str, float | int]:
-    repeats = 2 if quick else 15
-    orkestra: list[tuple[float, float]] = []
-    bare: list[tuple[float, float]] = []
-    with tempfile.TemporaryDirectory(prefix="orkestra-bench-") as home:
-        # Warm-up: writes the config, the database and the bytecode caches.
-        _time_child(ORKESTRA_CHILD, home)
-        _time_child(BARE_CHILD)
-        for _ in range(repeats):
-            bare.append(_time_child(BARE_CHILD))
-            orkestra.append(_time_child(ORKESTRA_CHILD, home))
-    orkestra_ms = statistics.median(frame for frame, _ready in orkestra)
-    bare_ms = statistics.median(frame for frame, _ready in bare)
+def _summary(name: str, times: list[float], bare: list[float]) -> dict[str, float]:
+    median = statistics.median(times)
+    return {
+        f"{name}_ms": round(median, 1),
+        f"{name}_min_ms": round(min(times), 1),
+        f"{name}_max_ms": round(max(times), 1),
+        f"{name}_ratio": round(median / statistics.median(bare), 2),
+    }
+
+
+def run(*, quick: bool = False) -> dict[str, float | int | str]:
+    repeats = 2 if quick else 9
+    orkestra = [installed_orkestra()]
+    bare_app = [sys.executable, "-c", BARE_APP]
+    bare: list[float] = []
+    fresh: list[float] = []
+    second: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="orkestra-bench-") as scratch:
+        # Warm-up: the bytecode caches of both, and the page cache.
+        time_to_screen(bare_app, terminal_environment(None), (BARE_LINE,))
+        time_to_screen(orkestra, terminal_environment(f"{scratch}/warm-up"), ORKESTRA_SCREEN_TEXT)
+        for run_number in range(repeats):
+            home = f"{scratch}/home-{run_number}"
+            bare.append(time_to_screen(bare_app, terminal_environment(None), (BARE_LINE,)))
+            fresh.append(time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT))
+            second.append(time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT))
+    bare_ms = statistics.median(bare)
     return {
         "runs": repeats,
-        "orkestra_ms": round(orkestra_ms, 1),
+        "terminal": f"pty {COLUMNS}x{ROWS}, TERM=xterm-256color",
         "bare_textual_ms": round(bare_ms, 1),
-        "ratio": round(orkestra_ms / bare_ms, 3),
-        "orkestra_ready_ms": round(statistics.median(ready for _frame, ready in orkestra), 1),
-        "bare_textual_ready_ms": round(statistics.median(ready for _frame, ready in bare), 1),
+        "bare_textual_min_ms": round(min(bare), 1),
+        "bare_textual_max_ms": round(max(bare), 1),
+        **_summary("fresh_home", fresh, bare),
+        **_summary("second_launch", second, bare),
     }
