@@ -327,7 +327,7 @@ def ensure_config(paths: Paths) -> Settings:
         except OSError as error:
             if error.errno not in CANNOT_WRITE_ERRNOS:
                 raise
-            return Settings()
+        return Settings()  # what was just written (tests check that it reads back the same)
     return load_settings(paths.config_file)
 
 
