@@ -6,9 +6,9 @@ until it ends; closing the app cancels them, and the store keeps where they
 were. When a vote needs the human to break a tie, the app opens the tie-break
 modal wherever the user is, and the top bar reminds until it is answered.
 
-Once the first screen's content is painted, the app also cleans up what an
-interrupted run left (`engine/recovery.py`), checks the database in a thread,
-and takes a snapshot every `snapshot_interval_minutes`. Restoring one is left to the shell
+After the first frame the app also cleans up what an interrupted run left
+(`engine/recovery.py`), checks the database in a thread, and takes a snapshot
+every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
 A damaged database, found by that check or by any read, stops the app's work and
 is shown on a screen of its own (`damage_guard.py`), never as a traceback.
@@ -33,7 +33,7 @@ from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
-from orkestra_tui.tui.screens.base import EngineScreen, ScreenBody
+from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
@@ -127,10 +127,6 @@ class OrkestraApp(DamageGuardApp):
         """The request for round feedback whose modal is open, if one is."""
         self._plans_noted: set[int] = set()
         """Plans this app has recorded itself as running (a `plan.run` audit event each)."""
-        self._first_frame_painted = False
-        self._body_mounted = False
-        self._started_up = False
-        """Whether the start-up work (recovery, resuming, upkeep) has begun."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
@@ -164,22 +160,6 @@ class OrkestraApp(DamageGuardApp):
 
     def on_ready(self) -> None:
         """Textual has painted the first frame and handled the work it left pending."""
-        self._first_frame_painted = True
-        self._start_up_when_shown()
-
-    def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
-        """A screen's body is mounted (the message bubbles up from the screen, which handled it first)."""
-        self._body_mounted = True
-        self._start_up_when_shown()
-
-    def _start_up_when_shown(self) -> None:
-        """Once the first screen's content is on screen, not before, do the start-up work: once."""
-        if self._first_frame_painted and self._body_mounted and not self._started_up:
-            self._started_up = True
-            self.call_after_refresh(self._start_up)
-
-    def _start_up(self) -> None:
-        """Recovery, resuming what was under way, and the upkeep: after the first screen is painted."""
         self._recover()
         self.tie_breaks_waiting = self._count_tie_breaks()
         self._show_round_feedback()
