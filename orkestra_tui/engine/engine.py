@@ -25,12 +25,14 @@ from orkestra_tui.engine.decisions import add_feedback, clean_options, close, in
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
+from orkestra_tui.engine.leases import lease_owner_name
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     AgentInfo,
     AuditEvent,
     Ballot,
     CallRecord,
+    CallStart,
     Decision,
     DecisionStatus,
     InboxKind,
@@ -98,6 +100,8 @@ class Engine:
             )
             for name in self.runtimes
         }
+        self.call_owner = lease_owner_name()
+        """This process, as named on the calls it starts (so recovery can tell when it is gone)."""
         self.bad_keys: set[str] = set()
         """Agents whose key a provider refused (401) in this run."""
         self.retry = RetryPolicy(
@@ -206,14 +210,19 @@ class Engine:
         decision_id: int | None = None,
         task_id: int | None = None,
         record: bool = True,
+        started_call: int | None = None,
     ) -> CallOutcome:
         """Call one agent under the retry policy and its circuit breaker.
 
-        Every attempt is recorded, tied to its work, with its audit event; with
-        `record=False` the caller stores `outcome.attempts` in its own
-        transaction. A 401 marks the agent "bad key" at once, without a retry.
+        Every attempt is recorded as started before its request goes out, then
+        completed, tied to its work, with its audit event; with `record=False`
+        the caller completes `outcome.attempts` in its own transaction.
+        `started_call` is a row the caller already recorded as started (in a
+        transaction of its own) for the first attempt. A call cancelled under
+        way (a stop) is marked interrupted at once. A 401 marks the agent "bad
+        key" at once, without a retry.
         """
-        from orkestra_tui.engine.calls import invoke, refused
+        from orkestra_tui.engine.calls import call_start, invoke, refused
         from orkestra_tui.providers.base import ProviderError
 
         runtime = self._runtime(agent_name)
@@ -222,15 +231,38 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
+            call_id = started_call if attempt == 1 else None
+            refusal: ProviderError | None = None
             if agent_name in self.bad_keys:
-                error = ProviderError("auth", "the key was refused; fix it, then test the agent again")
-                return refused(runtime, request, error, self.clock.now())
-            if not breaker.acquire():
-                error = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
-                return refused(runtime, request, error, self.clock.now())
-            outcome = await invoke(
-                runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+                refusal = ProviderError("auth", "the key was refused; fix it, then test the agent again")
+            elif not breaker.acquire():
+                refusal = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
+            if refusal is not None:
+                outcome = refused(runtime, request, refusal, self.clock.now(), call_id=call_id)
+                if record and call_id is not None:
+                    with self.store.transaction() as tx:
+                        record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
+                return outcome
+            start = call_start(
+                runtime,
+                request,
+                now=self.clock.now(),
+                owner=self.call_owner,
+                project_id=project_id,
+                decision_id=decision_id,
+                task_id=task_id,
             )
+            if call_id is None:
+                call_id = self.store.start_call(start)
+            began = self.clock.monotonic()
+            try:
+                outcome = await invoke(
+                    runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+                )
+            except asyncio.CancelledError:
+                self._interrupt_call(call_id, start, (self.clock.monotonic() - began) * 1000.0)
+                raise
+            outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
             attempts.append(outcome.record)
             changed = breaker.record(outcome.ok)
             bad_key = outcome.error is not None and outcome.error.error_class == "auth"
@@ -259,6 +291,18 @@ class Engine:
             if outcome.ok or outcome.error is None or not self.retry.should_retry(outcome.error, attempt):
                 return replace(outcome, attempts=tuple(attempts))
             await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+
+    def _interrupt_call(self, call_id: int, start: CallStart, latency_ms: float) -> None:
+        """Mark a call cancelled under way as interrupted; if the store cannot take it now, recovery will."""
+        import sqlite3
+
+        from orkestra_tui.engine.call_log import interrupt_call
+
+        try:
+            with self.store.transaction() as tx:
+                interrupt_call(tx, call_id, start, latency_ms)
+        except sqlite3.Error:
+            pass  # left started: the next start's recovery marks it interrupted, with the same cost
 
     def _runtime(self, agent_name: str) -> AgentRuntime:
         runtime = self.runtimes.get(agent_name)
