@@ -17,7 +17,10 @@ move without the human.
   answers it as `orkestra vote` does; the vote goes on where it runs.
 
 Without a terminal, nothing is decided for the human unless a policy says so.
-Ctrl+c stops the run: the tasks under way go back to ready, for the next run.
+Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
+back to ready; those whose agent had finished keep their result and stay in
+review, and the next run reviews them without calling that agent again. The
+run starts with recovery (`engine/recovery.py`), as the app does.
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -30,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
+import signal
 import sys
 import time
 from collections import Counter
@@ -50,7 +55,7 @@ if TYPE_CHECKING:
 
 REVIEW_POLICIES = ("approve", "fail", "ask")
 BUDGET_POLICIES = ("stop", "ask")
-DONE, NOT_DONE, INTERRUPTED = 0, 1, 130
+DONE, NOT_DONE, INTERRUPTED, TERMINATED = 0, 1, 130, 143
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -195,16 +200,20 @@ def _run_and_report(
     subscription = engine.bus.subscribe(progress.on_event)
     started_at, started = engine.clock.now(), time.monotonic()
     try:
+        _recover(engine)
         progress.start()
         asyncio.run(_carry_out(scheduler, answerer, only, until_done=args.until_done))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError) as stop:  # ctrl+c, or SIGTERM (see `_carry_out`)
         progress.stop()
-        released = progress.finished["released"]
+        kept = progress.kept_for_review
+        released = progress.finished["released"] - kept
+        kept_text = f", {kept} finished task(s) kept for their review" if kept else ""
         print(
-            f"orkestra: interrupted; {released} task(s) under way went back to ready; run again to go on",
+            f"orkestra: interrupted; {released} task(s) under way went back to ready{kept_text};"
+            " run again to go on",
             file=sys.stderr,
         )
-        return INTERRUPTED
+        return INTERRUPTED if isinstance(stop, KeyboardInterrupt) else TERMINATED
     finally:
         progress.stop()
         subscription.close()
@@ -235,7 +244,14 @@ def _run_and_report(
 async def _carry_out(
     scheduler: Scheduler, answerer: InboxAnswerer, project_id: int | None, *, until_done: bool
 ) -> list[RunSummary]:
-    """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help."""
+    """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help.
+
+    SIGTERM cancels this task, as ctrl+c does: the work under way is given back before the run ends.
+    """
+    main = asyncio.current_task()
+    assert main is not None
+    with contextlib.suppress(NotImplementedError):  # no signal handlers in this loop (Windows)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await answerer.answer_open()
     summaries = []
     while True:
@@ -243,6 +259,15 @@ async def _carry_out(
         moved = await answerer.answer_open()
         if not (until_done and moved):
             return summaries
+
+
+def _recover(engine: Engine) -> None:
+    """Clean up what a stopped run left (leases, attempts, calls under way); say so on stderr."""
+    from orkestra_tui.engine.recovery import recover
+
+    report = recover(engine)
+    if report.recovered:
+        print(f"orkestra: {report.summary()}", file=sys.stderr)
 
 
 def _cost_since(engine: Engine, project_ids: list[int], started_at: float) -> float:

@@ -90,6 +90,8 @@ class RunProgress:
         self.running: dict[int, tuple[str, float]] = {}
         """Task id to the agent working on it and when it started (monotonic seconds)."""
         self.finished: Counter[str] = Counter()
+        self.kept_for_review = 0
+        """Released tasks (of `finished["released"]`) whose agent had finished: kept in review."""
         """This run's finishing task events, by kind without the `task.` (done, failed, approved, ...)."""
         self.console: Console | None = None
         self.bar: Progress | None = None
@@ -193,6 +195,8 @@ class RunProgress:
         if word is None:
             return
         self.finished[event.kind.partition(".")[2]] += 1
+        if event.kind == "task.released" and event.data.get("to") == "review":
+            self.kept_for_review += 1
         agent, started = self.running.pop(task_id, ("", 0.0))
         agent = agent or str(event.data.get("agent", ""))
         label, title = self._name(task_id)

@@ -1,0 +1,162 @@
+"""A stop keeps the work already done: `orkestra run` stopped by ctrl+c or SIGTERM, then run again.
+
+The real command runs in a subprocess over simulated agents that take a
+while to answer. Once some tasks are in review (their agent finished, the
+result stored), the run is stopped. Those tasks must still be in review with
+their result, no lease held; the tasks whose agent was still working are
+ready again, their attempt closed as interrupted and their call recorded as
+interrupted. The next run reviews the kept tasks without calling their agent
+again: every task ends done exactly once, with one task call per attempt that
+reached the agent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from orkestra_tui.config import load_settings, resolve_paths
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.models import ProjectStatus, TaskSpec
+
+TASKS = 12
+RUN_TIMEOUT_S = 60.0
+CONFIG = "[engine]\nreviewers = 1\nmax_concurrent_tasks = 6\n\n[simulation]\nseed = 5\nlatency_ms = 400\n"
+# Ctrl+c raises KeyboardInterrupt in the run even if this test was started with SIGINT ignored.
+START = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('orkestra_tui', run_name='__main__')"
+)
+
+
+def make_plan(home: Path) -> None:
+    """An active project of TASKS independent tasks."""
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={})
+    try:
+        project = engine.create_project("Stops")
+        engine.add_tasks(
+            project.id,
+            [
+                TaskSpec(title=f"Part {number}", instructions=f"Write part {number}.", key=f"t{number}")
+                for number in range(1, TASKS + 1)
+            ],
+        )
+        engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    finally:
+        engine.close()
+
+
+def start_run(home: Path) -> subprocess.Popen[str]:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.endswith(("_API_KEY", "_TOKEN")) and name != "ORKESTRA_HOME"
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", START, "--data-dir", str(home), "run", "--on-review", "approve", "--json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+
+
+def read(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database, timeout=10.0) as reader:
+        return reader.execute(sql).fetchall()
+
+
+def wait_for_reviews(database: Path, process: subprocess.Popen[str]) -> None:
+    """Poll until the run has tasks in review (under its lease) and others still with their agent."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        counts = dict(
+            read(database, "SELECT status, count(*) FROM task WHERE lease_owner IS NOT NULL GROUP BY status")
+        )
+        if counts.get("review") and counts.get("running"):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no task reached review while others ran (exit {process.poll()})")
+
+
+def task_calls(database: Path) -> Counter[int]:
+    """Calls made for each task by its worker (purpose task), whatever became of them."""
+    return Counter(
+        int(task_id) for (task_id,) in read(database, "SELECT task_id FROM call WHERE purpose = 'task'")
+    )
+
+
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_run_keeps_its_reviews_and_the_next_one_finishes_them(
+    tmp_path: Path, stop: signal.Signals, code: int
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(CONFIG, encoding="utf-8")
+    make_plan(home)
+    database = home / "data" / "orkestra.db"
+
+    process = start_run(home)
+    wait_for_reviews(database, process)
+    process.send_signal(stop)
+    out, err = process.communicate(timeout=RUN_TIMEOUT_S)
+    assert process.returncode == code, err
+    assert out == "" and "Traceback" not in err
+
+    kept = read(database, "SELECT id, result, artifact, lease_owner FROM task WHERE status = 'review'")
+    assert kept, err
+    assert all(result and artifact and owner is None for _, result, artifact, owner in kept)
+    kept_ids = {int(task_id) for task_id, *_ in kept}
+    assert f"{len(kept_ids)} finished task(s) kept for their review" in err.splitlines()[-1]
+    assert read(database, "SELECT count(*) FROM task WHERE lease_owner IS NOT NULL") == [(0,)]
+    assert not read(database, "SELECT id FROM task WHERE status = 'running'")
+    outcomes = Counter(outcome for (outcome,) in read(database, "SELECT outcome FROM task_attempt"))
+    assert outcomes["running"] == 0 and outcomes["interrupted"] >= 1  # the calls still under way
+    assert read(database, "SELECT count(*) FROM call WHERE state = 'started'") == [(0,)]
+    interrupted = read(
+        database, "SELECT purpose, error_class FROM call WHERE state = 'interrupted' AND purpose = 'task'"
+    )
+    assert interrupted and {row[1] for row in interrupted} == {"interrupted"}
+    calls_before = task_calls(database)
+    assert all(calls_before[task_id] == 1 for task_id in kept_ids)
+
+    process = start_run(home)
+    out, err = process.communicate(timeout=RUN_TIMEOUT_S)
+    assert process.returncode == 0, err
+    assert json.loads(out)["stopped"] == "done"
+
+    statuses = dict(read(database, "SELECT id, status FROM task"))
+    assert set(statuses.values()) == {"done"} and len(statuses) == TASKS
+    calls_after = task_calls(database)
+    for task_id in kept_ids:  # reviewed by the second run: its agent was not called again
+        assert calls_after[task_id] == 1, task_id
+    completed = Counter(
+        int(task_id)
+        for (task_id,) in read(
+            database, "SELECT task_id FROM call WHERE purpose = 'task' AND state = 'complete'"
+        )
+    )
+    assert set(completed.values()) == {1}  # one answered task call per task, whichever run made it
+    finished = Counter(
+        int(str(subject).partition(":")[2])
+        for (subject,) in read(
+            database, "SELECT subject FROM audit WHERE kind IN ('task.done', 'task.approved')"
+        )
+    )
+    assert set(finished) == set(statuses) and set(finished.values()) == {1}
+    resumed = {
+        int(str(subject).partition(":")[2])
+        for (subject,) in read(database, "SELECT subject FROM audit WHERE kind = 'task.review_resumed'")
+    }
+    assert resumed == kept_ids
+    assert read(database, "SELECT count(*) FROM call WHERE state = 'started'") == [(0,)]
