@@ -160,3 +160,82 @@ def test_a_stopped_run_keeps_its_reviews_and_the_next_one_finishes_them(
     }
     assert resumed == kept_ids
     assert read(database, "SELECT count(*) FROM call WHERE state = 'started'") == [(0,)]
+
+
+# --------------------------------------------------------------- kill -9 on the wire
+
+
+REVIEW_ANSWER = '{"verdict": "approve", "comments": "It meets the instructions."}'
+"""What the fake answers every request: a usable review, and a result a task can keep."""
+PRICE_IN, PRICE_OUT = 3.0, 15.0
+
+
+def wire_config(fake_url: str) -> str:
+    agents = "".join(
+        f'[[agents]]\nname = "{name}"\nprovider = "{provider}"\nmodel = "{name}-model"\n'
+        f'base_url = "{fake_url}{suffix}"\nprice_input_per_mtok = {PRICE_IN}\n'
+        f"price_output_per_mtok = {PRICE_OUT}\n\n"
+        for name, provider, suffix in (("claude", "anthropic", ""), ("gpt", "openai", "/v1"))
+    )
+    return f"[engine]\nreviewers = 1\nmax_concurrent_tasks = 4\nagent_timeout_s = 30\n\n{agents}"
+
+
+def test_a_killed_run_leaves_every_request_it_sent_recorded(tmp_path: Path) -> None:
+    from orkestra_tui.bench.fake_api import Reply, serving
+    from orkestra_tui.engine.recovery import recover
+
+    home = tmp_path / "home"
+    home.mkdir()
+    with serving() as fake:
+        fake.default = Reply(text=REVIEW_ANSWER, delay_s=0.4)
+        (home / "config.toml").write_text(wire_config(fake.url), encoding="utf-8")
+        make_plan(home)
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.endswith(("_API_KEY", "_TOKEN")) and name != "ORKESTRA_HOME"
+        }
+        environment.update(
+            ANTHROPIC_API_KEY="sk-ant-fake-key-for-tests",
+            OPENAI_API_KEY="sk-fake-key-for-tests",
+            ANTHROPIC_CONFIG_DIR=str(tmp_path / "anthropic-config"),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), "run", "--on-review", "approve"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=environment,
+        )
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        try:
+            while len(fake.received) < 10 and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.01)
+            assert len(fake.received) >= 10, process.stderr.read() if process.stderr else ""
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        received = list(fake.received)  # nothing more can come: its sender is gone
+        assert process.stderr is not None
+        process.stderr.close()
+
+    database = home / "data" / "orkestra.db"
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={})
+    try:
+        report = recover(engine)
+    finally:
+        engine.close()
+    assert report.interrupted_calls >= 1  # some requests were under way when the run died
+
+    rows = read(database, "SELECT purpose, state, cost FROM call")
+    assert {state for _, state, _ in rows} <= {"complete", "interrupted"}
+    sent_reviews = sum(1 for request in received if "<<<RESULT" in json.dumps(request.body))
+    sent_tasks = len(received) - sent_reviews
+    recorded = Counter(purpose for purpose, _, _ in rows)
+    assert recorded["task"] >= sent_tasks and recorded["review"] >= sent_reviews, (recorded, len(received))
+    # Each request the fake answered cost 12 tokens in and 5 out; one cut short is counted at its
+    # estimate, never less: the total never under-counts what was sent.
+    answered_cost = (12 * PRICE_IN + 5 * PRICE_OUT) / 1_000_000
+    assert sum(float(str(cost)) for _, _, cost in rows) >= len(received) * answered_cost
+    interrupted = [cost for _, state, cost in rows if state == "interrupted"]
+    assert interrupted and all(float(str(cost)) > answered_cost for cost in interrupted)
