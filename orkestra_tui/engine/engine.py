@@ -243,24 +243,26 @@ class Engine:
                     with self.store.transaction() as tx:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
                 return outcome
-            start = call_start(
-                runtime,
-                request,
-                now=self.clock.now(),
-                owner=self.call_owner,
-                project_id=project_id,
-                decision_id=decision_id,
-                task_id=task_id,
-            )
+            def start() -> CallStart:
+                return call_start(
+                    runtime,
+                    request,
+                    now=self.clock.now(),
+                    owner=self.call_owner,
+                    project_id=project_id,
+                    decision_id=decision_id,
+                    task_id=task_id,
+                )
+
             if call_id is None:
-                call_id = self.store.start_call(start)
+                call_id = self.store.start_call(start())
             began = self.clock.monotonic()
             try:
                 outcome = await invoke(
                     runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
                 )
             except asyncio.CancelledError:
-                self._interrupt_call(call_id, start, (self.clock.monotonic() - began) * 1000.0)
+                self._interrupt_call(call_id, start(), (self.clock.monotonic() - began) * 1000.0)
                 raise
             outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
             attempts.append(outcome.record)
