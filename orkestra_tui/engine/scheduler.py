@@ -798,7 +798,9 @@ class Scheduler:
             for candidate in self._agents()
             if candidate.name == agent or candidate.available
         ]
-        return choose_reviewers(agent, others, self.reviewers, seed=task.id)
+        # A result kept from a stopped run may be by an agent no longer on the committee: anyone reviews it.
+        author_vendor = dict(others).get(agent, "")
+        return choose_reviewers(agent, others, self.reviewers, seed=task.id, author_vendor=author_vendor)
 
     async def _judge(
         self,
