@@ -243,6 +243,7 @@ class Engine:
                     with self.store.transaction() as tx:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
                 return outcome
+
             def start() -> CallStart:
                 return call_start(
                     runtime,
