@@ -97,10 +97,18 @@ def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
 
 
 async def invoke(
-    agent: AgentRuntime, request: ProviderRequest, *, clock: Clock, timeout_s: float
+    agent: AgentRuntime,
+    request: ProviderRequest,
+    *,
+    clock: Clock,
+    timeout_s: float,
+    started_at: float | None = None,
 ) -> CallOutcome:
-    """Call the agent once; never raises for a provider failure."""
-    started_at = clock.now()
+    """Call the agent once; never raises for a provider failure.
+
+    `started_at` is the time the call's start was recorded (else now).
+    """
+    started_at = clock.now() if started_at is None else started_at
     started = clock.monotonic()
     response: ProviderResponse | None = None
     error: ProviderError | None = None

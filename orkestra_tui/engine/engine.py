@@ -10,6 +10,7 @@ announces it afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -244,23 +245,28 @@ class Engine:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
                 return outcome
 
-            def start() -> CallStart:
-                return call_start(
-                    runtime,
-                    request,
-                    now=self.clock.now(),
-                    owner=self.call_owner,
-                    project_id=project_id,
-                    decision_id=decision_id,
-                    task_id=task_id,
-                )
+            now = self.clock.now()
+            start = functools.partial(  # built only when written, or interrupted
+                call_start,
+                runtime,
+                request,
+                now=now,
+                owner=self.call_owner,
+                project_id=project_id,
+                decision_id=decision_id,
+                task_id=task_id,
+            )
 
             if call_id is None:
                 call_id = self.store.start_call(start())
             began = self.clock.monotonic()
             try:
                 outcome = await invoke(
-                    runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+                    runtime,
+                    request,
+                    clock=self.clock,
+                    timeout_s=self.settings.engine.agent_timeout_s,
+                    started_at=now,
                 )
             except asyncio.CancelledError:
                 self._interrupt_call(call_id, start(), (self.clock.monotonic() - began) * 1000.0)

@@ -764,12 +764,13 @@ class Scheduler:
                     data={"path": path, "reason": reason},
                 )
             started: dict[str, int] = {}
+            now = tx.clock.now() if reviewers else 0.0
             for name in reviewers:
                 assert request is not None
                 call = call_start(
                     self.engine.runtimes[name],
                     request,
-                    now=tx.clock.now(),
+                    now=now,
                     owner=self.engine.call_owner,
                     project_id=task.project_id,
                     task_id=task.id,
