@@ -57,11 +57,21 @@ def record_call(
         project_id,
     )
     if record.call_id is not None:
+        # Only what the answer brought: the indexed columns (agent, its work) were written at the start.
         tx.execute(
-            "UPDATE call SET agent = ?, model = ?, purpose = ?, started_at = ?, latency_ms = ?,"
-            " tokens_in = ?, tokens_out = ?, cost = ?, error_class = ?, error = ?, decision_id = ?,"
-            " task_id = ?, project_id = ?, state = 'complete' WHERE id = ?",
-            (*values, record.call_id),
+            "UPDATE call SET model = ?, started_at = ?, latency_ms = ?, tokens_in = ?, tokens_out = ?,"
+            " cost = ?, error_class = ?, error = ?, state = 'complete' WHERE id = ?",
+            (
+                record.model,
+                record.started_at,
+                record.latency_ms,
+                record.tokens_in,
+                record.tokens_out,
+                record.cost,
+                record.error_class,
+                record.error,
+                record.call_id,
+            ),
         )
     else:
         tx.execute(
