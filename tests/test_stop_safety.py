@@ -8,6 +8,11 @@ ready again, their attempt closed as interrupted and their call recorded as
 interrupted. The next run reviews the kept tasks without calling their agent
 again: every task ends done exactly once, with one task call per attempt that
 reached the agent.
+
+Killed with SIGKILL instead, against the wire fake and the real SDKs, a run
+leaves every request the fake received recorded in the `call` table (complete,
+or interrupted by the recovery at the next start, at its estimated cost), so
+the cost total never counts less than was sent.
 """
 
 from __future__ import annotations
