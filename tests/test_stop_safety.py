@@ -17,6 +17,7 @@ the cost total never counts less than was sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -287,5 +288,37 @@ def test_recovery_closes_only_the_calls_whose_process_is_gone(tmp_path: Path) ->
         assert "2 interrupted calls recorded" in report.summary()
         assert engine.store.scalar("SELECT sum(cost) FROM call") == 1.0  # every estimate kept
         assert engine.store.calls() == []  # none says how the agent answers
+    finally:
+        engine.close()
+
+
+async def test_a_call_cancelled_between_attempts_keeps_the_attempt_it_made(tmp_path: Path) -> None:
+    """Stopped while waiting to retry, a call its caller records (`record=False`) is recorded anyway."""
+    from fakes import ScriptedProvider
+
+    from orkestra_tui.engine.clock import FixedClock
+    from orkestra_tui.providers.base import Message, ProviderError, ProviderRequest
+
+    home = tmp_path / "home"
+    home.mkdir()
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), clock=FixedClock(), env={})
+    try:
+        engine.use_provider("claude", ScriptedProvider(lambda _r, _i: ProviderError("overloaded", "busy")))
+        waiting = asyncio.Event()
+
+        async def backoff(_seconds: float) -> None:
+            waiting.set()
+            await asyncio.Event().wait()  # the stop comes first
+
+        engine.sleep = backoff
+        request = ProviderRequest(system="s", messages=(Message("user", "hi"),), purpose="task")
+        call = asyncio.ensure_future(engine.call("claude", request, record=False))
+        await waiting.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+        rows = engine.store.query("SELECT state, error_class FROM call")
+        assert rows == [("complete", "overloaded")]
     finally:
         engine.close()

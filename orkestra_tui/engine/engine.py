@@ -59,7 +59,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
-    from orkestra_tui.providers.base import Provider, ProviderRequest
+    from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
 
@@ -224,7 +224,6 @@ class Engine:
         key" at once, without a retry.
         """
         from orkestra_tui.engine.calls import call_start, invoke, refused
-        from orkestra_tui.providers.base import ProviderError
 
         runtime = self._runtime(agent_name)
         breaker = self.breakers[agent_name]
@@ -233,11 +232,7 @@ class Engine:
         while True:
             attempt += 1
             call_id = started_call if attempt == 1 else None
-            refusal: ProviderError | None = None
-            if agent_name in self.bad_keys:
-                refusal = ProviderError("auth", "the key was refused; fix it, then test the agent again")
-            elif not breaker.acquire():
-                refusal = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
+            refusal = self._refusal(agent_name, breaker)
             if refusal is not None:
                 outcome = refused(runtime, request, refusal, self.clock.now(), call_id=call_id)
                 if record and call_id is not None:
@@ -269,7 +264,9 @@ class Engine:
                     started_at=now,
                 )
             except asyncio.CancelledError:
-                self._interrupt_call(call_id, start(), (self.clock.monotonic() - began) * 1000.0)
+                latency_ms = (self.clock.monotonic() - began) * 1000.0
+                in_flight = (call_id, start(), latency_ms)
+                self._cancelled(attempts, record, in_flight, (project_id, decision_id, task_id))
                 raise
             outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
             attempts.append(outcome.record)
@@ -299,19 +296,54 @@ class Engine:
             assert outcome.error is not None or outcome.ok
             if outcome.ok or outcome.error is None or not self.retry.should_retry(outcome.error, attempt):
                 return replace(outcome, attempts=tuple(attempts))
-            await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+            try:
+                await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+            except asyncio.CancelledError:
+                self._cancelled(attempts, record, None, (project_id, decision_id, task_id))
+                raise
 
-    def _interrupt_call(self, call_id: int, start: CallStart, latency_ms: float) -> None:
-        """Mark a call cancelled under way as interrupted; if the store cannot take it now, recovery will."""
+    def _refusal(self, agent_name: str, breaker: CircuitBreaker) -> ProviderError | None:
+        """Why the agent is not called now (its key was refused, its circuit is open), or None."""
+        from orkestra_tui.providers.base import ProviderError
+
+        if agent_name in self.bad_keys:
+            return ProviderError("auth", "the key was refused; fix it, then test the agent again")
+        if not breaker.acquire():
+            return ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
+        return None
+
+    def _cancelled(
+        self,
+        attempts: Sequence[CallRecord],
+        recorded: bool,
+        in_flight: tuple[int, CallStart, float] | None,
+        work: tuple[int | None, int | None, int | None],
+    ) -> None:
+        """A call was cancelled (a stop): record what its caller will never get, interrupt what was under way.
+
+        Without `recorded`, the attempts made so far were the caller's to record;
+        they are recorded here, tied to `work` (its project, decision and task).
+        The attempt `in_flight` (its row, start and latency so far) is marked
+        interrupted, at its estimated cost. If the
+        store cannot take it now, the rows stay started and the next start's
+        recovery marks them interrupted.
+        """
         import sqlite3
 
         from orkestra_tui.engine.call_log import interrupt_call
 
+        project_id, decision_id, task_id = work
+        unrecorded = [] if recorded else list(attempts)
+        if not unrecorded and in_flight is None:
+            return
         try:
             with self.store.transaction() as tx:
-                interrupt_call(tx, call_id, start, latency_ms)
+                for attempt_record in unrecorded:
+                    record_call(tx, attempt_record, project_id, decision_id=decision_id, task_id=task_id)
+                if in_flight is not None:
+                    interrupt_call(tx, *in_flight)
         except sqlite3.Error:
-            pass  # left started: the next start's recovery marks it interrupted, with the same cost
+            pass  # left started: recovery closes them at the next start
 
     def _runtime(self, agent_name: str) -> AgentRuntime:
         runtime = self.runtimes.get(agent_name)
