@@ -120,8 +120,11 @@ class SettingsReader:
         if origin is dict:
             if not isinstance(value, dict):
                 self.fail(f"{name} must be a table of names to numbers", *where)
+            # Each entry is found by its own key (its line in a [agents.specialties] table).
             return {
-                str(entry): self.check_type(weight, float, f"{key}.{entry}", label, where, bounds=bounds)
+                str(entry): self.check_type(
+                    weight, float, f"{key}.{entry}", label, (where[0], where[1], str(entry)), bounds=bounds
+                )
                 for entry, weight in value.items()
             }
         if origin is list:
