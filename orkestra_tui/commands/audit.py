@@ -1,5 +1,9 @@
 """`orkestra audit`: the audit log, newest first, searched and filtered; `--follow` tails it.
 
+`--limit 0` means every matching event. Events are read a page at a time (keyset
+pagination on the id) and each is written as it is read, so a million of them
+take the memory of one page, in the JSON document, the table and `--follow`.
+
 `--follow` prints the newest `--limit` matching events, oldest first, then every
 new one as it is committed (by this or any other process), one JSON object per
 line, flushed at once. It polls the database every half second and runs until
