@@ -15,7 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import IO, Any
@@ -79,22 +79,51 @@ def large_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return home, int(count)
 
 
-def orkestra(home: Path, *arguments: str, stdout: IO[Any] | int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), *arguments],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"},
-    )
+LAUNCHER = r"""
+import os, signal, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c is for the command; this only waits for it
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{child.returncode} {usage.ru_maxrss}")
+"""
+"""Starts a command and writes its exit status and peak memory (KiB) to the file named first.
+
+Started straight from pytest, the command's peak would count pytest's own memory
+(`ru_maxrss` keeps the high-water mark of the image a process was forked from),
+so a small process starts it.
+"""
 
 
-def finish(process: subprocess.Popen[bytes]) -> tuple[int, float, str]:
-    """Wait for `process`: its exit status, its peak memory in MB, and what it wrote on stderr."""
-    assert process.stderr is not None
-    errors = process.stderr.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024, errors  # ru_maxrss is in KiB on Linux
+class Measured:
+    """The real `orkestra` command, started by `LAUNCHER` in a session of its own."""
+
+    def __init__(self, home: Path, *arguments: str, stdout: IO[Any] | int) -> None:
+        self.report = home.parent / f"report-{os.getpid()}-{id(self)}.txt"
+        command = [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), *arguments]
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(self.report), *command],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"},
+            start_new_session=True,  # so ctrl+c can go to its group, as from a terminal
+        )
+
+    def interrupt(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def finish(self) -> tuple[int, float, str]:
+        """Wait for the command: its exit status, its peak memory in MB, and what it wrote on stderr."""
+        try:
+            _, errors = self.process.communicate(timeout=300)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        status, peak_kib = self.report.read_text().split()
+        self.report.unlink()
+        return int(status), int(peak_kib) / 1024, errors.decode()  # KiB on Linux
 
 
 # ------------------------------------------------------------------ the large log
@@ -106,7 +135,7 @@ def test_the_json_of_every_event_keeps_the_memory_of_a_page(
     home, count = large_log
     output = tmp_path / "audit.json"
     with output.open("wb") as handle:
-        status, peak_mb, errors = finish(orkestra(home, "audit", "--json", "--limit", "0", stdout=handle))
+        status, peak_mb, errors = Measured(home, "audit", "--json", "--limit", "0", stdout=handle).finish()
     assert (status, errors) == (0, "")
     assert peak_mb < MOST_MB, f"{peak_mb:.0f} MB"
     ids = [event["id"] for event in json.loads(output.read_text())["events"]]
@@ -117,7 +146,9 @@ def test_the_table_keeps_the_memory_of_a_page(large_log: tuple[Path, int]) -> No
     home, _ = large_log
     peaks = []
     for limit in ("500", "8000"):
-        status, peak_mb, errors = finish(orkestra(home, "audit", "--limit", limit, stdout=subprocess.DEVNULL))
+        status, peak_mb, errors = Measured(
+            home, "audit", "--limit", limit, stdout=subprocess.DEVNULL
+        ).finish()
         assert (status, errors) == (0, "")
         peaks.append(peak_mb)
     # Sixteen times the rows, about the same memory (a table of every row took 40 MB more).
@@ -126,17 +157,15 @@ def test_the_table_keeps_the_memory_of_a_page(large_log: tuple[Path, int]) -> No
 
 def test_following_every_event_keeps_the_memory_of_a_page(large_log: tuple[Path, int]) -> None:
     home, count = large_log
-    process = orkestra(home, "audit", "--follow", "--limit", "0", stdout=subprocess.PIPE)
-    assert process.stdout is not None
+    command = Measured(home, "audit", "--follow", "--limit", "0", stdout=subprocess.PIPE)
+    stdout = command.process.stdout
+    assert stdout is not None
     try:
-        ids = [json.loads(process.stdout.readline())["id"] for _ in range(count)]
+        ids = [json.loads(stdout.readline())["id"] for _ in range(count)]
         assert ids == list(range(1, count + 1))  # the whole backlog, oldest first
-        process.send_signal(signal.SIGINT)
-        status, peak_mb, errors = finish(process)
+        command.interrupt()
     finally:
-        if process.returncode is None:
-            process.kill()
-            process.wait()
+        status, peak_mb, errors = command.finish()
     assert (status, errors) == (0, "")
     assert peak_mb < MOST_MB, f"{peak_mb:.0f} MB"
 
@@ -164,7 +193,8 @@ def test_the_streamed_json_is_the_document_print_json_wrote(small_log: Engine) -
         with redirect_stdout(streamed):
             audit_command._print_json_events(audit_command.event_document(event) for event in events)
         assert streamed.getvalue() == expected.getvalue()
-    for empty in ([], iter(())):
+    empties: list[Iterable[dict[str, Any]]] = [[], iter(())]
+    for empty in empties:
         streamed = io.StringIO()
         with redirect_stdout(streamed):
             audit_command._print_json_events(empty)
@@ -230,10 +260,11 @@ def test_an_empty_log_says_so(paths: Paths, settings: Settings, capsys: pytest.C
 
 def test_a_reader_that_goes_away_ends_the_stream_quietly(large_log: tuple[Path, int]) -> None:
     home, _ = large_log
-    process = orkestra(home, "audit", "--json", "--limit", "0", stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    head = b"".join(itertools.islice(process.stdout, 5))
+    command = Measured(home, "audit", "--json", "--limit", "0", stdout=subprocess.PIPE)
+    stdout = command.process.stdout
+    assert stdout is not None
+    head = b"".join(itertools.islice(stdout, 5))
     assert head.startswith(b'{\n  "events": [\n    {\n')
-    process.stdout.close()
-    status, _, errors = finish(process)
+    stdout.close()
+    status, _, errors = command.finish()
     assert (status, errors) == (1, "")
