@@ -51,20 +51,15 @@ def whole_number(bounds: Bounds) -> Callable[[str], int]:
     """An argparse type: a whole number within `bounds`, else one line (and exit status 2)."""
 
     def parse(text: str) -> int:
-        return checked_whole_number(text, bounds, argparse.ArgumentTypeError)
+        try:
+            value = int(text)
+        except ValueError:  # also a number of more digits than int() reads
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value not in bounds:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bounds.describe()}")
+        return value
 
     return parse
-
-
-def checked_whole_number(text: str, bounds: Bounds, error: Callable[[str], Exception]) -> int:
-    """`text` as a whole number within `bounds`; else raises `error` with one line naming `text`."""
-    try:
-        value = int(text)
-    except ValueError:  # also a number of more digits than int() reads
-        raise error(f"{text!r} is not a whole number") from None
-    if value not in bounds:
-        raise error(f"{text!r} must be {bounds.describe()}")
-    return value
 
 
 def positive_int(text: str) -> int:

@@ -23,13 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import (
-    RECORD_IDS,
-    add_common_options,
-    checked_whole_number,
-    load_context,
-    share_argument,
-)
+from orkestra_tui.commands.context import RECORD_IDS, add_common_options, load_context, share_argument
 from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -204,9 +198,12 @@ def _resume_id(args: argparse.Namespace) -> int | None:
         extra = ", ".join(["QUESTION"] * (args.question is not None) + given)
         raise UsageError(f"--resume continues a decision as it was opened; drop {extra}")
     try:
-        return checked_whole_number(args.resume, RECORD_IDS, UsageError)
-    except UsageError:
-        raise UsageError(f"--resume takes a decision number, not {args.resume!r}") from None
+        decision_id = int(args.resume)
+    except ValueError:
+        decision_id = 0
+    if decision_id not in RECORD_IDS:  # a larger number than SQLite stores names no decision
+        raise UsageError(f"--resume takes a decision number, not {args.resume!r}")
+    return decision_id
 
 
 def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
