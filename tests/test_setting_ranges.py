@@ -309,3 +309,22 @@ def test_the_real_command_refuses_an_absurd_limit_and_rounds(tmp_path: Path) -> 
 def test_a_decision_of_too_many_rounds_is_refused_by_the_engine(engine: Engine) -> None:
     with pytest.raises(EngineError, match="a decision has at most 100 rounds, not 101"):
         engine.open_decision("Which?", ["A", "B"], max_rounds=101)
+
+
+async def test_the_new_question_form_shows_too_many_rounds_beside_the_field(engine: Engine) -> None:
+    from textual.widgets import Static
+
+    from orkestra_tui.tui.app import OrkestraApp
+    from orkestra_tui.tui.screens.new_question import NewQuestionScreen
+
+    app = OrkestraApp(engine, first_mode="voting")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Which?", "tab", "A", "enter", "B", "tab", "tab", "backspace", *ABSURD, "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, NewQuestionScreen)
+        error = app.screen.query_one("#rounds-error", Static)
+        assert f"a decision has at most 100 rounds, not {ABSURD}" in str(error.render())
+        assert engine.decisions() == []
