@@ -298,10 +298,10 @@ def test_a_snapshot_from_a_newer_orkestra_is_not_restored(engine: Engine, paths:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("snapshot_keep = 0", "snapshot_keep must be at least 1"),
+        ("snapshot_keep = 0", "snapshot_keep in [engine] must be from 1 to 10000, not 0"),
         (
             "snapshot_interval_minutes = -5",
-            "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",
+            "snapshot_interval_minutes in [engine] must be from 0 to 10080, not -5",
         ),
     ],
 )

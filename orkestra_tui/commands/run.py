@@ -38,10 +38,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import add_common_options, load_context, positive_int
+from orkestra_tui.commands.context import add_common_options, load_context, whole_number
 from orkestra_tui.commands.output import error_line
 from orkestra_tui.commands.run_waiting import wait_for_other_runs
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
+from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -74,9 +75,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--max-concurrent",
-        type=positive_int,
+        type=whole_number(setting_bounds(EngineSettings, "max_concurrent_tasks")),
         metavar="N",
-        help="most tasks running at once (default: max_concurrent_tasks in config.toml)",
+        help=f"most tasks running at once, {setting_bounds(EngineSettings, 'max_concurrent_tasks').short()}"
+        " (default: max_concurrent_tasks in config.toml)",
     )
     parser.add_argument(
         "--on-review",

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.config import Paths, Settings
+from orkestra_tui.config import EngineSettings, Paths, Settings, setting_bounds
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
@@ -701,6 +701,9 @@ class Engine:
             raise EngineError("a decision needs at least one voter")
         if max_rounds is not None and max_rounds < 1:
             raise EngineError("a decision needs at least one round")
+        most_rounds = setting_bounds(EngineSettings, "max_rounds").high
+        if max_rounds is not None and max_rounds > most_rounds:
+            raise EngineError(f"a decision has at most {most_rounds} rounds, not {max_rounds}")
         for rule, value in (rules or {}).items():
             if rule == "round_feedback":
                 if not isinstance(value, bool):

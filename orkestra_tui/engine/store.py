@@ -111,6 +111,12 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+AUDIT_INSERT = (
+    "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+"""How an audit event is written: its summary and data already redacted, its data as `dumps` gives it."""
+
+
 class Transaction:
     """The writes of one transaction, and the audit events that describe them."""
 
@@ -143,9 +149,7 @@ class Transaction:
         summary = redact(summary)
         encoded = redact(dumps(data or {}))
         cursor = self._connection.execute(
-            "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (timestamp, project_id, actor, kind, subject, summary, encoded),
+            AUDIT_INSERT, (timestamp, project_id, actor, kind, subject, summary, encoded)
         )
         event = AuditEvent(
             id=int(cursor.lastrowid or 0),
