@@ -237,7 +237,7 @@ class EngineSettings:
         "Least free space (MB) on the data disk for a task to start; with less, the work stops"
         " until there is room (0: no check).",
         default=50,
-        bounds=Bounds(0, 1_000_000),
+        bounds=Bounds(0, 1_000_000_000),
     )
 
 

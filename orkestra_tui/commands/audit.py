@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
 def _print_json_events(documents: Iterable[dict[str, Any]]) -> None:
     """`{"events": [...]}` exactly as `print_json` prints it, written one event at a time."""
     import json
-    import sys
+
+    from orkestra_tui.commands.output import emit
 
     separator = '{\n  "events": [\n'
     pending: list[str] = []
@@ -165,10 +166,10 @@ def _print_json_events(documents: Iterable[dict[str, Any]]) -> None:
         pending.append(separator + JSON_EVENT_INDENT + text.replace("\n", "\n" + JSON_EVENT_INDENT))
         separator = ",\n"
         if len(pending) == EVENTS_PER_WRITE:  # a few large writes cost less than many small ones
-            sys.stdout.write("".join(pending))
+            emit("".join(pending), end="")
             pending.clear()
     pending.append("\n  ]\n}\n" if separator == ",\n" else '{\n  "events": []\n}\n')
-    sys.stdout.write("".join(pending))
+    emit("".join(pending), end="")
 
 
 def event_document(event: AuditEvent) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context
-from orkestra_tui.commands.output import error_line
+from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -256,7 +256,7 @@ def _session_to_resume(
             f"the plan for {quote_name(_project_name(engine, session))} is being made by another run "
             f"(pid {owner_pid(holder)}); let it finish, or stop it first"
         )
-    print(f"orkestra: {_resuming_line(engine, session)}", file=sys.stderr, flush=True)
+    emit(f"orkestra: {_resuming_line(engine, session)}", err=True, flush=True)
     return session
 
 
