@@ -9,6 +9,7 @@ their heavy imports inside the handler, so `orkestra --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 
 from orkestra_tui import __version__
 from orkestra_tui.commands.context import add_common_options
+from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.errors import OrkestraError
 
 COMMANDS: dict[str, str] = {
@@ -39,6 +41,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         hint = f"see '{self.prog} --help'"
         self.exit(2, f"{self.prog}: {message} ({hint})\n")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # Usage, help and errors echo what was typed (a file name, a choice): escaped like all output.
+        if message:
+            with contextlib.suppress(AttributeError, OSError):  # as argparse: no stream, no message
+                emit(message, err=file is not sys.stdout, end="", flush=True)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -94,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = handler(args)
         return status
     except OrkestraError as error:
-        print(f"orkestra: {error}", file=sys.stderr)
+        error_line(error)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
@@ -104,25 +112,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as error:
-        # A page found damaged after the database opened: one line naming it, as for any bad input.
-        line = _damaged_database_line(args, error)
+        # A full or read-only disk, or a page found damaged after the database opened: one line
+        # naming it, as for any bad input.
+        line = _disk_line(args, error) or _damaged_database_line(args, error)
         if line is None:
             raise
-        print(f"orkestra: {line}", file=sys.stderr)
+        error_line(line)
         return 2
+
+
+def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
+    """The one line for a write that found the disk full or read-only (here or in what caused it); None else.
+
+    The store already says so itself; this catches the files written beside it
+    (artifacts, snapshots, exports, config.toml) and any write outside a transaction.
+    """
+    from orkestra_tui.errors import DiskFullError, ReadOnlyError, is_disk_full, is_read_only
+
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, (DiskFullError, ReadOnlyError)):
+            return str(cause)
+        sqlite_error = getattr(cause, "sqlite_errorcode", None) is not None  # maybe an I/O error for no room
+        if is_disk_full(cause) or (sqlite_error and is_disk_full(cause, _folder_of(args, cause))):
+            return str(DiskFullError(_folder_of(args, cause)))
+        if is_read_only(cause):
+            folder = _folder_of(args, cause)
+            return str(
+                ReadOnlyError(folder, "it is on a read-only disk", data_dir=_in_data_dir(args, folder))
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _in_data_dir(args: argparse.Namespace, folder: str) -> bool:
+    """Whether `folder` is one of Orkestra's own (config, data, state, logs) or inside one."""
+    from pathlib import Path
+
+    from orkestra_tui.config import resolve_paths
+
+    paths = resolve_paths(getattr(args, "data_dir", None), os.environ)
+    own = (paths.config_dir, paths.data_dir, paths.state_dir, paths.log_dir)
+    return any(Path(folder).is_relative_to(directory) for directory in own)
+
+
+def _folder_of(args: argparse.Namespace, error: BaseException) -> str:
+    """The folder a failed write was for: the file's folder if the error names it, else the data dir."""
+    from pathlib import Path
+
+    filename = getattr(error, "filename", None)
+    if isinstance(filename, (str, os.PathLike)):
+        return str(Path(filename).parent)
+    from orkestra_tui.config import resolve_paths
+
+    return str(resolve_paths(getattr(args, "data_dir", None), os.environ).data_dir)
 
 
 def _damaged_database_line(args: argparse.Namespace, error: Exception) -> str | None:
     """The one line for an error that says the database file is damaged; None for any other error."""
-    sqlite3 = sys.modules.get("sqlite3")  # imported by the store if a database was opened at all
-    if sqlite3 is None or not isinstance(error, sqlite3.DatabaseError):
-        return None
-    if not any(word in str(error) for word in ("malformed", "not a database")):
+    store = sys.modules.get("orkestra_tui.engine.store")  # imported if a database was opened at all
+    if store is None:
         return None
     from orkestra_tui.config import resolve_paths
-    from orkestra_tui.engine.snapshots import damaged_message
 
-    return damaged_message(resolve_paths(getattr(args, "data_dir", None), os.environ).database, str(error))
+    damage = store.damage_in(resolve_paths(getattr(args, "data_dir", None), os.environ).database, error)
+    return None if damage is None else str(damage)
 
 
 def run_tui(
@@ -139,12 +195,16 @@ def run_tui(
     from orkestra_tui.commands.context import load_context
 
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(check_pages=False)  # checked in the background after the first frame
     try:
         from orkestra_tui.tui.app import OrkestraApp
 
         app = OrkestraApp(engine, on_ready=on_ready)
         app.run(headless=headless)
+        if app.damage is not None:
+            from orkestra_tui.engine.store import StoreError
+
+            raise StoreError(app.damage)  # the same line as the app showed, on the terminal
         return app.return_code or 0
     finally:
         engine.close()

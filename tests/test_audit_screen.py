@@ -585,7 +585,12 @@ async def test_a_hundred_thousand_events_cost_one_query_and_no_widget_per_row(en
     async with app.run_test(size=SIZE) as pilot:
         screen = await audit_screen(pilot)
         engine.store._connection.set_trace_callback(None)
-        audit_reads = [sql for sql in queries if "audit" in sql.lower() and sql.lstrip().startswith("SELECT")]
+        # The app's watch for other processes' changes notes where the log ends (one max(id)): not a read.
+        audit_reads = [
+            sql
+            for sql in queries
+            if "audit" in sql.lower() and sql.lstrip().startswith("SELECT") and "max(id)" not in sql
+        ]
         assert len(audit_reads) == 1, audit_reads
         pages = table_of(screen).pages
         assert pages.loaded == pages.page_size

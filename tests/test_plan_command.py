@@ -405,8 +405,16 @@ def test_no_enabled_agent(capsys: pytest.CaptureFixture[str], home: Path) -> Non
 
 def test_a_project_name_already_taken(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     assert plan(capsys, home, "--tie-break", "first")[0] == 0
+    # Its plan waits at review: the same command again resumes it (here, approving it with --yes).
+    status, _out, err = plan(capsys, home, "--tie-break", "first", "--yes")
+    assert status == 0
+    assert err.startswith(f'orkestra: resuming the plan for "{NAME}" at the review step: ')
     status, out, err = plan(capsys, home, "--tie-break", "first")
-    assert (status, out, err) == (2, "", f"orkestra: a project named {NAME!r} already exists\n")
+    assert (status, out) == (2, "")
+    assert err == (
+        f'orkestra: project "{NAME}" already exists and its plan was approved; choose another --name '
+        "(orkestra status shows it)\n"
+    )
 
 
 def test_ask_without_a_terminal_is_refused_up_front(capsys: pytest.CaptureFixture[str], home: Path) -> None:

@@ -33,6 +33,7 @@ from orkestra_tui.engine.records import (
     record_filename,
     write_record,
 )
+from orkestra_tui.errors import DiskFullError
 from orkestra_tui.providers.base import ProviderRequest
 
 FRIDAY, MONDAY, LATER = "Ship on Friday", "Ship on Monday", "Ship next month"
@@ -356,7 +357,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(EngineError, match=r"cannot write .*record\.md: No space left on device"):
+    with pytest.raises(DiskFullError, match=r"the disk holding .*out is full; free some space"):
         write_record(sample_engine.store, 1, target, overwrite=True)
     assert target.read_text() == "old"
     assert os.listdir(out) == ["record.md"]

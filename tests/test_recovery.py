@@ -302,10 +302,11 @@ async def test_the_app_reports_a_damaged_database_after_its_first_frame(
         app = OrkestraApp(engine, first_mode="plan")
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await upkeep_done(app, pilot)
-            notes = [str(notification.message) for notification in app._notifications]
+            shown = type(app.screen).__name__
     finally:
         engine.close()
-    assert any(note.endswith(expected_hint(paths, saved)) for note in notes)
+    assert shown == "DamagedDatabaseScreen"
+    assert app.damage is not None and app.damage.endswith(expected_hint(paths, saved))
 
 
 # ------------------------------------------------------------------ milestones

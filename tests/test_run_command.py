@@ -308,7 +308,7 @@ def test_ctrl_c_puts_running_tasks_back(home: Path) -> None:
         ),
         (
             ("--max-concurrent", "0"),
-            "orkestra run: argument --max-concurrent: '0' must be at least 1 (see 'orkestra run --help')",
+            "orkestra run: argument --max-concurrent: '0' must be from 1 to 1000 (see 'orkestra run --help')",
         ),
         (
             ("--on-review", "ask"),

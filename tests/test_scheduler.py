@@ -536,21 +536,6 @@ async def test_the_agent_sees_the_brief_and_its_dependencies_results_trimmed(scr
 # ---------------------------------------------------------------- failures
 
 
-async def test_a_retryable_failure_fails_the_task_after_max_attempts(scripted: Engine) -> None:
-    providers = cast(scripted, {name: failing("server") for name, _ in ROSTER})
-    project_id, (task_id,) = active_project(scripted, spec("Write the API"))
-
-    summary = await Scheduler(scripted).run(project_id)
-
-    task = scripted.task(task_id)
-    assert task.status is TaskStatus.FAILED and summary.failed == 1
-    assert task.note == f"{task.assigned_to} failed after 3 attempt(s): simulated server"
-    assert len(providers[str(task.assigned_to)].requests) == 3 and task_calls(providers) == 3
-    assert len(scripted.delays) == 2  # type: ignore[attr-defined]
-    assert [row[2] for row in attempts(scripted, task_id)] == ["failed"]
-    assert scripted.store.scalar("SELECT count(*) FROM call WHERE task_id = ?", (task_id,)) == 3
-
-
 @pytest.mark.parametrize("error_class", ["bad_request", "auth"])
 async def test_a_failure_that_cannot_be_retried_fails_the_task_at_once(
     scripted: Engine, error_class: str

@@ -206,7 +206,7 @@ def test_a_restore_goes_back_and_can_be_undone(paths: Paths, settings: Settings)
 def test_a_restore_is_refused_while_the_engine_has_the_database_open(engine: Engine, paths: Paths) -> None:
     snapshot = snapshots.create(paths, "checkpoint", clock=FixedClock())
     engine.create_project("Kept")
-    with pytest.raises(SnapshotError, match="is open in another Orkestra process"):
+    with pytest.raises(SnapshotError, match="is open in this process: close the engine first"):
         snapshots.restore(paths, snapshot.id)
     assert [project.name for project in engine.projects()] == ["Kept"]
 
@@ -298,10 +298,10 @@ def test_a_snapshot_from_a_newer_orkestra_is_not_restored(engine: Engine, paths:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("snapshot_keep = 0", "snapshot_keep must be at least 1"),
+        ("snapshot_keep = 0", "snapshot_keep in [engine] must be from 1 to 10000, not 0"),
         (
             "snapshot_interval_minutes = -5",
-            "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",
+            "snapshot_interval_minutes in [engine] must be from 0 to 10080, not -5",
         ),
     ],
 )

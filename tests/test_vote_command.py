@@ -200,7 +200,7 @@ def test_resume_answers_a_tie_break_left_open(capsys: pytest.CaptureFixture[str]
         ((QUESTION, *options("Only one")), "a vote needs at least two non-empty options"),
         ((QUESTION, *options("Same", " Same ")), 'option "Same" is given twice'),
         ((QUESTION, *options(*AGREED), "--voter", "bob"), 'unknown voter "bob"; agents: claude, chatgpt'),
-        ((QUESTION, *options(*AGREED), "--rounds", "0"), "--rounds must be at least 1, not 0"),
+        ((QUESTION, *options(*AGREED), "--rounds", "0"), "--rounds must be from 1 to 100, not 0"),
         ((QUESTION, *options(*AGREED), "--rounds", "two"), '--rounds must be a whole number, not "two"'),
         (
             (QUESTION, *options(*AGREED), "--threshold", "1.5"),

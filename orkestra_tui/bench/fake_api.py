@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +31,8 @@ class Reply:
     text: str = "Hello from the fake."
     status: int = 200
     body: Any = None
-    """For an error status: the JSON body (default: the vendor's usual error shape)."""
+    """The JSON body to send instead of the usual one: for an error status (default: the vendor's
+    usual error shape), or for 200 an answer of the wrong shape."""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     garbled: bool = False
@@ -52,6 +53,8 @@ class WireFake:
         self.replies: deque[Reply] = deque()
         self.default = Reply()
         self.received: list[Received] = []
+        self.responder: Callable[[Received], Reply] | None = None
+        """When set, answers every request from what it holds, instead of the scripted replies."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -92,8 +95,9 @@ class WireFake:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = raw.decode(errors="replace")
-                fake.received.append(Received(self.path, dict(self.headers.items()), body))
-                reply = fake._next()
+                received = Received(self.path, dict(self.headers.items()), body)
+                fake.received.append(received)
+                reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.drop:
@@ -107,9 +111,8 @@ class WireFake:
                     error = reply.body if reply.body is not None else _error_body(self.path, reply.status)
                     self._send(reply.status, json.dumps(error).encode(), reply.headers)
                     return
-                self._send(
-                    200, json.dumps(_success_body(self.path, body, reply.text)).encode(), reply.headers
-                )
+                answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
+                self._send(200, json.dumps(answer).encode(), reply.headers)
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

@@ -60,7 +60,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.out).expanduser().absolute()
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
     try:
         project = engine.project_named(args.project) if args.project is not None else None
         try:
@@ -76,14 +76,14 @@ def run_export(args: argparse.Namespace) -> int:
             raise UsageError(f"{error}; pass --force to replace {them}") from None
     finally:
         engine.close()
-    if args.json:
-        from orkestra_tui.commands.output import print_json
+    from orkestra_tui.commands.output import emit, print_json
 
+    if args.json:
         print_json({"out": str(out_dir), "records": [str(path) for path in written]})
     elif written:
         for path in written:
-            print(path)
+            emit(path)
     else:
         where = f"project {project.name!r} has" if project else "there are"
-        print(f"Nothing to export: {where} no decided votes yet.")
+        emit(f"Nothing to export: {where} no decided votes yet.")
     return 0

@@ -62,7 +62,7 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
 
     async def check() -> list[dict[str, Any]]:
         try:
@@ -86,11 +86,11 @@ def _print_report(document: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from orkestra_tui.commands.output import console
+    from orkestra_tui.commands.output import console, literal
 
     out = console()
     for name, path in document["paths"].items():
-        out.print(Text(f"{name.replace('_', ' ')}: {path}", style="dim"))
+        out.print(literal(f"{name.replace('_', ' ')}: {path}", style="dim"))
     out.print(Text("config.toml is valid", style="green"))
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("agent", "provider", "model", "key", "mode", "test"):
@@ -105,11 +105,18 @@ def _print_report(document: dict[str, Any]) -> None:
         elif agent["ok"]:
             test = Text(f"answered in {agent['latency_ms']:.0f} ms", style="green")
         else:
-            test = Text(f"{agent['error_class']}: {agent['error']}", style="red")
-        table.add_row(Text(agent["name"]), agent["provider"], Text(agent["model"]), Text(key), mode, test)
+            test = literal(f"{agent['error_class']}: {agent['error']}", style="red")
+        table.add_row(
+            literal(agent["name"]),
+            literal(agent["provider"]),
+            literal(agent["model"]),
+            literal(key),
+            mode,
+            test,
+        )
     out.print(table)
     for agent in document["agents"]:
         if agent.get("copilot_cli", "available") != "available":
             out.print(
-                Text(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
+                literal(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
             )

@@ -1,4 +1,12 @@
-"""Shared output helpers for headless commands: JSON documents and Rich tables."""
+"""The output layer of the headless commands: every line a command shows goes through here.
+
+Whatever a command prints may hold text from a model, a file, the config or the
+user, so nothing here writes a character that `safe_text.terminal_safe` would
+escape: plain lines (`emit`, `error_line`), prompts (`ask`), JSON documents
+(ASCII only) and Rich renderables (`console()`, a `SafeConsole`). Commands and
+cli.py never call `print`, `sys.stdout.write` or Rich's `Console` themselves
+(tests/test_terminal_output.py checks).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +15,55 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from orkestra_tui.safe_text import terminal_safe
+
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.text import Text
+
+    from orkestra_tui.commands.safe_console import SafeConsole
+
+
+def emit(line: object = "", *, err: bool = False, end: str = "\n", flush: bool = False) -> None:
+    """One line of text on stdout (stderr with `err`), its control characters shown escaped."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(terminal_safe(line) + end)
+    if flush:
+        stream.flush()
+
+
+def error_line(message: object) -> None:
+    """The one line a failed command ends with, on stderr: `orkestra: <message>`."""
+    emit(f"orkestra: {message}", err=True)
+
+
+def ask(question: object) -> str:
+    """The answer typed to `question` on stdin; raises EOFError at the end of input."""
+    return input(terminal_safe(question))
 
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout."""
     # ASCII only: no control character from agent or user text reaches the terminal raw.
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=True, default=str) + "\n")
+    emit(json.dumps(document, indent=2, ensure_ascii=True, default=str))
 
 
-def console() -> Console:
-    from rich.console import Console
+def print_json_line(document: Any) -> None:
+    """One JSON document on one line of stdout, flushed at once (for streams read as they come)."""
+    emit(json.dumps(document, ensure_ascii=True, default=str), flush=True)
 
-    return Console(highlight=False, soft_wrap=False)
+
+def console(*, stderr: bool = False) -> SafeConsole:
+    """A Rich console on stdout (or stderr) that shows markup and control characters literally."""
+    from orkestra_tui.commands.safe_console import SafeConsole
+
+    return SafeConsole(stderr=stderr, soft_wrap=False)
+
+
+def literal(value: object, style: str = "") -> Text:
+    """A Rich Text that shows `value` exactly: no markup, control characters escaped."""
+    from rich.text import Text
+
+    return Text(terminal_safe(value), style=style)
 
 
 def format_time(timestamp: float) -> str:

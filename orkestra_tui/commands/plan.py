@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
 from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -95,6 +96,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="who breaks a tie in the vote: ask on the terminal (default), or the first or a random tied "
         "plan, or fail with no plan; hands-off, ask means first",
     )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="go on with the plan of project NAME (default: --name, or the one plan under way) where an "
+        "interrupted run left it, without asking again for the proposals and ballots stored; running the "
+        "same command again does the same",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -113,45 +123,162 @@ class PlanRequest:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the brief, start the project's plan, run the workflow, print the result."""
+    """Check the brief, start the project's plan (or resume it), run the workflow, print the result."""
     from orkestra_tui.engine.committee import TieBreakPolicy
-    from orkestra_tui.engine.models import Involvement
-    from orkestra_tui.engine.planning import Brief, Planner
 
-    request = _checked_request(args)
+    resuming = args.resume is not None
+    if resuming and args.description is not None:
+        args.name = args.name or args.resume  # a brief given with --resume starts a plan that has none
+    request = None if resuming and args.description is None else _checked_request(args)
     policy = TieBreakPolicy(args.tie_break)
-    # Hands-off the planner applies the policy itself (ask becomes first): nobody is asked.
-    asks = policy is TieBreakPolicy.ASK and request.involvement != Involvement.HANDS_OFF
-    if asks and args.description == "-":
-        raise UsageError(
-            "--description - reads stdin, so --tie-break ask cannot prompt on it; pass first, random or fail"
-        )
-    if asks and not stdin_is_terminal():
-        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
-    description = _description(args.description)
+    if request is not None:
+        _check_tie_break(policy, request.involvement, args.description)  # before stdin is read
+    description = _description(args.description) if request is not None else ""
     context = load_context(args)
-    chosen = None if request.agents is None else checked_agents(request.agents, context.settings)
+    chosen = (
+        None
+        if request is None or request.agents is None
+        else checked_agents(request.agents, context.settings)
+    )
     engine = context.open_engine()
     try:
-        agents = chosen if chosen is not None else [runtime.name for runtime in engine.enabled_agents()]
-        if not agents:
-            raise UsageError("no agent is enabled; enable one in config.toml or in the app")
+        from orkestra_tui.engine.leases import lease_owner_name
+        from orkestra_tui.engine.plan_runs import note_plan_run
+        from orkestra_tui.engine.planning import Planner
+
         planner = Planner(engine)
-        session = planner.start(
-            Brief(
-                name=request.name,
-                description=description,
-                goals=args.goals.strip(),
-                constraints=args.constraints.strip(),
-                features=request.features,
-                involvement=Involvement(request.involvement),
-                agents=tuple(agents),
-                method=request.method,
-            )
-        )
+        session = _session_to_resume(engine, planner, args.resume if resuming else None, args.name, resuming)
+        resumed = session is not None
+        if session is None:
+            if request is None:
+                raise UsageError('a plan needs a description: --description "TEXT"')
+            session = _start(engine, planner, request, description=description, chosen=chosen, args=args)
+        else:
+            _check_tie_break(policy, session.brief.involvement, args.description)  # the stored involvement
+        note_plan_run(engine.store, session.project_id, lease_owner_name(), resumed=resumed)
         return _plan_and_report(engine, planner, session, policy, args)
     finally:
         engine.close()
+
+
+def _check_tie_break(policy: TieBreakPolicy, involvement: int, description: str | None) -> None:
+    """`--tie-break ask` needs a terminal to ask on (nobody is asked hands-off)."""
+    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.models import Involvement
+
+    if policy is not TieBreakPolicy.ASK or involvement == Involvement.HANDS_OFF:
+        return
+    if description == "-":
+        raise UsageError(
+            "--description - reads stdin, so --tie-break ask cannot prompt on it; pass first, random or fail"
+        )
+    if not stdin_is_terminal():
+        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+
+
+def _start(
+    engine: Engine,
+    planner: Planner,
+    request: PlanRequest,
+    *,
+    description: str,
+    chosen: list[str] | None,
+    args: argparse.Namespace,
+) -> PlanSession:
+    from orkestra_tui.engine.models import Involvement
+    from orkestra_tui.engine.planning import Brief
+
+    agents = chosen if chosen is not None else [runtime.name for runtime in engine.enabled_agents()]
+    if not agents:
+        raise UsageError("no agent is enabled; enable one in config.toml or in the app")
+    return planner.start(
+        Brief(
+            name=request.name,
+            description=description,
+            goals=args.goals.strip(),
+            constraints=args.constraints.strip(),
+            features=request.features,
+            involvement=Involvement(request.involvement),
+            agents=tuple(agents),
+            method=request.method,
+        ),
+        take_up=True,  # a project a killed start left without its plan
+    )
+
+
+def _session_to_resume(
+    engine: Engine, planner: Planner, resume: str | None, name: str | None, asked: bool
+) -> PlanSession | None:
+    """The unfinished plan to go on with, said in one line; None to start a new one.
+
+    The same `orkestra plan --name NAME` again resumes NAME's plan if it is unfinished; a
+    project whose plan is over (or that has none) keeps its name to itself.
+    """
+    from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.plan_runs import live_plan_holder, owner_pid
+    from orkestra_tui.engine.planning import PlanStep
+
+    wanted = " ".join((resume or name or "").split())
+    if not wanted:
+        under_way = planner.under_way()
+        if not under_way:
+            raise UsageError("no plan is under way to resume; start one with orkestra plan --name NAME")
+        if len(under_way) > 1:
+            names = ", ".join(quote_name(_project_name(engine, item)) for item in under_way)
+            raise UsageError(f"several plans are under way ({names}): say which, with --resume NAME")
+        session = under_way[0]
+    else:
+        project = engine.store.project_by_name(wanted)
+        if project is None:
+            if asked:
+                raise UsageError(
+                    f"there is no plan for {quote_name(wanted)} to resume; start it without --resume"
+                )
+            return None
+        if planner.orphan(project.name) is not None:
+            return None  # created, then interrupted before its plan was stored: started again on it
+        found = planner.find(project.name)
+        quoted = quote_name(project.name)
+        if found is None:
+            raise UsageError(
+                f"a project named {quoted} already exists (it was not planned here); choose another --name"
+            )
+        if found.step.finished:
+            how = "approved" if found.step is PlanStep.DONE else "cancelled"
+            raise UsageError(
+                f"project {quoted} already exists and its plan was {how}; choose another --name"
+                + (" (orkestra status shows it)" if how == "approved" else "")
+            )
+        session = found
+    holder = live_plan_holder(engine.store, session.project_id, "")
+    if holder is not None:
+        raise UsageError(
+            f"the plan for {quote_name(_project_name(engine, session))} is being made by another run "
+            f"(pid {owner_pid(holder)}); let it finish, or stop it first"
+        )
+    emit(f"orkestra: {_resuming_line(engine, session)}", err=True, flush=True)
+    return session
+
+
+def _project_name(engine: Engine, session: PlanSession) -> str:
+    project = engine.store.project(session.project_id)
+    return project.name if project else session.brief.name
+
+
+def _resuming_line(engine: Engine, session: PlanSession) -> str:
+    """`resuming the plan for "Shop" at the vote step: 5 proposals and 3 ballots stored`."""
+    from orkestra_tui.engine.consensus import quote_name
+
+    stored = [
+        f"{sum(proposal.ok for proposal in session.proposals)} of {len(session.brief.agents)} proposals"
+    ]
+    if session.decision_id is not None:
+        ballots = int(
+            engine.store.scalar("SELECT count(*) FROM ballot WHERE decision_id = ?", (session.decision_id,))
+        )
+        stored.append(f"{ballots} ballot{'s' if ballots != 1 else ''}")
+    name = quote_name(_project_name(engine, session))
+    return f"resuming the plan for {name} at the {session.step.value} step: {' and '.join(stored)} stored"
 
 
 # ------------------------------------------------------------------ checks
@@ -220,6 +347,11 @@ def _plan_and_report(
 
     project_id = session.project_id
     progress = PlanProgress(engine, project_id, live=sys.stderr.isatty() and not args.json)
+    if session.decision_id is not None:  # resumed during the vote: its ballots are told as they come
+        from orkestra_tui.commands.vote_display import VoteProgress
+
+        decision = engine.store.decision(session.decision_id)
+        progress.vote = VoteProgress(decision, live=progress.live) if decision is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     failure = ""
     try:
@@ -229,7 +361,7 @@ def _plan_and_report(
     except EngineError as error:
         failure = str(error)
     except KeyboardInterrupt:
-        print(f"orkestra: interrupted; {_standing(engine, planner.session(project_id))}", file=sys.stderr)
+        error_line(f"interrupted; {_standing(engine, planner.session(project_id))}")
         return INTERRUPTED
     finally:
         subscription.close()
@@ -242,7 +374,7 @@ def _plan_and_report(
     elif final.plan is not None:
         print_summary(document)
     if failure:
-        print(f"orkestra: {failure}; {_standing(engine, final)}", file=sys.stderr)
+        error_line(f"{failure}; {_standing(engine, final)}")
         return NO_PLAN
     return PLANNED
 

@@ -9,7 +9,6 @@ titles, reasons and summaries are agent text: every piece is shown as a Rich
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.consensus import printable, quote_name
@@ -49,15 +48,17 @@ class PlanProgress:
         """Tells the committee's vote on the plans, once it is opened."""
         self.console: Console | None = None
         if live:
-            from rich.console import Console
+            from orkestra_tui.commands.output import console
 
-            self.console = Console(stderr=True, highlight=False)
+            self.console = console(stderr=True)
 
     def say(self, message: str, style: str = "") -> None:
         """One escaped line on stderr."""
         line = printable(message)
         if self.console is None:
-            print(line, file=sys.stderr, flush=True)
+            from orkestra_tui.commands.output import emit
+
+            emit(line, err=True, flush=True)
             return
         from rich.text import Text
 

@@ -43,8 +43,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import add_common_options, load_context, positive_int
+from orkestra_tui.commands.context import add_common_options, load_context, whole_number
+from orkestra_tui.commands.output import error_line
+from orkestra_tui.commands.run_waiting import wait_for_other_runs
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
+from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.errors import UsageError
 
 if TYPE_CHECKING:
@@ -77,9 +80,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--max-concurrent",
-        type=positive_int,
+        type=whole_number(setting_bounds(EngineSettings, "max_concurrent_tasks")),
         metavar="N",
-        help="most tasks running at once (default: max_concurrent_tasks in config.toml)",
+        help=f"most tasks running at once, {setting_bounds(EngineSettings, 'max_concurrent_tasks').short()}"
+        " (default: max_concurrent_tasks in config.toml)",
     )
     parser.add_argument(
         "--on-review",
@@ -208,10 +212,8 @@ def _run_and_report(
         kept = progress.kept_for_review
         released = progress.finished["released"] - kept
         kept_text = f", {kept} finished task(s) kept for their review" if kept else ""
-        print(
-            f"orkestra: interrupted; {released} task(s) under way went back to ready{kept_text};"
-            " run again to go on",
-            file=sys.stderr,
+        error_line(
+            f"interrupted; {released} task(s) under way went back to ready{kept_text}; run again to go on"
         )
         return INTERRUPTED if isinstance(stop, KeyboardInterrupt) else TERMINATED
     finally:
@@ -237,7 +239,7 @@ def _run_and_report(
     else:
         print_summary(document)
     for _code, line in reasons:
-        print(f"orkestra: {line}", file=sys.stderr)
+        error_line(line)
     return NOT_DONE if reasons else DONE
 
 
@@ -247,6 +249,8 @@ async def _carry_out(
     """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help.
 
     SIGTERM cancels this task, as ctrl+c does: the work under way is given back before the run ends.
+    With `until_done`, tasks another run holds are waited for: when it finishes them (or dies,
+    and their leases are released) there may be work here again.
     """
     main = asyncio.current_task()
     assert main is not None
@@ -257,6 +261,8 @@ async def _carry_out(
     while True:
         summaries.append(await scheduler.run(project_id, until_done=True))
         moved = await answerer.answer_open()
+        if until_done and not moved:
+            moved = await wait_for_other_runs(scheduler, answerer.project_ids, answerer.progress)
         if not (until_done and moved):
             return summaries
 

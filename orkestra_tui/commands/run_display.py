@@ -10,7 +10,6 @@ as a Rich `Text` with its control characters escaped, never parsed as markup.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -100,9 +99,9 @@ class RunProgress:
         """Tasks done or cancelled in the projects run: read at the start, then counted from events."""
         self.total = 0
         if live:
-            from rich.console import Console
+            from orkestra_tui.commands.output import console
 
-            self.console = Console(stderr=True, highlight=False)
+            self.console = console(stderr=True)
 
     # ------------------------------------------------------------- display
 
@@ -115,6 +114,13 @@ class RunProgress:
         self.settled = sum(counts.get(status, 0) for status in SETTLED)
         self.total = sum(counts.values())
         self._show_bar()
+
+    def recount(self) -> None:
+        """Read again how many tasks are settled: another run finishes some while this one waits."""
+        counts = self.counts()
+        self.settled = sum(counts.get(status, 0) for status in SETTLED)
+        self.total = sum(counts.values())
+        self._update_bar()
 
     def _show_bar(self) -> None:
         if self.console is None or self.bar is not None:
@@ -155,7 +161,9 @@ class RunProgress:
         """One escaped line on stderr (above the bar on a terminal)."""
         line = printable(message)
         if self.console is None:
-            print(line, file=sys.stderr, flush=True)
+            from orkestra_tui.commands.output import emit
+
+            emit(line, err=True, flush=True)
             return
         from rich.text import Text
 

@@ -65,15 +65,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    from orkestra_tui.commands.output import emit
     from orkestra_tui.engine.snapshots import create, prune
 
     context = load_context(args)
+    context.require_writable()
     snapshot = create(context.paths, args.reason, actor="human")
     keep = context.settings.engine.snapshot_keep
     removed = prune(context.paths, keep)
-    print(f"Snapshot {snapshot.id} taken ({_size(snapshot.size)}): {snapshot.path}")
+    emit(f"Snapshot {snapshot.id} taken ({_size(snapshot.size)}): {snapshot.path}")
     if removed:
-        print(f"{len(removed)} older snapshot(s) removed (snapshot_keep = {keep}).")
+        emit(f"{len(removed)} older snapshot(s) removed (snapshot_keep = {keep}).")
     return 0
 
 
@@ -103,13 +105,18 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     from rich.table import Table
+    from rich.text import Text
 
     from orkestra_tui.commands.output import console, format_time
 
     out = console()
     if not snapshots:
         out.print(
-            f"No snapshots in {context.paths.snapshots_dir} yet: [bold]orkestra snapshot create[/] takes one."
+            Text.assemble(
+                f"No snapshots in {context.paths.snapshots_dir} yet: ",
+                ("orkestra snapshot create", "bold"),
+                " takes one.",
+            )
         )
         return 0
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -127,38 +134,40 @@ def _list(args: argparse.Namespace) -> int:
 
 def _restore(args: argparse.Namespace) -> int:
     from orkestra_tui.commands.answering import stdin_is_terminal
+    from orkestra_tui.commands.output import emit
     from orkestra_tui.engine.snapshots import find, restore
     from orkestra_tui.errors import UsageError
 
     context = load_context(args)
+    context.require_writable()
     snapshot = find(context.paths, args.snapshot_id)
     if not args.yes:
         if not stdin_is_terminal():
             raise UsageError("restore replaces the database: confirm on a terminal, or pass --yes")
         if not _confirmed(snapshot, str(context.paths.database)):
-            print("Nothing was restored.")
+            emit("Nothing was restored.")
             return DECLINED
     restored = restore(context.paths, snapshot.id)
-    print(f"Snapshot {snapshot.id} restored into {context.paths.database}.")
+    emit(f"Snapshot {snapshot.id} restored into {context.paths.database}.")
     if restored.undo is not None:
-        print(
+        emit(
             f"The state before is kept as snapshot {restored.undo.id}: "
             f"orkestra snapshot restore {restored.undo.id} undoes this."
         )
     for path in restored.set_aside[:1]:
-        print(f"The damaged database was moved to {path}.")
+        emit(f"The damaged database was moved to {path}.")
     return 0
 
 
 def _confirmed(snapshot: Snapshot, database: str) -> bool:
-    from orkestra_tui.commands.output import format_time
+    from orkestra_tui.commands.output import ask, format_time
 
     question = (
         f"Replace {database} with snapshot {snapshot.id} (taken {format_time(snapshot.created_at)})?"
         " The current state is kept as a new snapshot first. [y/N] "
     )
     try:
-        answer = input(question)
+        answer = ask(question)
     except EOFError:
         return False
     finally:

@@ -23,7 +23,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     from orkestra_tui.engine.tasks import phase_progress
 
     context = load_context(args)
-    engine = context.open_engine()
+    engine = context.open_engine(only_reads=True)
     try:
         projects = []
         for project in engine.projects():
@@ -75,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from orkestra_tui.commands.output import console
+    from orkestra_tui.commands.output import console, literal
 
     out = console()
-    out.print(Text(f"Data: {document['data_dir']}", style="dim"))
+    out.print(literal(f"Data: {document['data_dir']}", style="dim"))
     if document["projects"]:
         table = Table(title="Projects", title_justify="left", box=None, pad_edge=False, header_style="bold")
         table.add_column("project", no_wrap=True, min_width=12, overflow="ellipsis")
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         for project in document["projects"]:
             tasks = project["tasks"]
             table.add_row(
-                Text(project["name"]),
+                literal(project["name"]),
                 project["status"],
                 str(tasks["ready"] + tasks["pending"]),
                 str(tasks["running"]),
@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
             out.print(_phase_table(document["projects"], bars=out.is_terminal))
             out.print()
     else:
-        out.print("No projects yet: run [bold]orkestra[/] and start one on the Plan screen.")
+        out.print(
+            Text.assemble("No projects yet: run ", ("orkestra", "bold"), " and start one on the Plan screen.")
+        )
     agents = Table(title="Agents", title_justify="left", box=None, pad_edge=False, header_style="bold")
     for column in ("agent", "provider", "model", "mode"):
         agents.add_column(column, no_wrap=True)
@@ -117,15 +119,15 @@ def run(args: argparse.Namespace) -> int:
         else:
             mode = Text("live", style="green")
         agents.add_row(
-            Text(agent["name"]),
-            agent["provider"],
-            Text(agent["model"]),
+            literal(agent["name"]),
+            literal(agent["provider"]),
+            literal(agent["model"]),
             mode,
-            Text(agent["simulated_reason"] if agent["simulated"] else "", style="dim"),
+            literal(agent["simulated_reason"] if agent["simulated"] else "", style="dim"),
         )
     out.print(agents)
     if document["open_questions"]:
-        out.print(f"[bold yellow]{document['open_questions']} question(s) wait for you.[/]")
+        out.print(Text(f"{document['open_questions']} question(s) wait for you.", style="bold yellow"))
     return 0
 
 
@@ -137,6 +139,8 @@ def _phase_table(projects: list[dict[str, Any]], *, bars: bool) -> Any:
     from rich.table import Table
     from rich.text import Text
 
+    from orkestra_tui.commands.output import literal
+
     table = Table(title="Phases", title_justify="left", box=None, pad_edge=False, header_style="bold")
     table.add_column("project", no_wrap=True, min_width=12, overflow="ellipsis")
     table.add_column("phase", overflow="ellipsis")
@@ -147,8 +151,8 @@ def _phase_table(projects: list[dict[str, Any]], *, bars: bool) -> Any:
         for index, phase in enumerate(project["phases"]):
             done, total = phase["done"], phase["total"]
             cells: list[Any] = [
-                Text(project["name"] if index == 0 else ""),
-                Text(phase["phase"] or "(no phase)", style="" if phase["phase"] else "dim"),
+                literal(project["name"] if index == 0 else ""),
+                literal(phase["phase"] or "(no phase)", style="" if phase["phase"] else "dim"),
             ]
             if bars:
                 filled = round(PHASE_BAR_WIDTH * done / total) if total else 0

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rich.table import Table
+    from rich.text import Text
 
     # Raises OrkestraError with a problem found in the file, prefixed with the file's name.
     _Fail = Callable[[str], NoReturn]
@@ -95,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     except BallotError as error:
         raise OrkestraError(f"{shown_name}: {error}") from None
     if args.json:
-        # ASCII-only JSON: an option name can carry no raw control character to the terminal.
-        print(json.dumps(result.to_dict(), indent=2))
+        from orkestra_tui.commands.output import print_json
+
+        print_json(result.to_dict())
     else:
         _render(result)
     return 0
@@ -254,22 +256,28 @@ def _suggestion(key: str, valid_keys: tuple[str, ...]) -> str:
 
 def _render(result: TallyResult) -> None:
     """Print a table per round, then the reason and the outcome, with user data escaped."""
+    from rich.text import Text
+
     from orkestra_tui.commands.output import console as make_console
 
     console = make_console()
-    console.print(f"[bold]{result.method}[/bold] · participation {_share_text(result.participation)}")
+    console.print(
+        Text.assemble((result.method, "bold"), f" · participation {_share_text(result.participation)}")
+    )
     for table in _tables(result):
         console.print(table)
     console.print(_safe(result.reason))
     if result.winner is not None:
         console.print(
-            f"[bold]Winner: {_safe(result.winner)}[/bold] · support "
-            f"{_share_text(result.support)} · consensus {result.consensus}"
+            Text.assemble(
+                (f"Winner: {_safe(result.winner)}", "bold"),
+                f" · support {_share_text(result.support)} · consensus {result.consensus}",
+            )
         )
     elif result.tied:
-        console.print(f"[bold]No winner[/bold] · tied: {', '.join(map(_safe, result.tied))}")
+        console.print(Text.assemble(("No winner", "bold"), f" · tied: {', '.join(map(_safe, result.tied))}"))
     else:
-        console.print("[bold]No winner[/bold]")
+        console.print(Text("No winner", style="bold"))
 
 
 def _tables(result: TallyResult) -> list[Table]:
@@ -329,6 +337,7 @@ def _count_table(
 
 def _matrix_table(title: str, matrix: dict[str, dict[str, int]]) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     names = list(matrix)
     table = Table(title=title, title_justify="left")
@@ -336,23 +345,21 @@ def _matrix_table(title: str, matrix: dict[str, dict[str, int]]) -> Table:
     for name in names:
         table.add_column(_safe(name), justify="right")
     for row in names:
-        cells = []
+        cells: list[str | Text] = []
         for column in names:
             if row == column:
                 cells.append("-")
                 continue
             value = matrix[row][column]
             wins = value > matrix[column][row]
-            cells.append(f"[bold]{value}[/bold]" if wins else str(value))
+            cells.append(Text(str(value), style="bold") if wins else str(value))
         table.add_row(_safe(row), *cells)
     return table
 
 
 def _safe(text: str) -> str:
-    """User data made safe for Rich: no markup, no control characters."""
-    from rich.markup import escape
-
-    return escape(printable(text))
+    """User data on one line, its control characters escaped (the console never parses markup)."""
+    return printable(text)
 
 
 def _number(value: float) -> str:

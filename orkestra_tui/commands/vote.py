@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import add_common_options, load_context, share_argument
+from orkestra_tui.commands.context import RECORD_IDS, add_common_options, load_context, share_argument
+from orkestra_tui.commands.output import error_line
+from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.engine.methods import METHODS
-from orkestra_tui.errors import UsageError
+from orkestra_tui.errors import DiskFullError, UsageError
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.vote_display import VoteProgress
@@ -58,7 +60,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--method", metavar="NAME", help=f"one of {', '.join(METHODS)} (default: from config.toml)"
     )
-    parser.add_argument("--rounds", metavar="N", help="most voting rounds (default: from config.toml)")
+    parser.add_argument(
+        "--rounds",
+        metavar="N",
+        help=f"most voting rounds, {setting_bounds(EngineSettings, 'max_rounds').short()}"
+        " (default: max_rounds in config.toml)",
+    )
     parser.add_argument(
         "--tie-break",
         choices=TIE_BREAK_POLICIES,
@@ -147,12 +154,13 @@ def _checked_request(args: argparse.Namespace) -> VoteRequest:
         raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
     rounds = None
     if args.rounds is not None:
+        bounds = setting_bounds(EngineSettings, "max_rounds")
         try:
             rounds = int(args.rounds)
         except ValueError:
             raise UsageError(f"--rounds must be a whole number, not {quote_name(args.rounds)}") from None
-        if rounds < 1:
-            raise UsageError(f"--rounds must be at least 1, not {rounds}")
+        if rounds not in bounds:
+            raise UsageError(f"--rounds must be {bounds.describe()}, not {rounds}")
     rules = {
         "threshold": share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD),
         "quorum": share_argument("--quorum", args.quorum, DEFAULT_QUORUM),
@@ -191,9 +199,12 @@ def _resume_id(args: argparse.Namespace) -> int | None:
         extra = ", ".join(["QUESTION"] * (args.question is not None) + given)
         raise UsageError(f"--resume continues a decision as it was opened; drop {extra}")
     try:
-        return int(args.resume)
+        decision_id = int(args.resume)
     except ValueError:
-        raise UsageError(f"--resume takes a decision number, not {args.resume!r}") from None
+        decision_id = 0
+    if decision_id not in RECORD_IDS:  # a larger number than SQLite stores names no decision
+        raise UsageError(f"--resume takes a decision number, not {args.resume!r}")
+    return decision_id
 
 
 def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
@@ -223,8 +234,12 @@ def _vote_and_report(
         final = asyncio.run(_run_vote(engine, decision.id, policy, progress))
     except KeyboardInterrupt:
         progress.stop()
-        print(f"orkestra: {_interrupted_line(engine, decision.id, args)}", file=sys.stderr)
+        error_line(_interrupted_line(engine, decision.id, args))
         return INTERRUPTED
+    except DiskFullError as error:
+        # The decision and every round and ballot committed so far are stored: say how to go on.
+        then = f"resume the vote with: {shlex.join(_resume_command(decision.id, args))}"
+        raise DiskFullError(error.directory, then=then, free_bytes=error.free_bytes) from None
     finally:
         progress.stop()
         subscription.close()
@@ -239,13 +254,19 @@ def _vote_and_report(
 
 
 def _interrupted_line(engine: Engine, decision_id: int, args: argparse.Namespace) -> str:
-    command = ["orkestra", "vote", "--resume", str(decision_id)]
-    if getattr(args, "data_dir", None):
-        command += ["--data-dir", str(args.data_dir)]
     return (
         f"interrupted; decision {decision_id} stays in the store ({_state_of(engine, decision_id)}); "
-        f"resume it with: {shlex.join(command)}"
+        f"resume it with: {shlex.join(_resume_command(decision_id, args))}"
     )
+
+
+def _resume_command(decision_id: int, args: argparse.Namespace) -> list[str]:
+    command = ["orkestra", "vote", "--resume", str(decision_id)]
+    if getattr(args, "tie_break", "ask") != "ask":
+        command += ["--tie-break", args.tie_break]
+    if getattr(args, "data_dir", None):
+        command += ["--data-dir", str(args.data_dir)]
+    return command
 
 
 def _state_of(engine: Engine, decision_id: int) -> str:

@@ -61,9 +61,9 @@ class VoteProgress:
         self.console: Console | None = None
         self.status: Status | None = None
         if live:
-            from rich.console import Console
+            from orkestra_tui.commands.output import console
 
-            self.console = Console(stderr=True, highlight=False)
+            self.console = console(stderr=True)
 
     def start(self) -> None:
         if self.console is not None and self.status is None:
@@ -79,7 +79,9 @@ class VoteProgress:
         """One escaped line on stderr (above the spinner on a terminal)."""
         line = printable(message)
         if self.console is None:
-            print(line, file=sys.stderr, flush=True)
+            from orkestra_tui.commands.output import emit
+
+            emit(line, err=True, flush=True)
             return
         from rich.text import Text
 

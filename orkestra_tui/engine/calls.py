@@ -1,14 +1,15 @@
 """One request to one agent: timing, timeout, cost and the call record.
 
 Every provider is called through `invoke`, so timing, error classification,
-cost and redaction happen once. The caller stores the returned `CallRecord` in
-the same transaction as whatever the answer changes.
+cost and redaction happen once: no key a provider echoes gets past it. The
+caller stores the returned `CallRecord` in the same transaction as whatever the
+answer changes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orkestra_tui.engine.clock import Clock
 from orkestra_tui.engine.models import CallRecord, CallStart
@@ -86,6 +87,20 @@ def call_start(
     )
 
 
+def redacted(response: ProviderResponse) -> ProviderResponse:
+    """`response` cleaned of every configured key, before anything else sees it.
+
+    A model or an endpoint may echo the key it was sent (in an answer, in the
+    model name); cleaned here, at the one place answers enter the engine, no
+    ballot, plan, review, result, file or line printed can hold one. Errors are
+    cleaned where they are made (`ProviderError`).
+    """
+    text, model = redact(response.text), redact(response.model)
+    if (text, model) == (response.text, response.model):
+        return response
+    return replace(response, text=text, model=model)
+
+
 def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
     """What a call costs at the agent's configured prices (simulated calls cost nothing)."""
     if agent.simulated:
@@ -108,13 +123,16 @@ async def invoke(
 
     `started_at` is the time the call's start was recorded (else now).
     """
+    prepare = getattr(agent.provider, "prepare", None)
+    if callable(prepare):
+        prepare()  # the SDK's first import is ours to wait for, not part of the agent's time
     started_at = clock.now() if started_at is None else started_at
     started = clock.monotonic()
     response: ProviderResponse | None = None
     error: ProviderError | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            response = await agent.provider.complete(request)
+            response = redacted(await agent.provider.complete(request))
     except ProviderError as failure:
         error = failure
     except TimeoutError:
@@ -124,6 +142,9 @@ async def invoke(
     latency_ms = (clock.monotonic() - started) * 1000.0
     tokens_in = response.tokens_in if response else 0
     tokens_out = response.tokens_out if response else 0
+    if response is not None and not response.text.strip():
+        # Paid for, but nothing to read: never a success, so never "healthy".
+        response, error = None, ProviderError("malformed", "the answer was empty")
     record = CallRecord(
         agent=agent.name,
         model=response.model if response else agent.model or agent.settings.model,

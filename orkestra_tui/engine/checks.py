@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orkestra_tui.engine.models import Task, TaskStatus
 from orkestra_tui.engine.store import Store, Transaction
+from orkestra_tui.errors import DiskFullError
 
 MIN_FREE_BYTES = 50 * 1024 * 1024
 """Less free disk than this on the data directory blocks new work."""
@@ -31,12 +32,23 @@ def workspace_check(folder: str | None) -> str:
     return "ok"
 
 
-def disk_check(data_dir: Path) -> str:
+def disk_check(data_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> str:
     with contextlib.suppress(OSError):
         free = shutil.disk_usage(data_dir).free
-        if free < MIN_FREE_BYTES:
+        if free < min_free_bytes:
             return f"only {free // (1024 * 1024)} MB free on the data disk"
     return "ok"
+
+
+def require_free_space(data_dir: Path, min_free_bytes: int = MIN_FREE_BYTES) -> None:
+    """Stop the work (a `DiskFullError`) while the data disk has less free space than a task may need.
+
+    The task is not blocked: it stays ready, and the work goes on once there is room.
+    """
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(data_dir).free
+        if free < min_free_bytes:
+            raise DiskFullError(data_dir, free_bytes=free)
 
 
 def result_problem(text: str) -> str:

@@ -41,6 +41,14 @@ class CircuitBreaker:
         state = self.state
         return state is CircuitState.CLOSED or (state is CircuitState.HALF_OPEN and not self._probe_in_flight)
 
+    def seconds_until_probe(self) -> float:
+        """How long until a probe call may go through: 0 when closed or half-open and free."""
+        if self._opened_at is None:
+            return 0.0
+        if self._probe_in_flight:
+            return self.cooldown_s  # the probe's outcome decides; look again after a cooldown at most
+        return max(0.0, self._opened_at + self.cooldown_s - self.clock.monotonic())
+
     def acquire(self) -> bool:
         """Take permission for one call; in half-open state only one caller gets it."""
         state = self.state

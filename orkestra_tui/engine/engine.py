@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.config import Paths, Settings
+from orkestra_tui.config import EngineSettings, Paths, Settings, setting_bounds
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
@@ -59,6 +59,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
@@ -77,13 +78,24 @@ class Engine:
         demo: bool = False,
         clock: Clock | None = None,
         env: Mapping[str, str] | None = None,
+        only_reads: bool = False,
+        check_pages: bool = False,
     ) -> None:
+        """`only_reads`: the caller writes nothing, so a data dir that cannot be written is opened
+        read-only (see `Store`); the engine then records no agent and no call. `check_pages`: check
+        every page of the database before anything is written to it."""
         self.paths = paths
         self.settings = settings
         self.demo = demo
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
-        self.store = Store(paths.database, clock=self.clock)
+        self.store = Store(paths.database, clock=self.clock, only_reads=only_reads)
+        if check_pages:
+            try:
+                self.store.check_pages()
+            except BaseException:
+                self.store.close()
+                raise
         self.store.listener = self.bus.publish_stored
         self.inbox = Inbox(self.store)
         environment = os.environ if env is None else env
@@ -111,9 +123,12 @@ class Engine:
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         """How the retry policy waits (tests record the delays instead)."""
         self._retry_rng = random.Random()
+        self._change_watch: ChangeWatch | None = None
         self._register_agents()
 
     def close(self) -> None:
+        if self._change_watch is not None:
+            self._change_watch.close()
         self.store.close()
 
     async def aclose(self) -> None:
@@ -131,6 +146,8 @@ class Engine:
 
     def _register_agents(self) -> None:
         """Record the roster in the store, auditing agents that are new or changed."""
+        if self.store.read_only:
+            return
         known = {
             name: (provider, model)
             for name, provider, model in self.store.query("SELECT name, provider, model FROM agent")
@@ -238,7 +255,8 @@ class Engine:
                 if record and call_id is not None:
                     with self.store.transaction() as tx:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
-                return outcome
+                # A refusal keeps the attempts made before it: they were paid for and must be stored.
+                return replace(outcome, attempts=(*attempts, *outcome.attempts))
 
             now = self.clock.now()
             start = functools.partial(  # built only when written, or interrupted
@@ -274,7 +292,7 @@ class Engine:
             bad_key = outcome.error is not None and outcome.error.error_class == "auth"
             if bad_key:
                 self.bad_keys.add(agent_name)
-            if record or changed or bad_key:
+            if (record or changed or bad_key) and not self.store.read_only:
                 with self.store.transaction() as tx:
                     if record:
                         record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
@@ -534,6 +552,8 @@ class Engine:
         note: str,
         kind: str,
         why: str,
+        unpin: bool = False,
+        advice: str = "",
     ) -> Task:
         """Move a task for the human, answer its review request, and clear its lease; the task after."""
         task = self.task(task_id)
@@ -551,6 +571,8 @@ class Engine:
                 " updated_at = ? WHERE id = ?",
                 (status.value, note, tx.clock.now(), task_id),
             )
+            if unpin:
+                tx.execute("UPDATE task SET pinned_agent = NULL WHERE id = ?", (task_id,))
             tx.execute(  # an attempt under way ends here; its scheduler finds its lease gone
                 "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
                 " WHERE task_id = ? AND outcome = 'running'",
@@ -564,10 +586,14 @@ class Engine:
             tx.audit(
                 "human",
                 kind,
-                f"Task {task.title!r} {why}" + (f": {note}" if note else ""),
+                f"Task {task.title!r} {why}"
+                + (f": {note}" if note else "")
+                + (f"; {advice}" if advice else ""),
                 subject=f"task:{task_id}",
                 project_id=task.project_id,
-                data={"from": task.status.value, "to": status.value, "note": note},
+                data={"from": task.status.value, "to": status.value, "note": note}
+                | ({"advice": advice} if advice else {})
+                | ({"unpinned": task.pinned_agent} if unpin else {}),
             )
             for item in self.store.inbox():
                 if item.kind is InboxKind.TASK_REVIEW and item.payload.get("task_id") == task_id:
@@ -616,7 +642,14 @@ class Engine:
         )
 
     def retry_task(self, task_id: int) -> Task:
-        """A failed or blocked task goes back to ready (or pending, if its dependencies are not done)."""
+        """A failed or blocked task goes back to ready (or pending, if its dependencies are not done).
+
+        When the agent it last went to (or is pinned to) cannot be called now, a
+        pin to it is dropped, so the retry does not go straight back to a broken
+        agent; `retry_advice` says so beforehand.
+        """
+        task = self.task(task_id)
+        advice, other_agents = self._retry_advice(task)
         return self._control_task(
             task_id,
             TaskStatus.READY,
@@ -624,7 +657,27 @@ class Engine:
             note="",
             kind="task.retried",
             why="retried",
+            unpin=bool(advice and other_agents and task.pinned_agent),
+            advice=advice,
         )
+
+    def retry_advice(self, task_id: int) -> str:
+        """What a retry of the task will do about an agent that cannot be called now ('' if nothing)."""
+        return self._retry_advice(self.task(task_id))[0]
+
+    def _retry_advice(self, task: Task) -> tuple[str, list[str]]:
+        from orkestra_tui.engine.selection import UNAVAILABLE_PHRASES, unavailable_reason
+
+        last_agent = task.pinned_agent or task.assigned_to
+        if last_agent not in self.runtimes or self.agent_available(last_agent):
+            return "", []
+        enabled = last_agent in {runtime.name for runtime in self.enabled_agents()}
+        reason = unavailable_reason(self, last_agent, enabled=enabled)
+        phrase = UNAVAILABLE_PHRASES.get(reason, "{name} is unavailable").format(name=last_agent)
+        others = sorted(name for name in self.runtimes if name != last_agent and self.agent_available(name))
+        if others:
+            return f"{phrase}, so another agent takes it ({', '.join(others)} can)", others
+        return f"{phrase}, so it waits until an agent can take it", []
 
     def reassign_task(self, task_id: int, agent: str | None) -> Task:
         """Pin a task to an agent (None: let the scheduler choose again); not while it runs."""
@@ -733,6 +786,9 @@ class Engine:
             raise EngineError("a decision needs at least one voter")
         if max_rounds is not None and max_rounds < 1:
             raise EngineError("a decision needs at least one round")
+        most_rounds = setting_bounds(EngineSettings, "max_rounds").high
+        if max_rounds is not None and max_rounds > most_rounds:
+            raise EngineError(f"a decision has at most {most_rounds} rounds, not {max_rounds}")
         for rule, value in (rules or {}).items():
             if rule == "round_feedback":
                 if not isinstance(value, bool):
@@ -913,3 +969,12 @@ class Engine:
 
     def audit_events(self, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self.store.audit_events(limit, **filters)
+
+    def external_changes(self) -> ExternalChanges | None:
+        """What other processes committed since the last call (the first call starts watching)."""
+        from orkestra_tui.engine.watch import ChangeWatch
+
+        if self._change_watch is None:
+            self._change_watch = ChangeWatch(self.store, self.bus)
+            return None
+        return self._change_watch.changes()

@@ -32,6 +32,8 @@ class EngineEvent:
     data: dict[str, Any] = field(default_factory=dict)
     audit_id: int | None = None
     actor: str = "engine"
+    external: bool = False
+    """Committed by another process (see `watch.py`): news here, though this engine did not do it."""
 
     @classmethod
     def from_audit(cls, event: AuditEvent) -> EngineEvent:

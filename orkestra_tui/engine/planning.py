@@ -29,7 +29,15 @@ from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
 from orkestra_tui.engine.methods import METHODS
-from orkestra_tui.engine.models import DecisionStatus, Involvement, Priority, ProjectStatus, Task, TaskSpec
+from orkestra_tui.engine.models import (
+    DecisionStatus,
+    Involvement,
+    Priority,
+    Project,
+    ProjectStatus,
+    Task,
+    TaskSpec,
+)
 from orkestra_tui.engine.store import dumps
 
 if TYPE_CHECKING:
@@ -225,8 +233,12 @@ class Planner:
 
     # ----------------------------------------------------------------- steps
 
-    def start(self, brief: Brief) -> PlanSession:
-        """Store the brief with a new project; the proposals come next."""
+    def start(self, brief: Brief, *, take_up: bool = False) -> PlanSession:
+        """Store the brief with a new project; the proposals come next.
+
+        With `take_up`, a project of that name left in planning with no plan stored (a start
+        killed in between) is planned instead of refused.
+        """
         if not brief.agents:
             raise EngineError("choose at least one agent")
         unknown = [name for name in brief.agents if name not in self.engine.runtimes]
@@ -234,11 +246,33 @@ class Planner:
             raise EngineError(f"there is no agent named {unknown[0]!r}")
         if brief.method not in METHODS:
             raise EngineError(f"unknown method {brief.method!r}; choose one of {', '.join(METHODS)}")
-        project = self.engine.create_project(brief.name, brief.description, involvement=brief.involvement)
+        orphan = self.orphan(brief.name) if take_up else None
+        project = orphan or self.engine.create_project(
+            brief.name, brief.description, involvement=brief.involvement
+        )
         session = PlanSession(
             project_id=project.id, step=PlanStep.PROPOSALS, brief=replace(brief, name=project.name)
         )
         return self._save(session, "plan.started", f"Planning started for {project.name!r}")
+
+    def orphan(self, name: str) -> Project | None:
+        """A project left in planning with no plan stored (a start killed in between): taken up again."""
+        project = self.store.project_by_name(" ".join(name.split()))
+        if project is None or project.status is not ProjectStatus.PLANNING:
+            return None
+        if self.store.scalar("SELECT count(*) FROM plan_session WHERE project_id = ?", (project.id,)):
+            return None
+        return project
+
+    def find(self, name: str) -> PlanSession | None:
+        """The plan of the project named `name`, finished or not; None if it has none."""
+        project = self.store.project_by_name(" ".join(name.split()))
+        if project is None or self.orphan(project.name) is not None:
+            return None
+        try:
+            return self.session(project.id)
+        except EngineError:
+            return None
 
     async def advance(self, project_id: int, *, tie_break: str = "ask", pause: bool = False) -> PlanSession:
         """Run the steps that need no one (proposals, vote, synthesis) up to the review.

@@ -28,6 +28,7 @@ from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Decision, DecisionStatus
 from orkestra_tui.engine.record_sections import record_sections
 from orkestra_tui.engine.store import Store
+from orkestra_tui.errors import DiskFullError, is_disk_full
 from orkestra_tui.secrets import redact
 
 EXPORTABLE = (DecisionStatus.DECIDED, DecisionStatus.NO_DECISION)
@@ -183,6 +184,8 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
+        if is_disk_full(error):
+            raise DiskFullError(path.parent) from None
         raise EngineError(f"cannot write {path}: {error.strerror or error}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -36,12 +36,17 @@ several may share a data directory. They agree through the database alone:
   lease released, for the next run to review.
 
 Provider failures are retried with backoff by `Engine.call`, up to
-`max_attempts`; what still fails, fails the task with the reason.
+`max_attempts`. What still fails for a passing reason (rate limits, overload,
+timeouts, an open circuit) does not fail the task: it goes back to ready, to
+another capable agent if one is available, else to wait for the circuit's
+probe; it fails only after `TEMPORARY_FAILURES_LIMIT` such rounds. A final
+error (a refused key, a bad request, an unreadable answer) fails it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -50,7 +55,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.call_log import record_call
-from orkestra_tui.engine.checks import disk_check, post_checks, result_problem, workspace_check
+from orkestra_tui.engine.checks import (
+    disk_check,
+    post_checks,
+    require_free_space,
+    result_problem,
+    workspace_check,
+)
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -60,18 +71,28 @@ from orkestra_tui.engine.prompts import task_request
 from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
 from orkestra_tui.engine.tasks import note_milestone, release_dependents
+from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.models import CallStart
     from orkestra_tui.engine.selection import Candidate, Choice
-    from orkestra_tui.providers.base import ProviderRequest
+    from orkestra_tui.providers.base import ProviderError, ProviderRequest
 
 CANDIDATES_TTL_S = 1.0
 """How long the agents' health, read for choosing, is reused."""
 
 CLAIM_PAGE = 32
 """How many ready tasks a claim reads at a time."""
+
+TEMPORARY_FAILURES_LIMIT = 10
+"""Attempts at a task after which a passing failure (a rate limit, an open circuit) fails it."""
+
+PROBE_WAIT_MIN_S = 0.05
+"""The shortest such wait."""
+
+PROBE_WAIT_MAX_S = 30.0
+"""The longest a run waits, idle, for an agent's circuit to let a probe through before looking again."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,8 @@ class RunSummary:
     awaiting_human: int = 0
     retried: int = 0
     released: int = 0
+    deferred: int = 0
+    """Tasks given back to ready after a passing failure (to another agent, or to wait for a probe)."""
     stopped: str = ""
     """Why the run ended: nothing left to do, no active project, paused, stopped, budget, or no
     agent can take the ready tasks."""
@@ -130,6 +153,7 @@ class Scheduler:
             raise EngineError("at least one task must be able to run")
         self.lease_s = lease_s or settings.lease_s
         self.reviewers = settings.reviewers if reviewers is None else reviewers
+        self._min_free_bytes = settings.min_free_mb * 1024 * 1024
         self.paused = False
         self._stopping = False
         self._wake = asyncio.Event()
@@ -137,6 +161,10 @@ class Scheduler:
         self._candidates: tuple[float, list[Candidate]] | None = None
         self._cycles: dict[int, set[int]] = {}
         self._unrecorded: dict[int, tuple[CallRecord, ...]] = {}
+        self._avoid: dict[int, set[str]] = {}
+        """Agents that just failed a task for a passing reason: another takes it next, if one can."""
+        self._probe_wait_s: float | None = None
+        """When idle for want of an agent whose circuit is open: how long until one may be probed."""
         """Call attempts made for a task, until the transaction that stores them has committed."""
         self._started: dict[int, list[tuple[int, CallStart]]] = {}
         """The calls this process recorded as started for a task (its own, its reviews), until it
@@ -188,21 +216,30 @@ class Scheduler:
         return [project.id for project in self.store.projects() if project.status is ProjectStatus.ACTIVE]
 
     def _agents(self, running: dict[str, int] | None = None) -> list[Candidate]:
-        """The agents as candidates, read at most a second ago; with `running`, its counts put in."""
+        """The agents as candidates; with `running`, its counts put in.
+
+        Their health and whether they are enabled are read at most a second ago,
+        but their key and circuit now: a circuit that opened a moment ago must
+        not be handed a task.
+        """
         from dataclasses import replace
 
-        from orkestra_tui.engine.selection import candidates
+        from orkestra_tui.engine.selection import candidates, unavailable_reason
 
         now = time.monotonic()
         if self._candidates is None or now - self._candidates[0] > CANDIDATES_TTL_S:
             self._candidates = (now, candidates(self.engine, {}))
-        agents = self._candidates[1]
-        if running is None:
-            return agents
-        return [
-            replace(agent, running=running[agent.name]) if agent.name in running else agent
-            for agent in agents
-        ]
+        agents = []
+        for cached in self._candidates[1]:
+            enabled = cached.unavailable_reason != "disabled"  # a human's toggle: a second's delay is fine
+            reason = unavailable_reason(self.engine, cached.name, enabled=enabled)
+            agent = cached
+            if reason != cached.unavailable_reason:
+                agent = replace(agent, available=not reason, unavailable_reason=reason)
+            if running is not None and agent.name in running:
+                agent = replace(agent, running=running[agent.name])
+            agents.append(agent)
+        return agents
 
     def _available(self) -> set[str]:
         """The agents that can be called now (as of the last read, at most a second ago)."""
@@ -227,10 +264,9 @@ class Scheduler:
         A task left in review by a stopped run comes first; then the ready tasks by priority and
         age, a page at a time, without those pinned to an agent that cannot take one now.
         """
-        from orkestra_tui.engine.selection import choose
-
         if not projects:
             return None
+        require_free_space(self.engine.paths.data_dir, self._min_free_bytes)
         marks = ", ".join("?" * len(projects))
         with self.store.transaction() as tx:
             resumed = self._claim_review(tx, projects, marks)
@@ -258,13 +294,7 @@ class Scheduler:
                 )
                 for row in rows:
                     task = self._task_from(row)
-                    choice = choose(
-                        task.category,
-                        agents,
-                        strategy=self.engine.settings.engine.routing,
-                        pinned=task.pinned_agent,
-                        assigned_so_far=self._assigned,
-                    )
+                    choice = self._choose(task, agents)
                     if choice is None:
                         continue  # nobody can take this one now: try the next
                     problem = self._pre_checks(tx, task, choice.agent)
@@ -362,6 +392,19 @@ class Scheduler:
         )
         return Claim(task, task.assigned_to or "", task.attempts)
 
+    def _choose(self, task: Task, agents: list[Candidate]) -> Choice | None:
+        """The agent for a task: not one that just failed it for a passing reason, unless none else can."""
+        from orkestra_tui.engine.selection import choose
+
+        options: dict[str, Any] = {
+            "strategy": self.engine.settings.engine.routing,
+            "pinned": task.pinned_agent,
+            "assigned_so_far": self._assigned,
+        }
+        avoid = self._avoid.get(task.id, set())
+        choice = choose(task.category, agents, exclude=avoid, **options) if avoid else None
+        return choice or choose(task.category, agents, **options)
+
     def _task_from(self, row: tuple[Any, ...]) -> Task:
         from orkestra_tui.engine.rows import task as task_from_row
 
@@ -392,7 +435,7 @@ class Scheduler:
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
             "budget": self._budget_check(project.id, project.budget, agent),
             "workspace": workspace_check(project.workspace),
-            "disk": disk_check(self.engine.paths.data_dir),
+            "disk": disk_check(self.engine.paths.data_dir, self._min_free_bytes),
             "instructions": "ok" if task.instructions.strip() else "the task has no instructions",
             "cycle": "ok"
             if task.id not in self._cycle_members(task.project_id)
@@ -498,6 +541,9 @@ class Scheduler:
                     if until_done and summary.stopped:
                         break
                     summary.stopped = ""
+                    if self._probe_wait_s is not None:
+                        await self._wait_for_probe(self._probe_wait_s)
+                        continue
                 waiters: set[asyncio.Future[Any]] = set(working)
                 waker = asyncio.ensure_future(self._wake.wait())
                 waiters.add(waker)
@@ -524,6 +570,19 @@ class Scheduler:
         summary.counts = self._counts(project_id)
         return summary
 
+    async def _wait_for_probe(self, seconds: float) -> None:
+        """Idle until an open circuit may be probed, or until news arrives (a task retried, an agent on)."""
+        # At least a moment: a circuit due to half-open this instant may still read as open.
+        sleeper = asyncio.ensure_future(
+            self.engine.sleep(min(max(seconds, PROBE_WAIT_MIN_S), PROBE_WAIT_MAX_S))
+        )
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
     def _on_event(self, event: EngineEvent) -> None:
         if event.is_kind("inbox", "project") or event.kind in (
             "task.ready",
@@ -534,7 +593,11 @@ class Scheduler:
             self._wake.set()
 
     def _idle_reason(self, project_id: int | None) -> str:
-        """Why nothing runs in this process now, if it is for good ('' while waiting makes sense)."""
+        """Why nothing runs in this process now, if it is for good ('' while waiting makes sense).
+
+        Waiting for an agent's circuit to let a probe through sets `_probe_wait_s`.
+        """
+        self._probe_wait_s = None
         projects = self._active_projects(project_id)  # a claim may have paused one for its budget
         if self.paused:
             return "paused"
@@ -542,11 +605,24 @@ class Scheduler:
             return "budget" if self._paused_for_budget else "no active project"
         if not self._has_ready(projects):
             return "nothing left to do"
-        if not self.store.scalar(
+        if self.store.scalar(
             "SELECT count(*) FROM task WHERE status IN ('running', 'review') AND lease_owner IS NOT NULL"
         ):
-            return "no agent can take the ready tasks"  # none is busy: none will free up
-        return ""
+            return ""  # a busy agent will free up
+        next_probe_s = self._next_probe_s()
+        if next_probe_s is not None:
+            self._probe_wait_s = next_probe_s
+            return ""  # an agent's circuit is open for now: its probe may take the work
+        return "no agent can take the ready tasks"  # none is busy or recovering: none will free up
+
+    def _next_probe_s(self) -> float | None:
+        """Seconds until the first agent whose circuit is open may be probed; None when none is open."""
+        waits = [
+            self.engine.breakers[agent.name].seconds_until_probe()
+            for agent in self._agents()
+            if agent.unavailable_reason in ("circuit open", "circuit probing")
+        ]
+        return min(waits) if waits else None
 
     def _has_ready(self, projects: Sequence[int]) -> bool:
         """Whether a task is ready, or waits in review with no one reviewing it."""
@@ -582,6 +658,12 @@ class Scheduler:
         except EngineError as problem:
             self._give_back(claim, str(problem))
             return "released"
+        except DiskFullError:
+            # The task goes back to ready if there is still room to say so; else its lease expires,
+            # or the next run finds this process gone and releases it then.
+            with contextlib.suppress(OrkestraError):
+                self._give_back(claim, "the disk is full")
+            raise
 
     def _record_calls(self, tx: Transaction, task: Task) -> None:
         """Store the task's call attempts not stored yet (the caller forgets them once committed)."""
@@ -669,6 +751,8 @@ class Scheduler:
         self._unrecorded[task.id] = outcome.attempts
         if outcome.response is None:
             error = outcome.error
+            if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
+                return self._defer(claim, error)
             if error is not None and error.retryable:
                 reason = f"{agent} failed after {len(outcome.attempts)} attempt(s): {error}"
             else:
@@ -686,6 +770,8 @@ class Scheduler:
                 text,
             )
         except OSError as error:
+            if is_disk_full(error):  # not the result's fault: the task waits for space
+                raise DiskFullError(self.engine.paths.projects_dir) from error
             reason = f"{agent}'s result could not be stored: {error.strerror or error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
         refused: list[tuple[str, str]] = []
@@ -697,6 +783,45 @@ class Scheduler:
         return await self._review(
             claim, text, artifact=artifact, brief=project.brief, written=written, refused=refused
         )
+
+    def _defer(self, claim: Claim, error: ProviderError) -> str:
+        """Give a task back to ready after a passing failure; the next claim prefers another agent."""
+        task, agent = claim.task, claim.agent
+        calls = [call for call in self._unrecorded.get(task.id, ()) if call.error_class != "circuit_open"]
+        if calls:
+            attempts = f"{len(calls)} attempt{'s' if len(calls) != 1 else ''}"
+            reason = f"{agent} failed after {attempts}: {calls[-1].error or error}"
+            if error.error_class == "circuit_open":
+                reason += "; its circuit is open"
+        else:
+            reason = f"{agent} could not be called: {error}"
+        with self.store.transaction() as tx:
+            self._record_calls(tx, task)
+            now = tx.clock.now()
+            cursor = tx.execute(  # the note stays: it is what the next agent reads of the last review
+                "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = ? WHERE id = ? AND lease_owner = ?",
+                (now, task.id, self.owner),
+            )
+            if not cursor.rowcount:
+                raise EngineError("the lease was lost before the task could be given back")
+            tx.execute(
+                "UPDATE task_attempt SET outcome = 'deferred', error = ?, finished_at = ?"
+                " WHERE task_id = ? AND number = ?",
+                (reason, now, task.id, claim.attempt),
+            )
+            tx.audit(
+                "engine",
+                "task.deferred",
+                f"Task {task.title!r} waits for an agent: {reason}",
+                subject=f"task:{task.id}",
+                project_id=task.project_id,
+                data={"from": "running", "to": "ready", "agent": agent, "error_class": error.error_class},
+            )
+        self._unrecorded.pop(task.id, None)
+        self._avoid.setdefault(task.id, set()).add(agent)
+        self._candidates = None  # its health just changed
+        return "deferred"
 
     def _request(self, task: Task, brief: str, workspace: bool) -> ProviderRequest:
         dependencies = self.store.query(
@@ -914,6 +1039,11 @@ class Scheduler:
         return "retried" if retry else status.value
 
 
+def _passing(error: ProviderError) -> bool:
+    """Whether a failure is expected to pass (a rate limit, an outage, an open circuit)."""
+    return error.retryable or error.error_class == "circuit_open"
+
+
 def _count(summary: RunSummary, outcome: str) -> None:
     if outcome == TaskStatus.DONE.value:
         summary.done += 1
@@ -923,3 +1053,5 @@ def _count(summary: RunSummary, outcome: str) -> None:
         summary.awaiting_human += 1
     elif outcome == "retried":
         summary.retried += 1
+    elif outcome == "deferred":
+        summary.deferred += 1

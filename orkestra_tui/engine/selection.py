@@ -113,7 +113,7 @@ def candidates(engine: Engine, running: Mapping[str, int]) -> list[Candidate]:
         agent_settings = runtime.settings
         health = engine.agent_health(name)
         measured_rate = health.success_rate
-        reason = _unavailable_reason(engine, name, enabled=name in enabled_names)
+        reason = unavailable_reason(engine, name, enabled=name in enabled_names)
         built.append(
             Candidate(
                 name=name,
@@ -131,7 +131,7 @@ def candidates(engine: Engine, running: Mapping[str, int]) -> list[Candidate]:
     return built
 
 
-def _unavailable_reason(engine: Engine, name: str, *, enabled: bool) -> str:
+def unavailable_reason(engine: Engine, name: str, *, enabled: bool) -> str:
     """The same tests as `Engine.agent_available`, each with its reason ("" when available)."""
     if not enabled:
         return "disabled"

@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Any
 
 from orkestra_tui.config import Paths, resolve_paths
-from orkestra_tui.engine import integrity
+from orkestra_tui.engine import dbfile, integrity
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.leases import owner_is_dead
 from orkestra_tui.engine.store import Transaction
-from orkestra_tui.errors import OrkestraError
+from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 
 SNAPSHOT_NAME = re.compile(r"orkestra-(\d{8})-(\d{6})(?:-(\d+))?\.db")
 PARTIAL_SUFFIX = ".partial"
@@ -186,7 +186,7 @@ def _copy(source: sqlite3.Connection, directory: Path, now: float, database: Pat
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
     partial = directory / f".orkestra-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}"
     try:
-        target = sqlite3.connect(partial, isolation_level=None)
+        target = dbfile.connect(partial)
         try:
             source.execute("BEGIN")
             try:
@@ -202,10 +202,14 @@ def _copy(source: sqlite3.Connection, directory: Path, now: float, database: Pat
             raise SnapshotError(damaged_message(database, problem))
         final = _publish(partial, directory, stamp)
     except sqlite3.DatabaseError as error:
+        if is_disk_full(error, directory):
+            raise DiskFullError(directory) from None
         if integrity.is_damage(error):
             raise SnapshotError(damaged_message(database, str(error))) from None
         raise SnapshotError(f"{database} could not be copied: {error}") from None
     except OSError as error:
+        if is_disk_full(error):
+            raise DiskFullError(directory) from None
         raise SnapshotError(f"the snapshot could not be written in {directory}: {error.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)
@@ -241,14 +245,18 @@ def restore(paths: Paths, snapshot_id: str, *, clock: Clock | None = None, actor
     """Replace the live database with a snapshot, after taking a snapshot of the current state.
 
     Refused while a run holds tasks, or while any other connection has the
-    database open (the engine must be closed first).
+    database open (the engine must be closed first), in this process or another.
     """
     the_clock = clock or SystemClock()
     snapshot = find(paths, snapshot_id)
+    database = paths.database
+    if dbfile.open_in_this_process(database):
+        # Moving the file aside, or copying over it, under a connection of this process would
+        # leave that connection on a file that is no longer the database.
+        raise SnapshotError(f"{database} is open in this process: close the engine first, then restore")
     problem = integrity.file_problem(snapshot.path)
     if problem:
         raise SnapshotError(f"snapshot {snapshot.id} cannot be restored: {problem}")
-    database = paths.database
     fresh = not database.exists() or database.stat().st_size == 0
     if not fresh:
         _refuse_if_running(_leases_readable(database), database, the_clock.now())
@@ -269,7 +277,7 @@ def restore(paths: Paths, snapshot_id: str, *, clock: Clock | None = None, actor
         if live is None:  # pragma: no cover - a new file is always readable
             raise SnapshotError(f"{database} could not be created")
         live.execute("PRAGMA journal_mode = WAL")
-        source = sqlite3.connect(f"{snapshot.path.as_uri()}?mode=ro", uri=True)
+        source = dbfile.connect(snapshot.path, mode="ro")
         try:
             source.backup(live)  # one step, under the exclusive lock: the old state or the new, whole
         finally:
@@ -301,7 +309,7 @@ def restore(paths: Paths, snapshot_id: str, *, clock: Clock | None = None, actor
 def _lock(database: Path) -> sqlite3.Connection | None:
     """A connection holding the database exclusively; None if the file is not a readable database."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(database, isolation_level=None, timeout=0.5)
+    connection = dbfile.connect(database, timeout=0.5)
     try:
         connection.execute("PRAGMA locking_mode = EXCLUSIVE")
         connection.execute("BEGIN EXCLUSIVE")

@@ -8,12 +8,23 @@ to its listener (the engine's event bus).
 
 The store checks what it opens: a file that is not SQLite, a SQLite database
 that is not Orkestra's, or one written by a newer schema is refused with a
-clear error, and nothing is written to it.
+clear error, and nothing is written to it. A damaged file (SQLite finds it
+corrupt or not a database, or part of the schema is gone) is a
+`DatabaseDamagedError`, whose message names the newest good snapshot and the
+command that restores it. The connection is opened through `dbfile`.
+
+A store for a user that only reads (`only_reads`) opens the database
+read-only when its folder cannot be written (a read-only disk), and writes
+nothing then: no migration, no journal mode. Any other store refuses such a
+folder at once with a `ReadOnlyError`. A full disk makes the transaction that
+hit it roll back whole and raise a `DiskFullError`; what was committed stays.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from orkestra_tui.engine import dbfile
 from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.models import (
@@ -39,18 +51,56 @@ from orkestra_tui.engine.models import (
     Task,
     TaskStatus,
 )
+from orkestra_tui.engine.read_only import check_readable_as_is, connect_read_only, read_only_reason
 from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
-from orkestra_tui.errors import OrkestraError
+from orkestra_tui.errors import DiskFullError, OrkestraError, ReadOnlyError, is_disk_full, is_read_only
 from orkestra_tui.secrets import redact
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-HEADER_BYTES = 100
-"""The size of a SQLite database file's header."""
 APPLICATION_ID = 0x4F524B53  # "ORKS"
+MALFORMED = "database disk image is malformed"
+"""What SQLite says of a corrupt page, and what the one line says when the check finds one."""
 
 
 class StoreError(OrkestraError):
     """The database cannot be opened or used as it is."""
+
+
+class DatabaseDamagedError(StoreError):
+    """The database file is damaged: SQLite finds it corrupt or not a database, or part of its schema is gone.
+
+    The message is the one line to show: the file, what is wrong, the newest good
+    snapshot and the command that restores it.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        from orkestra_tui.engine.snapshots import damaged_message
+
+        super().__init__(damaged_message(path, problem))
+        self.path = path
+        self.problem = problem
+
+
+def damage_in(path: Path, error: BaseException) -> DatabaseDamagedError | None:
+    """The damage an error reveals in the database at `path`; None if it reveals none.
+
+    Looks through the errors it was raised from or while handling, and inside exception groups:
+    a page found corrupt mid-transaction may surface as the failed ROLLBACK that followed it.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DatabaseDamagedError):
+            return current
+        if isinstance(current, sqlite3.DatabaseError) and dbfile.is_damage(current):
+            return DatabaseDamagedError(path, str(current))
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(linked for linked in (current.__cause__, current.__context__) if linked is not None)
+    return None
 
 
 class UnauditedChangeError(RuntimeError):
@@ -60,6 +110,12 @@ class UnauditedChangeError(RuntimeError):
 def dumps(value: Any) -> str:
     """JSON as the store writes it."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+AUDIT_INSERT = (
+    "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+"""How an audit event is written: its summary and data already redacted, its data as `dumps` gives it."""
 
 
 class Transaction:
@@ -94,9 +150,7 @@ class Transaction:
         summary = redact(summary)
         encoded = redact(dumps(data or {}))
         cursor = self._connection.execute(
-            "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (timestamp, project_id, actor, kind, subject, summary, encoded),
+            AUDIT_INSERT, (timestamp, project_id, actor, kind, subject, summary, encoded)
         )
         event = AuditEvent(
             id=int(cursor.lastrowid or 0),
@@ -169,41 +223,45 @@ class TaskReview:
 class Store:
     """The Orkestra database at one path."""
 
-    def __init__(self, path: Path, *, clock: Clock | None = None) -> None:
+    def __init__(self, path: Path, *, clock: Clock | None = None, only_reads: bool = False) -> None:
         self.path = path
         self.clock: Clock = clock or SystemClock()
         self.listener: Callable[[list[AuditEvent]], None] | None = None
         self._in_transaction = False
-        self._connection = self._open()
+        self.read_only = False
+        """Whether the database was opened read-only (its folder cannot be written): no write will do."""
+        self._connection = self._open(only_reads)
 
     # ------------------------------------------------------------ opening
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, only_reads: bool = False) -> sqlite3.Connection:
         path = self.path
         if path.is_dir():
             raise StoreError(f"{path} is a directory, not an Orkestra database")
         if path.exists() and path.stat().st_size > 0:
-            try:
-                with path.open("rb") as handle:
-                    header = handle.read(HEADER_BYTES)
-            except OSError as error:
-                raise StoreError(f"{path} cannot be read: {error.strerror}") from None
-            if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
+            header = dbfile.read_header(path)
+            if header.error:
+                raise StoreError(f"{path} cannot be read: {header.error}")
+            if not header.is_sqlite:
                 hint = _restore_hint(path, only_if_any=True)
                 raise StoreError(
                     f"{path} is not a SQLite database; it was left untouched "
                     "(move it away, or choose another --data-dir)" + (f".{hint}" if hint else "")
                 )
-            if _truncated(path, header):
-                raise StoreError(
-                    f"{path} is damaged (it is shorter than its header says: truncated);"
-                    " it was left untouched." + _restore_hint(path)
-                )
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"{path} cannot be opened: {error}") from None
+            if header.truncated:
+                raise DatabaseDamagedError(path, "it is shorter than its header says: truncated")
+        why_not_writable = read_only_reason(path)
+        if why_not_writable:
+            if not only_reads:
+                raise ReadOnlyError(path.parent, why_not_writable)
+            self.read_only = True
+            connection = connect_read_only(path)
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                connection = dbfile.connect(path)
+            except (OSError, sqlite3.Error) as error:
+                raise StoreError(f"{path} cannot be opened: {error}") from None
         try:
             self._check_and_migrate(connection)
         except BaseException:
@@ -220,9 +278,11 @@ class Store:
                 0
             ]
         except sqlite3.DatabaseError as error:
-            raise StoreError(
-                f"{path} is damaged or not a database ({error}); it was left untouched." + _restore_hint(path)
-            ) from None
+            if is_disk_full(error, path.parent):  # no room for the -shm file: not damage
+                raise DiskFullError(path.parent) from None
+            if dbfile.is_damage(error):
+                raise DatabaseDamagedError(path, str(error)) from None
+            raise StoreError(f"{path} cannot be used: {error}") from None
         if application_id not in (0, APPLICATION_ID) or (version == 0 and tables > 0):
             raise StoreError(f"{path} is a SQLite database but not Orkestra's; it was left untouched")
         if version > SCHEMA_VERSION:
@@ -231,6 +291,9 @@ class Store:
                 f"knows up to {SCHEMA_VERSION}); upgrade Orkestra to open it"
             )
         _require_full_text_search(connection, path)
+        if self.read_only:
+            check_readable_as_is(connection, path, version, SCHEMA_VERSION)
+            return
         try:
             connection.execute("PRAGMA busy_timeout = 10000")
             if connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
@@ -239,11 +302,15 @@ class Store:
             connection.execute("PRAGMA foreign_keys = ON")
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 self._apply_migration(connection, number)
+            missing = missing_schema_objects(connection)
         except sqlite3.DatabaseError as error:
-            damaged = any(word in str(error) for word in ("malformed", "not a database"))
-            raise StoreError(
-                f"{path} cannot be used: {error}" + (_restore_hint(path) if damaged else "")
-            ) from None
+            if is_disk_full(error, path.parent):
+                raise DiskFullError(path.parent) from None
+            if dbfile.is_damage(error):
+                raise DatabaseDamagedError(path, str(error)) from None
+            raise StoreError(f"{path} cannot be used: {error}") from None
+        if missing:
+            raise DatabaseDamagedError(path, f"{missing[0]} is missing")
 
     @staticmethod
     def _apply_migration(connection: sqlite3.Connection, number: int) -> None:
@@ -257,11 +324,28 @@ class Store:
             connection.execute(f"PRAGMA user_version = {number}")
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                connection.execute("ROLLBACK")
             raise
 
     def close(self) -> None:
         self._connection.close()
+
+    def check_pages(self) -> None:
+        """Raise `DatabaseDamagedError` unless every page passes `PRAGMA quick_check`.
+
+        Reads the whole file (a few milliseconds a megabyte): commands run it before they work,
+        the app in a thread after its first frame, never on its way to that frame.
+        """
+        try:
+            problem = dbfile.quick_check_problem(self._connection)
+        except sqlite3.DatabaseError as error:
+            damage = damage_in(self.path, error)
+            if damage is not None:
+                raise damage from None
+            raise StoreError(f"{self.path} cannot be checked: {error}") from None
+        if problem:  # said as SQLite says it on a read; the check's own findings are for experts
+            raise DatabaseDamagedError(self.path, MALFORMED)
 
     @property
     def schema_version(self) -> int:
@@ -274,22 +358,40 @@ class Store:
         """A write transaction: committed with its audit events, or rolled back whole."""
         if self._in_transaction:
             raise RuntimeError("transactions do not nest")
+        if self.read_only:
+            raise ReadOnlyError(self.path.parent, read_only_reason(self.path) or "it is read-only")
         self._in_transaction = True
         try:
-            self._connection.execute("BEGIN IMMEDIATE")
-            transaction = Transaction(self._connection, self.clock)
-            try:
-                yield transaction
-                if transaction.writes and not transaction.events:
-                    raise UnauditedChangeError("a transaction changed state without an audit event")
-                self._connection.execute("COMMIT")
-            except BaseException:
-                self._connection.execute("ROLLBACK")
-                raise
+            with self._errors_mapped():
+                self._connection.execute("BEGIN IMMEDIATE")
+                transaction = Transaction(self._connection, self.clock)
+                try:
+                    yield transaction
+                    if transaction.writes and not transaction.events:
+                        raise UnauditedChangeError("a transaction changed state without an audit event")
+                    self._connection.execute("COMMIT")
+                except BaseException:
+                    # A full disk (SQLITE_FULL) has SQLite roll back on its own: a second ROLLBACK
+                    # would fail and hide the first error.
+                    if self._connection.in_transaction:
+                        self._connection.execute("ROLLBACK")
+                    raise
         finally:
             self._in_transaction = False
         if self.listener is not None and transaction.events:
             self.listener(transaction.events)
+
+    @contextmanager
+    def _errors_mapped(self) -> Iterator[None]:
+        """A full or read-only disk met by a write, as the one-line error that says so."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            if is_disk_full(error, self.path.parent):
+                raise DiskFullError(self.path.parent) from error
+            if is_read_only(error):
+                raise ReadOnlyError(self.path.parent, read_only_reason(self.path) or str(error)) from error
+            raise
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._connection.execute(sql, parameters).fetchall()
@@ -441,10 +543,11 @@ class Store:
         if self._in_transaction:
             raise RuntimeError("leases are renewed between transactions")
         marks = ", ".join("?" * len(task_ids))
-        self._connection.execute(  # one statement: its own transaction, in autocommit mode
-            f"UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ({marks})",
-            [expires_at, owner, *task_ids],
-        )
+        with self._errors_mapped():
+            self._connection.execute(  # one statement: its own transaction, in autocommit mode
+                f"UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN ({marks})",
+                [expires_at, owner, *task_ids],
+            )
 
     def start_call(self, start: CallStart) -> int:
         """Record a call as started, before its request goes out; the row's id.
@@ -693,26 +796,34 @@ def _require_full_text_search(connection: sqlite3.Connection, path: Path) -> Non
         ) from None
 
 
-def _truncated(path: Path, header: bytes) -> bool:
-    """Whether a database file is shorter than its header says; reads no page, so cheap at start-up.
+_CREATED = re.compile(r"CREATE\s+(?:VIRTUAL\s+)?(TABLE|INDEX|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)
+_DROPPED = re.compile(r"DROP\s+(TABLE|INDEX|TRIGGER)\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
 
-    Only judged when no journal holds pages not yet written back (a WAL mid-checkpoint, or a hot
-    rollback journal): then the file alone must hold every page its header counts.
+
+@functools.cache
+def expected_schema_objects(version: int = SCHEMA_VERSION) -> tuple[tuple[str, str], ...]:
+    """Every table, index and trigger the first `version` migrations leave behind, as (type, name)."""
+    objects: dict[str, str] = {}
+    for script in MIGRATIONS[:version]:
+        for statement in _split_statements(script):
+            if created := _CREATED.match(statement):
+                objects[created[2]] = created[1].lower()
+            elif dropped := _DROPPED.match(statement):
+                objects.pop(dropped[2], None)
+    return tuple((kind, name) for name, kind in objects.items())
+
+
+def missing_schema_objects(connection: sqlite3.Connection) -> list[str]:
+    """The tables, indexes and triggers of its schema version that a database lacks ('table decision'…).
+
+    One read of the schema SQLite has already loaded: cheap enough for every start. A table
+    dropped by hand (or lost with its schema row) is damage that `PRAGMA quick_check` cannot see.
     """
-    try:
-        for journal in (Path(f"{path}-wal"), Path(f"{path}-journal")):
-            if journal.exists() and journal.stat().st_size > 0:
-                return False
-        size = path.stat().st_size
-    except OSError:
-        return False
-    if len(header) < HEADER_BYTES:
-        return True
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    counted = header[24:28] == header[92:96]  # the page count is valid only when these agree
-    return counted and pages > 0 and pages * page_size > size
+    version = min(int(connection.execute("PRAGMA user_version").fetchone()[0]), SCHEMA_VERSION)
+    present = set(connection.execute("SELECT type, name FROM sqlite_master").fetchall())
+    return [
+        f"{kind} {name}" for kind, name in expected_schema_objects(version) if (kind, name) not in present
+    ]
 
 
 def _restore_hint(path: Path, *, only_if_any: bool = False) -> str:

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orkestra_tui.errors import DiskFullError, is_disk_full
+
 ARTIFACTS = "artifacts"
 SLUG_MAX_CHARS = 40
 DEFAULT_SLUG = "task"
@@ -159,6 +161,8 @@ def write_file_blocks(
         except _Refused as refusal:
             report.refused.append((block.path, str(refusal)))
         except OSError as error:
+            if is_disk_full(error):  # not the block's fault: the whole answer waits for space
+                raise DiskFullError(workspace) from error
             report.refused.append((block.path, f"it could not be written: {error.strerror or error}"))
         else:
             report.written.append(Path(*parts))

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from orkestra_tui.providers.base import ProviderRequest, ProviderResponse, SdkProvider, stainless_error
+from orkestra_tui.providers.base import (
+    ProviderRequest,
+    ProviderResponse,
+    SdkProvider,
+    reading_answer,
+    stainless_error,
+)
 
 
 class AnthropicProvider(SdkProvider):
     vendor = "anthropic"
+    sdk_module = "anthropic"
 
     def _make_client(self) -> Any:
         import anthropic
@@ -38,11 +45,12 @@ class AnthropicProvider(SdkProvider):
             if classified is None:
                 raise
             raise classified from None
-        text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
-        usage = response.usage
-        return ProviderResponse(
-            text=text,
-            tokens_in=int(usage.input_tokens or 0),
-            tokens_out=int(usage.output_tokens or 0),
-            model=str(response.model or self.model),
-        )
+        with reading_answer():
+            text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+            usage = response.usage
+            return ProviderResponse(
+                text=text,
+                tokens_in=int(usage.input_tokens or 0),
+                tokens_out=int(usage.output_tokens or 0),
+                model=str(response.model or self.model),
+            )

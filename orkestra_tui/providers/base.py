@@ -8,8 +8,10 @@ shared call path, not in each provider.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -72,6 +74,23 @@ class Provider(Protocol):
     async def complete(self, request: ProviderRequest) -> ProviderResponse: ...
 
 
+@contextmanager
+def reading_answer() -> Iterator[None]:
+    """Around the code that reads an SDK's parsed answer: a wrong shape is an unreadable answer.
+
+    The SDKs build their response objects without validating them, so an answer
+    of the wrong shape (`"content": null`, no candidates) surfaces as a
+    TypeError or AttributeError in our reading of it. It is not retried and
+    never counts as a success.
+    """
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as error:
+        raise ProviderError(
+            "malformed", f"the answer has an unexpected shape ({type(error).__name__}: {error})"
+        ) from None
+
+
 def error_for_status(status: int, message: str, *, retry_after: float | None = None) -> ProviderError:
     """The classified error for an HTTP status from any vendor's API."""
     if status == 408:
@@ -128,6 +147,8 @@ class SdkProvider:
     """
 
     vendor = ""
+    sdk_module = ""
+    """The SDK's module, imported by `prepare` (e.g. `anthropic`, `google.genai`)."""
 
     def __init__(
         self, model: str, api_key: str, *, base_url: str | None = None, timeout_s: float = 120.0
@@ -138,6 +159,11 @@ class SdkProvider:
         self._timeout_s = timeout_s
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def prepare(self) -> None:
+        """Import the SDK (a second or two the first time), so that no call's timeout counts it."""
+        if self.sdk_module:
+            importlib.import_module(self.sdk_module)
 
     def _make_client(self) -> Any:
         raise NotImplementedError

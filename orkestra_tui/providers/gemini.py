@@ -17,6 +17,7 @@ from orkestra_tui.providers.base import (
     ProviderResponse,
     SdkProvider,
     error_for_status,
+    reading_answer,
     retry_after_seconds,
     short_message,
 )
@@ -24,6 +25,7 @@ from orkestra_tui.providers.base import (
 
 class GeminiProvider(SdkProvider):
     vendor = "google"
+    sdk_module = "google.genai"
 
     def _make_client(self) -> Any:
         from google import genai
@@ -81,10 +83,11 @@ class GeminiProvider(SdkProvider):
                     "connection", f"connection failed: {error or type(error).__name__}"
                 ) from None
             raise
-        usage = response.usage_metadata
-        return ProviderResponse(
-            text=response.text or "",
-            tokens_in=int(getattr(usage, "prompt_token_count", 0) or 0),
-            tokens_out=int(getattr(usage, "candidates_token_count", 0) or 0),
-            model=self.model,
-        )
+        with reading_answer():
+            usage = response.usage_metadata
+            return ProviderResponse(
+                text=response.text or "",
+                tokens_in=int(getattr(usage, "prompt_token_count", 0) or 0),
+                tokens_out=int(getattr(usage, "candidates_token_count", 0) or 0),
+                model=self.model,
+            )

@@ -13,6 +13,7 @@ from orkestra_tui.providers.base import (
     ProviderRequest,
     ProviderResponse,
     SdkProvider,
+    reading_answer,
     stainless_error,
 )
 
@@ -21,6 +22,8 @@ REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
 
 class OpenAIProvider(SdkProvider):
+    sdk_module = "openai"
+
     def __init__(
         self,
         model: str,
@@ -64,12 +67,13 @@ class OpenAIProvider(SdkProvider):
             if classified is None:
                 raise
             raise classified from None
-        if not response.choices:
-            raise ProviderError("malformed", "the response has no choices")
-        usage = response.usage
-        return ProviderResponse(
-            text=response.choices[0].message.content or "",
-            tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
-            tokens_out=int(usage.completion_tokens or 0) if usage else 0,
-            model=str(response.model or self.model),
-        )
+        with reading_answer():
+            if not response.choices:
+                raise ProviderError("malformed", "the response has no choices")
+            usage = response.usage
+            return ProviderResponse(
+                text=response.choices[0].message.content or "",
+                tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+                tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+                model=str(response.model or self.model),
+            )

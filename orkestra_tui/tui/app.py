@@ -10,6 +10,8 @@ After the first frame the app also cleans up what an interrupted run left
 (`engine/recovery.py`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
+A damaged database, found by that check or by any read, stops the app's work and
+is shown on a screen of its own (`damage_guard.py`), never as a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -27,6 +29,10 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
+from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.errors import DiskFullError, OrkestraError
+from orkestra_tui.tui.damage_guard import DamageGuardApp
+from orkestra_tui.tui.messages import DatabaseChanged
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -40,6 +46,8 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
+WATCH_INTERVAL_S = 0.5
+"""How often the app looks for what other processes committed (one pragma while nothing was)."""
 
 
 def _screen_class(mode: str) -> type[EngineScreen]:
@@ -65,10 +73,11 @@ def _screen_class(mode: str) -> type[EngineScreen]:
     return AuditScreen
 
 
-class OrkestraApp(App[None]):
+class OrkestraApp(DamageGuardApp):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"
+    WRITING_GROUPS = (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP)
     # Each screen's stylesheet sits beside it, every rule nested under the screen's class;
     # loading them all here parses them once, where a screen's own CSS_PATH would make
     # Textual re-parse every stylesheet when the screen is first shown.
@@ -116,6 +125,8 @@ class OrkestraApp(App[None]):
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
         """The request for round feedback whose modal is open, if one is."""
+        self._plans_noted: set[int] = set()
+        """Plans this app has recorded itself as running (a `plan.run` audit event each)."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
@@ -129,6 +140,7 @@ class OrkestraApp(App[None]):
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._engine_event)
+        self.engine.external_changes()  # from now on, what other processes commit is news
         theme = self.engine.settings.ui.theme
         if theme == self.theme:
             pass  # setting a theme restyles every widget: skip it when nothing changes
@@ -160,12 +172,19 @@ class OrkestraApp(App[None]):
         import sqlite3
 
         from orkestra_tui.engine.recovery import recover
-        from orkestra_tui.engine.snapshots import damaged_message
+        from orkestra_tui.engine.store import damage_in
 
         try:
             report = recover(self.engine)
         except sqlite3.DatabaseError as error:
-            line = damaged_message(self.engine.paths.database, str(error))
+            damage = damage_in(self.engine.paths.database, error)
+            if damage is not None:
+                self.show_damage(str(damage))
+            else:
+                self.notify(clean(f"Recovery could not run: {error}"), severity="error", markup=False)
+            return
+        except OrkestraError as error:  # a full disk: the app goes on, and recovery runs at the next start
+            line = _stopped_line("Recovery waits", error, "reopen the app")
             self.notify(clean(line), title="Database", severity="error", timeout=60, markup=False)
             return
         if report.recovered:
@@ -187,6 +206,25 @@ class OrkestraApp(App[None]):
         minutes = self.engine.settings.engine.snapshot_interval_minutes
         if minutes > 0:
             self.set_interval(minutes * 60, self.take_snapshot, name="snapshots")
+        self.set_interval(WATCH_INTERVAL_S, self._look_for_changes, name="database-watch")
+
+    # ------------------------------------------------------------ other processes
+
+    def _look_for_changes(self) -> None:
+        """Post what another process (`orkestra run`, a vote, a plan) committed since the last look."""
+        import sqlite3
+
+        try:
+            changes = self.engine.external_changes()
+        except sqlite3.Error:
+            return  # the database is busy or being replaced: the next look tells
+        if changes is not None:
+            self.post_message(DatabaseChanged(changes))
+
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        """Tell every screen, as the engine tells its own changes: each re-reads what it shows."""
+        for event in message.changes.events:
+            self.engine.bus.publish(event)
 
     def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
         """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
@@ -212,10 +250,15 @@ class OrkestraApp(App[None]):
 
     def _upkeep_done(self, worker: Worker[Any]) -> None:
         problem = str(worker.error) if worker.state is WorkerState.ERROR else ""
+        if isinstance(worker.error, DiskFullError):
+            problem = _stopped_line("No snapshot was taken", worker.error, "take one again")
         if worker.name == "integrity" and worker.state is WorkerState.SUCCESS:
             problem = str(worker.result or "")
         if worker.name == "integrity":
             self.database_checked = True
+            if problem:
+                self.show_damage(problem)
+                return
         if problem:
             self.notify(clean(problem), title="Database", severity="error", timeout=60, markup=False)
         elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
@@ -319,9 +362,14 @@ class OrkestraApp(App[None]):
         )
 
     async def _advance_plan(self, project_id: int) -> Any:
+        from orkestra_tui.engine.leases import lease_owner_name
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
+        if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
+            self._plans_noted.add(project_id)
+            note_plan_run(self.engine.store, project_id, lease_owner_name(), resumed=False)
         planner = Planner(self.engine)
         hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
         return await planner.advance(project_id, pause=hands_on)
@@ -341,9 +389,12 @@ class OrkestraApp(App[None]):
         Hands-on plans that had stopped for the human's go-ahead stay stopped.
         """
         from orkestra_tui.engine.models import Involvement
+        from orkestra_tui.engine.plan_runs import live_plan_holder
         from orkestra_tui.engine.planning import Planner, PlanStep
 
         for session in Planner(self.engine).under_way():
+            if live_plan_holder(self.engine.store, session.project_id, "") is not None:
+                continue  # an `orkestra plan` still running makes it: it is not paid for twice
             hands_on = session.brief.involvement is Involvement.HANDS_ON
             started = session.step is PlanStep.PROPOSALS or (
                 session.step is PlanStep.VOTE and session.decision_id is not None
@@ -354,15 +405,20 @@ class OrkestraApp(App[None]):
     def _planning_stopped(self, worker: Worker[Any]) -> None:
         project_id = int(worker.name.removeprefix("plan-"))
         if worker.state is WorkerState.ERROR:
-            self.notify(
-                clean(f"Planning stopped: {worker.error}"), title="Plan", severity="error", markup=False
-            )
+            line = _stopped_line("Planning stopped", worker.error, "go on from the Plan screen")
+            self.notify(clean(line), title="Plan", severity="error", markup=False)
         # The step's own events came while the worker still ran: tell the screens it has stopped.
         subject = f"project:{project_id}"
         self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from orkestra_tui.engine.store import damage_in
+
         worker = event.worker
+        damage = damage_in(self.engine.paths.database, worker.error) if worker.error else None
+        if damage is not None and event.state is WorkerState.ERROR:
+            self.show_damage(str(damage))
+            return
         if worker.group == UPKEEP_GROUP:
             if worker.is_finished:
                 self._upkeep_done(worker)
@@ -370,7 +426,7 @@ class OrkestraApp(App[None]):
         if worker.group == SCHEDULER_GROUP:
             if event.state is WorkerState.ERROR:
                 self.notify(
-                    clean(f"The scheduler stopped: {worker.error}"),
+                    clean(_stopped_line("The scheduler stopped", worker.error, "press r on the Board")),
                     title="Board",
                     severity="error",
                     markup=False,
@@ -384,9 +440,8 @@ class OrkestraApp(App[None]):
         if worker.group != COMMITTEE_GROUP:
             return
         if event.state is WorkerState.ERROR:
-            self.notify(
-                clean(f"The vote stopped: {worker.error}"), title="Committee", severity="error", markup=False
-            )
+            line = _stopped_line("The vote stopped", worker.error, "reopen the app to resume it")
+            self.notify(clean(line), title="Committee", severity="error", markup=False)
         elif event.state is WorkerState.SUCCESS and isinstance(worker.result, Decision):
             self._announce(worker.result)
 
@@ -402,7 +457,7 @@ class OrkestraApp(App[None]):
     # ------------------------------------------------------------ tie-breaks
 
     def _engine_event(self, event: EngineEvent) -> None:
-        if event.is_kind("inbox"):
+        if event.is_kind("inbox", EVERYTHING):
             self.post_message(self.InboxChanged(event))
 
     def _count_tie_breaks(self) -> int:
@@ -411,6 +466,8 @@ class OrkestraApp(App[None]):
     def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
         self.tie_breaks_waiting = self._count_tie_breaks()
         event = message.event
+        if event.external:
+            return  # another process asked: the badge says so; whoever runs that vote waits for the answer
         if event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.TIE_BREAK.value:
             self.action_tie_break()
         elif event.kind == "inbox.opened" and event.data.get("kind") == InboxKind.ROUND_FEEDBACK.value:
@@ -420,6 +477,8 @@ class OrkestraApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.damage is not None:  # the damage screen stays in front until the app quits
+            return action == "quit"
         if action == "tie_break":
             return self.tie_breaks_waiting > 0
         return super().check_action(action, parameters)
@@ -499,3 +558,10 @@ class OrkestraApp(App[None]):
             self.switch_mode(mode)
 
         return switch
+
+
+def _stopped_line(what: str, error: BaseException | None, then: str) -> str:
+    """`what: error`; for a full disk, what to do in the app (not the command line's advice)."""
+    if isinstance(error, DiskFullError):
+        return f"{what}: {error.situation}; free some space, then {then} — nothing recorded was lost"
+    return f"{what}: {error}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from orkestra_tui.engine.events import EngineEvent
+from orkestra_tui.engine.watch import ExternalChanges
 
 
 class EngineUpdated(Message):
@@ -13,3 +14,19 @@ class EngineUpdated(Message):
     def __init__(self, event: EngineEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class DatabaseDamaged(Message):
+    """A read or write found the database damaged; `line` says so, with the restore command."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
+class DatabaseChanged(Message):
+    """Another process committed changes to the store (the app looks every `WATCH_INTERVAL_S`)."""
+
+    def __init__(self, changes: ExternalChanges) -> None:
+        super().__init__()
+        self.changes = changes

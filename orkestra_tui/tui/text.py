@@ -3,22 +3,22 @@
 Agent output, project names and audit data may contain Rich markup (`[bold]`,
 `[link=...]`) or terminal control sequences. `plain` turns any of it into a
 Rich `Text` that renders literally: markup is never parsed, and control
-characters (escape sequences included) are replaced by visible symbols.
+characters (escape sequences and bidi overrides included) are shown as their
+escapes by `safe_text.terminal_safe`, the function the commands print through too.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from rich.text import Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from orkestra_tui.safe_text import terminal_safe
 
 
 def clean(value: str) -> str:
-    """`value` with control characters made visible (newlines and tabs kept)."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+    """`value` with control characters and bidi overrides made visible (newlines and tabs kept)."""
+    return terminal_safe(value)
 
 
 def plain(value: object, style: str = "") -> Text:

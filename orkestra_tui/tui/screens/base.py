@@ -19,7 +19,8 @@ from textual.screen import Screen
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
-from orkestra_tui.tui.messages import EngineUpdated
+from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.tui.messages import DatabaseDamaged, EngineUpdated
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
 
@@ -60,7 +61,9 @@ class EngineScreen(Screen[None]):
     Subclasses compose their content in `compose_body` and show engine data in
     `reload`. The screen subscribes to the engine's events and re-reads the
     store when one it cares about arrives: at once if it is showing
-    (coalescing bursts), or when it is next shown otherwise.
+    (coalescing bursts), or when it is next shown otherwise. What other
+    processes commit arrives the same way (the app republishes it, marked
+    `external`).
     """
 
     MODE: ClassVar[str] = ""
@@ -94,7 +97,8 @@ class EngineScreen(Screen[None]):
 
     def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
         self.body_ready = True
-        self.reload()
+        if not self._reload_or_report():
+            return
         self.body_mounted()
         if self.focused is None:
             # Textual's auto-focus ran before the body existed: focus its first widget now.
@@ -112,14 +116,18 @@ class EngineScreen(Screen[None]):
         """Whether `event` changes what this screen shows."""
         return event.is_kind(*self.WATCHES)
 
+    def _concerns(self, event: EngineEvent) -> bool:
+        """Whether `event` changes what this screen shows (another process's many changes do)."""
+        return event.kind == EVERYTHING or self.watches(event)
+
     def _event_arrived(self, event: EngineEvent) -> None:
-        if self.watches(event) or event.is_kind("agent", "inbox"):
+        if self._concerns(event) or event.is_kind("agent", "inbox"):
             self.post_message(EngineUpdated(event))
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
-        if message.event.is_kind("agent", "inbox"):
+        if message.event.is_kind("agent", "inbox", EVERYTHING):
             self.query_one(ModeBar).agents = tuple(self.engine.agents())
-        if not self.watches(message.event):
+        if not self._concerns(message.event):
             return
         if not self.is_current or not self.body_ready:
             self._stale = True
@@ -130,13 +138,27 @@ class EngineScreen(Screen[None]):
 
     def _scheduled_reload(self) -> None:
         self._refresh_scheduled = False
-        self.reload()
+        self._reload_or_report()
 
     def on_screen_resume(self) -> None:
         self.query_one(ModeBar).agents = tuple(self.engine.agents())
         if self._stale and self.body_ready:
             self._stale = False
+            self._reload_or_report()
+
+    def _reload_or_report(self) -> bool:
+        """Reload; if the database turns out damaged, tell the app (which shows it) instead of failing."""
+        from orkestra_tui.engine.store import damage_in
+
+        try:
             self.reload()
+        except Exception as error:
+            damage = damage_in(self.engine.paths.database, error)
+            if damage is None:
+                raise
+            self.post_message(DatabaseDamaged(str(damage)))
+            return False
+        return True
 
     def reload(self) -> None:
         """Re-read what this screen shows from the engine."""

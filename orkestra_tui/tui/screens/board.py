@@ -27,6 +27,7 @@ from textual.timer import Timer
 
 from orkestra_tui.engine.models import InboxItem, InboxKind, Project, ProjectStatus, TaskStatus
 from orkestra_tui.engine.store import TaskCard
+from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
@@ -166,7 +167,12 @@ class BoardScreen(EngineScreen):
         event = message.event
         if event.kind == "milestone.reached" and event.project_id == self.project_id and self.is_current:
             self.notify(clean(event.summary), title="Milestone", markup=False)
-        if event.is_kind("task") and event.project_id == self.project_id:
+        if event.kind == EVERYTHING:  # another process changed much: read it all again
+            self.keeper.task_changed(None)
+            self._projects = None
+            self._cost = None
+            self._budget_stale = True
+        elif event.is_kind("task") and event.project_id == self.project_id:
             subject = event.subject.removeprefix("task:")
             named = int(subject) if subject.isdigit() and event.kind != "task.created" else None
             self.keeper.task_changed(named)
@@ -411,7 +417,9 @@ class BoardScreen(EngineScreen):
     def action_retry(self) -> None:
         card = self.highlighted
         if card is not None:
-            self._act(card, self.engine.retry_task, "to be tried again")
+            retryable = card.status in (TaskStatus.FAILED, TaskStatus.BLOCKED)
+            advice = self.engine.retry_advice(card.id) if retryable else ""
+            self._act(card, self.engine.retry_task, "to be tried again" + (f": {advice}" if advice else ""))
 
     def action_cancel_task(self) -> None:
         from orkestra_tui.tui.screens.prompt import ConfirmScreen

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
+from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
 
@@ -144,7 +145,10 @@ class HealthScreen(EngineScreen):
     def action_toggle_enabled(self) -> None:
         agent = self._selected()
         if agent is not None:
-            self.engine.set_agent_enabled(agent.name, not agent.enabled)
+            try:
+                self.engine.set_agent_enabled(agent.name, not agent.enabled)
+            except OrkestraError as problem:  # a full disk: say so, and keep the screen as it was
+                self.notify(clean(str(problem)), title="Health", severity="error", markup=False)
 
     @work(group="health-tests", description="testing agents", exit_on_error=False)
     async def _test(self, names: list[str]) -> None:

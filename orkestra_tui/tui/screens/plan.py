@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Involvement, TaskStatus
+from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
@@ -179,7 +180,7 @@ class PlanScreen(EngineScreen):
     def on_engine_updated(self, message: EngineUpdated) -> None:
         """Keep track of who is drafting; `EngineScreen` schedules the refresh."""
         event = message.event
-        if event.is_kind("project", "task") or event.kind in ("plan.approved", "plan.cancelled"):
+        if event.is_kind("project", "task", EVERYTHING) or event.kind in ("plan.approved", "plan.cancelled"):
             self._projects_stale = True
         if event.project_id is None:
             return

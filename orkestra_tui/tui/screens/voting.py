@@ -21,6 +21,7 @@ from orkestra_tui.engine.decision_view import DecisionView, read_decision_view
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Decision
 from orkestra_tui.engine.records import exportable
+from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
@@ -71,7 +72,7 @@ class VotingScreen(EngineScreen):
         subject = message.event.subject
         if subject.startswith("decision:") and subject.removeprefix("decision:").isdigit():
             self._changed_decisions.add(int(subject.removeprefix("decision:")))
-        elif self.watches(message.event):
+        elif self.watches(message.event) or message.event.kind == EVERYTHING:
             self._everything_changed = True
 
     def body_mounted(self) -> None:
