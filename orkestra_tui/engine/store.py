@@ -558,7 +558,8 @@ class Store:
         """
         if self._in_transaction:
             raise RuntimeError("a call is started between transactions (or with call_log.start_call)")
-        cursor = self._connection.execute(convert.CALL_START_INSERT, convert.call_start(start))
+        with self._errors_mapped():
+            cursor = self._connection.execute(convert.CALL_START_INSERT, convert.call_start(start))
         return int(cursor.lastrowid or 0)
 
     def project_costs(self, project_id: int, purposes: Iterable[str] | None = None) -> dict[str, float]:
