@@ -273,7 +273,7 @@ def _recover(engine: Engine) -> None:
 
     report = recover(engine)
     if report.recovered:
-        print(f"orkestra: {report.summary()}", file=sys.stderr)
+        error_line(report.summary())
 
 
 def _cost_since(engine: Engine, project_ids: list[int], started_at: float) -> float:

@@ -270,7 +270,7 @@ class Engine:
                 task_id=task_id,
             )
 
-            if call_id is None:
+            if call_id is None and not self.store.read_only:  # a read-only store records no call
                 call_id = self.store.start_call(start())
             began = self.clock.monotonic()
             try:
@@ -283,7 +283,7 @@ class Engine:
                 )
             except asyncio.CancelledError:
                 latency_ms = (self.clock.monotonic() - began) * 1000.0
-                in_flight = (call_id, start(), latency_ms)
+                in_flight = (call_id, start(), latency_ms) if call_id is not None else None
                 self._cancelled(attempts, record, in_flight, (project_id, decision_id, task_id))
                 raise
             outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
