@@ -227,6 +227,11 @@ class Committee:
         )
         excerpts = [clip(ballot.reasoning, EXCERPT_CHARS) for ballot in counted if ballot.reasoning]
         feedback = [item.text for item in self.store.feedback(decision.id) if item.round <= round_number]
+        # Every option of the last round with its count, none left out, so a tie is told as a tie.
+        firsts = first_preferences(counted)
+        held = [item for item in self.store.rounds(decision.id) if item.round == round_number - 1]
+        counts = {option: firsts[option] for option in (held[0].options if held else ())}
+        counts.update({option: count for option, count in firsts.items() if option not in counts})
         return RoundContext(
             question=decision.question,
             round=round_number,
@@ -234,6 +239,7 @@ class Committee:
             previous_shares=shares,
             excerpts=excerpts[:EXCERPTS_PER_ROUND],
             feedback=feedback,
+            previous_counts=counts,
         )
 
     async def _vote(self, decision: Decision, current: DecisionRound) -> TallyResult:

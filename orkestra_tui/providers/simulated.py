@@ -222,13 +222,25 @@ class SimulatedProvider:
         )
         if len(ranking) > 1:
             reasoning += f" {ranking[1]} is my second choice."
-        if shares:
-            leader = max(shares, key=lambda label: (shares[label], label))
-            if leader != ranking[0]:
-                reasoning += f" I have seen that {leader} leads and I am not yet persuaded."
-            else:
-                reasoning += f" I agree with the committee's lead for {leader}."
+        reasoning += self._standing(context, ranking[0])
         return {"ranking": ranking, "confidence": confidence, "reasoning": reasoning}
+
+    @staticmethod
+    def _standing(context: Mapping[str, Any], first: str) -> str:
+        """What this agent makes of last round's tally, as the request states it: a tie is a tie."""
+        leaders = [str(label) for label in context.get("leaders", ())]
+        names = [*leaders, *(["my own proposal"] if context.get("own_leading") else [])]
+        if not names:
+            return ""
+        count = int(context.get("lead_votes", 0))
+        votes = f"{count} vote" if count == 1 else f"{count} votes"
+        if len(names) > 1:
+            together = f"{', '.join(names[:-1])} and {names[-1]}"
+            side = f"I side with {first}." if first in leaders else "I am persuaded by none of them."
+            return f" I have seen that {together} are tied at {votes} each; {side}"
+        if names[0] != first:
+            return f" I have seen that {names[0]} leads with {votes} and I am not yet persuaded."
+        return f" I agree with the committee's lead for {first} ({votes} last round)."
 
     def plan(self, context: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
         name = str(context.get("name", "the project"))
