@@ -25,6 +25,7 @@ import random
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -105,6 +106,45 @@ def presentation_for(
     ]
     _stable_rng("order", decision.id, round_number, voter).shuffle(shown)
     return Presentation(labels=dict(shown), excluded=own)
+
+
+WEAKEST = "the voter with the weakest preference"
+"""How a mediator that is not neutral is named, in its compromise round's note."""
+
+
+@dataclass(frozen=True)
+class Mediator:
+    """The agent chosen to propose a compromise, and whether it was neutral."""
+
+    name: str
+    neutral: bool
+    confidence: float = 0.0
+    """The confidence of its last ballot, when it is the voter with the weakest preference."""
+
+    @property
+    def note(self) -> str:
+        """The compromise round's note: who mediates, and why when it is not neutral."""
+        return f"compromise by {self.name}" + ("" if self.neutral else f", {WEAKEST}")
+
+    @property
+    def summary(self) -> str:
+        if self.neutral:
+            return f"{self.name} mediates a compromise: it backs none of the leading options"
+        return (
+            f"No neutral agent could mediate: {self.name}, {WEAKEST} (confidence {self.confidence:.2f}),"
+            " mediates a compromise"
+        )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return {"neutral": self.neutral, **({} if self.neutral else {"confidence": self.confidence})}
+
+
+def mediator_in(note: str) -> tuple[str, bool]:
+    """The mediator named by a compromise round's note, and whether it was neutral."""
+    rest = note.removeprefix("compromise by ").strip()
+    name, _, why = rest.partition(", ")
+    return name, why != WEAKEST
 
 
 def first_preferences(ballots: Sequence[Ballot]) -> Counter[str]:
@@ -494,22 +534,30 @@ class Committee:
             decision = self._decision(decision.id)
         return self._no_decision(decision, "the deadlock could not be resolved")
 
-    def mediator(self, decision: Decision, leaders: Sequence[str]) -> str | None:
-        """The healthiest agent tied to none of `leaders`: it proposed none and ranked none first."""
+    def mediator(self, decision: Decision, leaders: Sequence[str]) -> Mediator | None:
+        """Who mediates a compromise between `leaders`, or None if no agent can.
+
+        A neutral agent first: any available agent (enabled, key not refused,
+        circuit not open), voter or not, that proposed none of the leaders and
+        ranked none first last round; the decision's voters before the others,
+        then the healthiest. Failing that, the voter with the weakest
+        preference: of the voters that proposed none of the leaders, the one
+        whose last ballot gave the lowest confidence (the healthiest, then the
+        first by name, between equals). Its compromise is left off its own
+        ballot, as any author's is.
+        """
         from orkestra_tui.engine.health import summarise
 
         last_round = max((item.round for item in self.store.rounds(decision.id)), default=0)
+        ballots = {ballot.voter: ballot for ballot in self.store.ballots(decision.id, last_round)}
         backing = {
-            ballot.voter
-            for ballot in self.store.ballots(decision.id, last_round)
-            if ballot.ranking and ballot.ranking[0] in leaders
+            voter for voter, ballot in ballots.items() if ballot.ranking and ballot.ranking[0] in leaders
         }
         authors = {decision.authors.get(option) for option in leaders}
-        candidates = [
-            name for name in self.agent_voters(decision) if name not in backing and name not in authors
+        voters = self.agent_voters(decision)
+        available = [
+            name for name in self.engine.runtimes if name not in voters and self.engine.agent_available(name)
         ]
-        if not candidates:
-            return None
 
         def health(name: str) -> tuple[float, int, str]:
             summary = summarise(name, self.store.calls(name, limit=200))
@@ -519,7 +567,14 @@ class Committee:
                 name,
             )
 
-        return min(candidates, key=health)
+        neutral = [name for name in [*voters, *available] if name not in backing and name not in authors]
+        if neutral:
+            return Mediator(min(neutral, key=lambda name: (name not in voters, *health(name))), neutral=True)
+        partisans = [name for name in voters if name in backing and name not in authors]
+        if not partisans:
+            return None
+        weakest = min(partisans, key=lambda name: (ballots[name].confidence, *health(name)))
+        return Mediator(weakest, neutral=False, confidence=ballots[weakest].confidence)
 
     async def _compromise(self, decision: Decision) -> Decision | None:
         """A neutral mediator proposes a compromise, voted on in one extra round."""
@@ -541,10 +596,16 @@ class Committee:
                 )
             return None
         leaders = self.leaders(decision)
-        mediator = self.mediator(decision, self.front_runners(decision))
-        if mediator is None:
-            self._note(decision, "decision.compromise_skipped", "No neutral agent could mediate a compromise")
+        chosen = self.mediator(decision, self.front_runners(decision))
+        if chosen is None:
+            self._note(
+                decision,
+                "decision.compromise_skipped",
+                "No agent could mediate a compromise: every available one proposed a leading option",
+            )
             return None
+        mediator = chosen.name
+        self._note(decision, "decision.mediator", chosen.summary, {"mediator": mediator, **chosen.data})
         excerpts = [
             clip(ballot.reasoning, EXCERPT_CHARS)
             for ballot in self.store.ballots(decision.id, rounds[-1].round)
@@ -574,7 +635,7 @@ class Committee:
         with self.store.transaction() as tx:
             writes.add_option(tx, decision, option, author=mediator, rationale=rationale)
         decision = self._decision(decision.id)
-        current = self._open_round(decision, rounds[-1].round + 1, note=f"compromise by {mediator}")
+        current = self._open_round(decision, rounds[-1].round + 1, note=chosen.note)
         result = await self._vote(decision, current)
         return self._decide(self._decision(decision.id), result, how="compromise") if result.winner else None
 
@@ -715,10 +776,15 @@ class Committee:
             decision.id, self._outcome(decision, result, "none"), status=DecisionStatus.NO_DECISION
         )
 
-    def _note(self, decision: Decision, kind: str, summary: str) -> None:
+    def _note(self, decision: Decision, kind: str, summary: str, data: dict[str, Any] | None = None) -> None:
         with self.store.transaction() as tx:
             tx.audit(
-                "engine", kind, summary, subject=f"decision:{decision.id}", project_id=decision.project_id
+                "engine",
+                kind,
+                summary,
+                subject=f"decision:{decision.id}",
+                project_id=decision.project_id,
+                data=data,
             )
 
 
