@@ -3,8 +3,9 @@
 A decision runs round after round until its consensus method names a winner or
 the vote deadlocks: two consecutive rounds with the same first preferences, or
 the last round without a winner. A deadlock runs the resolution chain, by
-default a compromise proposed by a neutral mediator (voted on in one extra
-round), then the human's tie-break, then a plurality fallback.
+default a compromise proposed by a mediator (a neutral agent if there is one,
+see `mediation`; voted on in one extra round), then the human's tie-break,
+then a plurality fallback.
 
 Everything is stored as it happens: each ballot as it arrives, each round's
 tally, each resolution step. `Committee.run` resumes from the store, so a
@@ -25,13 +26,13 @@ import random
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from orkestra_tui.engine import decisions as writes
 from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.mediation import Mediator, choose_mediator
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     Ballot,
@@ -106,45 +107,6 @@ def presentation_for(
     ]
     _stable_rng("order", decision.id, round_number, voter).shuffle(shown)
     return Presentation(labels=dict(shown), excluded=own)
-
-
-WEAKEST = "the voter with the weakest preference"
-"""How a mediator that is not neutral is named, in its compromise round's note."""
-
-
-@dataclass(frozen=True)
-class Mediator:
-    """The agent chosen to propose a compromise, and whether it was neutral."""
-
-    name: str
-    neutral: bool
-    confidence: float = 0.0
-    """The confidence of its last ballot, when it is the voter with the weakest preference."""
-
-    @property
-    def note(self) -> str:
-        """The compromise round's note: who mediates, and why when it is not neutral."""
-        return f"compromise by {self.name}" + ("" if self.neutral else f", {WEAKEST}")
-
-    @property
-    def summary(self) -> str:
-        if self.neutral:
-            return f"{self.name} mediates a compromise: it backs none of the leading options"
-        return (
-            f"No neutral agent could mediate: {self.name}, {WEAKEST} (confidence {self.confidence:.2f}),"
-            " mediates a compromise"
-        )
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return {"neutral": self.neutral, **({} if self.neutral else {"confidence": self.confidence})}
-
-
-def mediator_in(note: str) -> tuple[str, bool]:
-    """The mediator named by a compromise round's note, and whether it was neutral."""
-    rest = note.removeprefix("compromise by ").strip()
-    name, _, why = rest.partition(", ")
-    return name, why != WEAKEST
 
 
 def first_preferences(ballots: Sequence[Ballot]) -> Counter[str]:
@@ -535,46 +497,8 @@ class Committee:
         return self._no_decision(decision, "the deadlock could not be resolved")
 
     def mediator(self, decision: Decision, leaders: Sequence[str]) -> Mediator | None:
-        """Who mediates a compromise between `leaders`, or None if no agent can.
-
-        A neutral agent first: any available agent (enabled, key not refused,
-        circuit not open), voter or not, that proposed none of the leaders and
-        ranked none first last round; the decision's voters before the others,
-        then the healthiest. Failing that, the voter with the weakest
-        preference: of the voters that proposed none of the leaders, the one
-        whose last ballot gave the lowest confidence (the healthiest, then the
-        first by name, between equals). Its compromise is left off its own
-        ballot, as any author's is.
-        """
-        from orkestra_tui.engine.health import summarise
-
-        last_round = max((item.round for item in self.store.rounds(decision.id)), default=0)
-        ballots = {ballot.voter: ballot for ballot in self.store.ballots(decision.id, last_round)}
-        backing = {
-            voter for voter, ballot in ballots.items() if ballot.ranking and ballot.ranking[0] in leaders
-        }
-        authors = {decision.authors.get(option) for option in leaders}
-        voters = self.agent_voters(decision)
-        available = [
-            name for name in self.engine.runtimes if name not in voters and self.engine.agent_available(name)
-        ]
-
-        def health(name: str) -> tuple[float, int, str]:
-            summary = summarise(name, self.store.calls(name, limit=200))
-            return (
-                -(summary.success_rate if summary.success_rate is not None else 1.0),
-                summary.failures,
-                name,
-            )
-
-        neutral = [name for name in [*voters, *available] if name not in backing and name not in authors]
-        if neutral:
-            return Mediator(min(neutral, key=lambda name: (name not in voters, *health(name))), neutral=True)
-        partisans = [name for name in voters if name in backing and name not in authors]
-        if not partisans:
-            return None
-        weakest = min(partisans, key=lambda name: (ballots[name].confidence, *health(name)))
-        return Mediator(weakest, neutral=False, confidence=ballots[weakest].confidence)
+        """Who mediates a compromise between `leaders` (see `mediation.choose_mediator`), or None."""
+        return choose_mediator(self.engine, decision, leaders, self.agent_voters(decision))
 
     async def _compromise(self, decision: Decision) -> Decision | None:
         """A neutral mediator proposes a compromise, voted on in one extra round."""

@@ -15,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from orkestra_tui.engine.committee import STEP_NAMES, WEAKEST, labels_for, mediator_in
+from orkestra_tui.engine.committee import STEP_NAMES, labels_for
+from orkestra_tui.engine.mediation import WEAKEST, mediator_in
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     Ballot,
