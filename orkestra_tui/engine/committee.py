@@ -525,7 +525,7 @@ class Committee:
             self._note(
                 decision,
                 "decision.compromise_skipped",
-                "No agent could mediate a compromise: every available one proposed a leading option",
+                "No agent could mediate a compromise: none is available but the leading options' authors",
             )
             return None
         mediator = chosen.name
