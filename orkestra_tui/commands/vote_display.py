@@ -32,6 +32,7 @@ SUMMARISED_EVENTS = (
     "decision.resolution",
     "decision.compromise",
     "decision.compromise_skipped",
+    "decision.mediator",
     "decision.no_decision",
 )
 HOW_WORDS = {

@@ -6,7 +6,9 @@
 3. vote: the valid plans, anonymised, go to the committee; no agent may vote
    for its own plan;
 4. synthesize: the winning plan's author, as chair, may adopt improvements
-   from the other plans; the changes are listed (the user may keep the original);
+   from the other plans; a copy of a task the plan has is dropped, and a new task in
+   a later phase with no dependency follows the phase before (`plan_guard`); the
+   changes are listed (the user may keep the original);
 5. review: the user edits, deletes or adds tasks, rejects with feedback (back
    to step 2), or approves;
 6. approve: the plan becomes tasks on the Board, dependencies checked.
@@ -38,6 +40,7 @@ from orkestra_tui.engine.models import (
     Task,
     TaskSpec,
 )
+from orkestra_tui.engine.plan_guard import guard_refinement
 from orkestra_tui.engine.store import dumps
 
 if TYPE_CHECKING:
@@ -463,7 +466,9 @@ class Planner:
                 "plan.synthesis_skipped",
                 f"{chair} gave no usable refinement; the chosen plan stands",
             )
-        changes = tuple(plan_changes(session.plan, refined))
+        # Whatever the chair is, it adds no copy of a task the plan has, nor a task that starts too soon.
+        refined, guarded = guard_refinement(session.plan, refined, others)
+        changes = tuple(plan_changes(session.plan, refined) + guarded)
         return self._save(
             replace(
                 session, step=PlanStep.REVIEW, plan=refined, changes=changes, proposals=session.proposals

@@ -37,6 +37,7 @@ RESOLUTION_KINDS = (
     "decision.resolution",
     "decision.compromise",
     "decision.compromise_skipped",
+    "decision.mediator",
     "decision.awaiting_human",
     "decision.tie_break_declined",
 )
