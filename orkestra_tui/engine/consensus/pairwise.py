@@ -36,15 +36,13 @@ def pairwise_counts(electorate: Electorate) -> list[list[int]]:
     weigh = _weigher([count for _, count in rankings])
     cast = electorate.cast
     for x in range(option_count):
-        x_planes = planes[x]
-        not_x = [~plane for plane in x_planes]
+        x_clear_lowest, *x_clear_higher = [~plane for plane in planes[x]]
         beats_x = beats[x]
         for y in range(x + 1, option_count):
-            y_planes = planes[y]
+            y_lowest, *y_higher = planes[y]
             # Rankings where x's position is below y's: the borrow out of x - y, bit by bit.
-            borrow = not_x[0] & y_planes[0]
-            for bit in range(1, len(y_planes)):
-                x_bit_clear, y_bit = not_x[bit], y_planes[bit]
+            borrow = x_clear_lowest & y_lowest
+            for x_bit_clear, y_bit in zip(x_clear_higher, y_higher):
                 borrow = (x_bit_clear & y_bit) | (borrow & (x_bit_clear | y_bit))
             above = weigh(borrow)
             # Positions differ on every ranking but those that rank neither option.
