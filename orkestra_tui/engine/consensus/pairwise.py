@@ -42,7 +42,7 @@ def pairwise_counts(electorate: Electorate) -> list[list[int]]:
             y_lowest, *y_higher = planes[y]
             # Rankings where x's position is below y's: the borrow out of x - y, bit by bit.
             borrow = x_clear_lowest & y_lowest
-            for x_bit_clear, y_bit in zip(x_clear_higher, y_higher):
+            for x_bit_clear, y_bit in zip(x_clear_higher, y_higher, strict=True):
                 borrow = (x_bit_clear & y_bit) | (borrow & (x_bit_clear | y_bit))
             above = weigh(borrow)
             # Positions differ on every ranking but those that rank neither option.
