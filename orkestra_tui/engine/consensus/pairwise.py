@@ -8,7 +8,8 @@ ranking at once by a borrow chain over those planes, as a subtraction would. Cou
 ranking by its number of voters through the bits of those numbers. Everything stays an integer.
 
 The strongest paths are Schulze's widest paths, found by adding the winning links strongest first
-and noting, for each pair, the link that first joins them: quadratic in the options, not cubic.
+and noting, for each pair, the link that first joins them: each pair is joined once, so the
+work grows with the square of the options rather than the cube.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def pairwise_counts(electorate: Electorate) -> list[list[int]]:
         beats_x = beats[x]
         for y in range(x + 1, option_count):
             y_lowest, *y_higher = planes[y]
-            # Rankings where x's position is below y's: the borrow out of x - y, bit by bit.
+            # Rankings where x's position is smaller than y's (x above y): the borrow out of
+            # x - y, bit by bit.
             borrow = x_clear_lowest & y_lowest
             for x_bit_clear, y_bit in zip(x_clear_higher, y_higher, strict=True):
                 borrow = (x_bit_clear & y_bit) | (borrow & (x_bit_clear | y_bit))
@@ -96,8 +98,10 @@ def strongest_paths(beats: list[list[int]]) -> list[list[int]]:
 
 
 def _position_planes(option_count: int, rankings: list[tuple[int, ...]]) -> tuple[list[list[int]], list[int]]:
-    """Per option, its position on each ranking as bit planes (least significant bit first), and
-    the rankings that leave it out, as integers with one bit per ranking."""
+    """Each option's positions as bit planes (lowest bit first), and the rankings that leave it out.
+
+    Every plane and set is an integer with one bit per ranking, the first ranking highest.
+    """
     option_bytes = bytes(range(option_count))
     all_unranked = bytes([option_count]) * option_count
     # Row r, column x: option x's position on ranking r, or option_count when unranked. A
@@ -136,7 +140,7 @@ def _weigher(counts: list[int]) -> Callable[[int], int]:
         for bit in range((counts[-1] - 1).bit_length())
     ]
     bits = [bit for bit, plane in extra_planes if plane]
-    planes = [plane for plane in (plane for _, plane in extra_planes) if plane]
+    planes = [plane for _, plane in extra_planes if plane]
     if not planes:
         return int.bit_count
 
