@@ -139,12 +139,14 @@ def run(args: argparse.Namespace) -> int:
 def _checked_request(args: argparse.Namespace) -> VoteRequest:
     """The new decision the arguments ask for, or one line saying what is wrong with them."""
     from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.decisions import check_option_count
 
     if args.question is None or not args.question.strip():
         raise UsageError('a vote needs a question: orkestra vote "QUESTION" --option A --option B')
     options = [" ".join(option.split()) for option in args.option or []]
     if len(options) < 2 or not all(options):
         raise UsageError("a vote needs at least two non-empty options (--option A --option B)")
+    check_option_count(len(options))
     seen: set[str] = set()
     for option in options:
         if option in seen:

@@ -91,8 +91,19 @@ def labels_for(decision: Decision, round_number: int, options: Sequence[str]) ->
     """Label to option for one round: the same for every voter, shuffled afresh each round."""
     shuffled = list(options)
     _stable_rng("labels", decision.id, round_number).shuffle(shuffled)
-    names = [*string.ascii_uppercase, *(f"A{letter}" for letter in string.ascii_uppercase)]
-    return dict(zip(names, shuffled, strict=False))
+    return dict(zip(option_labels(len(shuffled)), shuffled, strict=True))
+
+
+def option_labels(count: int) -> list[str]:
+    """`count` labels: A to Z, then AA, AB, ... ZZ, then AAA and on, so every option has one."""
+    labels = []
+    for number in range(1, count + 1):
+        label, rest = "", number
+        while rest:
+            rest, letter = divmod(rest - 1, len(string.ascii_uppercase))
+            label = string.ascii_uppercase[letter] + label
+        labels.append(label)
+    return labels
 
 
 def presentation_for(
