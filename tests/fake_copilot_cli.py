@@ -8,7 +8,9 @@ permission decisions, `session.detach` and `runtime.shutdown`.
 
 FAKE_COPILOT_MODE chooses the behaviour of a prompt: `reply` (the default),
 `permission` (ask for a permission first and wait for the decision), `die`
-(exit mid-call), `slow` (never answer). FAKE_COPILOT_LOG names a file that
+(exit mid-call), `slow` (never answer), `refuse` (a JSON-RPC error), `legacy` (an older CLI without
+`session.sendAndWait`: the SDK falls back to `session.send` and waits for the
+events until `session.idle`). FAKE_COPILOT_LOG names a file that
 receives one JSON line per message received, and one for the start-up (argv, cwd).
 """
 
@@ -64,7 +66,7 @@ def event(session_id: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def reply(request: dict[str, Any]) -> None:
-    """The assistant's answer to a prompt, then idle, then the sendAndWait result."""
+    """The assistant's answer to a prompt, then idle, then (for sendAndWait) the result."""
     session_id = request["params"]["sessionId"]
     prompt = request["params"]["prompt"]
     message_id = "message-1"
@@ -74,7 +76,8 @@ def reply(request: dict[str, Any]) -> None:
         {"content": f"Echo: {prompt.strip()}", "messageId": "answer-1", "originatingMessageId": message_id},
     )
     idle = event(session_id, "session.idle", {})
-    answer(request["id"], {"completionEventId": idle["id"], "response": message, "aborted": False})
+    if request["method"] == "session.sendAndWait":
+        answer(request["id"], {"completionEventId": idle["id"], "response": message, "aborted": False})
 
 
 def main() -> None:
@@ -89,10 +92,30 @@ def main() -> None:
             answer(request["id"], {"ok": True, "protocolVersion": 3, "version": "0.0.0-fake"})
         elif method == "session.create":
             answer(request["id"], {"sessionId": request["params"]["sessionId"], "workspacePath": None})
+        elif method == "session.sendAndWait" and MODE == "legacy":
+            write(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request["id"],
+                    "error": {"code": -32601, "message": f"Unhandled method {method}"},
+                }
+            )
+        elif method == "session.send" and MODE == "legacy":
+            answer(request["id"], {"messageId": "message-1"})
+            reply(request)
         elif method == "session.sendAndWait":
             if MODE == "die":
                 sys.exit(3)
             if MODE == "slow":
+                continue
+            if MODE == "refuse":
+                write(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": request["id"],
+                        "error": {"code": -32000, "message": "model gpt-5-fake is not available"},
+                    }
+                )
                 continue
             if MODE == "permission":
                 waiting_for_permission = request

@@ -77,6 +77,16 @@ def test_a_reply_comes_back_through_the_real_sdk(fake_cli: FakeCli, tmp_path: Pa
     assert fake_cli.requests("session.detach")  # closed cleanly
 
 
+def test_an_older_cli_is_answered_through_send_and_the_events_until_idle(
+    fake_cli: FakeCli, tmp_path: Path
+) -> None:
+    fake_cli.mode("legacy")
+    provider = CopilotProvider("gpt-5-fake", workspace=tmp_path / "ws", timeout_s=30)
+    assert asyncio.run(ask_once(provider)) == "Echo: Be brief.\n\nHello?"
+    (sent,) = fake_cli.requests("session.send")
+    assert sent["params"]["prompt"] == "Be brief.\n\nHello?\n"
+
+
 def test_a_permission_request_from_the_cli_is_denied(fake_cli: FakeCli, tmp_path: Path) -> None:
     fake_cli.mode("permission")
     provider = CopilotProvider("gpt-5-fake", workspace=tmp_path / "ws", timeout_s=30)
@@ -94,6 +104,15 @@ def test_the_cli_dying_mid_call_is_a_connection_error(fake_cli: FakeCli, tmp_pat
     assert caught.value.error_class == "connection" and caught.value.retryable
     assert "exited" in str(caught.value)
     assert len(str(caught.value).splitlines()) == 1
+
+
+def test_an_error_from_the_cli_is_classified_and_said_in_one_line(fake_cli: FakeCli, tmp_path: Path) -> None:
+    fake_cli.mode("refuse")
+    provider = CopilotProvider("gpt-5-fake", workspace=tmp_path / "ws", timeout_s=30)
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(ask_once(provider))
+    assert caught.value.error_class == "server"
+    assert str(caught.value) == "the Copilot CLI refused the prompt: model gpt-5-fake is not available"
 
 
 def test_a_slow_answer_is_a_timeout(fake_cli: FakeCli, tmp_path: Path) -> None:
