@@ -374,6 +374,14 @@ class Engine:
     def projects(self) -> list[Project]:
         return self.store.projects()
 
+    def plans_under_way(self) -> list[int]:
+        """The projects whose plan is neither approved nor cancelled yet, least recently touched first."""
+        rows = self.store.query(
+            "SELECT project_id FROM plan_session WHERE step NOT IN ('done', 'cancelled')"
+            " ORDER BY updated_at, project_id"
+        )
+        return [int(project_id) for (project_id,) in rows]
+
     def project_named(self, name: str) -> Project:
         project = self.store.project_by_name(name)
         if project is None:

@@ -1,0 +1,100 @@
+"""Where the app opens, and what it says when a key has nothing to act on: badges, notices, names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.binding import Binding
+from textual.pilot import Pilot
+
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.models import InboxKind, ProjectStatus, TaskSpec, TaskStatus
+from orkestra_tui.engine.planning import Brief, Planner
+from orkestra_tui.tui.app import OrkestraApp
+from orkestra_tui.tui.screens.board import BoardScreen
+from orkestra_tui.tui.screens.plan import PlanScreen
+from orkestra_tui.tui.widgets.mode_bar import ModeBar
+
+SIZE = (120, 30)
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError(f"never happened: {what}")
+
+
+def notices(app: OrkestraApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+def escalated(engine: Engine) -> int:
+    """A project with two tasks; the second one's review escalated to the human. Its task id."""
+    project = engine.create_project("Shop")
+    engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    tasks = engine.add_tasks(project.id, [TaskSpec("Write the cart", "Add items."), TaskSpec("Search", "Find.")])
+    task = tasks[1]
+    for status in (TaskStatus.RUNNING, TaskStatus.AWAITING_HUMAN):
+        engine.set_task_status(task.id, status, actor="claude", assigned_to="claude")
+    engine.inbox.ask(
+        InboxKind.TASK_REVIEW, "Approve, redo or cancel 'Search'", {"task_id": task.id}, project_id=project.id
+    )
+    return task.id
+
+
+async def test_relaunching_mid_plan_opens_the_plan_at_its_step(engine: Engine) -> None:
+    finished = engine.create_project("Old shop")
+    engine.set_project_status(finished.id, ProjectStatus.ACTIVE)
+    project_id = Planner(engine).start(Brief(name="Blog", description="A blog.", agents=("claude",))).project_id
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.body_ready, "plan")
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        await wait_until(pilot, lambda: screen.project_id == project_id, "the plan under way")
+        assert screen.pane == "proposals"
+
+
+async def test_with_no_plan_under_way_the_app_opens_on_the_board(engine: Engine) -> None:
+    project = engine.create_project("Shop")
+    engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "board"
+
+
+async def test_an_escalated_review_has_a_badge_and_ctrl_r_opens_it(engine: Engine) -> None:
+    task_id = escalated(engine)
+    app = OrkestraApp(engine, first_mode="voting")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.reviews_waiting == 1, "the count")
+        await pilot.pause()
+        assert "1 review waiting" in str(app.screen.query_one(ModeBar).render())
+        await pilot.press("ctrl+r")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, BoardScreen) and app.screen.detail_task_id == task_id, "detail"
+        )
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        assert board.highlighted is not None and board.highlighted.id == task_id
+        await pilot.press("y")  # approving it answers the question: the badge goes
+        await wait_until(pilot, lambda: app.reviews_waiting == 0, "the badge gone")
+        assert "review" not in str(board.query_one(ModeBar).render())
+
+
+async def test_ctrl_t_and_ctrl_r_with_nothing_waiting_say_so(engine: Engine) -> None:
+    app = OrkestraApp(engine, first_mode="voting")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert notices(app) == ["No tie-break is waiting for you.", "No review is waiting for you."]
+
+
+def test_the_board_names_n_send_back_as_its_dialog_does() -> None:
+    names = {binding.description for binding in BoardScreen.BINDINGS if isinstance(binding, Binding)}
+    assert "Send back" in names and "Reject" not in names
