@@ -8,11 +8,15 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import InboxKind, ProjectStatus, TaskSpec, TaskStatus
+from orkestra_tui.engine.models import DecisionStatus, InboxKind, ProjectStatus, TaskSpec, TaskStatus
 from orkestra_tui.engine.planning import Brief, Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
+from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 from orkestra_tui.tui.screens.plan import PlanScreen
+from orkestra_tui.tui.screens.voting import VotingScreen
+from orkestra_tui.tui.widgets.decision_list import OPTION_PREFIX, DecisionList
+from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
 
 SIZE = (120, 30)
@@ -98,3 +102,31 @@ async def test_ctrl_t_and_ctrl_r_with_nothing_waiting_say_so(engine: Engine) -> 
 def test_the_board_names_n_send_back_as_its_dialog_does() -> None:
     names = {binding.description for binding in BoardScreen.BINDINGS if isinstance(binding, Binding)}
     assert "Send back" in names and "Reject" not in names
+
+
+async def test_h_and_f_on_a_decided_vote_say_why_they_do_nothing(sample_engine: Engine) -> None:
+    decided = next(d for d in sample_engine.decisions() if d.status is DecisionStatus.DECIDED)
+    app = OrkestraApp(sample_engine, first_mode="voting")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting")
+        decision_list = app.screen.query_one(DecisionList)
+        decision_list.focus()
+        decision_list.highlighted = [o.id for o in decision_list.options].index(f"{OPTION_PREFIX}{decided.id}")
+        await wait_until(pilot, lambda: decision_list.highlighted_decision_id == decided.id, "the decided vote")
+        await pilot.press("h", "f")
+        await pilot.pause()
+        assert notices(app) == [
+            "This vote is over (decided): it takes no more ballot.",
+            "This vote is over (decided): it takes no more feedback.",
+        ]
+
+
+async def test_the_new_question_dialog_shows_its_own_keys(engine: Engine) -> None:
+    app = OrkestraApp(engine, first_mode="voting")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewQuestionScreen), "the dialog")
+        await pilot.pause()
+        key_bar = str(app.screen.query_one(KeyBar).render())
+        assert "Put to the committee" in key_bar and "New question" not in key_bar
