@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fakes import ScriptedProvider
 from textual.binding import Binding
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import DecisionStatus, InboxKind, ProjectStatus, TaskSpec, TaskStatus
 from orkestra_tui.engine.planning import Brief, Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
+from orkestra_tui.tui.screens.health import HealthScreen
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 from orkestra_tui.tui.screens.plan import PlanScreen
 from orkestra_tui.tui.screens.voting import VotingScreen
@@ -130,3 +133,19 @@ async def test_the_new_question_dialog_shows_its_own_keys(engine: Engine) -> Non
         await pilot.pause()
         key_bar = str(app.screen.query_one(KeyBar).render())
         assert "Put to the committee" in key_bar and "New question" not in key_bar
+
+
+async def test_t_on_health_marks_the_row_testing_at_once(engine: Engine) -> None:
+    provider = ScriptedProvider(lambda _request, _index: "pong")
+    provider.blocking = True
+    engine.use_provider("claude", provider)
+    app = OrkestraApp(engine, first_mode="health")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.body_ready, "health")
+        table = app.screen.query_one("#agents", DataTable)
+        await pilot.press("t")
+        assert str(table.get_row("claude")[1]) == "testing…"  # before the call has answered
+        await wait_until(pilot, lambda: bool(provider.requests), "the call")
+        provider.release.set()
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: str(table.get_row("claude")[1]) != "testing…", "the status back")
