@@ -19,7 +19,6 @@ from textual.widgets import (
     Input,
     Label,
     OptionList,
-    RadioButton,
     RadioSet,
     Select,
     SelectionList,
@@ -32,6 +31,7 @@ from orkestra_tui.engine.models import AgentInfo, Involvement
 from orkestra_tui.engine.planning import Brief
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
+from orkestra_tui.tui.widgets.toggles import MarkedRadioButton, MarkedSelectionList
 
 FIELDS = ("name", "description", "features", "agents", "method", "form")
 """The fields with an error line of their own; `form` is for anything else."""
@@ -187,10 +187,10 @@ class BriefForm(VerticalScroll):
             yield Label("Involvement", classes="field-label")
             with RadioSet(id="brief-involvement", compact=True, classes="field"):
                 for level, label in INVOLVEMENT_LABELS.items():
-                    yield RadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
+                    yield MarkedRadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
         with Horizontal(classes="row"):
             yield Label("Agents", classes="field-label")
-            yield SelectionList[str](
+            yield MarkedSelectionList[str](
                 *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
                 id="brief-agents",
                 classes="field",
