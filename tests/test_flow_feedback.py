@@ -41,7 +41,9 @@ def escalated(engine: Engine) -> int:
     """A project with two tasks; the second one's review escalated to the human. Its task id."""
     project = engine.create_project("Shop")
     engine.set_project_status(project.id, ProjectStatus.ACTIVE)
-    tasks = engine.add_tasks(project.id, [TaskSpec("Write the cart", "Add items."), TaskSpec("Search", "Find.")])
+    tasks = engine.add_tasks(
+        project.id, [TaskSpec("Write the cart", "Add items."), TaskSpec("Search", "Find.")]
+    )
     task = tasks[1]
     for status in (TaskStatus.RUNNING, TaskStatus.AWAITING_HUMAN):
         engine.set_task_status(task.id, status, actor="claude", assigned_to="claude")
@@ -54,7 +56,9 @@ def escalated(engine: Engine) -> int:
 async def test_relaunching_mid_plan_opens_the_plan_at_its_step(engine: Engine) -> None:
     finished = engine.create_project("Old shop")
     engine.set_project_status(finished.id, ProjectStatus.ACTIVE)
-    project_id = Planner(engine).start(Brief(name="Blog", description="A blog.", agents=("claude",))).project_id
+    project_id = (
+        Planner(engine).start(Brief(name="Blog", description="A blog.", agents=("claude",))).project_id
+    )
     app = OrkestraApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.body_ready, "plan")
@@ -82,7 +86,9 @@ async def test_an_escalated_review_has_a_badge_and_ctrl_r_opens_it(engine: Engin
         assert "1 review waiting" in str(app.screen.query_one(ModeBar).render())
         await pilot.press("ctrl+r")
         await wait_until(
-            pilot, lambda: isinstance(app.screen, BoardScreen) and app.screen.detail_task_id == task_id, "detail"
+            pilot,
+            lambda: isinstance(app.screen, BoardScreen) and app.screen.detail_task_id == task_id,
+            "detail",
         )
         board = app.screen
         assert isinstance(board, BoardScreen)
@@ -111,11 +117,17 @@ async def test_h_and_f_on_a_decided_vote_say_why_they_do_nothing(sample_engine: 
     decided = next(d for d in sample_engine.decisions() if d.status is DecisionStatus.DECIDED)
     app = OrkestraApp(sample_engine, first_mode="voting")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting"
+        )
         decision_list = app.screen.query_one(DecisionList)
         decision_list.focus()
-        decision_list.highlighted = [o.id for o in decision_list.options].index(f"{OPTION_PREFIX}{decided.id}")
-        await wait_until(pilot, lambda: decision_list.highlighted_decision_id == decided.id, "the decided vote")
+        decision_list.highlighted = [o.id for o in decision_list.options].index(
+            f"{OPTION_PREFIX}{decided.id}"
+        )
+        await wait_until(
+            pilot, lambda: decision_list.highlighted_decision_id == decided.id, "the decided vote"
+        )
         await pilot.press("h", "f")
         await pilot.pause()
         assert notices(app) == [
@@ -127,7 +139,9 @@ async def test_h_and_f_on_a_decided_vote_say_why_they_do_nothing(sample_engine: 
 async def test_the_new_question_dialog_shows_its_own_keys(engine: Engine) -> None:
     app = OrkestraApp(engine, first_mode="voting")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, VotingScreen) and app.screen.body_ready, "voting"
+        )
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, NewQuestionScreen), "the dialog")
         await pilot.pause()
@@ -141,7 +155,9 @@ async def test_t_on_health_marks_the_row_testing_at_once(engine: Engine) -> None
     engine.use_provider("claude", provider)
     app = OrkestraApp(engine, first_mode="health")
     async with app.run_test(size=(140, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.body_ready, "health")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.body_ready, "health"
+        )
         table = app.screen.query_one("#agents", DataTable)
         await pilot.press("t")
         assert str(table.get_row("claude")[1]) == "testing…"  # before the call has answered

@@ -173,7 +173,9 @@ class PlanScreen(EngineScreen):
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         if self.project_id is None:
-            self.brief_form.focus_first()
+            # The form, not its first field: screen keys (1-5, ?) work on arrival; Enter or Tab
+            # starts typing.
+            self.brief_form.focus()
 
     # ------------------------------------------------------------ reading
 
@@ -269,7 +271,7 @@ class PlanScreen(EngineScreen):
         if self.focused is self.query_one("#project-list"):
             return
         if self.pane == "brief":
-            self.brief_form.focus_first()
+            self.brief_form.focus()
         else:
             self.query_one(
                 {"review": "#plan-tree", "vote": "#plan-decision"}.get(self.pane, f"#{self.pane}")
@@ -508,7 +510,7 @@ class PlanScreen(EngineScreen):
         if projects.parent is not None and cast(Vertical, projects.parent).display:
             projects.focus()
         else:
-            self.query_one("#brief-next", widgets.Button).focus()
+            self.brief_form.focus()
 
     def action_start_plan(self) -> None:
         self.brief_form.submit()
