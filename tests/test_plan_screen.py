@@ -113,7 +113,7 @@ async def test_the_whole_wizard_from_the_keyboard_with_a_tie_break(committee: En
         await wait_until(pilot, lambda: app.screen.query_one(PlanTree).task_key == "t1", "the cursor on t1")
         await pilot.press("down", "down", "down")
         assert app.screen.query_one(PlanTree).task_key == "t3"
-        await pilot.press("d")
+        await pilot.press("d", "y")  # confirmed, as the Board confirms a cancel
         await pilot.press("a")
         assert isinstance(app.focused, Input) and app.focused.id == "edit-phase"
         await pilot.press(

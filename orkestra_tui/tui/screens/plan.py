@@ -606,13 +606,30 @@ class PlanScreen(EngineScreen):
         self._close_editor()
 
     def action_delete_task(self) -> None:
-        assert self.project_id is not None
+        """Delete the task under the cursor from the plan, once confirmed (as the Board cancels one)."""
+        from orkestra_tui.tui.screens.prompt import ConfirmScreen
+
+        project_id = self.project_id
         found = self._task_under_cursor()
-        if found is None:
+        if project_id is None or found is None:
             return
-        self.planner.delete_task(self.project_id, found[1]["key"])
-        self.notify(clean(f"Deleted {found[1]['key']}: {found[1]['title']}"), title="Plan", markup=False)
-        self._show_plan()
+        task = found[1]
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.planner.delete_task(project_id, task["key"])
+            self.notify(clean(f"Deleted {task['key']}: {task['title']}"), title="Plan", markup=False)
+            self._show_plan()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete task",
+                f"Delete {task['key']} {task['title']!r} from the plan? Tasks that depend on it lose it.",
+                "Delete it",
+            ),
+            confirmed,
+        )
 
     def action_keep_original(self) -> None:
         assert self.project_id is not None
