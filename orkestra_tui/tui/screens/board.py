@@ -407,7 +407,9 @@ class BoardScreen(EngineScreen):
     def _show_detail(self, task_id: int) -> None:
         from orkestra_tui.tui.widgets.task_detail import read_task_detail
 
-        self.detail_pane.show(task_id, read_task_detail(self.engine.store, task_id))
+        self.detail_pane.show(
+            task_id, read_task_detail(self.engine.store, task_id, data_dir=self.engine.paths.data_dir)
+        )
 
     def action_close_detail(self) -> None:
         self.detail_pane.display = False
