@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from test_plan_screen import SIZE, committee, plan_to_review, until_the_review, wait_until
+from test_plan_screen import SIZE, brief, committee, plan_to_review, shown, until_the_review, wait_until
 from textual.widgets import Select, TextArea
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.planning import Planner
+from orkestra_tui.engine.models import Involvement
+from orkestra_tui.engine.planning import Planner, PlanStep
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.prompt import ConfirmScreen
+from orkestra_tui.tui.screens.proposal_plan import ProposalPlanScreen
+from orkestra_tui.tui.widgets.plan_proposals import ProposalCard
 from orkestra_tui.tui.widgets.plan_review import PlanTree
 
 __all__ = ["committee"]  # the fixture, shared with the wizard's tests
@@ -66,3 +69,26 @@ async def test_the_engine_refuses_an_unknown_category(committee: Engine) -> None
     project_id = await plan_to_review(committee)
     with pytest.raises(EngineError, match="category must be one of"):
         Planner(committee).edit_task(project_id, "t1", category="poetry")
+
+
+async def test_enter_on_a_proposal_card_shows_its_phases_and_tasks(committee: Engine) -> None:
+    planner = Planner(committee)
+    project_id = planner.start(brief(involvement=Involvement.HANDS_ON)).project_id
+    app = OrkestraApp(committee, first_mode="plan")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: planner.session(project_id).step is PlanStep.VOTE, "the proposals")
+        await wait_until(pilot, lambda: "Enter puts them" in shown(app, "#proposals-footer"), "the pause")
+        card = app.screen.query(ProposalCard).first()
+        card.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProposalPlanScreen), "the plan dialog")
+        text = shown(app, "#proposal-plan")
+        plan = planner.session(project_id).proposals[0].plan
+        assert plan is not None
+        for phase in plan["phases"]:
+            assert phase["name"] in text
+            assert all(task["title"] in text for task in phase["tasks"])
+        await pilot.press("escape")
+        await pilot.pause()
+        assert planner.session(project_id).step is PlanStep.VOTE  # looking started nothing
+        assert not app.planning_running(project_id)

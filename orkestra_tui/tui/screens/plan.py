@@ -305,6 +305,7 @@ class PlanScreen(EngineScreen):
         elif session.step is PlanStep.VOTE:
             footer = Text().append(f"{valid} of {len(cards)} agents proposed a plan. ", style="bold")
             footer.append("Enter puts them to the committee's vote.", style="bold green")
+            footer.append("\nTab to a card, then Enter, shows its phases and tasks.", style="dim")
         elif any(card.state == "failed" for card in cards) and not valid:
             footer = Text().append(
                 "No agent produced a valid plan; nothing was made from them. ", style="bold red"
