@@ -56,6 +56,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.selection import Standing
     from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderRequest
 
@@ -583,6 +584,12 @@ class Engine:
             unpin=bool(advice and other_agents and task.pinned_agent),
             advice=advice,
         )
+
+    def agent_standings(self, task_id: int) -> list[Standing]:
+        """Every agent's score, load and availability for the task, as the scheduler's selection sees them."""
+        from orkestra_tui.engine.selection import standings
+
+        return standings(self, self.task(task_id).category)
 
     def retry_advice(self, task_id: int) -> str:
         """What a retry of the task will do about an agent that cannot be called now ('' if nothing)."""

@@ -480,7 +480,10 @@ class BoardScreen(EngineScreen):
             where = f"pinned to {choice.agent}" if choice.agent else "left to the scheduler"
             self._act(card, lambda task_id: self.engine.reassign_task(task_id, choice.agent), where)
 
-        self.app.push_screen(AssignAgentScreen(card.title, self.engine.agents(), card.pinned_agent), chosen)
+        standings = self.engine.agent_standings(card.id)
+        self.app.push_screen(
+            AssignAgentScreen(card.title, self.engine.agents(), card.pinned_agent, standings), chosen
+        )
 
     def action_run(self, _how: str) -> None:
         project = self.project

@@ -134,16 +134,22 @@ def heading_text(detail: TaskDetail) -> Text:
         text.append_text(plain(card.title))
         text.append(f"  {card.status.label}", style=STATUS_STYLES[card.status])
     if detail.artifact_file is not None or detail.files:
-        text.append_text(section("Files"))
-        text.append("Result: ", style="dim")
-        text.append_text(plain(str(detail.artifact_file) if detail.artifact_file else "(not kept)"))
-        if detail.files:
-            text.append("\nWritten to the workspace:", style="dim")
-            for path in detail.files:
-                text.append("\n  ")
-                text.append_text(plain(path))
+        text.append_text(files_text(detail))
     text.append_text(section("Attempts"))
     text.append_text(attempts_text(detail.attempts))
+    return text
+
+
+def files_text(detail: TaskDetail) -> Text:
+    """Where the result is kept, and the workspace files the last attempt wrote."""
+    text = section("Files")
+    text.append("Result: ", style="dim")
+    text.append_text(plain(str(detail.artifact_file) if detail.artifact_file else "(not kept)"))
+    if detail.files:
+        text.append("\nWritten to the workspace:", style="dim")
+        for path in detail.files:
+            text.append("\n  ")
+            text.append_text(plain(path))
     return text
 
 
