@@ -4,7 +4,9 @@ The app also runs the committee: each vote (put from the Voting screen, or
 under way when the app last closed) runs in a worker of the `committee` group
 until it ends; closing the app cancels them, and the store keeps where they
 were. When a vote needs the human to break a tie, the app opens the tie-break
-modal wherever the user is, and the top bar reminds until it is answered.
+modal wherever the user is, and the top bar reminds until it is answered; a
+task whose review was escalated to the human gets a badge too (`ctrl+r` opens it).
+The app opens where the user left off (`opening_mode`).
 
 After the first frame the app also cleans up what an interrupted run left
 (`engine/recovery.py`), checks the database in a thread, and takes a snapshot
