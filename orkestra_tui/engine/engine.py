@@ -59,6 +59,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.selection import Standing
     from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
 
@@ -459,6 +460,14 @@ class Engine:
     def projects(self) -> list[Project]:
         return self.store.projects()
 
+    def plans_under_way(self) -> list[int]:
+        """The projects whose plan is neither approved nor cancelled yet, least recently touched first."""
+        rows = self.store.query(
+            "SELECT project_id FROM plan_session WHERE step NOT IN ('done', 'cancelled')"
+            " ORDER BY updated_at, project_id"
+        )
+        return [int(project_id) for (project_id,) in rows]
+
     def project_named(self, name: str) -> Project:
         project = self.store.project_by_name(name)
         if project is None:
@@ -660,6 +669,12 @@ class Engine:
             unpin=bool(advice and other_agents and task.pinned_agent),
             advice=advice,
         )
+
+    def agent_standings(self, task_id: int) -> list[Standing]:
+        """Every agent's score, load and availability for the task, as the scheduler's selection sees them."""
+        from orkestra_tui.engine.selection import standings
+
+        return standings(self, self.task(task_id).category)
 
     def retry_advice(self, task_id: int) -> str:
         """What a retry of the task will do about an agent that cannot be called now ('' if nothing)."""

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.answers import PLAN_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import CATEGORIES, PLAN_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -495,13 +495,15 @@ class Planner:
         )
 
     def edit_task(self, project_id: int, key: str, **fields: Any) -> PlanSession:
-        """Change a task's title, instructions, priority or dependencies during review."""
+        """Change a task's title, instructions, category, priority, dependencies or acceptance in review."""
         allowed = {"title", "instructions", "priority", "depends_on", "category", "acceptance"}
         unknown = set(fields) - allowed
         if unknown:
             raise EngineError(f"a task has no field {sorted(unknown)[0]!r}")
         if "priority" in fields and fields["priority"] not in PRIORITIES:
             raise EngineError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if "category" in fields and fields["category"] not in CATEGORIES:
+            raise EngineError(f"category must be one of {', '.join(CATEGORIES)}")
         session = self._expect(project_id, PlanStep.REVIEW)
         plan = json.loads(json.dumps(session.plan))
         task = next((task for phase in plan["phases"] for task in phase["tasks"] if task["key"] == key), None)

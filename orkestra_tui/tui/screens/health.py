@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
@@ -37,6 +38,8 @@ COLUMNS = (
     "circuit",
     "latency",
 )
+TESTING = "testing…"
+"""An agent's status while its test call is under way."""
 STATUS_STYLES = {
     "healthy": "green",
     "degraded": "yellow",
@@ -60,6 +63,11 @@ class HealthScreen(EngineScreen):
     TITLE = "Health"
     WATCHES = ("call", "agent")
 
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.testing: set[str] = set()
+        """Agents whose test call is under way: their status reads "testing…" until it ends."""
+
     def compose_body(self) -> ComposeResult:
         table: DataTable[object] = DataTable(id="agents", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
@@ -81,7 +89,7 @@ class HealthScreen(EngineScreen):
             success = health.success_rate
             table.add_row(
                 plain(agent.name, style="bold"),
-                Text(status, style=STATUS_STYLES.get(status, "")),
+                self._status_text(agent.name, status),
                 agent.provider,
                 plain(agent.model),
                 "—" if health.p50_ms is None else f"{health.p50_ms:.0f}",
@@ -97,6 +105,11 @@ class HealthScreen(EngineScreen):
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self._show_detail()
+
+    def _status_text(self, name: str, status: str) -> Text:
+        if name in self.testing:
+            return Text(TESTING, style="bold cyan")
+        return Text(status, style=STATUS_STYLES.get(status, ""))
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -150,9 +163,22 @@ class HealthScreen(EngineScreen):
             except OrkestraError as problem:  # a full disk: say so, and keep the screen as it was
                 self.notify(clean(str(problem)), title="Health", severity="error", markup=False)
 
+    def _test(self, names: list[str]) -> None:
+        """Mark the agents' rows as testing at once, then make the calls in a worker."""
+        table = self.query_one("#agents", DataTable)
+        status_column = table.ordered_columns[1].key
+        for name in names:
+            self.testing.add(name)
+            table.update_cell(name, status_column, Text(TESTING, style="bold cyan"))
+        self._run_tests(names)
+
     @work(group="health-tests", description="testing agents", exit_on_error=False)
-    async def _test(self, names: list[str]) -> None:
-        outcomes = await asyncio.gather(*(self.engine.test_agent(name) for name in names))
+    async def _run_tests(self, names: list[str]) -> None:
+        try:
+            outcomes = await asyncio.gather(*(self.engine.test_agent(name) for name in names))
+        finally:
+            self.testing.difference_update(names)
+        self.reload()
         for name, outcome in zip(names, outcomes, strict=True):
             if outcome.ok:
                 self.notify(

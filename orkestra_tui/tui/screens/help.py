@@ -35,9 +35,13 @@ def bindings_table(title: str, bindings: list[BindingType]) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None)
     table.add_column("key", style="bold cyan", width=KEY_WIDTH, no_wrap=True)
     table.add_column("action")
+    listed: set[tuple[str, str]] = set()
     for binding in bindings:
         if isinstance(binding, Binding):
-            table.add_row(key_label(binding.key), Text(binding.description or binding.action))
+            row = (key_label(binding.key), binding.description or binding.action)
+            if row not in listed:  # a key's second binding (what it says when the first is off) is one key
+                listed.add(row)
+                table.add_row(row[0], Text(row[1]))
         elif isinstance(binding, tuple):
             table.add_row(key_label(binding[0]), Text(binding[2] if len(binding) > 2 else binding[1]))
     return table

@@ -173,7 +173,9 @@ class PlanScreen(EngineScreen):
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         if self.project_id is None:
-            self.brief_form.focus_first()
+            # The form, not its first field: screen keys (1-5, ?) work on arrival; Enter or Tab
+            # starts typing.
+            self.brief_form.focus()
 
     # ------------------------------------------------------------ reading
 
@@ -269,7 +271,7 @@ class PlanScreen(EngineScreen):
         if self.focused is self.query_one("#project-list"):
             return
         if self.pane == "brief":
-            self.brief_form.focus_first()
+            self.brief_form.focus()
         else:
             self.query_one(
                 {"review": "#plan-tree", "vote": "#plan-decision"}.get(self.pane, f"#{self.pane}")
@@ -303,6 +305,7 @@ class PlanScreen(EngineScreen):
         elif session.step is PlanStep.VOTE:
             footer = Text().append(f"{valid} of {len(cards)} agents proposed a plan. ", style="bold")
             footer.append("Enter puts them to the committee's vote.", style="bold green")
+            footer.append("\nTab to a card, then Enter, shows its phases and tasks.", style="dim")
         elif any(card.state == "failed" for card in cards) and not valid:
             footer = Text().append(
                 "No agent produced a valid plan; nothing was made from them. ", style="bold red"
@@ -508,7 +511,7 @@ class PlanScreen(EngineScreen):
         if projects.parent is not None and cast(Vertical, projects.parent).display:
             projects.focus()
         else:
-            self.query_one("#brief-next", widgets.Button).focus()
+            self.brief_form.focus()
 
     def action_start_plan(self) -> None:
         self.brief_form.submit()
@@ -604,13 +607,30 @@ class PlanScreen(EngineScreen):
         self._close_editor()
 
     def action_delete_task(self) -> None:
-        assert self.project_id is not None
+        """Delete the task under the cursor from the plan, once confirmed (as the Board cancels one)."""
+        from orkestra_tui.tui.screens.prompt import ConfirmScreen
+
+        project_id = self.project_id
         found = self._task_under_cursor()
-        if found is None:
+        if project_id is None or found is None:
             return
-        self.planner.delete_task(self.project_id, found[1]["key"])
-        self.notify(clean(f"Deleted {found[1]['key']}: {found[1]['title']}"), title="Plan", markup=False)
-        self._show_plan()
+        task = found[1]
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.planner.delete_task(project_id, task["key"])
+            self.notify(clean(f"Deleted {task['key']}: {task['title']}"), title="Plan", markup=False)
+            self._show_plan()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete task",
+                f"Delete {task['key']} {task['title']!r} from the plan? Tasks that depend on it lose it.",
+                "Delete it",
+            ),
+            confirmed,
+        )
 
     def action_keep_original(self) -> None:
         assert self.project_id is not None
