@@ -16,7 +16,6 @@ from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -25,11 +24,44 @@ QUIT_ACTION = "quit"
 
 
 class KeyItem(NamedTuple):
-    """One key of the bar: what it shows, whether it works now, and whether the app declares it."""
+    """One entry of the bar: its keys as shown, what they do, whether they work now."""
 
-    binding: Binding
+    keys: str
+    """The keys as the bar shows them, such as `^n` or, for a pair, `[ ]`."""
+    description: str
+    action: str
+    """The action's name, without its arguments."""
+    first_key: str
+    """The key a click on the entry presses."""
     enabled: bool
     app_wide: bool
+    """Whether the app declares the key (it works on every screen)."""
+
+
+def action_name(action: str) -> str:
+    """`cycle_project(1)` → `cycle_project`."""
+    return action.partition("(")[0]
+
+
+def paired(items: list[KeyItem]) -> list[KeyItem]:
+    """Neighbours that run one action with other arguments, as one entry: `[ Prev project` and
+    `] Next project` become `[ ] Project` (the words their descriptions end with)."""
+    merged: list[KeyItem] = []
+    for item in items:
+        last = merged[-1] if merged else None
+        if last is None or last.action != item.action or last.app_wide != item.app_wide:
+            merged.append(item)
+            continue
+        last_words, words = last.description.split(), item.description.split()
+        shared: list[str] = []
+        while last_words and words and last_words[-1] == words[-1]:
+            shared.insert(0, words.pop())
+            last_words.pop()
+        description = " ".join(shared).capitalize() if shared else f"{last.description}/{item.description}"
+        merged[-1] = last._replace(
+            keys=f"{last.keys} {item.keys}", description=description, enabled=last.enabled or item.enabled
+        )
+    return merged
 
 
 def drop_order(items: list[KeyItem]) -> list[int]:
@@ -38,17 +70,10 @@ def drop_order(items: list[KeyItem]) -> list[int]:
     Quit goes first, then the screen's keys from the last declared, then the app's
     (such as the tie-break's); help is never left out.
     """
-    quit_keys = [index for index, item in enumerate(items) if item.binding.action == QUIT_ACTION]
-    screen_keys = [
-        index
-        for index, item in enumerate(items)
-        if not item.app_wide and item.binding.action not in (QUIT_ACTION, HELP_ACTION)
-    ]
-    app_keys = [
-        index
-        for index, item in enumerate(items)
-        if item.app_wide and item.binding.action not in (QUIT_ACTION, HELP_ACTION)
-    ]
+    quit_keys = [index for index, item in enumerate(items) if item.action == QUIT_ACTION]
+    others = [index for index, item in enumerate(items) if item.action not in (QUIT_ACTION, HELP_ACTION)]
+    screen_keys = [index for index in others if not items[index].app_wide]
+    app_keys = [index for index in others if items[index].app_wide]
     return quit_keys + screen_keys[::-1] + app_keys[::-1]
 
 
@@ -92,12 +117,22 @@ class KeyBar(Widget):
             if not binding.show or binding.action in seen_actions:
                 continue
             seen_actions.add(binding.action)
-            items.append(KeyItem(binding, binding_info.enabled, binding_info.node is app))
+            items.append(
+                KeyItem(
+                    app.get_key_display(binding),
+                    binding.description,
+                    action_name(binding.action),
+                    binding.key,
+                    binding_info.enabled,
+                    binding_info.node is app,
+                )
+            )
         # Help last, where the eye looks for it, and where it stays when others are left out.
-        items.sort(key=lambda item: item.binding.action == HELP_ACTION)
+        items.sort(key=lambda item: item.action == HELP_ACTION)
         width = self.size.width
         bar = self._bar(items, wide=True)
         if bar.cell_len > width:
+            items = paired(items)
             bar = self._bar(items, wide=False)
         left_out: set[int] = set()
         for index in drop_order(items):
@@ -119,15 +154,14 @@ class KeyBar(Widget):
 
     def _bar(self, items: list[KeyItem], *, wide: bool) -> Text:
         """The keys as ` key description`, two spaces apart if `wide`, else one."""
-        app = self.app
         key_style = self._key_style()
         bar = Text(no_wrap=True, overflow="ellipsis")
-        for number, (binding, enabled, _app_wide) in enumerate(items):
-            click = Style.from_meta({"@click": f"app.simulate_key({binding.key!r})"})
-            dim = Style(dim=True) if not enabled else Style()
+        for number, item in enumerate(items):
+            click = Style.from_meta({"@click": f"app.simulate_key({item.first_key!r})"})
+            dim = Style(dim=True) if not item.enabled else Style()
             last = number == len(items) - 1
-            bar.append(f" {app.get_key_display(binding)} ", style=key_style + click + dim)
-            bar.append(f"{binding.description}{' ' if wide or last else ''}", style=click + dim)
+            bar.append(f" {item.keys} ", style=key_style + click + dim)
+            bar.append(f"{item.description}{' ' if wide or last else ''}", style=click + dim)
         return bar
 
     COMPONENT_CLASSES = {"key-bar--key"}
