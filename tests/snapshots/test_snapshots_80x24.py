@@ -229,6 +229,18 @@ def committee_asks(screen: str, method: str, choices: tuple[str, ...], typed: st
     return scenario
 
 
+def plan_tie_break(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
+    """The plans' vote deadlocked: ctrl+t shows the two plans by their whole names."""
+    app, settle = wizard_step("vote", Involvement.CHECKPOINTS)(engine, clock)
+
+    async def ask(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: screen_named(pilot, "TieBreakScreen"))
+
+    return app, ask
+
+
 def review_then(keys: tuple[str, ...], wanted: str | None = None) -> Scenario:
     """The wizard's review step, after `keys` (e edits, r rejects, x cancels the plan)."""
 
@@ -286,6 +298,7 @@ DIALOGS: dict[str, Scenario] = {
     "tie-break": committee_asks(
         "TieBreakScreen", "plurality", ("Ship on Friday",) * 2 + ("Ship on Monday",) * 2, "2"
     ),
+    "plan-tie-break": plan_tie_break,
     "round-feedback": committee_asks(
         "RoundFeedbackScreen",
         "unanimous",
