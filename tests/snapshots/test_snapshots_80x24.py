@@ -327,6 +327,7 @@ LARGE_SCREENS: dict[str, Scenario] = {
     "plan": on_sample("1"),
     "health": on_sample("4"),
     "board": board,
+    "review-edit-task": review_then(("down", "e")),
 }
 """Screens whose layout at 120x40 once went wrong (a clipped column, a wrapped line)."""
 
