@@ -90,13 +90,22 @@ async def test_the_board_pairs_its_project_keys_when_short_of_room(engine: Engin
 
 async def test_the_health_table_needs_no_horizontal_scrolling(engine: Engine) -> None:
     await populate(engine)
+    wanted = {"agent", "status", "success", "tokens", "cost", "circuit"}
     for size in (SIZE, (120, 40)):
         async with OrkestraApp(engine, first_mode="health").run_test(size=size) as pilot:
             await until_ready(pilot)
             table = pilot.app.screen.query_one("#agents", DataTable)
             assert table.virtual_size.width <= table.scrollable_content_region.width, size
-            labels = [str(column.label) for column in table.columns.values()]
-            assert {"agent", "status", "success", "tokens", "cost", "circuit"} <= set(labels), size
+            assert wanted <= set(column_labels(table)), size
+    async with OrkestraApp(engine, first_mode="health").run_test(size=SIZE) as pilot:
+        await until_ready(pilot)
+        await pilot.resize_terminal(140, 40)  # room for every column again
+        await pilot.pause()
+        assert column_labels(pilot.app.screen.query_one("#agents", DataTable))[2:4] == ["provider", "model"]
+
+
+def column_labels(table: DataTable[object]) -> list[str]:
+    return [str(column.label) for column in table.columns.values()]
 
 
 def test_the_step_bar_names_the_current_step_at_80_columns(engine: Engine) -> None:
