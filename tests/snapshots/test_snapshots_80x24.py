@@ -61,6 +61,18 @@ def plan_first_run(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, Run
     return OrkestraApp(engine), settle
 
 
+def plan_first_run_end(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
+    """The brief scrolled to its end: involvement, agents, method and the button that starts planning."""
+    app, settle = plan_first_run(engine, clock)
+
+    async def to_the_end(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        pilot.app.screen.query_one("#brief-next").focus()
+        await pilot.pause()
+
+    return app, to_the_end
+
+
 def plan_brief_beside_projects(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
     """A new brief while another project is listed: the projects' column and the form share the width."""
     app = wizard_at(engine, "review")
@@ -275,6 +287,7 @@ def damaged(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]
 
 SCREENS: dict[str, Scenario] = {
     "plan-first-run": plan_first_run,
+    "plan-first-run-end": plan_first_run_end,
     "plan-brief": plan_brief_beside_projects,
     "plan-proposals": wizard_step("proposals", Involvement.HANDS_ON),
     "plan-vote": wizard_step("vote", Involvement.CHECKPOINTS),
