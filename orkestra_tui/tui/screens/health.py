@@ -90,18 +90,18 @@ class HealthScreen(EngineScreen):
         return agents[table.cursor_row] if 0 <= table.cursor_row < len(agents) else None
 
     @property
-    def columns(self) -> tuple[str, ...]:
+    def fitting_columns(self) -> tuple[str, ...]:
         """The table's columns at the screen's width."""
         return columns_for(self.size.width)
 
     def on_resize(self) -> None:
-        if self.body_ready and self.columns != self._shown_columns:
+        if self.body_ready and self.fitting_columns != self._shown_columns:
             self.reload()
 
     def reload(self) -> None:
         table = self.query_one("#agents", DataTable)
         row = table.cursor_row
-        columns = self.columns
+        columns = self.fitting_columns
         table.clear(columns=columns != self._shown_columns)
         if columns != self._shown_columns:
             table.add_columns(*columns)
