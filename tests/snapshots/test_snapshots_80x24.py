@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from fakes import ScriptedProvider, ballot_for
 from test_snapshots import audit_ready, board_mid_run, wizard_at
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -208,39 +207,6 @@ def help_dialog(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBef
     return OrkestraApp(engine), ask
 
 
-def committee_asks(screen: str, method: str, choices: tuple[str, ...], typed: str) -> Scenario:
-    """A vote of four scripted agents that stops to ask the human (`screen`), who starts answering."""
-
-    def scenario(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
-        sample(engine)
-        voters = ("claude", "chatgpt", "gemini", "copilot")
-        for voter, option in zip(voters, choices, strict=True):
-            engine.use_provider(voter, ScriptedProvider(ballot_for(option)))
-        decision = engine.open_decision(
-            "When do we ship?",
-            ["Ship on Friday", "Ship on Monday"],
-            method=method,
-            voters=voters,
-            max_rounds=1 if method == "plurality" else 3,
-            rules={"round_feedback": True},
-        )
-        app = OrkestraApp(engine)
-
-        async def vote_until_asked(pilot: Pilot[None]) -> None:
-            await pilot.press("3")
-            app.run_committee(decision.id)
-            for _ in range(300):
-                if screen_named(pilot, screen):
-                    break
-                await pilot.pause()
-            await pilot.press(*typed)
-            await pilot.pause()
-
-        return app, vote_until_asked
-
-    return scenario
-
-
 def plan_tie_break(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
     """The plans' vote deadlocked: ctrl+t shows the two plans by their whole names."""
     app, settle = wizard_step("vote", Involvement.CHECKPOINTS)(engine, clock)
@@ -286,7 +252,6 @@ def damaged(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]
 
 
 SCREENS: dict[str, Scenario] = {
-    "plan-first-run": plan_first_run,
     "plan-first-run-end": plan_first_run_end,
     "plan-brief": plan_brief_beside_projects,
     "plan-proposals": wizard_step("proposals", Involvement.HANDS_ON),
@@ -294,30 +259,18 @@ SCREENS: dict[str, Scenario] = {
     "plan-synthesis": wizard_step("synthesis", Involvement.HANDS_ON),
     "plan-review": wizard_step("review", Involvement.CHECKPOINTS),
     "plan-done": wizard_step("done", Involvement.CHECKPOINTS),
-    "board": board,
     "board-two-projects": board_of_two_projects,
     "board-task-detail": board_task_detail,
     "board-filter": on_board(("slash", *"cart")),
-    "voting": on_sample("3"),
     "voting-decided": on_sample("3", ("down",)),
-    "health": on_sample("4"),
-    "audit": on_sample("5"),
     "audit-detail": audit_detail,
 }
-"""Each screen, by a name the snapshot keeps."""
+"""Each screen, by a name the snapshot keeps. At 80x24 already in test_snapshots.py: the first run's
+Plan screen, the mid-run Board, and the sample's Voting, Health and Audit screens."""
 
 DIALOGS: dict[str, Scenario] = {
     "help": help_dialog,
-    "tie-break": committee_asks(
-        "TieBreakScreen", "plurality", ("Ship on Friday",) * 2 + ("Ship on Monday",) * 2, "2"
-    ),
     "plan-tie-break": plan_tie_break,
-    "round-feedback": committee_asks(
-        "RoundFeedbackScreen",
-        "unanimous",
-        ("Ship on Friday",) * 3 + ("Ship on Monday",),
-        "Friday has no on-call cover.",
-    ),
     "new-question": on_sample("3", ("n",), "NewQuestionScreen"),
     "your-ballot": on_sample("3", ("h",), "HumanBallotScreen"),
     "voting-feedback": on_sample("3", ("f",), "FeedbackScreen"),
@@ -334,7 +287,8 @@ DIALOGS: dict[str, Scenario] = {
     "audit-export": on_sample("5", ("x",), "AuditExportScreen"),
     "damaged-database": damaged,
 }
-"""Each dialog (and the damaged-database screen), by a name the snapshot keeps."""
+"""Each dialog (and the damaged-database screen), by a name the snapshot keeps. At 80x24 already in
+test_snapshots.py: the tie-break and the round feedback a vote asks for."""
 
 LARGE_SCREENS: dict[str, Scenario] = {
     "plan": on_sample("1"),
