@@ -40,6 +40,21 @@ COLUMNS = (
 )
 TESTING = "testing…"
 """An agent's status while its test call is under way."""
+
+NARROW_HIDDEN = ("provider", "model", "latency")
+"""Left out below `WIDE_WIDTH` columns: the detail under the table names the provider and model."""
+MEDIUM_HIDDEN = ("provider",)
+"""Left out below `WIDEST_WIDTH` columns, so that the latency's sparkline is not clipped."""
+WIDE_WIDTH = 100
+WIDEST_WIDTH = 130
+
+
+def columns_for(width: int) -> tuple[str, ...]:
+    """The columns that fit a screen `width` columns wide, the most telling kept."""
+    hidden = () if width >= WIDEST_WIDTH else MEDIUM_HIDDEN if width >= WIDE_WIDTH else NARROW_HIDDEN
+    return tuple(column for column in COLUMNS if column not in hidden)
+
+
 STATUS_STYLES = {
     "healthy": "green",
     "degraded": "yellow",
@@ -67,10 +82,10 @@ class HealthScreen(EngineScreen):
         super().__init__(engine)
         self.testing: set[str] = set()
         """Agents whose test call is under way: their status reads "testing…" until it ends."""
+        self._shown_columns: tuple[str, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[object] = DataTable(id="agents", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
         yield table
         yield Static(id="agent-detail")
 
@@ -79,29 +94,42 @@ class HealthScreen(EngineScreen):
         agents = self.engine.agents()
         return agents[table.cursor_row] if 0 <= table.cursor_row < len(agents) else None
 
+    @property
+    def fitting_columns(self) -> tuple[str, ...]:
+        """The table's columns at the screen's width."""
+        return columns_for(self.size.width)
+
+    def on_resize(self) -> None:
+        if self.body_ready and self.fitting_columns != self._shown_columns:
+            self.reload()
+
     def reload(self) -> None:
         table = self.query_one("#agents", DataTable)
         row = table.cursor_row
-        table.clear()
+        columns = self.fitting_columns
+        table.clear(columns=columns != self._shown_columns)
+        if columns != self._shown_columns:
+            table.add_columns(*columns)
+            self._shown_columns = columns
         for agent in self.engine.agents():
             health = self.engine.agent_health(agent.name)
             status = self.engine.agent_status(agent, health)
             success = health.success_rate
-            table.add_row(
-                plain(agent.name, style="bold"),
-                self._status_text(agent.name, status),
-                agent.provider,
-                plain(agent.model),
-                "—" if health.p50_ms is None else f"{health.p50_ms:.0f}",
-                "—" if health.p95_ms is None else f"{health.p95_ms:.0f}",
-                "—" if success is None else f"{100 * success:.0f}%",
-                str(health.calls),
-                f"{health.tokens:,}",
-                f"${health.cost:.4f}" if 0 < health.cost < 0.01 else f"${health.cost:.2f}",
-                self.engine.breakers[agent.name].state.value,
-                Text(sparkline(health.recent_latencies_ms), style="cyan"),
-                key=agent.name,
-            )
+            cells: dict[str, object] = {
+                "agent": plain(agent.name, style="bold"),
+                "status": self._status_text(agent.name, status),
+                "provider": agent.provider,
+                "model": plain(agent.model),
+                "p50 ms": "—" if health.p50_ms is None else f"{health.p50_ms:.0f}",
+                "p95 ms": "—" if health.p95_ms is None else f"{health.p95_ms:.0f}",
+                "success": "—" if success is None else f"{100 * success:.0f}%",
+                "calls": str(health.calls),
+                "tokens": f"{health.tokens:,}",
+                "cost": f"${health.cost:.4f}" if 0 < health.cost < 0.01 else f"${health.cost:.2f}",
+                "circuit": self.engine.breakers[agent.name].state.value,
+                "latency": Text(sparkline(health.recent_latencies_ms), style="cyan"),
+            }
+            table.add_row(*(cells[column] for column in columns), key=agent.name)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self._show_detail()
@@ -130,6 +158,8 @@ class HealthScreen(EngineScreen):
             title.append(f"  key from {runtime.key_variable}", style="dim")
         specialties = ", ".join(f"{name} {weight:.2f}" for name, weight in sorted(agent.specialties.items()))
         summary = f"specialties: {specialties or 'none'} · weight {agent.weight:g}"
+        if "model" not in self._shown_columns:  # the table has no room for them
+            summary = f"{agent.provider} · {agent.model} · {summary}"
         facts = Text(
             f"{summary} · up to {agent.concurrency} tasks"
             + (

@@ -64,21 +64,6 @@ def pane_for(session: PlanSession | None, running: bool) -> str:
     }[session.step]
 
 
-def step_bar(pane: str) -> Text:
-    current = [name for name, _ in STEPS].index(pane)
-    text = Text()
-    for index, (_name, title) in enumerate(STEPS):
-        if index:
-            text.append(" › ", style="dim")
-        if index < current:
-            text.append(f"✔ {title}", style="green")
-        elif index == current:
-            text.append(f"{index + 1} {title}", style="bold reverse")
-        else:
-            text.append(f"{index + 1} {title}", style="dim")
-    return text
-
-
 class PlanScreen(EngineScreen):
     """Projects on the left; the selected project's plan, step by step, on the right."""
 
@@ -95,6 +80,8 @@ class PlanScreen(EngineScreen):
         Binding("x", "cancel_plan", "Cancel plan"),
         Binding("escape", "leave_field", "Leave field"),
     ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     MODE = "plan"
     TITLE = "Plan"
@@ -131,13 +118,14 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.plan_brief import BriefForm
         from orkestra_tui.tui.widgets.plan_proposals import ProposalCards
         from orkestra_tui.tui.widgets.plan_review import PlanTree, TaskEditor
+        from orkestra_tui.tui.widgets.step_bar import StepBar
 
         with Horizontal(id="plan-body"):
             with Vertical(id="projects"):
                 yield widgets.Label("Projects", classes="section-title")
                 yield widgets.OptionList(id="project-list")
             with Vertical(id="wizard"):
-                yield widgets.Static(step_bar("brief"), id="step-bar")
+                yield StepBar(STEPS, id="step-bar")
                 with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
                     method = self.engine.settings.engine.default_method
                     yield BriefForm(self.engine.agents(), method, id="brief")
@@ -248,10 +236,12 @@ class PlanScreen(EngineScreen):
 
     def _show_plan(self) -> None:
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
+        from orkestra_tui.tui.widgets.step_bar import StepBar
+
         self.session = self._read_session()
         before = self.pane
         self.pane = "brief" if self.project_id is None else pane_for(self.session, running)
-        self.query_one("#step-bar", widgets.Static).update(step_bar(self.pane))
+        self.query_one(StepBar).pane = self.pane
         self.query_one("#wizard-steps", widgets.ContentSwitcher).current = self.pane
         show: dict[str, Callable[[bool], None]] = {
             "proposals": self._show_proposals,
@@ -569,6 +559,7 @@ class PlanScreen(EngineScreen):
 
     def _open_editor(self) -> None:
         self._editing = True
+        self.query_one("#review").add_class("-editing")
         self.query_one("#task-detail-scroll").display = False
         self.query_one("#task-editor").display = True
         self.refresh_bindings()
@@ -577,6 +568,7 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.plan_review import PlanTree
 
         self._editing = False
+        self.query_one("#review").remove_class("-editing")
         self.query_one("#task-editor").display = False
         self.query_one("#task-detail-scroll").display = True
         self._show_plan()

@@ -155,6 +155,7 @@ class TaskEditor(Vertical):
         height: auto;
         .row { height: auto; margin-bottom: 1; }
         .field-label { width: 13; color: $text-muted; }
+        .row > Input, .row > TextArea { width: 1fr; }
         #edit-instructions { height: 5; background: $boost; }
         #edit-priority { width: 16; }
         #edit-category { width: 18; }
