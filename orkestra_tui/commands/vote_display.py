@@ -275,6 +275,8 @@ def print_summary(document: dict[str, Any]) -> None:
         if document["tie_break_by"]:
             how += f" ({document['tie_break_by']})"
         out.print(Text(f"Decided {how} after {len(rounds)} round(s); method {document['method']}"))
+    elif document["status"] == "awaiting_human":
+        out.print(Text("Waiting for your tie-break", style="bold yellow"))
     else:
         tied = ", ".join(printable(str(option)) for option in document["tied"])
         out.print(Text.assemble(("No decision", "bold red"), f" (tied: {tied})" if tied else ""))
