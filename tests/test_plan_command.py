@@ -254,7 +254,7 @@ def test_one_agent_needs_no_vote_and_its_text_is_escaped(
     assert "[bold red]Pay\\x1b[2J now" in out
     assert "Vote: none needed, only one valid plan (local's)" in out
     assert 'Warning: task "pay" depends on unknown task "ghost"; that dependency was dropped' in out
-    assert "Approved: 1 task(s) are on the Board." in out
+    assert "Approved: 1 task is on the Board." in out
 
 
 def test_a_dependency_cycle_stops_the_approval(

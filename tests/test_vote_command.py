@@ -90,7 +90,7 @@ def test_the_summary_names_the_winner_and_the_rounds(capsys: pytest.CaptureFixtu
     status, out, _ = run(capsys, home, QUESTION, *options(*AGREED), "--tie-break", "first")
     assert status == 0
     assert f"Winner: {AGREED[0]}" in out
-    assert "Decided by vote after 1 round(s); method majority" in out
+    assert "Decided by vote after 1 round; method majority" in out
     assert "First preferences" in out and "round 1" in out
     assert "Cost: $0.0000 · 5 calls" in out
 

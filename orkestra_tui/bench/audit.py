@@ -31,7 +31,6 @@ from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.rows import AUDIT_COLUMNS
 from orkestra_tui.engine.store import Store
 
-DESCRIPTION = "1,000,000 audit events: full-text search and filters for the newest 100"
 EVENTS = 1_000_000
 QUICK_EVENTS = 20_000
 BATCH = 1000
@@ -74,6 +73,16 @@ FILTERS = (("claude", "task"), ("human", "inbox"), ("engine", "task.done"), ("ag
 SEARCH_AND_FILTER = (("timeout", "gemini", "call"), ("refund", "agent", "task.review"))
 LATEST = f"SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT 100"
 """The baseline read: the newest 100 events, no filter."""
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    return (
+        f"{QUICK_EVENTS if quick else EVENTS:,} audit events: full-text search and filters for the newest 100"
+    )
+
+
+DESCRIPTION = describe()
 
 
 def run(*, quick: bool = False, events: int | None = None) -> dict[str, float | int]:

@@ -17,7 +17,17 @@ from collections.abc import Callable
 from orkestra_tui.engine.consensus import RankedBallot, tally
 from orkestra_tui.engine.consensus.electorate import normalise_ballots
 
-DESCRIPTION = "ranked_choice and condorcet over 100,000 ballots, 10 options vs validation alone"
+BALLOTS = 100_000
+QUICK_BALLOTS = 10_000
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    ballots = QUICK_BALLOTS if quick else BALLOTS
+    return f"ranked_choice and condorcet over {ballots:,} ballots, 10 options vs validation alone"
+
+
+DESCRIPTION = describe()
 
 OPTIONS: tuple[str, ...] = (
     "Memphis",
@@ -49,7 +59,7 @@ REPEATS = 3
 
 def run(*, quick: bool = False) -> dict[str, float | int]:
     """Measure both methods on the generated electorate; best of three runs each, in ms."""
-    ballots = make_ballots(10_000 if quick else 100_000)
+    ballots = make_ballots(QUICK_BALLOTS if quick else BALLOTS)
     ranked_choice = tally("ranked_choice", OPTIONS, ballots)
     distinct_rankings = len({ballot.ranking for ballot in ballots})
     return {

@@ -29,6 +29,7 @@ from orkestra_tui.commands.context import add_common_options, load_context, shar
 from orkestra_tui.commands.output import error_line
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import DiskFullError, UsageError
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.vote_display import VoteProgress
@@ -274,7 +275,7 @@ def _state_of(engine: Engine, decision_id: int) -> str:
     rounds = engine.store.rounds(decision_id)
     if rounds and rounds[-1].status is RoundStatus.OPEN:
         ballots = len(engine.store.ballots(decision_id, rounds[-1].round))
-        return f"round {rounds[-1].round} under way, {ballots} ballot(s) in"
+        return f"round {rounds[-1].round} under way, {plural(ballots, 'ballot')} in"
     if decision is not None and decision.status is DecisionStatus.AWAITING_HUMAN:
         return (
             f"waiting for a tie-break after round {rounds[-1].round}" if rounds else "waiting for a tie-break"

@@ -39,6 +39,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
 )
 from orkestra_tui.engine.store import dumps
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -469,7 +470,7 @@ class Planner:
                 session, step=PlanStep.REVIEW, plan=refined, changes=changes, proposals=session.proposals
             ),
             "plan.synthesized",
-            f"{chair} refined the plan: {len(changes)} change(s)",
+            f"{chair} refined the plan: {plural(len(changes), 'change')}",
             {"changes": list(changes)},
         )
 
