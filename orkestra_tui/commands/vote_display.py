@@ -300,7 +300,6 @@ def print_summary(document: dict[str, Any]) -> None:
     if document["winner"] is not None:
         support = float(document["support"] or 0.0)
         out.print(Text(f"Consensus: {document['consensus']} · support {percent(support)}"))
-    out.print(
-        Text(f"Cost: ${document['cost']:.4f} · {document['calls']} calls · {document['tokens']:,} tokens")
-    )
+    calls = plural(document["calls"], "call")
+    out.print(Text(f"Cost: ${document['cost']:.4f} · {calls} · {document['tokens']:,} tokens"))
     out.print(Text(printable(str(document["reason"])), style="dim"))

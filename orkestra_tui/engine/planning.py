@@ -331,7 +331,7 @@ class Planner:
         drafts[proposal.agent] = proposal
         ordered = tuple(drafts[agent] for agent in session.brief.agents if agent in drafts)
         summary = (
-            f"{proposal.agent} proposed a plan: {proposal.task_count} tasks"
+            f"{proposal.agent} proposed a plan: {plural(proposal.task_count, 'task')}"
             if proposal.ok
             else f"{proposal.agent} gave no valid plan: {proposal.reason}"
         )
@@ -596,7 +596,8 @@ class Planner:
         self._save(
             replace(session, step=PlanStep.DONE),
             "plan.approved",
-            f"Plan approved: {len(created)} tasks in {len(session.plan['phases'])} phases",
+            f"Plan approved: {plural(len(created), 'task')} in "
+            f"{plural(len(session.plan['phases']), 'phase')}",
             {"dropped_dependencies": dropped},
         )
         return created

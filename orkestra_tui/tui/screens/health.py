@@ -22,6 +22,7 @@ from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
+from orkestra_tui.wording import plural
 
 COLUMNS = (
     "agent",
@@ -118,7 +119,7 @@ class HealthScreen(EngineScreen):
         specialties = ", ".join(f"{name} {weight:.2f}" for name, weight in sorted(agent.specialties.items()))
         summary = f"specialties: {specialties or 'none'} · weight {agent.weight:g}"
         facts = Text(
-            f"{summary} · up to {agent.concurrency} tasks"
+            f"{summary} · up to {plural(agent.concurrency, 'task')}"
             + (
                 f" · errors: {', '.join(f'{kind} {count}' for kind, count in health.errors_by_class.items())}"
                 if health.errors_by_class
