@@ -500,7 +500,7 @@ def test_since_accepts_dates_times_and_ages() -> None:
     [
         (
             ("--since", "yesterday"),
-            'orkestra audit: argument --since: "yesterday" is neither a date or time',
+            'orkestra audit: argument --since: "yesterday" is neither a date nor a time',
         ),
         (("--since", "2026-13-01"), 'orkestra audit: argument --since: "2026-13-01" is neither'),
         (("--project", "Gamma"), 'orkestra: there is no project named "Gamma"; projects: "Alpha", "Beta"'),

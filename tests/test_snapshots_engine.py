@@ -238,7 +238,7 @@ def test_a_restore_is_refused_while_a_live_run_holds_leases(
 
     host = socket.gethostname()
     assert str(refused.value).startswith(
-        f"a run is under way on {paths.database}: process {live_pid} on {host} holds 2 task(s)"
+        f"a run is under way on {paths.database}: process {live_pid} on {host} holds 2 tasks"
     )
     assert str(refused.value).endswith("stop it (or wait until its leases expire), then restore")
     assert paths.database.read_bytes() == before

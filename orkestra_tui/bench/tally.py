@@ -21,10 +21,24 @@ from functools import partial
 from orkestra_tui.engine.consensus import METHODS, RankedBallot, tally
 from orkestra_tui.engine.consensus.electorate import normalise_ballots
 
-DESCRIPTION = (
-    "ranked_choice and condorcet over 100,000 ballots and 10 options, every method over "
-    "10,000 ballots and 200 options, each vs validation alone"
-)
+BALLOTS = 100_000
+QUICK_BALLOTS = 10_000
+
+
+WIDE_OPTION_COUNT = 200
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    ballots = QUICK_BALLOTS if quick else BALLOTS
+    wide_ballots, wide_options = (1_000, 50) if quick else (10_000, WIDE_OPTION_COUNT)
+    return (
+        f"ranked_choice and condorcet over {ballots:,} ballots and 10 options, every method over"
+        f" {wide_ballots:,} ballots and {wide_options} options, each vs validation alone"
+    )
+
+
+DESCRIPTION = describe()
 
 OPTIONS: tuple[str, ...] = (
     "Memphis",
@@ -54,7 +68,6 @@ SEED = 20240611
 REPEATS = 3
 
 # The wide electorate: as many options as a tally takes, bloc orders drawn from the seed.
-WIDE_OPTION_COUNT = 200
 WIDE_BLOC_SHARES = (0.26, 0.22, 0.18, 0.14, 0.12, 0.08)
 # Share of length choices (a length of 0 below stands for every option).
 WIDE_LENGTHS = (1, 3, 5, 10, 20, 50, 100, 0)
@@ -65,7 +78,7 @@ WIDE_RANDOM_RATE = 0.1
 
 def run(*, quick: bool = False) -> dict[str, float | int]:
     """Measure the methods on both electorates; best of three runs each, in ms."""
-    ballots = make_ballots(10_000 if quick else 100_000)
+    ballots = make_ballots(QUICK_BALLOTS if quick else BALLOTS)
     ranked_choice = tally("ranked_choice", OPTIONS, ballots)
     distinct_rankings = len({ballot.ranking for ballot in ballots})
     figures: dict[str, float | int] = {

@@ -112,7 +112,7 @@ def since_argument(text: str) -> float:
         return parse_since(text, current_time()).timestamp()
     except (ValueError, OverflowError, OSError):
         raise argparse.ArgumentTypeError(
-            f"{quote_name(text)} is neither a date or time (2026-11-23, 2026-11-23T10:00)"
+            f"{quote_name(text)} is neither a date nor a time (2026-11-23, 2026-11-23T10:00)"
             " nor an age (10m, 2h, 3d)"
         ) from None
 

@@ -49,6 +49,7 @@ from orkestra_tui.commands.run_waiting import wait_for_other_runs
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
 from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.errors import UsageError
+from orkestra_tui.wording import percent, plural
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
@@ -211,9 +212,10 @@ def _run_and_report(
         progress.stop()
         kept = progress.kept_for_review
         released = progress.finished["released"] - kept
-        kept_text = f", {kept} finished task(s) kept for their review" if kept else ""
+        kept_text = f", {plural(kept, 'finished task')} kept for their review" if kept else ""
         error_line(
-            f"interrupted; {released} task(s) under way went back to ready{kept_text}; run again to go on"
+            f"interrupted; {plural(released, 'task')} under way went back to ready{kept_text};"
+            " run again to go on"
         )
         return INTERRUPTED if isinstance(stop, KeyboardInterrupt) else TERMINATED
     finally:
@@ -303,22 +305,32 @@ def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxIte
                 "or run with --on-budget ask",
             )
         )
-    lines = {
-        "awaiting_human": "task(s) wait for your review: approve or redo them in the app, "
-        "or run with --on-review approve or ask",
-        "failed": "task(s) failed: retry them in the app",
-        "blocked": "task(s) are blocked: see their notes, then retry them in the app",
-        "ready": "task(s) are ready: run again (with --until-done it goes on while it can)",
-        "running": "task(s) are under way in another run",
-        "review": "task(s) are being reviewed in another run",
+    lines = {  # the verb for one task, for several, and the rest of the line
+        "awaiting_human": (
+            "waits",
+            "wait",
+            " for your review: approve or redo {them} in the app, or run with --on-review approve or ask",
+        ),
+        "failed": ("failed", "failed", ": retry {them} in the app"),
+        "blocked": ("is", "are", " blocked: see {their} notes, then retry {them} in the app"),
+        "ready": ("is", "are", " ready: run again (with --until-done it goes on while it can)"),
+        "running": ("is", "are", " under way in another run"),
+        "review": ("is", "are", " being reviewed in another run"),
     }
     counts = dict(counts)
     for item in at_budget:  # a paused project's ready tasks wait for its budget, said above
         paused = engine.task_counts(int(item.payload.get("project_id", item.project_id or 0)))
         counts["ready"] = counts.get("ready", 0) - paused.get(TaskStatus.READY, 0)
-    reasons += [(status, f"{counts[status]} {line}") for status, line in lines.items() if counts.get(status)]
+    for status, (one, many, rest) in lines.items():
+        count = counts.get(status, 0)
+        if count:
+            pronouns = {"them": "it", "their": "its"} if count == 1 else {"them": "them", "their": "their"}
+            verb = one if count == 1 else many
+            reasons.append((status, f"{plural(count, 'task')} {verb}{rest.format(**pronouns)}"))
     if not reasons and counts.get("pending"):
-        reasons.append(("pending", f"{counts['pending']} task(s) wait on tasks that are not done"))
+        pending = counts["pending"]
+        verb = "waits" if pending == 1 else "wait"
+        reasons.append(("pending", f"{plural(pending, 'task')} {verb} on tasks that are not done"))
     return reasons
 
 
@@ -453,7 +465,7 @@ class InboxAnswerer:
 
         lines = [(f"A vote is tied on: {printable(question)}", "bold yellow")]
         lines += [
-            (f"  {number}. {printable(option)} ({support:.0%} of first preferences)", "")
+            (f"  {number}. {printable(option)} ({percent(support)} of first preferences)", "")
             for number, (option, support) in enumerate(tied, start=1)
         ]
         prompt = f"Choose 1-{len(tied)}, or press Enter to leave it to the plurality fallback:"

@@ -53,6 +53,7 @@ from orkestra_tui.engine.prompts import (
     estimate_tokens,
     repair_request,
 )
+from orkestra_tui.wording import listing
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.consensus import TallyResult
@@ -685,7 +686,7 @@ class Committee:
             "support": leaders.get(choice, 0.0),
             "participation": 1.0,
             "consensus": "split",
-            "reason": f"{choice} chosen to break the tie between {', '.join(leaders)}",
+            "reason": f"{choice} chosen to break the tie between {listing(list(leaders))}",
             "tie_break_by": actor,
         }
         how = "human tie-break" if actor == "human" else "policy tie-break"

@@ -42,6 +42,7 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.plan_guard import guard_refinement
 from orkestra_tui.engine.store import dumps
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -333,7 +334,7 @@ class Planner:
         drafts[proposal.agent] = proposal
         ordered = tuple(drafts[agent] for agent in session.brief.agents if agent in drafts)
         summary = (
-            f"{proposal.agent} proposed a plan: {proposal.task_count} tasks"
+            f"{proposal.agent} proposed a plan: {plural(proposal.task_count, 'task')}"
             if proposal.ok
             else f"{proposal.agent} gave no valid plan: {proposal.reason}"
         )
@@ -474,7 +475,7 @@ class Planner:
                 session, step=PlanStep.REVIEW, plan=refined, changes=changes, proposals=session.proposals
             ),
             "plan.synthesized",
-            f"{chair} refined the plan: {len(changes)} change(s)",
+            f"{chair} refined the plan: {plural(len(changes), 'change')}",
             {"changes": list(changes)},
         )
 
@@ -602,7 +603,8 @@ class Planner:
         self._save(
             replace(session, step=PlanStep.DONE),
             "plan.approved",
-            f"Plan approved: {len(created)} tasks in {len(session.plan['phases'])} phases",
+            f"Plan approved: {plural(len(created), 'task')} in "
+            f"{plural(len(session.plan['phases']), 'phase')}",
             {"dropped_dependencies": dropped},
         )
         return created

@@ -72,6 +72,7 @@ from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
 from orkestra_tui.engine.tasks import note_milestone, release_dependents
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -754,7 +755,7 @@ class Scheduler:
             if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
                 return self._defer(claim, error)
             if error is not None and error.retryable:
-                reason = f"{agent} failed after {len(outcome.attempts)} attempt(s): {error}"
+                reason = f"{agent} failed after {plural(len(outcome.attempts), 'attempt')}: {error}"
             else:
                 reason = f"{agent} failed and it cannot be retried: {error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)

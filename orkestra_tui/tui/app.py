@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -35,6 +35,7 @@ from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
+from orkestra_tui.tui.palette import ScreenActions
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -91,6 +92,7 @@ class OrkestraApp(DamageGuardApp):
         "screens/health.tcss",
         "screens/audit.tcss",
     ]
+    COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
         Binding("question_mark", "help", "Help"),
@@ -138,6 +140,10 @@ class OrkestraApp(DamageGuardApp):
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
+
+    def screen_class(self, mode: str) -> type[EngineScreen]:
+        """The screen class of a mode (the command palette lists each screen's keys)."""
+        return _screen_class(mode)
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
@@ -581,16 +587,18 @@ class OrkestraApp(DamageGuardApp):
             yield SystemCommand(
                 f"{name} screen", f"Go to the {name} screen (key {key})", self._switcher(mode)
             )
-        yield SystemCommand("Help", "List every key (?)", self.action_help)
+        yield SystemCommand("Help", "List every key (key ?)", self.action_help)
         yield SystemCommand("Snapshot now", "Take a snapshot of the database", self.action_snapshot)
+        yield SystemCommand("Quit", "Quit Orkestra (key ctrl+q)", self.action_quit)
         yield SystemCommand(
             "Restore a snapshot…", "How to go back to a snapshot (from a shell)", self.action_restore_help
         )
         if self.tie_breaks_waiting:
             yield SystemCommand(
-                "Tie-break", "Break the tie the committee is waiting on (ctrl+t)", self.action_tie_break
+                "Tie-break", "Break the tie the committee is waiting on (key ctrl+t)", self.action_tie_break
             )
-        yield from super().get_system_commands(screen)
+        # Textual's own, but for its Quit: the one above names the key.
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Quit")
 
     def _switcher(self, mode: str) -> Callable[[], None]:
         def switch() -> None:

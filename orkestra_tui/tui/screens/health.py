@@ -23,6 +23,7 @@ from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
+from orkestra_tui.wording import plural
 
 COLUMNS = (
     "agent",
@@ -161,7 +162,7 @@ class HealthScreen(EngineScreen):
         if "model" not in self._shown_columns:  # the table has no room for them
             summary = f"{agent.provider} · {agent.model} · {summary}"
         facts = Text(
-            f"{summary} · up to {agent.concurrency} tasks"
+            f"{summary} · up to {plural(agent.concurrency, 'task')}"
             + (
                 f" · errors: {', '.join(f'{kind} {count}' for kind, count in health.errors_by_class.items())}"
                 if health.errors_by_class

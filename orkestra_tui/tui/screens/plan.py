@@ -29,6 +29,7 @@ from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -281,7 +282,8 @@ class PlanScreen(EngineScreen):
         brief = session.brief
         intro = plain(brief.name, style="bold")
         intro.append(
-            f" · {len(brief.agents)} agents draft a plan each, at once"
+            f" · {plural(len(brief.agents), 'agent')} draft{'s' if len(brief.agents) == 1 else ''}"
+            " a plan each, at once"
             f" · involvement {int(brief.involvement)}",
             style="dim",
         )
@@ -437,7 +439,9 @@ class PlanScreen(EngineScreen):
             tasks.sort(key=lambda task: task.id)
             phases = list(dict.fromkeys(task.phase for task in tasks))
             text = Text().append(
-                f"✔ {len(tasks)} tasks in {len(phases)} phases are on the Board", style="bold green"
+                f"✔ {plural(len(tasks), 'task')} in {plural(len(phases), 'phase')} "
+                f"{'is' if len(tasks) == 1 else 'are'} on the Board",
+                style="bold green",
             )
             text.append(" (key 2). The phases are the project's milestones.", style="bold")
             if session is not None and session.plan is not None:
@@ -533,7 +537,10 @@ class PlanScreen(EngineScreen):
         except EngineError as problem:
             self.notify(clean(str(problem)), title="Plan", severity="error", markup=False)
             return
-        self.notify(f"{len(tasks)} tasks are on the Board.", title="Plan approved")
+        self.notify(
+            f"{plural(len(tasks), 'task')} {'is' if len(tasks) == 1 else 'are'} on the Board.",
+            title="Plan approved",
+        )
         self._show_plan()
 
     def action_edit_task(self) -> None:

@@ -9,6 +9,7 @@ from textual.widget import Widget
 from orkestra_tui.engine.decision_view import TallyPart
 from orkestra_tui.engine.models import HUMAN_VOTER
 from orkestra_tui.tui.text import plain
+from orkestra_tui.wording import percent
 
 MIN_BAR_WIDTH = 8
 MAX_BAR_WIDTH = 24
@@ -46,7 +47,7 @@ def tally_bars(part: TallyPart, width: int) -> Text:
         won = option == part.winner
         style = "bold green" if won else "yellow" if option in part.tied else "cyan"
         filled = round(bar_width * count / largest)
-        share = f" ({100 * count / part.total:.0f}%)" if part.total else ""
+        share = f" ({percent(count / part.total)})" if part.total else ""
         name = plain(" ".join(option.split()), style="bold" if won else "")
         name.truncate(text_width, overflow="ellipsis", pad=not stacked)
         if index:
