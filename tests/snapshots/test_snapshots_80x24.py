@@ -97,6 +97,23 @@ def wizard_step(step: str, involvement: Involvement) -> Scenario:
     return scenario
 
 
+def proposal_plan(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
+    """Enter on a proposal card, during the hands-on pause after the proposals: its phases and tasks."""
+    from orkestra_tui.tui.widgets.plan_proposals import ProposalCard
+
+    app = wizard_at(engine, "proposals", Involvement.HANDS_ON)
+
+    async def open_card(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: getattr(app.screen, "pane", None) == "proposals")
+        await until(pilot, lambda: bool(app.screen.query(ProposalCard)))
+        app.screen.query(ProposalCard).first().focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: screen_named(pilot, "ProposalPlanScreen"))
+        await pilot.pause(0.1)
+
+    return app, open_card
+
+
 def board(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
     board_mid_run(engine, clock)
 
@@ -286,6 +303,7 @@ DIALOGS: dict[str, Scenario] = {
     "audit-filters": on_sample("5", ("f",), "AuditFiltersScreen"),
     "audit-export": on_sample("5", ("x",), "AuditExportScreen"),
     "damaged-database": damaged,
+    "proposal-plan": proposal_plan,
 }
 """Each dialog (and the damaged-database screen), by a name the snapshot keeps. At 80x24 already in
 test_snapshots.py: the tie-break and the round feedback a vote asks for."""
@@ -344,7 +362,7 @@ def test_every_dialog_has_a_scenario() -> None:
         "TieBreakScreen", "RoundFeedbackScreen", "NewQuestionScreen", "HumanBallotScreen",
         "FeedbackScreen", "ExportRecordScreen", "TextPromptScreen", "ConfirmScreen",
         "AssignAgentScreen", "BudgetScreen", "AuditFiltersScreen", "AuditExportScreen",
-        "HelpScreen", "DamagedDatabaseScreen",
+        "HelpScreen", "DamagedDatabaseScreen", "ProposalPlanScreen",
     }  # fmt: skip
     found: set[str] = set()
     for module_info in pkgutil.iter_modules(screens_package.__path__):
