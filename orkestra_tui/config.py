@@ -115,9 +115,61 @@ def resolve_paths(
 # ------------------------------------------------------------------ settings
 
 
-def _doc(text: str, **kwargs: Any) -> Any:
-    """A dataclass field with its documentation in the metadata."""
-    return field(metadata={"doc": text}, **kwargs)
+@dataclass(frozen=True)
+class Bounds:
+    """The values a number setting accepts: from `low` to `high`, both included unless `low_excluded`.
+
+    Each number field of the settings carries its bounds beside its documentation:
+    config.toml is checked against them, its comments show them, and the
+    command-line options that stand for a setting (`--rounds`, `--max-concurrent`)
+    use the same ones.
+    """
+
+    low: int | float
+    high: int | float
+    low_excluded: bool = False
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        # Exact for any int, however large; NaN is in no range.
+        above_low = value > self.low if self.low_excluded else value >= self.low
+        return above_low and value <= self.high
+
+    def describe(self) -> str:
+        """The range as an error message says it: `from 1 to 100`, `more than 0 and at most 3600`."""
+        if self.low_excluded:
+            return f"more than {_number(self.low)} and at most {_number(self.high)}"
+        return f"from {_number(self.low)} to {_number(self.high)}"
+
+    def short(self) -> str:
+        """The range as the config file's comments show it: `1 to 100`, `more than 0, at most 3600`."""
+        if self.low_excluded:
+            return f"more than {_number(self.low)}, at most {_number(self.high)}"
+        return f"{_number(self.low)} to {_number(self.high)}"
+
+
+def _number(value: int | float) -> str:
+    """A bound as it is typed in TOML: `0`, `86400`, `0.5`."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def _doc(text: str, *, bounds: Bounds | None = None, **kwargs: Any) -> Any:
+    """A dataclass field with its documentation (and, for a number, its bounds) in the metadata."""
+    return field(metadata={"doc": text, "bounds": bounds}, **kwargs)
+
+
+def setting_bounds(kind: type[Any], name: str) -> Bounds:
+    """The bounds of the number setting `name` of the settings class `kind`."""
+    bounds = next(item.metadata.get("bounds") for item in fields(kind) if item.name == name)
+    if not isinstance(bounds, Bounds):  # pragma: no cover - a programming error
+        raise TypeError(f"{kind.__name__}.{name} has no bounds")
+    return bounds
+
+
+_MINUTE = 60
+_HOUR = 60 * _MINUTE
+_DAY = 24 * _HOUR
 
 
 @dataclass(frozen=True)
@@ -129,36 +181,63 @@ class EngineSettings:
         "ranked_choice, weighted, borda or condorcet.",
         default="majority",
     )
-    max_rounds: int = _doc("Most voting rounds before a deadlock is declared.", default=5)
-    max_concurrent_tasks: int = _doc("Most tasks running at once, over all agents.", default=5)
-    max_attempts: int = _doc("Most attempts at one task or call before it fails.", default=3)
+    max_rounds: int = _doc(
+        "Most voting rounds before a deadlock is declared.", default=5, bounds=Bounds(1, 100)
+    )
+    max_concurrent_tasks: int = _doc(
+        "Most tasks running at once, over all agents.", default=5, bounds=Bounds(1, 1000)
+    )
+    max_attempts: int = _doc(
+        "Most attempts at one task or call before it fails.", default=3, bounds=Bounds(1, 100)
+    )
     routing: str = _doc("How tasks pick an agent: balanced, cheapest or best.", default="balanced")
-    agent_timeout_s: float = _doc("Seconds an agent may take to answer one request.", default=120.0)
+    agent_timeout_s: float = _doc(
+        "Seconds an agent may take to answer one request.",
+        default=120.0,
+        bounds=Bounds(0, _DAY, low_excluded=True),
+    )
     retry_after_cap_s: float = _doc(
-        "Longest wait honoured when a provider says to retry later, in seconds.", default=30.0
+        "Longest wait honoured when a provider says to retry later, in seconds.",
+        default=30.0,
+        bounds=Bounds(0, _HOUR, low_excluded=True),
     )
     circuit_failures: int = _doc(
-        "Consecutive failed calls after which an agent's circuit opens (it is left out).", default=3
+        "Consecutive failed calls after which an agent's circuit opens (it is left out).",
+        default=3,
+        bounds=Bounds(1, 1000),
     )
     circuit_cooldown_s: float = _doc(
-        "Seconds an open circuit waits before one probe call is let through.", default=30.0
+        "Seconds an open circuit waits before one probe call is let through.",
+        default=30.0,
+        bounds=Bounds(0, _DAY, low_excluded=True),
     )
-    reviewers: int = _doc("Agents of other providers that review each task's result (0 for none).", default=1)
+    reviewers: int = _doc(
+        "Agents of other providers that review each task's result (0 for none).",
+        default=1,
+        bounds=Bounds(0, 20),
+    )
     lease_s: float = _doc(
         "Seconds a task stays claimed by a process without news from it; a crashed run's tasks"
         " are taken up again after this.",
         default=30.0,
+        bounds=Bounds(0, _DAY, low_excluded=True),
     )
     snapshot_interval_minutes: int = _doc(
         "Minutes between automatic snapshots of the database while the app runs (0 for none);"
         " they go to the snapshots folder of the data directory.",
         default=10,
+        bounds=Bounds(0, 7 * _DAY // _MINUTE),
     )
-    snapshot_keep: int = _doc("Most snapshots kept; the oldest are removed after each new one.", default=24)
+    snapshot_keep: int = _doc(
+        "Most snapshots kept; the oldest are removed after each new one.",
+        default=24,
+        bounds=Bounds(1, 10_000),
+    )
     min_free_mb: int = _doc(
         "Least free space (MB) on the data disk for a task to start; with less, the work stops"
         " until there is room (0: no check).",
         default=50,
+        bounds=Bounds(0, 1_000_000_000),
     )
 
 
@@ -166,10 +245,18 @@ class EngineSettings:
 class SimulationSettings:
     """Simulated agents stand in for agents without a key, and for all of them with --demo."""
 
-    seed: int = _doc("Seed for simulated agents; the same seed gives the same answers.", default=7)
-    latency_ms: int = _doc("Typical time a simulated agent takes to answer.", default=600)
+    seed: int = _doc(
+        "Seed for simulated agents; the same seed gives the same answers.",
+        default=7,
+        bounds=Bounds(0, 2**32 - 1),
+    )
+    latency_ms: int = _doc(
+        "Typical time a simulated agent takes to answer, in milliseconds.",
+        default=600,
+        bounds=Bounds(0, 10 * _MINUTE * 1000),
+    )
     failure_rate: float = _doc(
-        "Share of simulated calls that fail with a retryable error, 0 to 1.", default=0.0
+        "Share of simulated calls that fail with a retryable error.", default=0.0, bounds=Bounds(0, 1)
     )
 
 
@@ -192,13 +279,20 @@ class AgentSettings:
     api_key_env: str = _doc(
         "Environment variable holding the key; empty for the vendor's usual one.", default=""
     )
-    weight: float = _doc("Vote weight for the weighted method.", default=1.0)
-    concurrency: int = _doc("Most tasks this agent works on at once.", default=2)
-    price_input_per_mtok: float = _doc("Price per million input tokens.", default=0.0)
-    price_output_per_mtok: float = _doc("Price per million output tokens.", default=0.0)
+    weight: float = _doc("Vote weight for the weighted method.", default=1.0, bounds=Bounds(0, 100))
+    concurrency: int = _doc("Most tasks this agent works on at once.", default=2, bounds=Bounds(1, 1000))
+    price_input_per_mtok: float = _doc(
+        "Price per million input tokens, in dollars.", default=0.0, bounds=Bounds(0, 10_000)
+    )
+    price_output_per_mtok: float = _doc(
+        "Price per million output tokens, in dollars.", default=0.0, bounds=Bounds(0, 10_000)
+    )
     specialties: dict[str, float] = field(
         default_factory=dict,
-        metadata={"doc": "Task categories this agent is good at, each with a weight from 0 to 1."},
+        metadata={
+            "doc": "Task categories this agent is good at, each with a weight.",
+            "bounds": Bounds(0, 1),
+        },
     )
     command: list[str] = field(
         default_factory=list,
@@ -366,7 +460,12 @@ def render_config(settings: Settings) -> str:
     ):
         lines.append(f"# [{section_name}]  {section_type.__doc__}")
         for item in fields(section_type):
-            lines.append(f"#   {item.name}: {item.metadata['doc']}")
+            bounds = item.metadata.get("bounds")
+            if bounds is None:
+                lines.append(f"#   {item.name}: {item.metadata['doc']}")
+            else:
+                each = "each " if item.name == "specialties" else ""
+                lines.append(f"#   {item.name}: {item.metadata['doc']} ({each}{bounds.short()})")
     lines.append("")
     body = tomli_w.dumps(
         {

@@ -19,6 +19,7 @@ from orkestra_tui.config import (
     PROVIDERS,
     ROUTING_STRATEGIES,
     AgentSettings,
+    Bounds,
     ConfigError,
     EngineSettings,
     Settings,
@@ -75,45 +76,70 @@ class SettingsReader:
         for key, value in table.items():
             if key not in known:
                 self.fail(self.unknown_key(key, tuple(known), label), section, index, key)
-            values[key] = self.check_type(value, hints[key], f"{key} in {label}", (section, index, key))
+            bounds = known[key].metadata.get("bounds")
+            values[key] = self.check_type(value, hints[key], key, label, (section, index, key), bounds=bounds)
         for name, item in known.items():
             if name not in values and item.default is MISSING and item.default_factory is MISSING:
                 self.fail(f"{label} needs a {name} key", section, index, None)
         return kind(**values)
 
-    def check_type(self, value: Any, expected: Any, label: str, where: tuple[str, int | None, str]) -> Any:
-        """`value` as `expected`, or one line naming `label`; `where` locates it in the file."""
+    def check_type(
+        self,
+        value: Any,
+        expected: Any,
+        key: str,
+        label: str,
+        where: tuple[str, int | None, str],
+        *,
+        bounds: Bounds | None = None,
+    ) -> Any:
+        """`value` as `expected` (within `bounds` if given), or one line naming `key` in `label`;
+        `where` locates it in the file."""
         origin = typing.get_origin(expected)
+        name = f"{key} in {label}"
         if expected is bool:
             if isinstance(value, bool):
                 return value
-            self.fail(f"{label} must be true or false, not {_show(value)}", *where)
+            self.fail(f"{name} must be true or false, not {_show(value)}", *where)
         if expected is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            self.fail(f"{label} must be a whole number, not {_show(value)}", *where)
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.fail(f"{name} must be a whole number{_within(bounds)}, not {_show(value)}", *where)
+            self.check_bounds(value, bounds, name, where)
+            return value
         if expected is float:
-            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                return float(value)
-            self.fail(f"{label} must be a number, not {_show(value)}", *where)
+            # An int of any size is finite (math.isfinite would overflow on a huge one).
+            finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+            if isinstance(value, bool) or not finite:
+                self.fail(f"{name} must be a number{_within(bounds)}, not {_show(value)}", *where)
+            self.check_bounds(value, bounds, name, where)
+            return float(value)
         if expected is str:
             if isinstance(value, str):
                 return value
-            self.fail(f"{label} must be a string, not {_show(value)}", *where)
+            self.fail(f"{name} must be a string, not {_show(value)}", *where)
         if origin is dict:
             if not isinstance(value, dict):
-                self.fail(f"{label} must be a table of names to numbers", *where)
+                self.fail(f"{name} must be a table of names to numbers", *where)
+            # Each entry is found by its own key (its line in a [agents.specialties] table).
             return {
-                str(name): self.check_type(weight, float, f"{label}.{name}", where)
-                for name, weight in value.items()
+                str(entry): self.check_type(
+                    weight, float, f"{key}.{entry}", label, (where[0], where[1], str(entry)), bounds=bounds
+                )
+                for entry, weight in value.items()
             }
         if origin is list:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-                self.fail(f"{label} must be a list of strings", *where)
+                self.fail(f"{name} must be a list of strings", *where)
             return list(value)
         if isinstance(expected, types.UnionType):  # pragma: no cover - no such fields yet
             raise TypeError(f"unsupported union in settings: {expected}")
         raise TypeError(f"unsupported settings type: {expected}")  # pragma: no cover
+
+    def check_bounds(
+        self, value: float, bounds: Bounds | None, name: str, where: tuple[str, int | None, str]
+    ) -> None:
+        if bounds is not None and value not in bounds:
+            self.fail(f"{name} must be {bounds.describe()}, not {_show(value)}", *where)
 
     def check_semantics(self, settings: Settings) -> None:
         from orkestra_tui.engine.methods import METHODS
@@ -134,30 +160,6 @@ class SettingsReader:
                 None,
                 "routing",
             )
-        for name in ("max_rounds", "max_concurrent_tasks", "max_attempts", "circuit_failures"):
-            if getattr(engine, name) < 1:
-                self.fail(f"{name} must be at least 1", "engine", None, name)
-        if engine.reviewers < 0:
-            self.fail("reviewers must be 0 or more", "engine", None, "reviewers")
-        if engine.min_free_mb < 0:
-            self.fail("min_free_mb must be 0 (no check) or more", "engine", None, "min_free_mb")
-        if engine.snapshot_interval_minutes < 0:
-            self.fail(
-                "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",
-                "engine",
-                None,
-                "snapshot_interval_minutes",
-            )
-        if engine.snapshot_keep < 1:
-            self.fail("snapshot_keep must be at least 1", "engine", None, "snapshot_keep")
-        for name in ("agent_timeout_s", "retry_after_cap_s", "circuit_cooldown_s", "lease_s"):
-            if getattr(engine, name) <= 0:
-                self.fail(f"{name} must be more than 0", "engine", None, name)
-        simulation = settings.simulation
-        if not 0.0 <= simulation.failure_rate <= 1.0:
-            self.fail("failure_rate must be between 0 and 1", "simulation", None, "failure_rate")
-        if simulation.latency_ms < 0:
-            self.fail("latency_ms must not be negative", "simulation", None, "latency_ms")
         seen: set[str] = set()
         for index, agent in enumerate(settings.agents):
             self.check_agent(agent, index, seen)
@@ -187,19 +189,6 @@ class SettingsReader:
                 index,
                 "provider",
             )
-        if agent.concurrency < 1:
-            self.fail("concurrency must be at least 1", "agents", index, "concurrency")
-        for key in ("weight", "price_input_per_mtok", "price_output_per_mtok"):
-            if getattr(agent, key) < 0:
-                self.fail(f"{key} must not be negative", "agents", index, key)
-        for category, weight in agent.specialties.items():
-            if not 0.0 <= weight <= 1.0:
-                self.fail(
-                    f"specialty {category!r} must be weighted from 0 to 1",
-                    "agents",
-                    index,
-                    "specialties",
-                )
         if agent.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", agent.api_key_env):
             self.fail("api_key_env must name an environment variable", "agents", index, "api_key_env")
 
@@ -264,6 +253,10 @@ class SettingsReader:
                 if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*[\].]", line):
                     return number
         return header_line
+
+
+def _within(bounds: Bounds | None) -> str:
+    return f" {bounds.describe()}" if bounds is not None else ""
 
 
 def _show(value: Any) -> str:

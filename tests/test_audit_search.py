@@ -500,7 +500,7 @@ def test_since_accepts_dates_times_and_ages() -> None:
     [
         (
             ("--since", "yesterday"),
-            'orkestra audit: argument --since: "yesterday" is neither a date or time',
+            'orkestra audit: argument --since: "yesterday" is neither a date nor a time',
         ),
         (("--since", "2026-13-01"), 'orkestra audit: argument --since: "2026-13-01" is neither'),
         (("--project", "Gamma"), 'orkestra: there is no project named "Gamma"; projects: "Alpha", "Beta"'),
@@ -613,3 +613,4 @@ def test_the_audit_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"events", "insert_per_s", "search_ms", "filter_ms", "baseline_insert_per_s"} <= set(figures)
     assert figures["events"] == 20_000
     assert figures["search_ms"] > 0 and figures["filter_ms"] > 0 and figures["insert_per_s"] > 0
+    assert figures["export_json_peak_mb"] > 0 and figures["baseline_export_json_peak_mb"] > 0

@@ -98,7 +98,7 @@ def test_audit_prints_a_table(
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        (("audit", "--limit", "0"), "orkestra audit: argument --limit: '0' must be at least 1"),
+        (("audit", "--limit", "-1"), "orkestra audit: argument --limit: '-1' must be from 0 to 1000000000"),
         (
             ("audit", "--limit", "ten"),
             "orkestra audit: argument --limit: 'ten' is not a whole number",

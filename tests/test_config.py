@@ -115,11 +115,11 @@ def test_invalid_toml_names_the_line() -> None:
     [
         (
             "[engine]\nmax_rounds = 'five'\n",
-            "max_rounds in [engine] must be a whole number, not 'five'",
+            "max_rounds in [engine] must be a whole number from 1 to 100, not 'five'",
         ),
-        ("[engine]\nmax_rounds = 0\n", "max_rounds must be at least 1"),
+        ("[engine]\nmax_rounds = 0\n", "max_rounds in [engine] must be from 1 to 100, not 0"),
         ("[engine]\ndefault_method = 'best'\n", "default_method 'best' is not a method"),
-        ("[simulation]\nfailure_rate = 2.0\n", "failure_rate must be between 0 and 1"),
+        ("[simulation]\nfailure_rate = 2.0\n", "failure_rate in [simulation] must be from 0 to 1, not 2.0"),
         ("[ui]\ntheme = 3\n", "theme in [ui] must be a string, not 3"),
         ('[[agents]]\nname = "a"\nprovider = "anthropc"\n', "did you mean 'anthropic'?"),
         ('[[agents]]\nname = "a"\n', "[[agents]] #1 needs a provider key"),
@@ -131,7 +131,7 @@ def test_invalid_toml_names_the_line() -> None:
         ('[[agents]]\nname = "a"\nprovider = "command"\n', "sets no command"),
         (
             '[[agents]]\nname = "a"\nprovider = "openai"\n[agents.specialties]\ncode = 3\n',
-            "specialty 'code' must be weighted from 0 to 1",
+            "specialties.code in [[agents]] #1 must be from 0 to 1, not 3",
         ),
         ("engine = 3\n", "[engine] must be a table"),
     ],

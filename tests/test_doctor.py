@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,17 +64,25 @@ def test_doctor_names_the_classified_error_and_exits_1(
     assert FAKE_KEY not in captured.out + captured.err
 
 
-def test_doctor_says_when_the_copilot_cli_is_missing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_doctor_says_when_the_copilot_sdk_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from orkestra_tui.providers.copilot import cli_available
-
-    if cli_available()[0]:
-        pytest.skip("the Copilot SDK is installed here")
+    monkeypatch.setitem(sys.modules, "copilot", None)  # `import copilot` now fails
     assert main(["doctor", "--data-dir", str(tmp_path)]) == 0  # the default committee, simulated
     out = capsys.readouterr().out
     assert "copilot: Copilot cannot run here: the github-copilot-sdk package is missing" in out
     assert "pip install 'orkestra-tui[copilot]'" in out
+
+
+def test_doctor_says_when_the_copilot_cli_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COPILOT_CLI_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
+    assert main(["doctor", "--data-dir", str(tmp_path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the line may wrap in the terminal
+    assert "copilot: Copilot cannot run here: the Copilot CLI was not found" in out
+    assert "COPILOT_CLI_PATH" in out
 
 
 def test_doctor_with_a_broken_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,6 +81,8 @@ def assert_kept(before: dict[str, set[tuple[Any, ...]]], database: Path) -> None
     after = committed_rows(database)
     for table in ("ballot", "call", "audit", "decision_round"):
         closed_before = {row for row in before[table] if table != "decision_round" or row[-1] is not None}
+        if table == "call":  # a call left started when the disk filled is closed on the next start
+            closed_before = {row for row in closed_before if "started" not in row}
         assert closed_before <= after[table], table
     for table in ("project", "task", "decision"):
         assert {row[0] for row in before[table]} <= {row[0] for row in after[table]}, table

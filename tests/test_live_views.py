@@ -29,7 +29,6 @@ from orkestra_tui.tui.widgets.task_list import TaskList
 
 TASKS = 12
 SIZE = (100, 30)
-CALLS_COLUMN = 7
 OTHER_PROCESS_TIMEOUT_S = 60.0
 CONFIG = "[engine]\nreviewers = 1\n\n[simulation]\nseed = 3\nlatency_ms = 5\n"
 
@@ -86,7 +85,8 @@ def run_other(home: Path, *arguments: str) -> subprocess.Popen[bytes]:
 def calls_shown(health: HealthScreen) -> int:
     """The calls the Health screen counts, over every agent."""
     table = health.query_one("#agents", DataTable)
-    return sum(int(str(table.get_row_at(row)[CALLS_COLUMN])) for row in range(table.row_count))
+    calls = [str(column.label) for column in table.columns.values()].index("calls")  # columns fit the width
+    return sum(int(str(table.get_row_at(row)[calls])) for row in range(table.row_count))
 
 
 def done_shown(board: BoardScreen) -> int:

@@ -254,7 +254,7 @@ def test_one_agent_needs_no_vote_and_its_text_is_escaped(
     assert "[bold red]Pay\\x1b[2J now" in out
     assert "Vote: none needed, only one valid plan (local's)" in out
     assert 'Warning: task "pay" depends on unknown task "ghost"; that dependency was dropped' in out
-    assert "Approved: 1 task(s) are on the Board." in out
+    assert "Approved: 1 task is on the Board." in out
 
 
 def test_a_dependency_cycle_stops_the_approval(
@@ -418,7 +418,7 @@ def test_a_project_name_already_taken(capsys: pytest.CaptureFixture[str], home: 
 
 
 def test_ask_without_a_terminal_is_refused_up_front(capsys: pytest.CaptureFixture[str], home: Path) -> None:
-    status, out, err = plan(capsys, home)
+    status, out, err = plan(capsys, home, "--tie-break", "ask")
     assert (status, out) == (2, "")
     assert (
         err
@@ -431,7 +431,7 @@ def test_ask_cannot_prompt_on_a_description_read_from_stdin(
     capsys: pytest.CaptureFixture[str], home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "stdin", TerminalInput("A shop.\n"))
-    status, out, err = run(capsys, home, "--name", NAME, "--description", "-")
+    status, out, err = run(capsys, home, "--name", NAME, "--description", "-", "--tie-break", "ask")
     assert (status, out) == (2, "")
     assert err.startswith("orkestra: --description - reads stdin, so --tie-break ask cannot prompt on it")
 

@@ -72,6 +72,7 @@ async def test_the_whole_wizard_from_the_keyboard_with_a_tie_break(committee: En
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await pilot.press("enter")  # from the form into its first field
         assert isinstance(app.focused, Input) and app.focused.id == "brief-name"
         await pilot.press(*"Shop", "enter", *"A small shop.", "tab")
         await pilot.press(*"Sell online", "tab", *"Python only", "tab")
@@ -112,7 +113,7 @@ async def test_the_whole_wizard_from_the_keyboard_with_a_tie_break(committee: En
         await wait_until(pilot, lambda: app.screen.query_one(PlanTree).task_key == "t1", "the cursor on t1")
         await pilot.press("down", "down", "down")
         assert app.screen.query_one(PlanTree).task_key == "t3"
-        await pilot.press("d")
+        await pilot.press("d", "y")  # confirmed, as the Board confirms a cancel
         await pilot.press("a")
         assert isinstance(app.focused, Input) and app.focused.id == "edit-phase"
         await pilot.press(
@@ -175,7 +176,7 @@ async def test_a_100_kb_description_is_accepted_and_the_prompt_says_it_was_cut(c
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.screen.query_one("#brief-description", TextArea).text = "word " * 20_000
-        await pilot.press(*"Big", "ctrl+s")
+        await pilot.press("enter", *"Big", "ctrl+s")
         await wait_until(pilot, lambda: bool(provider.requests), "a plan request")
         session = Planner(committee).session(committee.projects()[0].id)
         assert len(session.brief.description) == 100_000
@@ -207,7 +208,7 @@ async def test_when_every_agent_fails_the_cards_say_why_and_enter_asks_again(com
         committee.use_provider(name, ScriptedProvider(garbage))
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*"Shop", "ctrl+s")
+        await pilot.press("tab", *"Shop", "ctrl+s")
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         await wait_until(

@@ -129,7 +129,7 @@ def decided(engine: Engine) -> Decision:
 
 
 def tied_by_policy(engine: Engine) -> Decision:
-    """Two agents for each option, plurality, one round: nobody can mediate; the policy picks."""
+    """Two agents for each option, plurality, one round: grok, not voting, mediates; the policy picks."""
     for name, option in zip(VOTERS, (FRIDAY, FRIDAY, MONDAY, MONDAY), strict=True):
         engine.use_provider(name, voter(option))
     decision = engine.open_decision(
@@ -211,7 +211,7 @@ def _utc(timestamp: float) -> str:
 def test_a_tie_broken_by_policy_says_nobody_was_asked(engine: Engine) -> None:
     decided = tied_by_policy(engine)
     record = decision_record(engine.store, decided.id)
-    assert "No neutral agent could mediate a compromise" in record
+    assert "**engine**: grok mediates a compromise: it backs none of the leading options" in record
     assert "policy:first (nobody was asked) chose **Ship on Friday**." in record
     assert "- **How:** by the tie-break policy" in record
     assert "## Feedback between rounds\n\nNone." in record

@@ -147,7 +147,7 @@ def test_a_readable_summary(capsys: pytest.CaptureFixture[str], home: Path) -> N
     make_project(home, 3)
     status, out, _ = run(capsys, home, "--until-done", "--on-review", "approve")
     assert status == 0
-    assert out.startswith(f'Project 1 "{NAME}" (active): 3 of 3 task(s) done\n')
+    assert out.startswith(f'Project 1 "{NAME}" (active): 3 of 3 tasks done\n')
     assert "done 3 · failed 0 · awaiting you 0 · blocked 0" in out
     assert "This run: " in out and "cost $0.0000" in out
 
@@ -185,7 +185,7 @@ def test_without_until_done_it_runs_once(capsys: pytest.CaptureFixture[str], jud
     )
     assert document["stopped"] == "ready"
     assert err.splitlines()[-1] == (
-        "orkestra: 1 task(s) are ready: run again (with --until-done it goes on while it can)"
+        "orkestra: 1 task is ready: run again (with --until-done it goes on while it can)"
     )
 
 
@@ -196,7 +196,7 @@ def test_review_policy_fail_leaves_the_task_waiting(capsys: pytest.CaptureFixtur
     assert (document["counts"]["awaiting_human"], document["counts"]["pending"]) == (1, 2)
     assert document["stopped"] == "awaiting_human"
     assert err.splitlines()[-1] == (
-        "orkestra: 1 task(s) wait for your review: approve or redo them in the app, "
+        "orkestra: 1 task waits for your review: approve or redo it in the app, "
         "or run with --on-review approve or ask"
     )
     (item,) = open_inbox(judged)
@@ -210,7 +210,7 @@ def test_review_policy_ask_approves_sends_back_and_leaves(
     monkeypatch.setattr(sys, "stdin", TerminalInput("y\nAdd the tests.\nn\n"))
     status, out, err = run(capsys, judged, "--until-done")
     assert status == 1
-    assert err.count("waits for your review:") == 3
+    assert err.count('" waits for your review:') == 3
     assert 'Task t2 "Part 2" waits for your review:' in err
     assert "sent back  t2  Part 2: You asked: Add the tests." in err
     assert "\x1b" not in out + err
@@ -285,7 +285,7 @@ def test_ctrl_c_puts_running_tasks_back(home: Path) -> None:
     assert out == ""
     assert "Traceback" not in err
     assert err.splitlines()[-1] == (
-        "orkestra: interrupted; 1 task(s) under way went back to ready; run again to go on"
+        "orkestra: interrupted; 1 task under way went back to ready; run again to go on"
     )
     with sqlite3.connect(database) as reader:
         assert reader.execute("SELECT status, lease_owner FROM task WHERE id = 1").fetchone() == (
@@ -308,7 +308,7 @@ def test_ctrl_c_puts_running_tasks_back(home: Path) -> None:
         ),
         (
             ("--max-concurrent", "0"),
-            "orkestra run: argument --max-concurrent: '0' must be at least 1 (see 'orkestra run --help')",
+            "orkestra run: argument --max-concurrent: '0' must be from 1 to 1000 (see 'orkestra run --help')",
         ),
         (
             ("--on-review", "ask"),

@@ -238,7 +238,7 @@ def test_a_restore_is_refused_while_a_live_run_holds_leases(
 
     host = socket.gethostname()
     assert str(refused.value).startswith(
-        f"a run is under way on {paths.database}: process {live_pid} on {host} holds 2 task(s)"
+        f"a run is under way on {paths.database}: process {live_pid} on {host} holds 2 tasks"
     )
     assert str(refused.value).endswith("stop it (or wait until its leases expire), then restore")
     assert paths.database.read_bytes() == before
@@ -298,10 +298,10 @@ def test_a_snapshot_from_a_newer_orkestra_is_not_restored(engine: Engine, paths:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("snapshot_keep = 0", "snapshot_keep must be at least 1"),
+        ("snapshot_keep = 0", "snapshot_keep in [engine] must be from 1 to 10000, not 0"),
         (
             "snapshot_interval_minutes = -5",
-            "snapshot_interval_minutes must be 0 (no automatic snapshots) or more",
+            "snapshot_interval_minutes in [engine] must be from 0 to 10080, not -5",
         ),
     ],
 )

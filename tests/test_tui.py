@@ -46,6 +46,7 @@ async def test_the_first_run_opens_the_plan_screen(engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert mode_of(app) == "plan"
+        await pilot.press("enter")  # the brief's first field, once the user chooses it
         assert isinstance(app.focused, Input) and app.focused.id == "brief-name"
 
 

@@ -90,7 +90,7 @@ def test_the_summary_names_the_winner_and_the_rounds(capsys: pytest.CaptureFixtu
     status, out, _ = run(capsys, home, QUESTION, *options(*AGREED), "--tie-break", "first")
     assert status == 0
     assert f"Winner: {AGREED[0]}" in out
-    assert "Decided by vote after 1 round(s); method majority" in out
+    assert "Decided by vote after 1 round; method majority" in out
     assert "First preferences" in out and "round 1" in out
     assert "Cost: $0.0000 · 5 calls" in out
 
@@ -200,7 +200,7 @@ def test_resume_answers_a_tie_break_left_open(capsys: pytest.CaptureFixture[str]
         ((QUESTION, *options("Only one")), "a vote needs at least two non-empty options"),
         ((QUESTION, *options("Same", " Same ")), 'option "Same" is given twice'),
         ((QUESTION, *options(*AGREED), "--voter", "bob"), 'unknown voter "bob"; agents: claude, chatgpt'),
-        ((QUESTION, *options(*AGREED), "--rounds", "0"), "--rounds must be at least 1, not 0"),
+        ((QUESTION, *options(*AGREED), "--rounds", "0"), "--rounds must be from 1 to 100, not 0"),
         ((QUESTION, *options(*AGREED), "--rounds", "two"), '--rounds must be a whole number, not "two"'),
         (
             (QUESTION, *options(*AGREED), "--threshold", "1.5"),
@@ -212,7 +212,7 @@ def test_resume_answers_a_tie_break_left_open(capsys: pytest.CaptureFixture[str]
         ),
         ((*options(*AGREED),), "a vote needs a question"),
         (("--resume", "1", QUESTION), "--resume continues a decision as it was opened; drop QUESTION"),
-        (("--resume", "41"), "there is no decision 41"),
+        (("--resume", "41"), "decision 41 does not exist"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_2(
@@ -233,7 +233,7 @@ def test_a_broken_config_gets_one_line(capsys: pytest.CaptureFixture[str], home:
 
 
 def test_ask_without_a_terminal_is_refused_up_front(capsys: pytest.CaptureFixture[str], home: Path) -> None:
-    status, out, err = run(capsys, home, QUESTION, *options(*AGREED))
+    status, out, err = run(capsys, home, QUESTION, *options(*AGREED), "--tie-break", "ask")
     assert (status, out) == (2, "")
     assert (
         err

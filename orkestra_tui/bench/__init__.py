@@ -1,6 +1,7 @@
 """`orkestra bench` scenarios: measurements printed beside a same-run baseline, never tests.
 
-Each scenario module exposes `DESCRIPTION` and `run(*, quick: bool = False)`,
+Each scenario module exposes `DESCRIPTION` (or `describe(quick=...)`, a title
+naming the workload measured) and `run(*, quick: bool = False)`,
 returning a flat dict of figures. `quick` shrinks the workload for a smoke
 run (the test suite uses it to check the scenarios work, never their speed).
 """

@@ -14,12 +14,20 @@ is timed as the best of `REPEATS`. Baselines from the same run: the same
 writes into a database whose full-text triggers were dropped
 (`baseline_insert_per_s`), and a plain newest-100 read
 (`baseline_latest_ms`).
+
+`export_json_s` and `export_json_peak_mb` are the time and peak memory of the
+real `orkestra audit --json --limit 0` over the whole log, written to
+/dev/null, beside a raw sqlite3 query in a bare Python writing the same
+lines (`baseline_export_json_s`, `baseline_export_json_peak_mb`). Each runs in
+its own process, started by a small one (`MEASURE`) that reads its peak memory.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,11 +35,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from orkestra_tui.config import resolve_paths
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.rows import AUDIT_COLUMNS
 from orkestra_tui.engine.store import Store
 
-DESCRIPTION = "1,000,000 audit events: full-text search and filters for the newest 100"
 EVENTS = 1_000_000
 QUICK_EVENTS = 20_000
 BATCH = 1000
@@ -76,11 +84,48 @@ LATEST = f"SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT 100"
 """The baseline read: the newest 100 events, no filter."""
 
 
+BASELINE_EXPORT = r"""
+import json, sqlite3, sys
+from datetime import UTC, datetime
+
+def iso_time(timestamp):
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+connection = sqlite3.connect(sys.argv[1])
+out = sys.stdout
+out.write('{\n  "events": [\n')
+separator = ""
+for row in connection.execute("SELECT COLUMNS FROM audit ORDER BY id DESC"):
+    document = {
+        "id": row[0], "time": iso_time(row[1]), "project_id": row[2], "actor": row[3], "kind": row[4],
+        "subject": row[5], "summary": row[6], "data": json.loads(row[7]) if row[7] else {},
+    }
+    text = json.dumps(document, indent=2, ensure_ascii=True, default=str)
+    out.write(separator + "    " + text.replace("\n", "\n    "))
+    separator = ",\n"
+out.write("\n  ]\n}\n")
+""".replace("COLUMNS", AUDIT_COLUMNS)
+"""The export's baseline: a raw sqlite3 query in a bare Python, writing what `orkestra audit --json` does."""
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    return (
+        f"{QUICK_EVENTS if quick else EVENTS:,} audit events: full-text search and filters"
+        " for the newest 100; the JSON of all"
+    )
+
+
+DESCRIPTION = describe()
+
+
 def run(*, quick: bool = False, events: int | None = None) -> dict[str, float | int]:
     count = events or (QUICK_EVENTS if quick else EVENTS)
     with tempfile.TemporaryDirectory(prefix="orkestra-bench-") as folder:
         baseline_rate = _insert_rate(Path(folder) / "baseline.db", count, full_text=False)
-        path = Path(folder) / "orkestra.db"
+        home = Path(folder) / "home"
+        path = resolve_paths(home).database
+        path.parent.mkdir(parents=True)
         insert_rate = _insert_rate(path, count, full_text=True)
         store = Store(path, clock=FixedClock())
         try:
@@ -103,7 +148,47 @@ def run(*, quick: bool = False, events: int | None = None) -> dict[str, float | 
             }
         finally:
             store.close()
+        export_s, export_mb = _measured_process(
+            [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), "audit", "--json", "--limit", "0"]
+        )
+        baseline_export_s, baseline_export_mb = _measured_process(
+            [sys.executable, "-c", BASELINE_EXPORT, str(path)]
+        )
+        figures |= {
+            "export_json_s": export_s,
+            "export_json_peak_mb": export_mb,
+            "baseline_export_json_s": baseline_export_s,
+            "baseline_export_json_peak_mb": baseline_export_mb,
+        }
     return figures
+
+
+MEASURE = r"""
+import os, signal, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c is for the command; this only waits for it
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+print(child.returncode, time.perf_counter() - started, usage.ru_maxrss)
+"""
+"""Runs a command and prints its exit status, wall time and peak memory (KiB).
+
+A process started from a large one counts that one's memory in its own peak
+(`ru_maxrss` keeps the high-water mark of the image it was forked from), so
+the command is started from this small process rather than from the bench.
+"""
+
+
+def _measured_process(command: list[str]) -> tuple[float, float]:
+    """Run `command` with its output to /dev/null: its wall time in seconds and its own peak memory in MB."""
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=False
+    )
+    status, seconds, peak_kib = measured.stdout.split()
+    if int(status) != 0:
+        raise RuntimeError(f"{command[2]} failed: {measured.stderr.strip()}")
+    return round(float(seconds), 2), round(int(peak_kib) / 1024, 1)
 
 
 def make_events(count: int, *, seed: int = SEED) -> Iterator[tuple[str, str, str, str, int, dict[str, Any]]]:

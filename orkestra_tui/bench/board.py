@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from orkestra_tui.tui.app import OrkestraApp
     from orkestra_tui.tui.screens.board import BoardScreen
 
-DESCRIPTION = "Board with 10,000 tasks: mount and key to paint (cursor, detail) vs 10 tasks"
 TASKS = 10_000
 QUICK_TASKS = 500
 BASELINE_TASKS = 10
@@ -48,6 +47,15 @@ PHASE_SIZE = 1_000
 KEY_GAP_S = 0.02
 PAINT_TIMEOUT_S = 10.0
 SIZE = (100, 30)
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    tasks = QUICK_TASKS if quick else TASKS
+    return f"Board with {tasks:,} tasks: mount and key to paint (cursor, detail) vs {BASELINE_TASKS} tasks"
+
+
+DESCRIPTION = describe()
 RESULT = (
     "# {title}\n\nWhat was done, and why: the **ledger** keeps every movement.\n\n"
     "1. Read the schema.\n2. Wrote `movements.py`.\n3. Added tests.\n\n"

@@ -1,10 +1,13 @@
-"""`orkestra bench --scenario tally`: ranked choice and Condorcet over a large electorate.
+"""`orkestra bench --scenario tally`: every method over a large electorate and over a wide one.
 
-The electorate is seeded, so every run counts the same ballots: voters come from a few blocs
+The electorates are seeded, so every run counts the same ballots. Voters come from a few blocs
 that each share an order of preference, with noise (swapped neighbours) and rankings cut short
 at varying lengths, so no option has a first-round majority and the runoff needs several rounds.
+The deep electorate is 100,000 ballots over 10 options (ranked choice and Condorcet); the wide
+one is 10,000 ballots over 200 options, the most a tally takes, under every method, with some
+voters ranking every option and some ranking at random, so that few rankings repeat.
 The ballots are handed to `tally` one by one, as the committee would, never pre-aggregated.
-The baseline is the same run's cost of only validating and aggregating those ballots: the floor
+Each baseline is the same run's cost of only validating and aggregating those ballots: the floor
 that any method pays before it counts anything.
 """
 
@@ -13,11 +16,29 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 
-from orkestra_tui.engine.consensus import RankedBallot, tally
+from orkestra_tui.engine.consensus import METHODS, RankedBallot, tally
 from orkestra_tui.engine.consensus.electorate import normalise_ballots
 
-DESCRIPTION = "ranked_choice and condorcet over 100,000 ballots, 10 options vs validation alone"
+BALLOTS = 100_000
+QUICK_BALLOTS = 10_000
+
+
+WIDE_OPTION_COUNT = 200
+
+
+def describe(*, quick: bool = False) -> str:
+    """The scenario's title, naming the workload it measures."""
+    ballots = QUICK_BALLOTS if quick else BALLOTS
+    wide_ballots, wide_options = (1_000, 50) if quick else (10_000, WIDE_OPTION_COUNT)
+    return (
+        f"ranked_choice and condorcet over {ballots:,} ballots and 10 options, every method over"
+        f" {wide_ballots:,} ballots and {wide_options} options, each vs validation alone"
+    )
+
+
+DESCRIPTION = describe()
 
 OPTIONS: tuple[str, ...] = (
     "Memphis",
@@ -46,13 +67,21 @@ ABSTENTION_RATE = 0.02
 SEED = 20240611
 REPEATS = 3
 
+# The wide electorate: as many options as a tally takes, bloc orders drawn from the seed.
+WIDE_BLOC_SHARES = (0.26, 0.22, 0.18, 0.14, 0.12, 0.08)
+# Share of length choices (a length of 0 below stands for every option).
+WIDE_LENGTHS = (1, 3, 5, 10, 20, 50, 100, 0)
+WIDE_LENGTH_WEIGHTS = (8, 14, 18, 20, 14, 10, 6, 10)
+# Share of voters who ignore the blocs and rank options in a random order.
+WIDE_RANDOM_RATE = 0.1
+
 
 def run(*, quick: bool = False) -> dict[str, float | int]:
-    """Measure both methods on the generated electorate; best of three runs each, in ms."""
-    ballots = make_ballots(10_000 if quick else 100_000)
+    """Measure the methods on both electorates; best of three runs each, in ms."""
+    ballots = make_ballots(QUICK_BALLOTS if quick else BALLOTS)
     ranked_choice = tally("ranked_choice", OPTIONS, ballots)
     distinct_rankings = len({ballot.ranking for ballot in ballots})
-    return {
+    figures: dict[str, float | int] = {
         "ballots": len(ballots),
         "options": len(OPTIONS),
         "distinct_rankings": distinct_rankings,
@@ -61,6 +90,18 @@ def run(*, quick: bool = False) -> dict[str, float | int]:
         "ranked_choice_ms": _best_ms(lambda: tally("ranked_choice", OPTIONS, ballots)),
         "condorcet_ms": _best_ms(lambda: tally("condorcet", OPTIONS, ballots)),
     }
+    wide_options, wide_ballots = make_wide_ballots(
+        1_000 if quick else 10_000, option_count=50 if quick else WIDE_OPTION_COUNT
+    )
+    figures["wide_ballots"] = len(wide_ballots)
+    figures["wide_options"] = len(wide_options)
+    figures["wide_distinct_rankings"] = len({ballot.ranking for ballot in wide_ballots})
+    figures["wide_baseline_ms"] = _best_ms(
+        lambda: normalise_ballots(wide_options, wide_ballots, with_weights=True)
+    )
+    for method in METHODS:
+        figures[f"wide_{method}_ms"] = _best_ms(partial(tally, method, wide_options, wide_ballots))
+    return figures
 
 
 def make_ballots(voter_count: int, *, seed: int = SEED) -> list[RankedBallot]:
@@ -83,6 +124,42 @@ def make_ballots(voter_count: int, *, seed: int = SEED) -> list[RankedBallot]:
         ranking = tuple(OPTIONS[index] for index in order[:length])
         ballots.append(RankedBallot(voter, ranking))
     return ballots
+
+
+def make_wide_ballots(
+    voter_count: int, *, option_count: int = WIDE_OPTION_COUNT, seed: int = SEED
+) -> tuple[tuple[str, ...], list[RankedBallot]]:
+    """Options and `voter_count` single ballots over them, the same for the same seed.
+
+    Bloc voters follow their bloc's order with noise all along it; random voters shuffle every
+    option. Ballots carry weights from 0.5 to 2, which only `weighted` reads.
+    """
+    generator = random.Random(seed)
+    options = tuple(f"Option {number:03d}" for number in range(1, option_count + 1))
+    bloc_orders = []
+    for _ in WIDE_BLOC_SHARES:
+        order = list(range(option_count))
+        generator.shuffle(order)
+        bloc_orders.append(order)
+    ballots: list[RankedBallot] = []
+    for number in range(voter_count):
+        voter = f"voter-{number:06d}"
+        if generator.random() < ABSTENTION_RATE:
+            ballots.append(RankedBallot(voter, ()))
+            continue
+        if generator.random() < WIDE_RANDOM_RATE:
+            order = list(range(option_count))
+            generator.shuffle(order)
+        else:
+            order = list(generator.choices(bloc_orders, WIDE_BLOC_SHARES)[0])
+            for _ in range(generator.randint(0, option_count // 10)):
+                position = generator.randrange(option_count - 1)
+                order[position], order[position + 1] = order[position + 1], order[position]
+        length = generator.choices(WIDE_LENGTHS, WIDE_LENGTH_WEIGHTS)[0] or option_count
+        weight = generator.choice((0.5, 1.0, 1.0, 1.5, 2.0))
+        ranking = tuple(options[index] for index in order[:length])
+        ballots.append(RankedBallot(voter, ranking, weight=weight))
+    return options, ballots
 
 
 def _best_ms(action: Callable[[], object]) -> float:

@@ -21,12 +21,50 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+LEAVE = "leave"
+"""The tie-break mode with nobody to ask: the request stays in the inbox for the app."""
+WAITING_FOR_YOU = 3
+"""Exit status of `vote` and `plan` when a tie was left in the inbox for the app."""
+
 TieBreakAsker = Callable[[str, list[tuple[str, float]]], Awaitable[str | None]]
 """Given the question and the tied options with their support, the option chosen, or None."""
 
 
+class TieLeftForTheApp(Exception):
+    """A tie-break request stays in the inbox, for the app: no terminal to ask on and no policy given."""
+
+    def __init__(self, item: InboxItem) -> None:
+        super().__init__(f"tie-break request {item.id} left in the inbox")
+        self.item = item
+
+
 def stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def chosen_tie_break(flag: str | None, *, reads_stdin: bool = False) -> str:
+    """The tie-break mode: the `--tie-break` given, else `ask` on a terminal, else `leave`.
+
+    An explicit `ask` with nothing to ask on is refused; the default never is, so a
+    script gets an answer in the end instead of waiting for input that cannot come.
+    """
+    from orkestra_tui.errors import UsageError
+
+    can_ask = stdin_is_terminal() and not reads_stdin
+    if flag is None:
+        return "ask" if can_ask else LEAVE
+    if flag == "ask" and reads_stdin:
+        raise UsageError(
+            "--description - reads stdin, so --tie-break ask cannot prompt on it; pass first, random or fail"
+        )
+    if flag == "ask" and not can_ask:
+        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+    return flag
+
+
+async def leave_tie_for_the_app(item: InboxItem) -> None:
+    """An `answer_while` answer that stops the work, leaving the tie-break request open."""
+    raise TieLeftForTheApp(item)
 
 
 async def answer_while(

@@ -1,5 +1,9 @@
 """`orkestra audit`: the audit log, newest first, searched and filtered; `--follow` tails it.
 
+`--limit 0` means every matching event. Events are read a page at a time (keyset
+pagination on the id) and each is written as it is read, so a million of them
+take the memory of one page, in the JSON document, the table and `--follow`.
+
 `--follow` prints the newest `--limit` matching events, oldest first, then every
 new one as it is committed (by this or any other process), one JSON object per
 line, flushed at once. It polls the database every half second and runs until
@@ -11,19 +15,31 @@ from __future__ import annotations
 
 import argparse
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.commands.context import add_common_options, load_context, positive_int
+from orkestra_tui.commands.context import add_common_options, load_context, whole_number
+from orkestra_tui.config import Bounds
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from orkestra_tui.engine.models import AuditEvent
     from orkestra_tui.engine.store import Store
 
 FOLLOW_INTERVAL_SECONDS = 0.5
 FOLLOW_PAGE = 500
 """Events read per query while catching up."""
+TABLE_ROWS = 500
+"""Rows of the table printed at once: their widths are measured together."""
+EVENTS_PER_WRITE = 500
+"""Events of the `--json` document written to stdout at once."""
+JSON_EVENT_INDENT = " " * 4
+"""How deep an event sits in the `--json` document (as `json.dumps(indent=2)` puts it)."""
+LIMIT = Bounds(0, 1_000_000_000)
+"""The values of `--limit`; 0 is every event."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="print the newest events, then each new one as it happens, as JSON lines, until ctrl+c",
     )
     parser.add_argument(
-        "--limit", type=positive_int, default=50, metavar="N", help="at most N events (default 50)"
+        "--limit",
+        type=whole_number(LIMIT),
+        default=50,
+        metavar="N",
+        help=f"at most N events, 0 for every one ({LIMIT.short()}; default 50)",
     )
     parser.add_argument(
         "--actor", metavar="A", help="events by A: an agent's name, human, engine, or agent for every agent"
@@ -92,7 +112,7 @@ def since_argument(text: str) -> float:
         return parse_since(text, current_time()).timestamp()
     except (ValueError, OverflowError, OSError):
         raise argparse.ArgumentTypeError(
-            f"{quote_name(text)} is neither a date or time (2026-11-23, 2026-11-23T10:00)"
+            f"{quote_name(text)} is neither a date nor a time (2026-11-23, 2026-11-23T10:00)"
             " nor an age (10m, 2h, 3d)"
         ) from None
 
@@ -118,16 +138,38 @@ def run(args: argparse.Namespace) -> int:
             filters["project_id"] = project.id
         if args.follow:
             return _follow_until_interrupted(engine.store, filters, backlog=args.limit)
-        events = engine.store.search_audit(**filters, limit=args.limit)
+        from orkestra_tui.engine.audit_export import matching_events
+        from orkestra_tui.engine.audit_search import AuditFilter
+
+        # Read a page at a time and write each event as it is read, with the database open.
+        events = matching_events(engine.store.search_audit, AuditFilter(**filters), limit=args.limit or None)
+        if args.json:
+            _print_json_events(event_document(event) for event in events)
+            return 0
+        _print_table(events, filtered=any(value is not None for value in filters.values()))
+        return 0
     finally:
         engine.close()
-    if args.json:
-        from orkestra_tui.commands.output import print_json
 
-        print_json({"events": [event_document(event) for event in events]})
-        return 0
-    _print_table(events, filtered=any(value is not None for value in filters.values()))
-    return 0
+
+def _print_json_events(documents: Iterable[dict[str, Any]]) -> None:
+    """`{"events": [...]}` exactly as `print_json` prints it, written one event at a time."""
+    import json
+
+    from orkestra_tui.commands.output import emit
+
+    separator = '{\n  "events": [\n'
+    pending: list[str] = []
+    for document in documents:
+        # ASCII only, as print_json: a string holds no raw newline, so each line of it is indented.
+        text = json.dumps(document, indent=2, ensure_ascii=True, default=str)
+        pending.append(separator + JSON_EVENT_INDENT + text.replace("\n", "\n" + JSON_EVENT_INDENT))
+        separator = ",\n"
+        if len(pending) == EVENTS_PER_WRITE:  # a few large writes cost less than many small ones
+            emit("".join(pending), end="")
+            pending.clear()
+    pending.append("\n  ]\n}\n" if separator == ",\n" else '{\n  "events": []\n}\n')
+    emit("".join(pending), end="")
 
 
 def event_document(event: AuditEvent) -> dict[str, Any]:
@@ -155,22 +197,45 @@ def follow(
     stop: threading.Event,
     interval: float = FOLLOW_INTERVAL_SECONDS,
 ) -> None:
-    """Write the newest `backlog` events matching `filters`, oldest first, then every new match
-    as it is committed, polling every `interval` seconds until `stop` is set."""
+    """Write the newest `backlog` events matching `filters` (0: every one), oldest first, then
+    every new match as it is committed, polling every `interval` seconds until `stop` is set.
+
+    Events are read `FOLLOW_PAGE` at a time, however long the backlog.
+    """
     seen = store.newest_audit_id()
-    for event in reversed(store.search_audit(**filters, before_id=seen + 1, limit=backlog)):
-        write(event)
+    _write_between(store, filters, write, _backlog_start(store, filters, backlog, seen), seen)
     while not stop.wait(interval):
         newest = store.newest_audit_id()
-        after = seen
-        while newest > after:
-            page = store.search_audit(**filters, after_id=after, before_id=newest + 1, limit=FOLLOW_PAGE)
-            for event in page:
-                write(event)
-            if len(page) < FOLLOW_PAGE:
-                break
-            after = page[-1].id
+        _write_between(store, filters, write, seen, newest)
         seen = max(seen, newest)
+
+
+def _backlog_start(store: Store, filters: dict[str, Any], backlog: int, newest: int) -> int:
+    """The id after which the newest `backlog` matches up to `newest` begin (0: every match)."""
+    from orkestra_tui.engine.audit_export import matching_events
+    from orkestra_tui.engine.audit_search import AuditFilter
+
+    if backlog == 0:
+        return 0
+    oldest = newest + 1
+    for event in matching_events(
+        store.search_audit, AuditFilter(**filters), before_id=newest + 1, limit=backlog
+    ):
+        oldest = event.id
+    return oldest - 1
+
+
+def _write_between(
+    store: Store, filters: dict[str, Any], write: Callable[[AuditEvent], None], after: int, newest: int
+) -> None:
+    """Write the matches after id `after` up to id `newest`, oldest first, a page at a time."""
+    while newest > after:
+        page = store.search_audit(**filters, after_id=after, before_id=newest + 1, limit=FOLLOW_PAGE)
+        for event in page:
+            write(event)
+        if len(page) < FOLLOW_PAGE:
+            break
+        after = page[-1].id
 
 
 def _follow_until_interrupted(store: Store, filters: dict[str, Any], *, backlog: int) -> int:
@@ -186,18 +251,27 @@ def _follow_until_interrupted(store: Store, filters: dict[str, Any], *, backlog:
     return 0
 
 
-def _print_table(events: list[AuditEvent], *, filtered: bool) -> None:
+def _print_table(events: Iterable[AuditEvent], *, filtered: bool) -> None:
+    """The events as a table, printed `TABLE_ROWS` rows at a time so memory stays flat however many.
+
+    The header comes once; every later block is laid out with the first block's column widths
+    (the summary, last, takes what is left), so the blocks line up as one table.
+    """
     from rich.table import Table
 
     from orkestra_tui.commands.output import console, format_time, literal
 
     out = console()
-    if not events:
-        out.print("No event matches." if filtered else "The audit log is empty.")
-        return
-    table = Table(box=None, pad_edge=False)
-    for column in ("time", "actor", "kind", "subject", "summary"):
-        table.add_column(column, overflow="fold" if column == "summary" else "ellipsis")
+    widths: list[int] = []
+
+    def new_table() -> Table:
+        table = Table(box=None, pad_edge=False, show_header=not widths)
+        for index, column in enumerate(("time", "actor", "kind", "subject", "summary")):
+            width = widths[index] if index < len(widths) - 1 else None
+            table.add_column(column, overflow="fold" if column == "summary" else "ellipsis", width=width)
+        return table
+
+    table = new_table()
     for event in events:
         table.add_row(
             format_time(event.ts),
@@ -206,4 +280,21 @@ def _print_table(events: list[AuditEvent], *, filtered: bool) -> None:
             literal(event.subject),
             literal(event.summary),
         )
-    out.print(table)
+        if table.row_count == TABLE_ROWS:
+            out.print(table)
+            widths = widths or _laid_out_widths(out, table)
+            table = new_table()
+    if table.row_count:
+        out.print(table)
+    elif not widths:
+        out.print("No event matches." if filtered else "The audit log is empty.")
+
+
+def _laid_out_widths(out: Console, table: Table) -> list[int]:
+    """The width of each column of `table` as `out` prints it, padding excluded.
+
+    Rich's own layout (the methods `Table.__rich_console__` calls): measuring the cells
+    again would miss how a narrow terminal shrinks the columns.
+    """
+    laid_out = table._calculate_column_widths(out, out.options)
+    return [width - table._get_padding_width(index) for index, width in enumerate(laid_out)]

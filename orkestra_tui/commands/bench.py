@@ -41,10 +41,13 @@ def run(args: argparse.Namespace) -> int:
         console = make_console()
     for name in dict.fromkeys(names):
         module = importlib.import_module(SCENARIOS[name])
+        # A title names the workload measured, which --quick shrinks.
+        describe = getattr(module, "describe", None)
+        description = describe(quick=args.quick) if describe is not None else module.DESCRIPTION
         if console is not None:
-            with console.status(f"{name}: {module.DESCRIPTION}"):
+            with console.status(f"{name}: {description}"):
                 results[name] = module.run(quick=args.quick)
-            _print_scenario(console, name, module.DESCRIPTION, results[name])
+            _print_scenario(console, name, description, results[name])
         else:
             results[name] = module.run(quick=args.quick)
     if args.json:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orkestra_tui.config import Paths, Settings, ensure_config, resolve_paths
+from orkestra_tui.config import Bounds, Paths, Settings, ensure_config, resolve_paths
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -60,14 +61,35 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+RECORD_IDS = Bounds(1, 2**63 - 1)
+"""The ids SQLite can give a row: a larger number names no decision, task or event."""
+
+
+def whole_number(bounds: Bounds) -> Callable[[str], int]:
+    """An argparse type: a whole number within `bounds`, else one line (and exit status 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also a number of more digits than int() reads
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value not in bounds:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bounds.describe()}")
+        return value
+
+    return parse
+
+
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
+    """An argparse type: a whole number of at least 1 that can be a row's id."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if value not in RECORD_IDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is larger than any id ({RECORD_IDS.high})")
     return value
 
 

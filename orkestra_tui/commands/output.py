@@ -74,5 +74,10 @@ def format_time(timestamp: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def format_date_time(timestamp: float) -> str:
+    """A local date and time, always both: for things kept for days, such as snapshots."""
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def iso_time(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

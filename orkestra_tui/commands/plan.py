@@ -10,8 +10,10 @@ for the human to look at in the app.
 Progress goes to stderr, one line per step, ballot and tie-break; the result
 goes to stdout as a readable summary or as one JSON document. A tie the
 committee asks the human about is answered by `--tie-break` (`ask` prompts on
-the terminal). Hands-on (3), feedback the committee asks for between voting
-rounds is prompted for on the terminal with `ask`, and skipped otherwise.
+the terminal); without the flag and without a terminal, the tie is left in the
+inbox for the app and the command ends with status 3. Hands-on (3), feedback
+the committee asks for between voting rounds is prompted for on the terminal
+with `ask`, and skipped otherwise.
 Agent text (titles, reasons, summaries) is untrusted: it is shown with its
 control characters escaped and never as Rich markup.
 """
@@ -20,21 +22,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orkestra_tui.commands.answering import stdin_is_terminal
+from orkestra_tui.commands.answering import (
+    LEAVE,
+    WAITING_FOR_YOU,
+    TieLeftForTheApp,
+    chosen_tie_break,
+    stdin_is_terminal,
+)
 from orkestra_tui.commands.context import add_common_options, load_context
-from orkestra_tui.commands.output import error_line
+from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import UsageError
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.plan_display import PlanProgress
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.models import InboxItem
     from orkestra_tui.engine.planning import Planner, PlanSession
@@ -53,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "committee votes on the drafts, the winner's author refines it, and the plan becomes tasks once "
         "approved. Exit status: 0 planned (approved, or waiting at review without --yes), 1 no plan "
         "(no agent produced a valid one, the vote chose none, or approval failed), 2 bad input, "
-        "130 interrupted.",
+        "3 the vote is tied and the tie waits in the inbox for the app (no terminal to ask on and no "
+        "--tie-break; run again to go on), 130 interrupted.",
     )
     parser.add_argument("--name", metavar="NAME", help="the new project's name (required)")
     parser.add_argument(
@@ -92,9 +101,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--tie-break",
         choices=TIE_BREAK_POLICIES,
-        default="ask",
-        help="who breaks a tie in the vote: ask on the terminal (default), or the first or a random tied "
-        "plan, or fail with no plan; hands-off, ask means first",
+        help="who breaks a tie in the vote: ask on the terminal, or the first or a random tied plan, or "
+        "fail with no plan (default: ask on a terminal, else leave the tie in the inbox for the app, "
+        "exit 3); hands-off, the first tied plan wins unless a policy is given",
     )
     parser.add_argument(
         "--resume",
@@ -124,15 +133,12 @@ class PlanRequest:
 
 def run(args: argparse.Namespace) -> int:
     """Check the brief, start the project's plan (or resume it), run the workflow, print the result."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
-
     resuming = args.resume is not None
     if resuming and args.description is not None:
         args.name = args.name or args.resume  # a brief given with --resume starts a plan that has none
     request = None if resuming and args.description is None else _checked_request(args)
-    policy = TieBreakPolicy(args.tie_break)
     if request is not None:
-        _check_tie_break(policy, request.involvement, args.description)  # before stdin is read
+        _check_tie_break(args.tie_break, request.involvement, args.description)  # before stdin is read
     description = _description(args.description) if request is not None else ""
     context = load_context(args)
     chosen = (
@@ -153,27 +159,20 @@ def run(args: argparse.Namespace) -> int:
             if request is None:
                 raise UsageError('a plan needs a description: --description "TEXT"')
             session = _start(engine, planner, request, description=description, chosen=chosen, args=args)
-        else:
-            _check_tie_break(policy, session.brief.involvement, args.description)  # the stored involvement
+        tie_break = _check_tie_break(args.tie_break, session.brief.involvement, args.description)
         note_plan_run(engine.store, session.project_id, lease_owner_name(), resumed=resumed)
-        return _plan_and_report(engine, planner, session, policy, args)
+        return _plan_and_report(engine, planner, session, tie_break, args)
     finally:
         engine.close()
 
 
-def _check_tie_break(policy: TieBreakPolicy, involvement: int, description: str | None) -> None:
-    """`--tie-break ask` needs a terminal to ask on (nobody is asked hands-off)."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
+def _check_tie_break(flag: str | None, involvement: int, description: str | None) -> str:
+    """The tie-break mode (see `chosen_tie_break`); hands-off nobody is asked, and `ask` means first."""
     from orkestra_tui.engine.models import Involvement
 
-    if policy is not TieBreakPolicy.ASK or involvement == Involvement.HANDS_OFF:
-        return
-    if description == "-":
-        raise UsageError(
-            "--description - reads stdin, so --tie-break ask cannot prompt on it; pass first, random or fail"
-        )
-    if not stdin_is_terminal():
-        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+    if involvement == Involvement.HANDS_OFF:
+        return flag or "ask"
+    return chosen_tie_break(flag, reads_stdin=description == "-")
 
 
 def _start(
@@ -256,7 +255,7 @@ def _session_to_resume(
             f"the plan for {quote_name(_project_name(engine, session))} is being made by another run "
             f"(pid {owner_pid(holder)}); let it finish, or stop it first"
         )
-    print(f"orkestra: {_resuming_line(engine, session)}", file=sys.stderr, flush=True)
+    emit(f"orkestra: {_resuming_line(engine, session)}", err=True, flush=True)
     return session
 
 
@@ -339,7 +338,7 @@ def _description(text: str) -> str:
 
 
 def _plan_and_report(
-    engine: Engine, planner: Planner, session: PlanSession, policy: TieBreakPolicy, args: argparse.Namespace
+    engine: Engine, planner: Planner, session: PlanSession, tie_break: str, args: argparse.Namespace
 ) -> int:
     from orkestra_tui.commands.plan_display import PlanProgress, plan_document, print_summary
     from orkestra_tui.engine.errors import EngineError
@@ -354,12 +353,15 @@ def _plan_and_report(
         progress.vote = VoteProgress(decision, live=progress.live) if decision is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     failure = ""
+    left = False
     try:
-        asyncio.run(_advance(engine, planner, session, policy, progress))
+        asyncio.run(_advance(engine, planner, session, tie_break, progress))
         if args.yes and planner.session(project_id).step is PlanStep.REVIEW:
             planner.approve(project_id)
     except EngineError as error:
         failure = str(error)
+    except TieLeftForTheApp:
+        left = True
     except KeyboardInterrupt:
         error_line(f"interrupted; {_standing(engine, planner.session(project_id))}")
         return INTERRUPTED
@@ -376,6 +378,18 @@ def _plan_and_report(
     if failure:
         error_line(f"{failure}; {_standing(engine, final)}")
         return NO_PLAN
+    if left:
+        from orkestra_tui.engine.consensus import quote_name
+
+        name = _project_name(engine, final)
+        command = ["orkestra", "plan", "--resume", name, "--tie-break", "first"]
+        if getattr(args, "data_dir", None):
+            command += ["--data-dir", str(args.data_dir)]
+        error_line(
+            f"the vote on the plans for {quote_name(name)} is tied and waits for you: break the tie in "
+            f"the app (orkestra), or run {shlex.join(command)}"
+        )
+        return WAITING_FOR_YOU
     return PLANNED
 
 
@@ -394,15 +408,18 @@ def _standing(engine: Engine, session: PlanSession) -> str:
 
 
 async def _advance(
-    engine: Engine, planner: Planner, session: PlanSession, policy: TieBreakPolicy, progress: PlanProgress
+    engine: Engine, planner: Planner, session: PlanSession, tie_break: str, progress: PlanProgress
 ) -> PlanSession:
-    """Run the workflow up to review (and approval, hands-off), answering the committee's questions."""
+    """Run the workflow up to review (and approval, hands-off), answering the committee's questions.
+
+    Left for the app (`leave`), the first tie-break request ends the run with `TieLeftForTheApp`.
+    """
     from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.models import InboxKind, Involvement
 
     project_id = session.project_id
-    asks = policy is TieBreakPolicy.ASK and session.brief.involvement is not Involvement.HANDS_OFF
+    leaves = tie_break == LEAVE
+    asks = tie_break in ("ask", LEAVE) and session.brief.involvement is not Involvement.HANDS_OFF
 
     def concerns_the_plan(item: InboxItem) -> bool:
         if item.project_id == project_id:
@@ -417,9 +434,12 @@ async def _advance(
 
     async def answer(item: InboxItem) -> None:
         if item.kind is InboxKind.TIE_BREAK:
+            if leaves:
+                raise TieLeftForTheApp(item)
             await break_tie_on_terminal(engine, item, progress.ask_tie_break)
             return
-        text = await progress.ask_round_feedback(item) if asks and stdin_is_terminal() else ""
+        text = await progress.ask_round_feedback(item) if asks and not leaves and stdin_is_terminal() else ""
         engine.answer_round_feedback(item.id, text)  # empty text skips
 
-    return await answer_while(engine, planner.advance(project_id, tie_break=policy.value), wanted, answer)
+    policy = "ask" if leaves else tie_break
+    return await answer_while(engine, planner.advance(project_id, tie_break=policy), wanted, answer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.consensus import printable, quote_name
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -204,7 +205,7 @@ def print_summary(document: dict[str, Any]) -> None:
         Text(
             printable(
                 f"Project {project['id']} {quote_name(project['name'])}: {state}, "
-                f"{task_count} task(s) in {len(document['phases'])} phase(s)"
+                f"{plural(task_count, 'task')} in {plural(len(document['phases']), 'phase')}"
             ),
             style="bold",
         )
@@ -233,14 +234,19 @@ def print_summary(document: dict[str, Any]) -> None:
         out.print(table)
     out.print(Text(printable(_vote_line(document))))
     if document["changes"]:
-        out.print(Text(f"Refined by the chosen plan's author: {len(document['changes'])} change(s)"))
+        out.print(Text(f"Refined by the chosen plan's author: {plural(len(document['changes']), 'change')}"))
         for change in document["changes"]:
             out.print(Text(printable(f"  {change}"), style="dim"))
     out.print(Text(f"Cost: ${document['cost_usd']:.4f}"))
     for warning in document["warnings"]:
         out.print(Text.assemble(("Warning: ", "bold yellow"), printable(warning)))
     if document["approved"]:
-        out.print(Text(f"Approved: {task_count} task(s) are on the Board.", style="bold green"))
+        out.print(
+            Text(
+                f"Approved: {plural(task_count, 'task')} {'is' if task_count == 1 else 'are'} on the Board.",
+                style="bold green",
+            )
+        )
     else:
         out.print(
             Text(
@@ -257,8 +263,9 @@ def _vote_line(document: dict[str, Any]) -> str:
         chosen = next((proposal["agent"] for proposal in document["proposals"] if proposal["ok"]), "none")
         return f"Vote: none needed, only one valid plan ({chosen}'s)"
     if vote["winner"] is None:
-        return f"Vote: {vote['method']}, no plan chosen after {vote['rounds']} round(s) ({vote['status']})"
+        rounds = plural(vote["rounds"], "round")
+        return f"Vote: {vote['method']}, no plan chosen after {rounds} ({vote['status']})"
     return (
-        f"Vote: {vote['method']}, {vote['author']}'s plan won after {vote['rounds']} round(s): "
+        f"Vote: {vote['method']}, {vote['author']}'s plan won after {plural(vote['rounds'], 'round')}: "
         f"{vote['winner']}"
     )

@@ -17,7 +17,10 @@ move without the human.
   answers it as `orkestra vote` does; the vote goes on where it runs.
 
 Without a terminal, nothing is decided for the human unless a policy says so.
-Ctrl+c stops the run: the tasks under way go back to ready, for the next run.
+Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
+back to ready; those whose agent had finished keep their result and stay in
+review, and the next run reviews them without calling that agent again. The
+run starts with recovery (`engine/recovery.py`), as the app does.
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -30,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
+import signal
 import sys
 import time
 from collections import Counter
@@ -38,11 +43,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import add_common_options, load_context, positive_int
+from orkestra_tui.commands.context import add_common_options, load_context, whole_number
 from orkestra_tui.commands.output import error_line
 from orkestra_tui.commands.run_waiting import wait_for_other_runs
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES
+from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.errors import UsageError
+from orkestra_tui.wording import percent, plural
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
@@ -52,7 +59,7 @@ if TYPE_CHECKING:
 
 REVIEW_POLICIES = ("approve", "fail", "ask")
 BUDGET_POLICIES = ("stop", "ask")
-DONE, NOT_DONE, INTERRUPTED = 0, 1, 130
+DONE, NOT_DONE, INTERRUPTED, TERMINATED = 0, 1, 130, 143
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,9 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--max-concurrent",
-        type=positive_int,
+        type=whole_number(setting_bounds(EngineSettings, "max_concurrent_tasks")),
         metavar="N",
-        help="most tasks running at once (default: max_concurrent_tasks in config.toml)",
+        help=f"most tasks running at once, {setting_bounds(EngineSettings, 'max_concurrent_tasks').short()}"
+        " (default: max_concurrent_tasks in config.toml)",
     )
     parser.add_argument(
         "--on-review",
@@ -197,13 +205,19 @@ def _run_and_report(
     subscription = engine.bus.subscribe(progress.on_event)
     started_at, started = engine.clock.now(), time.monotonic()
     try:
+        _recover(engine)
         progress.start()
         asyncio.run(_carry_out(scheduler, answerer, only, until_done=args.until_done))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError) as stop:  # ctrl+c, or SIGTERM (see `_carry_out`)
         progress.stop()
-        released = progress.finished["released"]
-        error_line(f"interrupted; {released} task(s) under way went back to ready; run again to go on")
-        return INTERRUPTED
+        kept = progress.kept_for_review
+        released = progress.finished["released"] - kept
+        kept_text = f", {plural(kept, 'finished task')} kept for their review" if kept else ""
+        error_line(
+            f"interrupted; {plural(released, 'task')} under way went back to ready{kept_text};"
+            " run again to go on"
+        )
+        return INTERRUPTED if isinstance(stop, KeyboardInterrupt) else TERMINATED
     finally:
         progress.stop()
         subscription.close()
@@ -236,9 +250,14 @@ async def _carry_out(
 ) -> list[RunSummary]:
     """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help.
 
+    SIGTERM cancels this task, as ctrl+c does: the work under way is given back before the run ends.
     With `until_done`, tasks another run holds are waited for: when it finishes them (or dies,
     and their leases are released) there may be work here again.
     """
+    main = asyncio.current_task()
+    assert main is not None
+    with contextlib.suppress(NotImplementedError):  # no signal handlers in this loop (Windows)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await answerer.answer_open()
     summaries = []
     while True:
@@ -248,6 +267,15 @@ async def _carry_out(
             moved = await wait_for_other_runs(scheduler, answerer.project_ids, answerer.progress)
         if not (until_done and moved):
             return summaries
+
+
+def _recover(engine: Engine) -> None:
+    """Clean up what a stopped run left (leases, attempts, calls under way); say so on stderr."""
+    from orkestra_tui.engine.recovery import recover
+
+    report = recover(engine)
+    if report.recovered:
+        error_line(report.summary())
 
 
 def _cost_since(engine: Engine, project_ids: list[int], started_at: float) -> float:
@@ -277,22 +305,32 @@ def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxIte
                 "or run with --on-budget ask",
             )
         )
-    lines = {
-        "awaiting_human": "task(s) wait for your review: approve or redo them in the app, "
-        "or run with --on-review approve or ask",
-        "failed": "task(s) failed: retry them in the app",
-        "blocked": "task(s) are blocked: see their notes, then retry them in the app",
-        "ready": "task(s) are ready: run again (with --until-done it goes on while it can)",
-        "running": "task(s) are under way in another run",
-        "review": "task(s) are being reviewed in another run",
+    lines = {  # the verb for one task, for several, and the rest of the line
+        "awaiting_human": (
+            "waits",
+            "wait",
+            " for your review: approve or redo {them} in the app, or run with --on-review approve or ask",
+        ),
+        "failed": ("failed", "failed", ": retry {them} in the app"),
+        "blocked": ("is", "are", " blocked: see {their} notes, then retry {them} in the app"),
+        "ready": ("is", "are", " ready: run again (with --until-done it goes on while it can)"),
+        "running": ("is", "are", " under way in another run"),
+        "review": ("is", "are", " being reviewed in another run"),
     }
     counts = dict(counts)
     for item in at_budget:  # a paused project's ready tasks wait for its budget, said above
         paused = engine.task_counts(int(item.payload.get("project_id", item.project_id or 0)))
         counts["ready"] = counts.get("ready", 0) - paused.get(TaskStatus.READY, 0)
-    reasons += [(status, f"{counts[status]} {line}") for status, line in lines.items() if counts.get(status)]
+    for status, (one, many, rest) in lines.items():
+        count = counts.get(status, 0)
+        if count:
+            pronouns = {"them": "it", "their": "its"} if count == 1 else {"them": "them", "their": "their"}
+            verb = one if count == 1 else many
+            reasons.append((status, f"{plural(count, 'task')} {verb}{rest.format(**pronouns)}"))
     if not reasons and counts.get("pending"):
-        reasons.append(("pending", f"{counts['pending']} task(s) wait on tasks that are not done"))
+        pending = counts["pending"]
+        verb = "waits" if pending == 1 else "wait"
+        reasons.append(("pending", f"{plural(pending, 'task')} {verb} on tasks that are not done"))
     return reasons
 
 
@@ -427,7 +465,7 @@ class InboxAnswerer:
 
         lines = [(f"A vote is tied on: {printable(question)}", "bold yellow")]
         lines += [
-            (f"  {number}. {printable(option)} ({support:.0%} of first preferences)", "")
+            (f"  {number}. {printable(option)} ({percent(support)} of first preferences)", "")
             for number, (option, support) in enumerate(tied, start=1)
         ]
         prompt = f"Choose 1-{len(tied)}, or press Enter to leave it to the plurality fallback:"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 
 from orkestra_tui.engine.consensus import printable, quote_name
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,14 +52,14 @@ FINISH_WORDS = {
 }
 ACTIVITY_KEYS = (*(kind.partition(".")[2] for kind in FINISH_WORDS), "budget_raised", "tie_breaks")
 """What the JSON document counts of this run: its task events, budgets raised and ties broken."""
-ACTIVITY_WORDS = {
+ACTIVITY_WORDS: dict[str, str | tuple[str, str]] = {
     "awaiting_human": "awaiting you",
     "lease_expired": "reclaimed from a stopped run",
     "rejected": "sent back",
-    "budget_raised": "budget(s) raised",
-    "tie_breaks": "tie(s) broken",
+    "budget_raised": ("budget raised", "budgets raised"),
+    "tie_breaks": ("tie broken", "ties broken"),
 }
-"""How the summary words this run's figures, where the key alone does not read well."""
+"""How the summary words this run's figures, where the key alone does not read well (one, many)."""
 SETTLED = ("done", "cancelled")
 """Statuses a task needs nothing more in."""
 ATTENTION = ("awaiting_human", "failed", "blocked")
@@ -89,6 +90,8 @@ class RunProgress:
         self.running: dict[int, tuple[str, float]] = {}
         """Task id to the agent working on it and when it started (monotonic seconds)."""
         self.finished: Counter[str] = Counter()
+        self.kept_for_review = 0
+        """Released tasks (of `finished["released"]`) whose agent had finished: kept in review."""
         """This run's finishing task events, by kind without the `task.` (done, failed, approved, ...)."""
         self.console: Console | None = None
         self.bar: Progress | None = None
@@ -201,6 +204,8 @@ class RunProgress:
         if word is None:
             return
         self.finished[event.kind.partition(".")[2]] += 1
+        if event.kind == "task.released" and event.data.get("to") == "review":
+            self.kept_for_review += 1
         agent, started = self.running.pop(task_id, ("", 0.0))
         agent = agent or str(event.data.get("agent", ""))
         label, title = self._name(task_id)
@@ -324,7 +329,7 @@ def print_summary(document: dict[str, Any]) -> None:
             Text(
                 printable(
                     f"Project {project['id']} {quote_name(project['name'])} ({project['status']}): "
-                    f"{settled} of {project['tasks']} task(s) done"
+                    f"{settled} of {plural(project['tasks'], 'task')} done"
                 ),
                 style="bold",
             )
@@ -347,9 +352,14 @@ def print_summary(document: dict[str, Any]) -> None:
     if len(attention) > ATTENTION_SHOWN:
         out.print(Text(f"  and {len(attention) - ATTENTION_SHOWN} more (see --json)"))
     figures = (
-        ", ".join(
-            f"{count} {ACTIVITY_WORDS.get(key, key)}" for key, count in document["run"].items() if count
-        )
+        ", ".join(f"{count} {_activity_words(key, count)}" for key, count in document["run"].items() if count)
         or "nothing to do"
     )
     out.print(Text(f"This run: {figures} · cost ${document['cost_usd']:.4f} · {document['seconds']:.1f} s"))
+
+
+def _activity_words(key: str, count: int) -> str:
+    words = ACTIVITY_WORDS.get(key, key)
+    if isinstance(words, tuple):
+        return words[0] if count == 1 else words[1]
+    return words

@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.snapshots import Snapshot
@@ -75,7 +76,7 @@ def _create(args: argparse.Namespace) -> int:
     removed = prune(context.paths, keep)
     emit(f"Snapshot {snapshot.id} taken ({_size(snapshot.size)}): {snapshot.path}")
     if removed:
-        emit(f"{len(removed)} older snapshot(s) removed (snapshot_keep = {keep}).")
+        emit(f"{plural(len(removed), 'older snapshot')} removed (snapshot_keep = {keep}).")
     return 0
 
 
@@ -107,7 +108,7 @@ def _list(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from orkestra_tui.commands.output import console, format_time
+    from orkestra_tui.commands.output import console, format_date_time
 
     out = console()
     if not snapshots:
@@ -126,7 +127,10 @@ def _list(args: argparse.Namespace) -> int:
     table.add_column("schema", justify="right", no_wrap=True)
     for snapshot in snapshots:
         table.add_row(
-            snapshot.id, format_time(snapshot.created_at), _size(snapshot.size), str(snapshot.schema_version)
+            snapshot.id,
+            format_date_time(snapshot.created_at),
+            _size(snapshot.size),
+            str(snapshot.schema_version),
         )
     out.print(table)
     return 0
@@ -160,10 +164,10 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _confirmed(snapshot: Snapshot, database: str) -> bool:
-    from orkestra_tui.commands.output import ask, format_time
+    from orkestra_tui.commands.output import ask, format_date_time
 
     question = (
-        f"Replace {database} with snapshot {snapshot.id} (taken {format_time(snapshot.created_at)})?"
+        f"Replace {database} with snapshot {snapshot.id} (taken {format_date_time(snapshot.created_at)})?"
         " The current state is kept as a new snapshot first. [y/N] "
     )
     try:

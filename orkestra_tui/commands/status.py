@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.wording import plural
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
         )
     out.print(agents)
     if document["open_questions"]:
-        out.print(Text(f"{document['open_questions']} question(s) wait for you.", style="bold yellow"))
+        waiting = document["open_questions"]
+        verb = "waits" if waiting == 1 else "wait"
+        out.print(Text(f"{plural(waiting, 'question')} {verb} for you.", style="bold yellow"))
     return 0
 
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from orkestra_tui.commands.context import share_argument
 from orkestra_tui.engine.consensus import (
+    MAX_BALLOTS,
+    MAX_OPTIONS,
     METHODS,
     BallotError,
     RankedBallot,
@@ -23,6 +25,7 @@ from orkestra_tui.engine.consensus import (
     printable,
     quote_name,
     tally,
+    too_many_ballots,
 )
 from orkestra_tui.errors import OrkestraError, UsageError
 
@@ -56,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Count the ranked ballots in FILE and explain the result. FILE is JSON: "
             '{"options": [...], "ballots": [{"voter": "...", "ranking": [...], '
-            '"weight": 1, "count": 1}, ...]}; an empty ranking is an abstention.'
+            '"weight": 1, "count": 1}, ...]}; an empty ranking is an abstention. '
+            f"At most {MAX_OPTIONS} options and {MAX_BALLOTS:,} ballots (a count stands for "
+            "that many identical ballots)."
         ),
     )
     parser.add_argument("file", metavar="FILE", help="the ballots file (JSON)")
@@ -187,6 +192,8 @@ def _ballots(data: dict[str, Any], fail: _Fail) -> list[RankedBallot]:
     entries = data["ballots"]
     if not isinstance(entries, list):
         fail(f'"ballots" must be a list of ballots, not {_json_type(entries)}')
+    if len(entries) > MAX_BALLOTS:
+        fail(str(too_many_ballots()))  # before building them all; the tally checks it too
     ballots: list[RankedBallot] = []
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):

@@ -7,7 +7,9 @@ terminal, one plain line per event otherwise. The result goes to stdout, as a
 readable summary or as one JSON document with every round and ballot.
 
 A tie that reaches the human is answered by `--tie-break`: `ask` prompts on
-the terminal, the other policies answer by rule. Every state change is in the
+the terminal, the other policies answer by rule. Without the flag, a terminal
+is asked; with none, the tie is left in the inbox for the app and the command
+ends with status 3 (`--resume ID` goes on from there). Every state change is in the
 store as it happens, so an interrupted vote resumes with `--resume ID`.
 Agent text (reasoning, compromise options) is untrusted: it is shown with its
 control characters escaped and never as Rich markup.
@@ -22,16 +24,17 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orkestra_tui.commands.answering import stdin_is_terminal
-from orkestra_tui.commands.context import add_common_options, load_context, share_argument
+from orkestra_tui.commands.answering import LEAVE, WAITING_FOR_YOU, TieLeftForTheApp, chosen_tie_break
+from orkestra_tui.commands.context import RECORD_IDS, add_common_options, load_context, share_argument
 from orkestra_tui.commands.output import error_line
+from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.errors import DiskFullError, UsageError
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.vote_display import VoteProgress
     from orkestra_tui.config import Settings
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.models import Decision, InboxItem
 
@@ -50,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="put a question to the committee and run the vote",
         description="Put QUESTION to the committee with at least two options and run the vote to its "
         "end: rounds, deadlock resolution, and a tie-break when it comes to that. Exit status: 0 decided, "
-        "1 no decision, 2 bad input, 130 interrupted (resume with --resume ID).",
+        "1 no decision, 2 bad input, 3 tied and left in the inbox for the app (no terminal to ask on and "
+        "no --tie-break), 130 interrupted (resume with --resume ID).",
     )
     parser.add_argument("question", metavar="QUESTION", nargs="?", help="the question to decide")
     parser.add_argument(
@@ -59,13 +63,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--method", metavar="NAME", help=f"one of {', '.join(METHODS)} (default: from config.toml)"
     )
-    parser.add_argument("--rounds", metavar="N", help="most voting rounds (default: from config.toml)")
+    parser.add_argument(
+        "--rounds",
+        metavar="N",
+        help=f"most voting rounds, {setting_bounds(EngineSettings, 'max_rounds').short()}"
+        " (default: max_rounds in config.toml)",
+    )
     parser.add_argument(
         "--tie-break",
         choices=TIE_BREAK_POLICIES,
-        default="ask",
-        help="who breaks a tie: ask on the terminal (default), or the first or a random tied option, "
-        "or fail with no decision",
+        help="who breaks a tie: ask on the terminal, or the first or a random tied option, or fail with "
+        "no decision (default: ask on a terminal, else leave the tie in the inbox for the app, exit 3)",
     )
     parser.add_argument(
         "--threshold",
@@ -99,11 +107,7 @@ class VoteRequest:
 
 def run(args: argparse.Namespace) -> int:
     """Open the decision (or find the one to resume), run the vote, print the result."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
-
-    policy = TieBreakPolicy(args.tie_break)
-    if policy is TieBreakPolicy.ASK and not stdin_is_terminal():
-        raise UsageError("--tie-break ask needs a terminal to ask on; pass --tie-break first, random or fail")
+    tie_break = chosen_tie_break(args.tie_break)
     resume_id = _resume_id(args)
     target = resume_id if resume_id is not None else _checked_request(args)
     context = load_context(args)
@@ -122,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
                 max_rounds=target.max_rounds,
                 category=target.category,
             )
-        return _vote_and_report(engine, decision, policy, args, resumed=isinstance(target, int))
+        return _vote_and_report(engine, decision, tie_break, args, resumed=isinstance(target, int))
     finally:
         engine.close()
 
@@ -133,12 +137,14 @@ def run(args: argparse.Namespace) -> int:
 def _checked_request(args: argparse.Namespace) -> VoteRequest:
     """The new decision the arguments ask for, or one line saying what is wrong with them."""
     from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.decisions import check_option_count
 
     if args.question is None or not args.question.strip():
         raise UsageError('a vote needs a question: orkestra vote "QUESTION" --option A --option B')
     options = [" ".join(option.split()) for option in args.option or []]
     if len(options) < 2 or not all(options):
         raise UsageError("a vote needs at least two non-empty options (--option A --option B)")
+    check_option_count(len(options))
     seen: set[str] = set()
     for option in options:
         if option in seen:
@@ -148,12 +154,13 @@ def _checked_request(args: argparse.Namespace) -> VoteRequest:
         raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
     rounds = None
     if args.rounds is not None:
+        bounds = setting_bounds(EngineSettings, "max_rounds")
         try:
             rounds = int(args.rounds)
         except ValueError:
             raise UsageError(f"--rounds must be a whole number, not {quote_name(args.rounds)}") from None
-        if rounds < 1:
-            raise UsageError(f"--rounds must be at least 1, not {rounds}")
+        if rounds not in bounds:
+            raise UsageError(f"--rounds must be {bounds.describe()}, not {rounds}")
     rules = {
         "threshold": share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD),
         "quorum": share_argument("--quorum", args.quorum, DEFAULT_QUORUM),
@@ -192,15 +199,18 @@ def _resume_id(args: argparse.Namespace) -> int | None:
         extra = ", ".join(["QUESTION"] * (args.question is not None) + given)
         raise UsageError(f"--resume continues a decision as it was opened; drop {extra}")
     try:
-        return int(args.resume)
+        decision_id = int(args.resume)
     except ValueError:
-        raise UsageError(f"--resume takes a decision number, not {args.resume!r}") from None
+        decision_id = 0
+    if decision_id not in RECORD_IDS:  # a larger number than SQLite stores names no decision
+        raise UsageError(f"--resume takes a decision number, not {args.resume!r}")
+    return decision_id
 
 
 def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
     decision = engine.store.decision(decision_id)
     if decision is None:
-        raise UsageError(f"there is no decision {decision_id}")
+        raise UsageError(f"decision {decision_id} does not exist")
     if not decision.status.is_open:
         raise UsageError(f"decision {decision_id} is already {decision.status.value.replace('_', ' ')}")
     return decision
@@ -210,7 +220,7 @@ def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
 
 
 def _vote_and_report(
-    engine: Engine, decision: Decision, policy: TieBreakPolicy, args: argparse.Namespace, *, resumed: bool
+    engine: Engine, decision: Decision, tie_break: str, args: argparse.Namespace, *, resumed: bool
 ) -> int:
     from orkestra_tui.commands.vote_display import VoteProgress, decision_document, print_summary
     from orkestra_tui.engine.models import DecisionStatus
@@ -220,8 +230,12 @@ def _vote_and_report(
     progress.start()
     if resumed:
         progress.say(f"Resuming decision {decision.id} ({_state_of(engine, decision.id)})", "bold")
+    left = False
     try:
-        final = asyncio.run(_run_vote(engine, decision.id, policy, progress))
+        final = asyncio.run(_run_vote(engine, decision.id, tie_break, progress))
+    except TieLeftForTheApp:
+        left = True
+        final = engine.store.decision(decision.id) or decision
     except KeyboardInterrupt:
         progress.stop()
         error_line(_interrupted_line(engine, decision.id, args))
@@ -240,6 +254,12 @@ def _vote_and_report(
         print_json(document)
     else:
         print_summary(document)
+    if left:
+        error_line(
+            f"decision {decision.id} is tied and waits for you: break the tie in the app (orkestra), "
+            f"or run {shlex.join([*_resume_command(decision.id, args), '--tie-break', 'first'])}"
+        )
+        return WAITING_FOR_YOU
     return 0 if final.status is DecisionStatus.DECIDED else 1
 
 
@@ -252,7 +272,7 @@ def _interrupted_line(engine: Engine, decision_id: int, args: argparse.Namespace
 
 def _resume_command(decision_id: int, args: argparse.Namespace) -> list[str]:
     command = ["orkestra", "vote", "--resume", str(decision_id)]
-    if getattr(args, "tie_break", "ask") != "ask":
+    if getattr(args, "tie_break", None) not in (None, "ask"):
         command += ["--tie-break", args.tie_break]
     if getattr(args, "data_dir", None):
         command += ["--data-dir", str(args.data_dir)]
@@ -267,7 +287,7 @@ def _state_of(engine: Engine, decision_id: int) -> str:
     rounds = engine.store.rounds(decision_id)
     if rounds and rounds[-1].status is RoundStatus.OPEN:
         ballots = len(engine.store.ballots(decision_id, rounds[-1].round))
-        return f"round {rounds[-1].round} under way, {ballots} ballot(s) in"
+        return f"round {rounds[-1].round} under way, {plural(ballots, 'ballot')} in"
     if decision is not None and decision.status is DecisionStatus.AWAITING_HUMAN:
         return (
             f"waiting for a tie-break after round {rounds[-1].round}" if rounds else "waiting for a tie-break"
@@ -275,13 +295,16 @@ def _state_of(engine: Engine, decision_id: int) -> str:
     return f"after round {rounds[-1].round}" if rounds else "before its first round"
 
 
-async def _run_vote(
-    engine: Engine, decision_id: int, policy: TieBreakPolicy, progress: VoteProgress
-) -> Decision:
-    """Run the committee; a tie-break the engine asks for meanwhile is answered on the terminal."""
-    from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal
+async def _run_vote(engine: Engine, decision_id: int, tie_break: str, progress: VoteProgress) -> Decision:
+    """Run the committee; a tie-break the engine asks for meanwhile is answered on the terminal.
+
+    Left for the app (`leave`), the first tie-break request ends the run with `TieLeftForTheApp`.
+    """
+    from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal, leave_tie_for_the_app
     from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.models import InboxKind
+
+    policy = TieBreakPolicy.ASK if tie_break == LEAVE else TieBreakPolicy(tie_break)
 
     def is_tie_break(item: InboxItem) -> bool:
         return item.kind is InboxKind.TIE_BREAK and item.payload.get("decision_id") == decision_id
@@ -294,5 +317,5 @@ async def _run_vote(
         engine,
         engine.decide(decision_id, tie_break=policy),
         is_tie_break,
-        ask if policy is TieBreakPolicy.ASK else None,
+        leave_tie_for_the_app if tie_break == LEAVE else ask if policy is TieBreakPolicy.ASK else None,
     )

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.consensus import printable
+from orkestra_tui.wording import listing, percent, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,6 +33,7 @@ SUMMARISED_EVENTS = (
     "decision.resolution",
     "decision.compromise",
     "decision.compromise_skipped",
+    "decision.mediator",
     "decision.no_decision",
 )
 HOW_WORDS = {
@@ -123,7 +125,7 @@ class VoteProgress:
         try:
             self.say(f"The committee is tied on: {question}", "bold yellow")
             for number, (option, support) in enumerate(tied, start=1):
-                self.say(f"  {number}. {option} ({support:.0%} of first preferences)")
+                self.say(f"  {number}. {option} ({percent(support)} of first preferences)")
             while True:
                 self.say(f"Choose 1-{len(tied)}, or press Enter to leave it to the plurality fallback:")
                 line = await read_line()
@@ -156,7 +158,7 @@ def describe(event: EngineEvent, max_rounds: int) -> str | None:
         prefix = f"Round {data['round']}: "
         return f"Round {data['round']} closed: {event.summary.removeprefix(prefix)}"
     if event.kind == "decision.awaiting_human":
-        return f"Tied between {', '.join(map(str, data.get('tied', [])))}: a tie-break is needed"
+        return f"A tie-break is needed between {listing([str(option) for option in data.get('tied', [])])}"
     if event.kind == "inbox.answered" and data.get("kind") == "tie_break":
         answer = data.get("answer")
         answer = answer if isinstance(answer, dict) else {}
@@ -274,9 +276,11 @@ def print_summary(document: dict[str, Any]) -> None:
         how = HOW_WORDS.get(str(document["how"]), str(document["how"]))
         if document["tie_break_by"]:
             how += f" ({document['tie_break_by']})"
-        out.print(Text(f"Decided {how} after {len(rounds)} round(s); method {document['method']}"))
+        out.print(Text(f"Decided {how} after {plural(len(rounds), 'round')}; method {document['method']}"))
+    elif document["status"] == "awaiting_human":
+        out.print(Text("Waiting for your tie-break", style="bold yellow"))
     else:
-        tied = ", ".join(printable(str(option)) for option in document["tied"])
+        tied = listing([printable(str(option)) for option in document["tied"]])
         out.print(Text.assemble(("No decision", "bold red"), f" (tied: {tied})" if tied else ""))
     table = Table(title="First preferences", title_justify="left", box=None, header_style="bold")
     table.add_column("option")
@@ -296,8 +300,7 @@ def print_summary(document: dict[str, Any]) -> None:
     out.print(table)
     if document["winner"] is not None:
         support = float(document["support"] or 0.0)
-        out.print(Text(f"Consensus: {document['consensus']} · support {support:.0%}"))
-    out.print(
-        Text(f"Cost: ${document['cost']:.4f} · {document['calls']} calls · {document['tokens']:,} tokens")
-    )
+        out.print(Text(f"Consensus: {document['consensus']} · support {percent(support)}"))
+    calls = plural(document["calls"], "call")
+    out.print(Text(f"Cost: ${document['cost']:.4f} · {calls} · {document['tokens']:,} tokens"))
     out.print(Text(printable(str(document["reason"])), style="dim"))

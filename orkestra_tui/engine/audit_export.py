@@ -2,9 +2,9 @@
 
 Headless (no Textual, no Rich), so the Audit screen and `orkestra audit` share
 it. A view is an `AuditFilter` (`audit_search`'s, its cursors unused);
-`matching_pages` walks every event it matches,
-newest first, a page at a time (keyset pagination on the id, so a million
-events cost a million rows read once, never an OFFSET scan). `export_events`
+`matching_pages` (or `matching_events`) walks every event it matches, newest
+first, a page at a time (keyset pagination on the id, so a million events cost
+a million rows read once, never an OFFSET scan, and the memory of one page). `export_events`
 writes events to a file atomically: a temporary file beside the target,
 renamed over it only once complete, so a failed or cancelled export leaves
 whatever was there before.
@@ -71,17 +71,38 @@ def filter_active(audit_filter: AuditFilter) -> bool:
 
 
 def matching_pages(
-    search: AuditSearch, audit_filter: AuditFilter, page_size: int = EXPORT_PAGE_SIZE
+    search: AuditSearch,
+    audit_filter: AuditFilter,
+    page_size: int = EXPORT_PAGE_SIZE,
+    *,
+    before_id: int | None = None,
+    limit: int | None = None,
 ) -> Iterator[list[AuditEvent]]:
-    """Every event `audit_filter` matches, newest first, in pages of `page_size`."""
-    before_id: int | None = None
-    while True:
-        page = search(**search_arguments(audit_filter), before_id=before_id, limit=page_size)
+    """Every event `audit_filter` matches, newest first, in pages of `page_size`: all of them,
+    or the newest `limit`; only those older than `before_id` if it is given."""
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        page = search(**search_arguments(audit_filter), before_id=before_id, limit=size)
         if page:
             yield page
-        if len(page) < page_size:
+        if len(page) < size:
             return
         before_id = page[-1].id
+        if remaining is not None:
+            remaining -= len(page)
+
+
+def matching_events(
+    search: AuditSearch,
+    audit_filter: AuditFilter,
+    *,
+    before_id: int | None = None,
+    limit: int | None = None,
+) -> Iterator[AuditEvent]:
+    """`matching_pages` one event at a time: memory stays that of one page, however many match."""
+    for page in matching_pages(search, audit_filter, before_id=before_id, limit=limit):
+        yield from page
 
 
 # ------------------------------------------------------------------ times

@@ -12,7 +12,8 @@ import asyncio
 from dataclasses import dataclass, replace
 
 from orkestra_tui.engine.clock import Clock
-from orkestra_tui.engine.models import CallRecord
+from orkestra_tui.engine.models import CallRecord, CallStart
+from orkestra_tui.engine.prompts import estimate_tokens
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.registry import AgentRuntime
 from orkestra_tui.secrets import redact
@@ -32,12 +33,58 @@ class CallOutcome:
         return self.response is not None
 
 
-def refused(agent: AgentRuntime, request: ProviderRequest, error: ProviderError, now: float) -> CallOutcome:
-    """An outcome for a call that was not made (an open circuit, a refused key)."""
+def refused(
+    agent: AgentRuntime,
+    request: ProviderRequest,
+    error: ProviderError,
+    now: float,
+    *,
+    call_id: int | None = None,
+) -> CallOutcome:
+    """An outcome for a call that was not made (an open circuit, a refused key).
+
+    With `call_id` (a row the caller recorded as started beforehand), the
+    refusal is an attempt that completes that row; otherwise nothing is recorded.
+    """
     record = CallRecord(
-        agent.name, agent.model, request.purpose, now, 0.0, 0, 0, 0.0, error.error_class, str(error)
+        agent.name,
+        agent.model,
+        request.purpose,
+        now,
+        0.0,
+        0,
+        0,
+        0.0,
+        error.error_class,
+        str(error),
+        call_id=call_id,
     )
-    return CallOutcome(record=record, response=None, error=error)
+    return CallOutcome(record=record, response=None, error=error, attempts=(record,) if call_id else ())
+
+
+def call_start(
+    agent: AgentRuntime,
+    request: ProviderRequest,
+    *,
+    now: float,
+    owner: str,
+    project_id: int | None = None,
+    decision_id: int | None = None,
+    task_id: int | None = None,
+) -> CallStart:
+    """A call about to be made, its cost estimated as a round's is: the prompt's tokens at the prices."""
+    tokens_in, tokens_out = estimate_tokens(request)
+    return CallStart(
+        agent=agent.name,
+        model=agent.model or agent.settings.model,
+        purpose=request.purpose,
+        started_at=now,
+        estimated_cost=cost_of(agent, tokens_in, tokens_out),
+        owner=owner,
+        project_id=project_id,
+        decision_id=decision_id,
+        task_id=task_id,
+    )
 
 
 def redacted(response: ProviderResponse) -> ProviderResponse:
@@ -65,13 +112,21 @@ def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
 
 
 async def invoke(
-    agent: AgentRuntime, request: ProviderRequest, *, clock: Clock, timeout_s: float
+    agent: AgentRuntime,
+    request: ProviderRequest,
+    *,
+    clock: Clock,
+    timeout_s: float,
+    started_at: float | None = None,
 ) -> CallOutcome:
-    """Call the agent once; never raises for a provider failure."""
+    """Call the agent once; never raises for a provider failure.
+
+    `started_at` is the time the call's start was recorded (else now).
+    """
     prepare = getattr(agent.provider, "prepare", None)
     if callable(prepare):
         prepare()  # the SDK's first import is ours to wait for, not part of the agent's time
-    started_at = clock.now()
+    started_at = clock.now() if started_at is None else started_at
     started = clock.monotonic()
     response: ProviderResponse | None = None
     error: ProviderError | None = None

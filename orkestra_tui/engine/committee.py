@@ -3,8 +3,9 @@
 A decision runs round after round until its consensus method names a winner or
 the vote deadlocks: two consecutive rounds with the same first preferences, or
 the last round without a winner. A deadlock runs the resolution chain, by
-default a compromise proposed by a neutral mediator (voted on in one extra
-round), then the human's tie-break, then a plurality fallback.
+default a compromise proposed by a mediator (a neutral agent if there is one,
+see `mediation`; voted on in one extra round), then the human's tie-break,
+then a plurality fallback.
 
 Everything is stored as it happens: each ballot as it arrives, each round's
 tally, each resolution step. `Committee.run` resumes from the store, so a
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from orkestra_tui.engine import decisions as writes
 from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.mediation import Mediator, choose_mediator
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     Ballot,
@@ -51,6 +53,7 @@ from orkestra_tui.engine.prompts import (
     estimate_tokens,
     repair_request,
 )
+from orkestra_tui.wording import listing
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.consensus import TallyResult
@@ -89,8 +92,19 @@ def labels_for(decision: Decision, round_number: int, options: Sequence[str]) ->
     """Label to option for one round: the same for every voter, shuffled afresh each round."""
     shuffled = list(options)
     _stable_rng("labels", decision.id, round_number).shuffle(shuffled)
-    names = [*string.ascii_uppercase, *(f"A{letter}" for letter in string.ascii_uppercase)]
-    return dict(zip(names, shuffled, strict=False))
+    return dict(zip(option_labels(len(shuffled)), shuffled, strict=True))
+
+
+def option_labels(count: int) -> list[str]:
+    """`count` labels: A to Z, then AA, AB, ... ZZ, then AAA and on, so every option has one."""
+    labels = []
+    for number in range(1, count + 1):
+        label, rest = "", number
+        while rest:
+            rest, letter = divmod(rest - 1, len(string.ascii_uppercase))
+            label = string.ascii_uppercase[letter] + label
+        labels.append(label)
+    return labels
 
 
 def presentation_for(
@@ -227,6 +241,11 @@ class Committee:
         )
         excerpts = [clip(ballot.reasoning, EXCERPT_CHARS) for ballot in counted if ballot.reasoning]
         feedback = [item.text for item in self.store.feedback(decision.id) if item.round <= round_number]
+        # Every option of the last round with its count, none left out, so a tie is told as a tie.
+        firsts = first_preferences(counted)
+        held = [item for item in self.store.rounds(decision.id) if item.round == round_number - 1]
+        counts = {option: firsts[option] for option in (held[0].options if held else ())}
+        counts.update({option: count for option, count in firsts.items() if option not in counts})
         return RoundContext(
             question=decision.question,
             round=round_number,
@@ -234,6 +253,7 @@ class Committee:
             previous_shares=shares,
             excerpts=excerpts[:EXCERPTS_PER_ROUND],
             feedback=feedback,
+            previous_counts=counts,
         )
 
     async def _vote(self, decision: Decision, current: DecisionRound) -> TallyResult:
@@ -488,32 +508,9 @@ class Committee:
             decision = self._decision(decision.id)
         return self._no_decision(decision, "the deadlock could not be resolved")
 
-    def mediator(self, decision: Decision, leaders: Sequence[str]) -> str | None:
-        """The healthiest agent tied to none of `leaders`: it proposed none and ranked none first."""
-        from orkestra_tui.engine.health import summarise
-
-        last_round = max((item.round for item in self.store.rounds(decision.id)), default=0)
-        backing = {
-            ballot.voter
-            for ballot in self.store.ballots(decision.id, last_round)
-            if ballot.ranking and ballot.ranking[0] in leaders
-        }
-        authors = {decision.authors.get(option) for option in leaders}
-        candidates = [
-            name for name in self.agent_voters(decision) if name not in backing and name not in authors
-        ]
-        if not candidates:
-            return None
-
-        def health(name: str) -> tuple[float, int, str]:
-            summary = summarise(name, self.store.calls(name, limit=200))
-            return (
-                -(summary.success_rate if summary.success_rate is not None else 1.0),
-                summary.failures,
-                name,
-            )
-
-        return min(candidates, key=health)
+    def mediator(self, decision: Decision, leaders: Sequence[str]) -> Mediator | None:
+        """Who mediates a compromise between `leaders` (see `mediation.choose_mediator`), or None."""
+        return choose_mediator(self.engine, decision, leaders, self.agent_voters(decision))
 
     async def _compromise(self, decision: Decision) -> Decision | None:
         """A neutral mediator proposes a compromise, voted on in one extra round."""
@@ -535,10 +532,16 @@ class Committee:
                 )
             return None
         leaders = self.leaders(decision)
-        mediator = self.mediator(decision, self.front_runners(decision))
-        if mediator is None:
-            self._note(decision, "decision.compromise_skipped", "No neutral agent could mediate a compromise")
+        chosen = self.mediator(decision, self.front_runners(decision))
+        if chosen is None:
+            self._note(
+                decision,
+                "decision.compromise_skipped",
+                "No agent could mediate a compromise: none is available but the leading options' authors",
+            )
             return None
+        mediator = chosen.name
+        self._note(decision, "decision.mediator", chosen.summary, {"mediator": mediator, **chosen.data})
         excerpts = [
             clip(ballot.reasoning, EXCERPT_CHARS)
             for ballot in self.store.ballots(decision.id, rounds[-1].round)
@@ -568,7 +571,7 @@ class Committee:
         with self.store.transaction() as tx:
             writes.add_option(tx, decision, option, author=mediator, rationale=rationale)
         decision = self._decision(decision.id)
-        current = self._open_round(decision, rounds[-1].round + 1, note=f"compromise by {mediator}")
+        current = self._open_round(decision, rounds[-1].round + 1, note=chosen.note)
         result = await self._vote(decision, current)
         return self._decide(self._decision(decision.id), result, how="compromise") if result.winner else None
 
@@ -683,7 +686,7 @@ class Committee:
             "support": leaders.get(choice, 0.0),
             "participation": 1.0,
             "consensus": "split",
-            "reason": f"{choice} chosen to break the tie between {', '.join(leaders)}",
+            "reason": f"{choice} chosen to break the tie between {listing(list(leaders))}",
             "tie_break_by": actor,
         }
         how = "human tie-break" if actor == "human" else "policy tie-break"
@@ -709,10 +712,15 @@ class Committee:
             decision.id, self._outcome(decision, result, "none"), status=DecisionStatus.NO_DECISION
         )
 
-    def _note(self, decision: Decision, kind: str, summary: str) -> None:
+    def _note(self, decision: Decision, kind: str, summary: str, data: dict[str, Any] | None = None) -> None:
         with self.store.transaction() as tx:
             tx.audit(
-                "engine", kind, summary, subject=f"decision:{decision.id}", project_id=decision.project_id
+                "engine",
+                kind,
+                summary,
+                subject=f"decision:{decision.id}",
+                project_id=decision.project_id,
+                data=data,
             )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orkestra_tui.engine.committee import STEP_NAMES, labels_for
+from orkestra_tui.engine.mediation import WEAKEST, mediator_in
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     Ballot,
@@ -312,19 +313,16 @@ def _notices(decision: Decision, rounds: list[DecisionRound], labels: dict[str, 
         notices.append(Notice("deadlock", text))
     compromise_rounds = [item for item in rounds if item.note.startswith("compromise")]
     for item in compromise_rounds:
-        mediator = item.note.removeprefix("compromise by ").strip()
+        mediator, neutral = mediator_in(item.note)
         proposed = [
             option for option in item.options if decision.authors.get(option) == mediator and option in labels
         ]
         what = f" {labels[proposed[0]]} ({proposed[0]})" if proposed else ""
-        notices.append(
-            Notice("compromise", f"Compromise{what} by {mediator}, voted on in round {item.round}")
-        )
+        by = mediator if neutral else f"{mediator} ({WEAKEST}: no agent was neutral)"
+        notices.append(Notice("compromise", f"Compromise{what} by {by}, voted on in round {item.round}"))
     moved_on = any(step != "compromise" for step in decision.resolution) or not decision.status.is_open
     if "compromise" in decision.resolution and not compromise_rounds and moved_on:
-        notices.append(
-            Notice("compromise", "No compromise was put to the vote: no neutral agent could mediate")
-        )
+        notices.append(Notice("compromise", "No compromise was put to the vote: no agent could mediate"))
     if decision.status is DecisionStatus.AWAITING_HUMAN:
         notices.append(Notice("tie_break", "Waiting for your tie-break: press ctrl+t"))
     how = outcome.get("how")

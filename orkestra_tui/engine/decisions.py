@@ -10,6 +10,15 @@ from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
 from orkestra_tui.engine.store import Transaction, dumps
 
+MAX_OPTIONS = 26
+"""The most options a question to the committee takes: one letter each on every ballot."""
+
+
+def check_option_count(count: int) -> None:
+    """Refuse, in one line, a question with more options than MAX_OPTIONS."""
+    if count > MAX_OPTIONS:
+        raise EngineError(f"a decision takes at most {MAX_OPTIONS} options, not {count}")
+
 
 def clean_options(question: str, options: Sequence[str], method: str) -> list[str]:
     """The options with white space folded, or one line saying what is wrong with the question."""
@@ -20,6 +29,7 @@ def clean_options(question: str, options: Sequence[str], method: str) -> list[st
     cleaned = [" ".join(option.split()) for option in options]
     if len(cleaned) < 2 or any(not option for option in cleaned):
         raise EngineError("a decision needs at least two non-empty options")
+    check_option_count(len(cleaned))
     if len(set(cleaned)) != len(cleaned):
         raise EngineError("two options are the same")
     return cleaned

@@ -10,6 +10,7 @@ announces it afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.config import Paths, Settings
+from orkestra_tui.config import EngineSettings, Paths, Settings, setting_bounds
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
@@ -25,12 +26,14 @@ from orkestra_tui.engine.decisions import add_feedback, clean_options, close, in
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
+from orkestra_tui.engine.leases import lease_owner_name
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     AgentInfo,
     AuditEvent,
     Ballot,
     CallRecord,
+    CallStart,
     Decision,
     DecisionStatus,
     InboxKind,
@@ -56,8 +59,9 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.selection import Standing
     from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
-    from orkestra_tui.providers.base import Provider, ProviderRequest
+    from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
 
@@ -110,6 +114,8 @@ class Engine:
             )
             for name in self.runtimes
         }
+        self.call_owner = lease_owner_name()
+        """This process, as named on the calls it starts (so recovery can tell when it is gone)."""
         self.bad_keys: set[str] = set()
         """Agents whose key a provider refused (401) in this run."""
         self.retry = RetryPolicy(
@@ -223,15 +229,19 @@ class Engine:
         decision_id: int | None = None,
         task_id: int | None = None,
         record: bool = True,
+        started_call: int | None = None,
     ) -> CallOutcome:
         """Call one agent under the retry policy and its circuit breaker.
 
-        Every attempt is recorded, tied to its work, with its audit event; with
-        `record=False` the caller stores `outcome.attempts` in its own
-        transaction. A 401 marks the agent "bad key" at once, without a retry.
+        Every attempt is recorded as started before its request goes out, then
+        completed, tied to its work, with its audit event; with `record=False`
+        the caller completes `outcome.attempts` in its own transaction.
+        `started_call` is a row the caller already recorded as started (in a
+        transaction of its own) for the first attempt. A call cancelled under
+        way (a stop) is marked interrupted at once. A 401 marks the agent "bad
+        key" at once, without a retry.
         """
-        from orkestra_tui.engine.calls import invoke, refused
-        from orkestra_tui.providers.base import ProviderError
+        from orkestra_tui.engine.calls import call_start, invoke, refused
 
         runtime = self._runtime(agent_name)
         breaker = self.breakers[agent_name]
@@ -239,16 +249,45 @@ class Engine:
         attempt = 0
         while True:
             attempt += 1
-            # A refusal keeps the attempts made before it: they were paid for and must be stored.
-            if agent_name in self.bad_keys:
-                error = ProviderError("auth", "the key was refused; fix it, then test the agent again")
-                return replace(refused(runtime, request, error, self.clock.now()), attempts=tuple(attempts))
-            if not breaker.acquire():
-                error = ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
-                return replace(refused(runtime, request, error, self.clock.now()), attempts=tuple(attempts))
-            outcome = await invoke(
-                runtime, request, clock=self.clock, timeout_s=self.settings.engine.agent_timeout_s
+            call_id = started_call if attempt == 1 else None
+            refusal = self._refusal(agent_name, breaker)
+            if refusal is not None:
+                outcome = refused(runtime, request, refusal, self.clock.now(), call_id=call_id)
+                if record and call_id is not None:
+                    with self.store.transaction() as tx:
+                        record_call(tx, outcome.record, project_id, decision_id=decision_id, task_id=task_id)
+                # A refusal keeps the attempts made before it: they were paid for and must be stored.
+                return replace(outcome, attempts=(*attempts, *outcome.attempts))
+
+            now = self.clock.now()
+            start = functools.partial(  # built only when written, or interrupted
+                call_start,
+                runtime,
+                request,
+                now=now,
+                owner=self.call_owner,
+                project_id=project_id,
+                decision_id=decision_id,
+                task_id=task_id,
             )
+
+            if call_id is None and not self.store.read_only:  # a read-only store records no call
+                call_id = self.store.start_call(start())
+            began = self.clock.monotonic()
+            try:
+                outcome = await invoke(
+                    runtime,
+                    request,
+                    clock=self.clock,
+                    timeout_s=self.settings.engine.agent_timeout_s,
+                    started_at=now,
+                )
+            except asyncio.CancelledError:
+                latency_ms = (self.clock.monotonic() - began) * 1000.0
+                in_flight = (call_id, start(), latency_ms) if call_id is not None else None
+                self._cancelled(attempts, record, in_flight, (project_id, decision_id, task_id))
+                raise
+            outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
             attempts.append(outcome.record)
             changed = breaker.record(outcome.ok)
             bad_key = outcome.error is not None and outcome.error.error_class == "auth"
@@ -276,7 +315,54 @@ class Engine:
             assert outcome.error is not None or outcome.ok
             if outcome.ok or outcome.error is None or not self.retry.should_retry(outcome.error, attempt):
                 return replace(outcome, attempts=tuple(attempts))
-            await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+            try:
+                await self.sleep(self.retry.delay_s(outcome.error, attempt, self._retry_rng))
+            except asyncio.CancelledError:
+                self._cancelled(attempts, record, None, (project_id, decision_id, task_id))
+                raise
+
+    def _refusal(self, agent_name: str, breaker: CircuitBreaker) -> ProviderError | None:
+        """Why the agent is not called now (its key was refused, its circuit is open), or None."""
+        from orkestra_tui.providers.base import ProviderError
+
+        if agent_name in self.bad_keys:
+            return ProviderError("auth", "the key was refused; fix it, then test the agent again")
+        if not breaker.acquire():
+            return ProviderError("circuit_open", "the agent's circuit is open after repeated failures")
+        return None
+
+    def _cancelled(
+        self,
+        attempts: Sequence[CallRecord],
+        recorded: bool,
+        in_flight: tuple[int, CallStart, float] | None,
+        work: tuple[int | None, int | None, int | None],
+    ) -> None:
+        """A call was cancelled (a stop): record what its caller will never get, interrupt what was under way.
+
+        Without `recorded`, the attempts made so far were the caller's to record;
+        they are recorded here, tied to `work` (its project, decision and task).
+        The attempt `in_flight` (its row, start and latency so far) is marked
+        interrupted, at its estimated cost. If the
+        store cannot take it now, the rows stay started and the next start's
+        recovery marks them interrupted.
+        """
+        import sqlite3
+
+        from orkestra_tui.engine.call_log import interrupt_call
+
+        project_id, decision_id, task_id = work
+        unrecorded = [] if recorded else list(attempts)
+        if not unrecorded and in_flight is None:
+            return
+        try:
+            with self.store.transaction() as tx:
+                for attempt_record in unrecorded:
+                    record_call(tx, attempt_record, project_id, decision_id=decision_id, task_id=task_id)
+                if in_flight is not None:
+                    interrupt_call(tx, *in_flight)
+        except sqlite3.Error:
+            pass  # left started: recovery closes them at the next start
 
     def _runtime(self, agent_name: str) -> AgentRuntime:
         runtime = self.runtimes.get(agent_name)
@@ -373,6 +459,14 @@ class Engine:
 
     def projects(self) -> list[Project]:
         return self.store.projects()
+
+    def plans_under_way(self) -> list[int]:
+        """The projects whose plan is neither approved nor cancelled yet, least recently touched first."""
+        rows = self.store.query(
+            "SELECT project_id FROM plan_session WHERE step NOT IN ('done', 'cancelled')"
+            " ORDER BY updated_at, project_id"
+        )
+        return [int(project_id) for (project_id,) in rows]
 
     def project_named(self, name: str) -> Project:
         project = self.store.project_by_name(name)
@@ -576,6 +670,12 @@ class Engine:
             advice=advice,
         )
 
+    def agent_standings(self, task_id: int) -> list[Standing]:
+        """Every agent's score, load and availability for the task, as the scheduler's selection sees them."""
+        from orkestra_tui.engine.selection import standings
+
+        return standings(self, self.task(task_id).category)
+
     def retry_advice(self, task_id: int) -> str:
         """What a retry of the task will do about an agent that cannot be called now ('' if nothing)."""
         return self._retry_advice(self.task(task_id))[0]
@@ -701,6 +801,9 @@ class Engine:
             raise EngineError("a decision needs at least one voter")
         if max_rounds is not None and max_rounds < 1:
             raise EngineError("a decision needs at least one round")
+        most_rounds = setting_bounds(EngineSettings, "max_rounds").high
+        if max_rounds is not None and max_rounds > most_rounds:
+            raise EngineError(f"a decision has at most {most_rounds} rounds, not {max_rounds}")
         for rule, value in (rules or {}).items():
             if rule == "round_feedback":
                 if not isinstance(value, bool):

@@ -3,7 +3,9 @@
 A lease names its owner as host, pid and a nonce. It is taken in the claim's
 write transaction and extended while the work runs (`Store.renew_leases`); an
 owner that stops renewing (it crashed, or was killed) loses its tasks when the
-lease expires, or at once when its pid is gone from this machine.
+lease expires, or at once when its pid is gone from this machine: back to
+ready, unless the agent had finished (the task is in review, its result
+stored), when only the lease goes and the review waits for the next run.
 """
 
 from __future__ import annotations
@@ -56,24 +58,34 @@ def release_stale(store: Store, me: str, now: float) -> int:
                 (task_id, owner, expires),
             ):
                 continue  # renewed or released since it was read (by its owner, or another cleanup)
-            tx.execute(
-                "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = ? WHERE id = ? AND lease_owner = ?",
-                (now, task_id, owner),
-            )
-            tx.execute(
-                "UPDATE task_attempt SET outcome = 'abandoned', finished_at = ?"
-                " WHERE task_id = ? AND outcome = 'running'",
-                (now, task_id),
-            )
             why = "its lease expired" if expires is None or expires < now else "its process is gone"
+            if status == "review":
+                # The agent's result is stored: it stays, and its review is what the next run resumes.
+                tx.execute(
+                    "UPDATE task SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
+                    " WHERE id = ? AND lease_owner = ?",
+                    (now, task_id, owner),
+                )
+                summary = f"Task {title!r} keeps its result and waits for its review: {why}"
+            else:
+                tx.execute(
+                    "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
+                    " updated_at = ? WHERE id = ? AND lease_owner = ?",
+                    (now, task_id, owner),
+                )
+                tx.execute(
+                    "UPDATE task_attempt SET outcome = 'abandoned', finished_at = ?"
+                    " WHERE task_id = ? AND outcome = 'running'",
+                    (now, task_id),
+                )
+                summary = f"Task {title!r} is ready again: {why}"
             tx.audit(
                 "engine",
                 "task.lease_expired",
-                f"Task {title!r} is ready again: {why}",
+                summary,
                 subject=f"task:{task_id}",
                 project_id=project_id,
-                data={"from": status, "to": "ready", "owner": owner},
+                data={"from": status, "to": "review" if status == "review" else "ready", "owner": owner},
             )
             released += 1
     return released

@@ -299,10 +299,30 @@ class CallRecord:
     cost: float
     error_class: str = ""
     error: str = ""
+    call_id: int | None = None
+    """The call row written (as started) before the request went out, which this record completes."""
 
     @property
     def ok(self) -> bool:
         return not self.error_class
+
+
+@dataclass(frozen=True)
+class CallStart:
+    """A call about to be made, recorded before its request goes out."""
+
+    agent: str
+    model: str
+    purpose: str
+    started_at: float
+    estimated_cost: float
+    """What the request should cost (its prompt's token estimate at the agent's prices): the cost the
+    row keeps if the process stops before the answer comes."""
+    owner: str
+    """The process making the call (`leases.lease_owner_name`), for recovery to tell a dead one."""
+    project_id: int | None = None
+    decision_id: int | None = None
+    task_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
 3. vote: the valid plans, anonymised, go to the committee; no agent may vote
    for its own plan;
 4. synthesize: the winning plan's author, as chair, may adopt improvements
-   from the other plans; the changes are listed (the user may keep the original);
+   from the other plans; a copy of a task the plan has is dropped, and a new task in
+   a later phase with no dependency follows the phase before (`plan_guard`); the
+   changes are listed (the user may keep the original);
 5. review: the user edits, deletes or adds tasks, rejects with feedback (back
    to step 2), or approves;
 6. approve: the plan becomes tasks on the Board, dependencies checked.
@@ -24,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.answers import PLAN_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import CATEGORIES, PLAN_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -38,7 +40,9 @@ from orkestra_tui.engine.models import (
     Task,
     TaskSpec,
 )
+from orkestra_tui.engine.plan_guard import guard_refinement
 from orkestra_tui.engine.store import dumps
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -330,7 +334,7 @@ class Planner:
         drafts[proposal.agent] = proposal
         ordered = tuple(drafts[agent] for agent in session.brief.agents if agent in drafts)
         summary = (
-            f"{proposal.agent} proposed a plan: {proposal.task_count} tasks"
+            f"{proposal.agent} proposed a plan: {plural(proposal.task_count, 'task')}"
             if proposal.ok
             else f"{proposal.agent} gave no valid plan: {proposal.reason}"
         )
@@ -463,13 +467,15 @@ class Planner:
                 "plan.synthesis_skipped",
                 f"{chair} gave no usable refinement; the chosen plan stands",
             )
-        changes = tuple(plan_changes(session.plan, refined))
+        # Whatever the chair is, it adds no copy of a task the plan has, nor a task that starts too soon.
+        refined, guarded = guard_refinement(session.plan, refined, others)
+        changes = tuple(plan_changes(session.plan, refined) + guarded)
         return self._save(
             replace(
                 session, step=PlanStep.REVIEW, plan=refined, changes=changes, proposals=session.proposals
             ),
             "plan.synthesized",
-            f"{chair} refined the plan: {len(changes)} change(s)",
+            f"{chair} refined the plan: {plural(len(changes), 'change')}",
             {"changes": list(changes)},
         )
 
@@ -490,13 +496,15 @@ class Planner:
         )
 
     def edit_task(self, project_id: int, key: str, **fields: Any) -> PlanSession:
-        """Change a task's title, instructions, priority or dependencies during review."""
+        """Change a task's title, instructions, category, priority, dependencies or acceptance in review."""
         allowed = {"title", "instructions", "priority", "depends_on", "category", "acceptance"}
         unknown = set(fields) - allowed
         if unknown:
             raise EngineError(f"a task has no field {sorted(unknown)[0]!r}")
         if "priority" in fields and fields["priority"] not in PRIORITIES:
             raise EngineError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if "category" in fields and fields["category"] not in CATEGORIES:
+            raise EngineError(f"category must be one of {', '.join(CATEGORIES)}")
         session = self._expect(project_id, PlanStep.REVIEW)
         plan = json.loads(json.dumps(session.plan))
         task = next((task for phase in plan["phases"] for task in phase["tasks"] if task["key"] == key), None)
@@ -595,7 +603,8 @@ class Planner:
         self._save(
             replace(session, step=PlanStep.DONE),
             "plan.approved",
-            f"Plan approved: {len(created)} tasks in {len(session.plan['phases'])} phases",
+            f"Plan approved: {plural(len(created), 'task')} in "
+            f"{plural(len(session.plan['phases']), 'phase')}",
             {"dropped_dependencies": dropped},
         )
         return created

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, PLAN_SCHEMA
@@ -55,6 +55,35 @@ class RoundContext:
     """Short, anonymous quotes of the other voters' reasoning last round."""
     feedback: Sequence[str]
     """What the human asked the committee to consider."""
+    previous_counts: Mapping[str, int] = field(default_factory=dict)
+    """Option to its first preferences (ballots) in the previous round, for every option it had."""
+
+
+def joined(names: Sequence[str]) -> str:
+    """`A`, `A and B`, `A, B and C`."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def votes(count: int) -> str:
+    return f"{count} vote" if count == 1 else f"{count} votes"
+
+
+def leaders_of(counts: Mapping[str, int]) -> tuple[list[str], int]:
+    """The options with the most first preferences, in the order given, and that number.
+
+    No option leads when no first preference was cast: ([], 0).
+    """
+    top = max(counts.values(), default=0)
+    return ([option for option, count in counts.items() if count == top] if top else []), top
+
+
+def standing(names: Sequence[str], count: int) -> str:
+    """The truth about the lead, ties included: one leader is named only when it is alone in front."""
+    if not names:
+        return "Nobody ranked an option first."
+    if len(names) == 1:
+        return f"{names[0]} leads with {votes(count)}."
+    return f"{joined(names)} are tied at {votes(count)} each."
 
 
 def clip(text: str, limit: int) -> str:
@@ -68,6 +97,20 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
     shares = {
         label_of[option]: share for option, share in context.previous_shares.items() if option in label_of
     }
+    # Last round's first preferences as this voter can name them: its own proposals are off its
+    # ballot, but still in the tally, so a tie with one of them is told as a tie.
+    own_names = {
+        option: "your own proposal" if len(presentation.excluded) == 1 else f"your own proposal {number}"
+        for number, option in enumerate(presentation.excluded, start=1)
+    }
+    named = {
+        label_of.get(option) or own_names.get(option) or f"unlisted option {number}": count
+        for number, (option, count) in enumerate(context.previous_counts.items(), start=1)
+    }
+    counts = dict(
+        sorted(named.items(), key=lambda item: (item[0] not in label_of.values(), len(item[0]), item[0]))
+    )
+    leaders, lead_votes = leaders_of(counts)
     parts = [
         f"Question: {clip(context.question, 1000)}",
         f"Round {context.round} of {context.max_rounds}.",
@@ -75,9 +118,10 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
     ]
     if presentation.excluded:
         parts.append("Your own proposal is not listed: you may not vote for it.")
-    if shares:
-        tally = ", ".join(f"{label} {share:.0%}" for label, share in sorted(shares.items()))
-        parts.append(f"First preferences last round: {tally}.")
+    if counts:
+        total = sum(counts.values()) or 1
+        tally = ", ".join(f"{name} {votes(count)} ({count / total:.0%})" for name, count in counts.items())
+        parts.append(f"First preferences last round: {tally}. {standing(leaders, lead_votes)}")
     if context.excerpts:
         quoted = "\n".join(f"- {excerpt}" for excerpt in context.excerpts)
         parts.append(f"Other members said last round:\n{quoted}")
@@ -93,6 +137,10 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
         "round": context.round,
         "options": [{"label": label, "text": option} for label, option in presentation.labels.items()],
         "previous_shares": shares,
+        "previous_counts": {label: count for label, count in counts.items() if label in presentation.labels},
+        "leaders": [label for label in leaders if label in presentation.labels],
+        "lead_votes": lead_votes,
+        "own_leading": any(name in own_names.values() for name in leaders),
         "feedback": list(context.feedback),
     }
     return ProviderRequest(

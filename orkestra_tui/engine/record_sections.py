@@ -31,12 +31,14 @@ from orkestra_tui.engine.models import (
     InboxStatus,
 )
 from orkestra_tui.engine.store import Store
+from orkestra_tui.wording import listing, percent
 
 RESOLUTION_KINDS = (
     "decision.deadlocked",
     "decision.resolution",
     "decision.compromise",
     "decision.compromise_skipped",
+    "decision.mediator",
     "decision.awaiting_human",
     "decision.tie_break_declined",
 )
@@ -92,7 +94,7 @@ def _number(value: float) -> str:
 
 
 def _share(value: Any) -> str:
-    return f"{float(value or 0.0):.0%}"
+    return percent(float(value or 0.0))
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -345,9 +347,12 @@ def _tie_breaks(requests: list[InboxItem]) -> list[str]:
     lines = ["## Tie-breaks and overrides", ""]
     asked = [item for item in requests if item.kind is InboxKind.TIE_BREAK]
     for item in asked:
-        tied = ", ".join(
-            f"{escape(str(entry.get('option')))} ({_share(entry.get('support'))})"
-            for entry in item.payload.get("tied", [])
+        tied = listing(
+            [
+                f"{escape(str(entry.get('option')).strip().removesuffix('.'))}"
+                f" ({_share(entry.get('support'))})"
+                for entry in item.payload.get("tied", [])
+            ]
         )
         lines.append(f"- {_moment(item.created_at)}: the committee asked to break the tie between {tied}.")
         answer = item.answer if isinstance(item.answer, dict) else {}
@@ -403,7 +408,7 @@ def _outcome(decision: Decision, events: list[AuditEvent]) -> list[str]:
         f"- **How:** {HOW_WORDS.get(how, escape(how) or 'unknown')}",
     ]
     if outcome.get("tied"):
-        lines.append(f"- **Tied:** {', '.join(escape(str(option)) for option in outcome['tied'])}")
+        lines.append(f"- **Tied:** {listing([escape(str(option)) for option in outcome['tied']])}")
     lines += [
         f"- **Consensus:** {escape(str(outcome.get('consensus') or 'none'))}, support"
         f" {_share(outcome.get('support'))}, participation {_share(outcome.get('participation'))}",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -207,16 +207,37 @@ def _clip_block(text: str, limit: int) -> str:
 
 
 async def review(
-    engine: Engine, task: Task, result: str, brief: str, reviewers: Sequence[str]
+    engine: Engine,
+    task: Task,
+    result: str,
+    brief: str,
+    reviewers: Sequence[str],
+    *,
+    request: ProviderRequest | None = None,
+    started_calls: Mapping[str, int] | None = None,
 ) -> list[Review]:
-    """Every reviewer's judgement of `result`, asked all at once, in the order of `reviewers`."""
-    request = review_request(task, result, brief)
-    return list(await asyncio.gather(*(_review_by(engine, task, name, request) for name in reviewers)))
+    """Every reviewer's judgement of `result`, asked all at once, in the order of `reviewers`.
+
+    `request` is `review_request(task, result, brief)` when the caller built it
+    already; `started_calls` the call rows it recorded as started for each
+    reviewer's first request (`Engine.call`'s `started_call`).
+    """
+    request = request or review_request(task, result, brief)
+    started = started_calls or {}
+    return list(
+        await asyncio.gather(
+            *(_review_by(engine, task, name, request, started.get(name)) for name in reviewers)
+        )
+    )
 
 
-async def _review_by(engine: Engine, task: Task, reviewer: str, request: ProviderRequest) -> Review:
+async def _review_by(
+    engine: Engine, task: Task, reviewer: str, request: ProviderRequest, started_call: int | None
+) -> Review:
     """One reviewer's answer; an unusable answer gets one repair request, a failed call none."""
-    outcome = await engine.call(reviewer, request, project_id=task.project_id, task_id=task.id)
+    outcome = await engine.call(
+        reviewer, request, project_id=task.project_id, task_id=task.id, started_call=started_call
+    )
     if outcome.response is None:
         reason = f"{outcome.error.error_class}: {outcome.error}" if outcome.error else "no answer"
         return Review(reviewer, "failed", f"the review call failed ({reason})")

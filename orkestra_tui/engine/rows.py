@@ -9,6 +9,7 @@ from orkestra_tui.engine.models import (
     AuditEvent,
     Ballot,
     CallRecord,
+    CallStart,
     Decision,
     DecisionRound,
     DecisionStatus,
@@ -45,6 +46,11 @@ AUDIT_COLUMNS = "id, ts, project_id, actor, kind, subject, summary, data"
 CALL_COLUMNS = (
     "agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out, cost, error_class, error"
 )
+CALL_START_COLUMNS = "agent, model, purpose, started_at, cost, owner, project_id, decision_id, task_id, state"
+CALL_START_INSERT = (
+    f"INSERT INTO call ({CALL_START_COLUMNS}, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'started', 0)"
+)
+"""Records a call as started (`CallStart`): its request is on the way."""
 
 
 def project(row: tuple[Any, ...]) -> Project:
@@ -180,4 +186,19 @@ def call(row: tuple[Any, ...]) -> CallRecord:
         cost=row[7],
         error_class=row[8],
         error=row[9],
+    )
+
+
+def call_start(start: CallStart) -> tuple[Any, ...]:
+    """The values of `CALL_START_INSERT` for a call about to be made."""
+    return (
+        start.agent,
+        start.model,
+        start.purpose,
+        start.started_at,
+        start.estimated_cost,
+        start.owner,
+        start.project_id,
+        start.decision_id,
+        start.task_id,
     )

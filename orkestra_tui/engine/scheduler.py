@@ -7,6 +7,12 @@ several may share a data directory. They agree through the database alone:
   age) is checked, given the best available agent (`selection`), and leased:
   `lease_owner` names this process, `lease_expires_at` says until when. SQLite
   lets one writer in at a time, so two processes never lease the same task.
+  The ready tasks are read a page at a time, those pinned to an agent that
+  cannot take one now left out by the query, so a task that can go is found
+  wherever it is in the queue. The task's call is recorded as started in the
+  same transaction, before its request goes out (`call_log`). A task a stopped
+  run left in review (its result stored, no lease) is claimed first: only its
+  review is left to do, and the agent is not called again.
 - **Pre-checks** run in that same transaction, before any call is paid for:
   dependencies done, agent available, lease held, budget left, workspace
   writable, disk space, instructions present, no dependency cycle. A failed
@@ -24,6 +30,10 @@ several may share a data directory. They agree through the database alone:
 - **Finish.** One transaction records the outcome, only if the lease is still
   held (so a task is completed exactly once), releases the lease, frees the
   dependents, and records the post-checks.
+- **Stop.** Work under way is cancelled: a task whose agent was still working
+  goes back to ready (its attempt interrupted, its call recorded as
+  interrupted); a task in review keeps its result and stays in review, its
+  lease released, for the next run to review.
 
 Provider failures are retried with backoff by `Engine.call`, up to
 `max_attempts`. What still fails for a passing reason (rate limits, overload,
@@ -62,14 +72,19 @@ from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
 from orkestra_tui.engine.tasks import note_milestone, release_dependents
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.models import CallStart
     from orkestra_tui.engine.selection import Candidate, Choice
     from orkestra_tui.providers.base import ProviderError, ProviderRequest
 
 CANDIDATES_TTL_S = 1.0
 """How long the agents' health, read for choosing, is reused."""
+
+CLAIM_PAGE = 32
+"""How many ready tasks a claim reads at a time."""
 
 TEMPORARY_FAILURES_LIMIT = 10
 """Attempts at a task after which a passing failure (a rate limit, an open circuit) fails it."""
@@ -88,6 +103,15 @@ class Claim:
     task: Task
     agent: str
     attempt: int
+    request: ProviderRequest | None = None
+    """The request for the agent, built in the claim's transaction; None for a review resumed."""
+    call_id: int | None = None
+    """The task's call, recorded as started in the claim's transaction."""
+
+    @property
+    def review_only(self) -> bool:
+        """A task a stopped run left in review: its result is stored, only its review is to do."""
+        return self.request is None
 
 
 @dataclass
@@ -143,6 +167,9 @@ class Scheduler:
         self._probe_wait_s: float | None = None
         """When idle for want of an agent whose circuit is open: how long until one may be probed."""
         """Call attempts made for a task, until the transaction that stores them has committed."""
+        self._started: dict[int, list[tuple[int, CallStart]]] = {}
+        """The calls this process recorded as started for a task (its own, its reviews), until it
+        finishes: a stop closes those that got no answer as interrupted."""
         self._paused_for_budget = False
         self.blocked = 0
         """Tasks the pre-checks blocked, since this scheduler was made."""
@@ -159,7 +186,8 @@ class Scheduler:
         self._wake.set()
 
     def stop(self) -> None:
-        """End the run: running work is interrupted and its tasks go back to ready."""
+        """End the run: running work is interrupted and its tasks go back to ready (or, their agent
+        finished, stay in review with their result)."""
         self._stopping = True
         self._wake.set()
 
@@ -232,12 +260,19 @@ class Scheduler:
         return self._cycles[project_id]
 
     def claim(self, projects: Sequence[int]) -> Claim | None:
-        """Lease the next ready task that an agent can take now, or None; blocked ones are set aside."""
+        """Lease the next task this process can work on now, or None; blocked ones are set aside.
+
+        A task left in review by a stopped run comes first; then the ready tasks by priority and
+        age, a page at a time, without those pinned to an agent that cannot take one now.
+        """
         if not projects:
             return None
         require_free_space(self.engine.paths.data_dir, self._min_free_bytes)
         marks = ", ".join("?" * len(projects))
         with self.store.transaction() as tx:
+            resumed = self._claim_review(tx, projects, marks)
+            if resumed is not None:
+                return resumed
             running = dict(
                 self.store.query(
                     "SELECT assigned_to, count(*) FROM task WHERE status IN ('running', 'review')"
@@ -245,54 +280,118 @@ class Scheduler:
                 )
             )
             agents = self._agents(running)
-            rows = self.store.query(
-                f"SELECT {TASK_COLUMNS} FROM task WHERE status = 'ready' AND project_id IN ({marks})"
-                " ORDER BY priority, created_at, id LIMIT 32",
-                list(projects),
-            )
-            for row in rows:
-                task = self._task_from(row)
-                choice = self._choose(task, agents)
-                if choice is None:
-                    continue  # nobody can take this one now (pinned to a busy agent): try the next
-                problem = self._pre_checks(tx, task, choice.agent)
-                if problem == "budget":
-                    self._paused_for_budget = True
+            takers = [agent.name for agent in agents if agent.available and agent.has_room]
+            if not takers:
+                return None  # every agent is busy or unavailable: no ready task can go now
+            takers_marks = ", ".join("?" * len(takers))
+            after: list[Any] = []
+            while True:
+                rows = self.store.query(
+                    f"SELECT {TASK_COLUMNS} FROM task WHERE status = 'ready' AND project_id IN ({marks})"
+                    f" AND (pinned_agent IS NULL OR pinned_agent IN ({takers_marks}))"
+                    + (" AND (priority, created_at, id) > (?, ?, ?)" if after else "")
+                    + f" ORDER BY priority, created_at, id LIMIT {CLAIM_PAGE}",
+                    [*projects, *takers, *after],
+                )
+                for row in rows:
+                    task = self._task_from(row)
+                    choice = self._choose(task, agents)
+                    if choice is None:
+                        continue  # nobody can take this one now: try the next
+                    problem = self._pre_checks(tx, task, choice.agent)
+                    if problem == "budget":
+                        self._paused_for_budget = True
+                        return None
+                    if problem:
+                        if problem != "agent":
+                            self.blocked += 1
+                        continue
+                    return self._lease(tx, task, choice)
+                if len(rows) < CLAIM_PAGE:
                     return None
-                if problem:
-                    if problem != "agent":
-                        self.blocked += 1
-                    continue
-                now = tx.clock.now()
-                attempt = task.attempts + 1
-                tx.execute(
-                    "UPDATE task SET status = 'running', lease_owner = ?, lease_expires_at = ?,"
-                    " assigned_to = ?, rationale = ?, attempts = ?, updated_at = ? WHERE id = ?"
-                    " AND status = 'ready'",
-                    (self.owner, now + self.lease_s, choice.agent, choice.rationale, attempt, now, task.id),
-                )
-                tx.execute(
-                    "INSERT INTO task_attempt (task_id, number, agent, started_at) VALUES (?, ?, ?, ?)",
-                    (task.id, attempt, choice.agent, now),
-                )
-                tx.audit(
-                    "engine",
-                    "task.running",
-                    f"Task {task.title!r} went to {choice.agent}",
-                    subject=f"task:{task.id}",
-                    project_id=task.project_id,
-                    data={
-                        "from": "ready",
-                        "to": "running",
-                        "agent": choice.agent,
-                        "attempt": attempt,
-                        "rationale": choice.rationale,
-                        "runners_up": [list(item) for item in choice.runners_up],
-                    },
-                )
-                self._assigned[choice.agent] += 1
-                return Claim(task, choice.agent, attempt)
-        return None
+                last = rows[-1]
+                after = [last[7], last[14], last[0]]  # priority, created_at, id: the next page starts after
+
+    def _lease(self, tx: Transaction, task: Task, choice: Choice) -> Claim:
+        """Lease `task` to `choice.agent` in the claim's transaction, and record its call as started."""
+        from orkestra_tui.engine.call_log import start_call
+        from orkestra_tui.engine.calls import call_start
+
+        now = tx.clock.now()
+        attempt = task.attempts + 1
+        tx.execute(
+            "UPDATE task SET status = 'running', lease_owner = ?, lease_expires_at = ?,"
+            " assigned_to = ?, rationale = ?, attempts = ?, updated_at = ? WHERE id = ?"
+            " AND status = 'ready'",
+            (self.owner, now + self.lease_s, choice.agent, choice.rationale, attempt, now, task.id),
+        )
+        tx.execute(
+            "INSERT INTO task_attempt (task_id, number, agent, started_at) VALUES (?, ?, ?, ?)",
+            (task.id, attempt, choice.agent, now),
+        )
+        tx.audit(
+            "engine",
+            "task.running",
+            f"Task {task.title!r} went to {choice.agent}",
+            subject=f"task:{task.id}",
+            project_id=task.project_id,
+            data={
+                "from": "ready",
+                "to": "running",
+                "agent": choice.agent,
+                "attempt": attempt,
+                "rationale": choice.rationale,
+                "runners_up": [list(item) for item in choice.runners_up],
+            },
+        )
+        project = self.store.project(task.project_id)
+        assert project is not None
+        request = self._request(task, project.brief, bool(project.workspace))
+        call = call_start(
+            self.engine.runtimes[choice.agent],
+            request,
+            now=now,
+            owner=self.engine.call_owner,
+            project_id=task.project_id,
+            task_id=task.id,
+        )
+        self._assigned[choice.agent] += 1
+        call_id = start_call(tx, call)
+        self._started[task.id] = [(call_id, call)]
+        return Claim(task, choice.agent, attempt, request, call_id)
+
+    def _claim_review(self, tx: Transaction, projects: Sequence[int], marks: str) -> Claim | None:
+        """Lease a task a stopped run left in review (its result stored), to review it; None if none."""
+        rows = self.store.query(
+            f"SELECT {TASK_COLUMNS} FROM task WHERE status = 'review' AND lease_owner IS NULL"
+            f" AND project_id IN ({marks}) ORDER BY priority, created_at, id LIMIT 1",
+            list(projects),
+        )
+        if not rows:
+            return None
+        task = self._task_from(rows[0])
+        project = self.store.project(task.project_id)
+        assert project is not None
+        problem = self._budget_check(project.id, project.budget, task.assigned_to or "", calls=self.reviewers)
+        if problem != "ok":
+            self._pause_for_budget(tx, project.id, project.name, project.budget or 0.0, problem)
+            self._paused_for_budget = True
+            return None
+        now = tx.clock.now()
+        tx.execute(
+            "UPDATE task SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?"
+            " AND status = 'review' AND lease_owner IS NULL",
+            (self.owner, now + self.lease_s, now, task.id),
+        )
+        tx.audit(
+            "engine",
+            "task.review_resumed",
+            f"The review of {task.title!r}, by {task.assigned_to}, resumes; its result was kept",
+            subject=f"task:{task.id}",
+            project_id=task.project_id,
+            data={"agent": task.assigned_to, "attempt": task.attempts},
+        )
+        return Claim(task, task.assigned_to or "", task.attempts)
 
     def _choose(self, task: Task, agents: list[Candidate]) -> Choice | None:
         """The agent for a task: not one that just failed it for a passing reason, unless none else can."""
@@ -377,13 +476,17 @@ class Scheduler:
     def spent(self, project_id: int) -> float:
         return sum(self.store.project_costs(project_id).values())
 
-    def _budget_check(self, project_id: int, budget: float | None, agent: str) -> str:
+    def _budget_check(
+        self, project_id: int, budget: float | None, agent: str, *, calls: int | None = None
+    ) -> str:
+        """'ok', or why the next `calls` (by default the task's and its reviews) would pass the budget."""
         if budget is None:
             return "ok"
         from orkestra_tui.engine.calls import cost_of
 
-        runtime = self.engine.runtimes.get(agent)
-        estimate = cost_of(runtime, 4_000, 1_500) * (1 + self.reviewers) if runtime else 0.0
+        runtime = self.engine.runtimes.get(agent) or next(iter(self.engine.runtimes.values()), None)
+        count = 1 + self.reviewers if calls is None else calls
+        estimate = cost_of(runtime, 4_000, 1_500) * count if runtime else 0.0
         spent = self.spent(project_id)
         if spent + estimate > budget:
             return (
@@ -523,10 +626,12 @@ class Scheduler:
         return min(waits) if waits else None
 
     def _has_ready(self, projects: Sequence[int]) -> bool:
+        """Whether a task is ready, or waits in review with no one reviewing it."""
         marks = ", ".join("?" * len(projects))
         return bool(
             self.store.scalar(
-                f"SELECT count(*) FROM task WHERE status = 'ready' AND project_id IN ({marks})",
+                f"SELECT count(*) FROM task WHERE (status = 'ready' OR (status = 'review'"
+                f" AND lease_owner IS NULL)) AND project_id IN ({marks})",
                 list(projects),
             )
         )
@@ -545,6 +650,8 @@ class Scheduler:
     async def _work(self, claim: Claim) -> str:
         """Carry out one claimed task to its outcome; returns the status it ended in."""
         try:
+            if claim.review_only:
+                return await self._resume_review(claim)
             return await self._carry_out(claim)
         except asyncio.CancelledError:
             self._give_back(claim, "the run was stopped")
@@ -565,10 +672,18 @@ class Scheduler:
             record_call(tx, attempt, task.project_id, task_id=task.id)
 
     def _give_back(self, claim: Claim, why: str) -> None:
-        """Put an interrupted task back to ready, if this process still holds it."""
+        """Release an interrupted task, if this process still holds it: back to ready, or kept in review.
+
+        The calls made for it are recorded first; those recorded as started that
+        got no answer are closed as interrupted, at their estimated cost.
+        """
+        from orkestra_tui.engine.call_log import interrupt_call
+
         task = claim.task
         with self.store.transaction() as tx:
             self._record_calls(tx, task)  # paid for, whatever happens to the task
+            for call_id, call in self._started.pop(task.id, ()):
+                interrupt_call(tx, call_id, call, 0.0)  # unless answered, or closed already
             if self._holds(task.id):  # else the human or another process moved it meanwhile
                 self._release(tx, claim, why)
         self._unrecorded.pop(task.id, None)
@@ -576,6 +691,21 @@ class Scheduler:
     def _release(self, tx: Transaction, claim: Claim, why: str) -> None:
         task = claim.task
         status = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
+        if status == TaskStatus.REVIEW.value:  # the agent's result is stored: keep it for the next run
+            tx.execute(
+                "UPDATE task SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
+                " WHERE id = ? AND lease_owner = ?",
+                (tx.clock.now(), task.id, self.owner),
+            )
+            tx.audit(
+                "engine",
+                "task.released",
+                f"Task {task.title!r} keeps its result and waits for its review: {why}",
+                subject=f"task:{task.id}",
+                project_id=task.project_id,
+                data={"from": status, "to": status, "note": why},
+            )
+            return
         tx.execute(
             "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
             " updated_at = ? WHERE id = ? AND lease_owner = ?",
@@ -609,12 +739,14 @@ class Scheduler:
         task, agent = claim.task, claim.agent
         project = self.store.project(task.project_id)
         assert project is not None
+        assert claim.request is not None
         outcome = await self.engine.call(
             agent,
-            self._request(task, project.brief, bool(project.workspace)),
+            claim.request,
             project_id=task.project_id,
             task_id=task.id,
             record=False,
+            started_call=claim.call_id,
         )
         # Recorded in the next transaction (review, or finish), which comes with no wait in between.
         self._unrecorded[task.id] = outcome.attempts
@@ -623,7 +755,7 @@ class Scheduler:
             if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
                 return self._defer(claim, error)
             if error is not None and error.retryable:
-                reason = f"{agent} failed after {len(outcome.attempts)} attempt(s): {error}"
+                reason = f"{agent} failed after {plural(len(outcome.attempts), 'attempt')}: {error}"
             else:
                 reason = f"{agent} failed and it cannot be retried: {error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
@@ -656,7 +788,7 @@ class Scheduler:
     def _defer(self, claim: Claim, error: ProviderError) -> str:
         """Give a task back to ready after a passing failure; the next claim prefers another agent."""
         task, agent = claim.task, claim.agent
-        calls = self._unrecorded.get(task.id, ())
+        calls = [call for call in self._unrecorded.get(task.id, ()) if call.error_class != "circuit_open"]
         if calls:
             attempts = f"{len(calls)} attempt{'s' if len(calls) != 1 else ''}"
             reason = f"{agent} failed after {attempts}: {calls[-1].error or error}"
@@ -710,9 +842,17 @@ class Scheduler:
         written: list[str],
         refused: list[tuple[str, str]],
     ) -> str:
-        from orkestra_tui.engine.review import choose_reviewers, decide, review
+        """Store the agent's result (the task goes to review), then have it reviewed.
+
+        The review calls are recorded as started in the same transaction, before they go out.
+        """
+        from orkestra_tui.engine.call_log import start_call
+        from orkestra_tui.engine.calls import call_start
+        from orkestra_tui.engine.review import review_request
 
         task, agent = claim.task, claim.agent
+        reviewers = self._reviewers(task, agent)
+        request = review_request(task, text, brief) if reviewers else None
         with self.store.transaction() as tx:
             self._record_calls(tx, task)
             cursor = tx.execute(
@@ -722,6 +862,11 @@ class Scheduler:
             )
             if not cursor.rowcount:
                 raise EngineError("the lease was lost while the agent worked")
+            # The attempt's work is done: a stop or a crash from here on keeps it (see `_release`).
+            tx.execute(
+                "UPDATE task_attempt SET outcome = 'review' WHERE task_id = ? AND number = ?",
+                (task.id, claim.attempt),
+            )
             tx.audit(
                 agent,
                 "task.review",
@@ -744,14 +889,67 @@ class Scheduler:
                     project_id=task.project_id,
                     data={"path": path, "reason": reason},
                 )
+            started: dict[str, int] = {}
+            now = tx.clock.now() if reviewers else 0.0
+            for name in reviewers:
+                assert request is not None
+                call = call_start(
+                    self.engine.runtimes[name],
+                    request,
+                    now=now,
+                    owner=self.engine.call_owner,
+                    project_id=task.project_id,
+                    task_id=task.id,
+                )
+                started[name] = start_call(tx, call)
+                self._started.setdefault(task.id, []).append((started[name], call))
         self._unrecorded.pop(task.id, None)
+        return await self._judge(claim, text, brief, reviewers, request=request, started_calls=started)
+
+    async def _resume_review(self, claim: Claim) -> str:
+        """Review the result a stopped run left in review; the agent that made it is not called again."""
+        task = claim.task
+        project = self.store.project(task.project_id)
+        assert project is not None
+        reviewers = self._reviewers(task, claim.agent)
+        return await self._judge(claim, task.result or "", project.brief, reviewers)
+
+    def _reviewers(self, task: Task, agent: str) -> list[str]:
+        """Who reviews `agent`'s result: agents of other providers, available now."""
+        from orkestra_tui.engine.review import choose_reviewers
+
+        if not self.reviewers:
+            return []
         others = [
             (candidate.name, candidate.provider)
             for candidate in self._agents()
             if candidate.name == agent or candidate.available
         ]
-        reviewers = choose_reviewers(agent, others, self.reviewers, seed=task.id) if self.reviewers else []
-        reviews = await review(self.engine, task, text, brief, reviewers) if reviewers else []
+        # A result kept from a stopped run may be by an agent no longer on the committee: anyone reviews it.
+        author_vendor = dict(others).get(agent, "")
+        return choose_reviewers(agent, others, self.reviewers, seed=task.id, author_vendor=author_vendor)
+
+    async def _judge(
+        self,
+        claim: Claim,
+        text: str,
+        brief: str,
+        reviewers: list[str],
+        *,
+        request: ProviderRequest | None = None,
+        started_calls: dict[str, int] | None = None,
+    ) -> str:
+        """Have the result reviewed by `reviewers` and finish the task with the verdict."""
+        from orkestra_tui.engine.review import decide, review
+
+        task = claim.task
+        reviews = (
+            await review(
+                self.engine, task, text, brief, reviewers, request=request, started_calls=started_calls
+            )
+            if reviewers
+            else []
+        )
         verdict = decide(reviews, already_retried=task.review_rounds > 0)
         if self.reviewers == 0:
             verdict = type(verdict)("done", "")
@@ -838,6 +1036,7 @@ class Scheduler:
                 note_milestone(tx, self.store, task)
             post_checks(tx, self.store, self.engine.paths.data_dir, task, status)
         self._unrecorded.pop(task.id, None)
+        self._started.pop(task.id, None)
         return "retried" if retry else status.value
 
 

@@ -225,6 +225,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_by_kind ON audit (kind, id);
     CREATE INDEX audit_by_ts ON audit (ts, id);
     """,
+    # 7: a call is written before its request goes out (state 'started', with an estimated cost and
+    # the process making it) and completed after, so a killed process leaves its calls recorded.
+    """
+    ALTER TABLE call ADD COLUMN state TEXT NOT NULL DEFAULT 'complete';
+    ALTER TABLE call ADD COLUMN owner TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

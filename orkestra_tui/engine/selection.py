@@ -131,6 +131,57 @@ def candidates(engine: Engine, running: Mapping[str, int]) -> list[Candidate]:
     return built
 
 
+@dataclass(frozen=True)
+class Standing:
+    """An agent as the scheduler would weigh it for one task now, for the human choosing by hand."""
+
+    candidate: Candidate
+    score: float
+    """From 0 to 1, by the configured routing strategy (0 when it cannot take the task now)."""
+    rationale: str
+    circuit: str
+    """closed, open or half_open."""
+    key: str
+    """Where its key comes from (an environment variable), or "simulated"."""
+
+
+def standings(engine: Engine, category: str) -> list[Standing]:
+    """Every agent with its score, load and availability for a task of `category`, best first.
+
+    The load counts the tasks running now, whichever process runs them (from the store).
+    """
+    running = {
+        str(agent): int(count)
+        for agent, count in engine.store.query(
+            "SELECT assigned_to, COUNT(*) FROM task WHERE status = 'running' AND assigned_to IS NOT NULL"
+            " GROUP BY assigned_to"
+        )
+    }
+    everyone = candidates(engine, running)
+    if not everyone:
+        return []
+    weights = _weights(engine.settings.engine.routing)
+    dearest_price = max(candidate.price for candidate in everyone)
+    simulated = {info.name for info in engine.agents() if info.simulated}
+    result = [
+        Standing(
+            candidate=candidate,
+            score=round(score(candidate, category, weights, dearest_price), 4)
+            if _can_take(candidate, ())
+            else 0.0,
+            rationale=rationale(candidate, category),
+            circuit=engine.breakers[candidate.name].state.value,
+            key="simulated"
+            if candidate.name in simulated
+            else engine.runtimes[candidate.name].key_variable or "",
+        )
+        for candidate in everyone
+    ]
+    return sorted(
+        result, key=lambda standing: (-standing.score, standing.candidate.running, standing.candidate.name)
+    )
+
+
 def unavailable_reason(engine: Engine, name: str, *, enabled: bool) -> str:
     """The same tests as `Engine.agent_available`, each with its reason ("" when available)."""
     if not enabled:

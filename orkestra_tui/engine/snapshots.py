@@ -48,6 +48,7 @@ from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.leases import owner_is_dead
 from orkestra_tui.engine.store import Transaction
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
+from orkestra_tui.wording import plural
 
 SNAPSHOT_NAME = re.compile(r"orkestra-(\d{8})-(\d{6})(?:-(\d+))?\.db")
 PARTIAL_SUFFIX = ".partial"
@@ -364,8 +365,8 @@ def _refuse_if_running(leases: list[tuple[str, float | None, int]], database: Pa
                 else ""
             )
             raise SnapshotError(
-                f"a run is under way on {database}: process {pid} on {host} holds {count} task(s){until};"
-                " stop it (or wait until its leases expire), then restore"
+                f"a run is under way on {database}: process {pid} on {host} holds "
+                f"{plural(count, 'task')}{until}; stop it (or wait until its leases expire), then restore"
             )
 
 

@@ -39,6 +39,7 @@ from orkestra_tui.engine.models import (
     AuditEvent,
     Ballot,
     CallRecord,
+    CallStart,
     Decision,
     DecisionRound,
     DecisionStatus,
@@ -111,6 +112,12 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+AUDIT_INSERT = (
+    "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+"""How an audit event is written: its summary and data already redacted, its data as `dumps` gives it."""
+
+
 class Transaction:
     """The writes of one transaction, and the audit events that describe them."""
 
@@ -143,9 +150,7 @@ class Transaction:
         summary = redact(summary)
         encoded = redact(dumps(data or {}))
         cursor = self._connection.execute(
-            "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (timestamp, project_id, actor, kind, subject, summary, encoded),
+            AUDIT_INSERT, (timestamp, project_id, actor, kind, subject, summary, encoded)
         )
         event = AuditEvent(
             id=int(cursor.lastrowid or 0),
@@ -550,6 +555,19 @@ class Store:
                 [expires_at, owner, *task_ids],
             )
 
+    def start_call(self, start: CallStart) -> int:
+        """Record a call as started, before its request goes out; the row's id.
+
+        Bookkeeping, like a lease renewal: the call's audit event comes with its
+        completion (`call_log.record_call`), or with its interruption. Written
+        outside `transaction`, as one statement in autocommit mode.
+        """
+        if self._in_transaction:
+            raise RuntimeError("a call is started between transactions (or with call_log.start_call)")
+        with self._errors_mapped():
+            cursor = self._connection.execute(convert.CALL_START_INSERT, convert.call_start(start))
+        return int(cursor.lastrowid or 0)
+
     def project_costs(self, project_id: int, purposes: Iterable[str] | None = None) -> dict[str, float]:
         """What each agent's calls for a project cost so far, optionally for some purposes only."""
         sql = "SELECT agent, coalesce(sum(cost), 0) FROM call WHERE project_id = ?"
@@ -676,12 +694,20 @@ class Store:
         return int(self.scalar("SELECT coalesce(max(id), 0) FROM audit"))
 
     def calls(self, agent: str | None = None, limit: int = 1000) -> list[CallRecord]:
-        """Calls, oldest first among the newest `limit`."""
+        """Completed calls, oldest first among the newest `limit`.
+
+        Calls under way, and those a stopped process interrupted, say nothing of how the agent
+        answers: they count in costs, not here (nor in an agent's health).
+        """
         if agent is None:
-            rows = self.query(f"SELECT {convert.CALL_COLUMNS} FROM call ORDER BY id DESC LIMIT ?", (limit,))
+            rows = self.query(
+                f"SELECT {convert.CALL_COLUMNS} FROM call WHERE state = 'complete' ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
         else:
             rows = self.query(
-                f"SELECT {convert.CALL_COLUMNS} FROM call WHERE agent = ? ORDER BY id DESC LIMIT ?",
+                f"SELECT {convert.CALL_COLUMNS} FROM call WHERE agent = ? AND state = 'complete'"
+                " ORDER BY id DESC LIMIT ?",
                 (agent, limit),
             )
         return [convert.call(row) for row in reversed(rows)]

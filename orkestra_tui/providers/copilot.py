@@ -9,16 +9,26 @@ edit files or run tools for Orkestra: every permission request is denied.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.command import prompt_text
 
+if TYPE_CHECKING:
+    from copilot import CopilotClient, PermissionRequest, PermissionRequestResult
+    from copilot import CopilotSession as SdkCopilotSession
+    from copilot.session import PermissionInvocation
+
 INSTALL_HINT = "install it with: pip install 'orkestra-tui[copilot]'"
+CLI_MISSING = (
+    "the Copilot CLI was not found: install it (npm install -g @github/copilot) "
+    "or set COPILOT_CLI_PATH to its path"
+)
 
 
 class CopilotSession(Protocol):
@@ -33,70 +43,106 @@ SessionFactory = Callable[[str, Path], Awaitable[CopilotSession]]
 """Given the model and the workspace, an open session."""
 
 
+def cli_path() -> str | None:
+    """The Copilot CLI to start: COPILOT_CLI_PATH, else `copilot` on the PATH; None if there is none.
+
+    Orkestra always names the CLI to the SDK, so that the SDK never downloads one at run time.
+    """
+    configured = os.environ.get("COPILOT_CLI_PATH", "")
+    if configured:
+        return configured if Path(configured).exists() else None
+    return shutil.which("copilot")
+
+
 def cli_available() -> tuple[bool, str]:
     """Whether the SDK and its Copilot CLI can be used here, and if not, what to do about it."""
     try:
         import copilot  # noqa: F401
     except ImportError:
         return False, f"the github-copilot-sdk package is missing; {INSTALL_HINT}"
-    path = os.environ.get("COPILOT_CLI_PATH", "")
-    if path and not Path(path).exists():
-        return False, f"COPILOT_CLI_PATH points to {path}, which does not exist"
+    configured = os.environ.get("COPILOT_CLI_PATH", "")
+    if configured and not Path(configured).exists():
+        return False, f"COPILOT_CLI_PATH points to {configured}, which does not exist"
+    if cli_path() is None:
+        return False, CLI_MISSING
     return True, ""
 
 
 class SdkSession:
-    """A Copilot CLI session through the SDK: send a prompt, gather the reply until idle."""
+    """A Copilot CLI session through the SDK: send a prompt, wait for the reply until idle."""
 
-    def __init__(self, client: Any, session: Any) -> None:
+    def __init__(self, client: CopilotClient, session: SdkCopilotSession) -> None:
         self._client = client
         self._session = session
 
     @classmethod
     async def open(cls, model: str, workspace: Path) -> SdkSession:
-        from copilot import CopilotClient
+        from copilot import CopilotClient, RuntimeConnection
 
-        # Never download a CLI at run time: a missing CLI is reported, not fetched.
-        os.environ.setdefault("COPILOT_SKIP_CLI_DOWNLOAD", "1")
+        cli = cli_path()
+        if cli is None:
+            raise FileNotFoundError(CLI_MISSING)
         workspace.mkdir(parents=True, exist_ok=True)
-        client = CopilotClient({"cwd": str(workspace)})
-        await client.start()
-        session = await client.create_session(on_permission_request=_deny_everything, model=model)
+        # An explicit CLI path: the SDK never downloads a runtime when it is given one.
+        client = CopilotClient(
+            connection=RuntimeConnection.for_stdio(path=cli), working_directory=str(workspace)
+        )
+        try:
+            await client.start()
+            session = await client.create_session(
+                on_permission_request=_deny_everything, model=model, working_directory=str(workspace)
+            )
+        except BaseException as error:
+            await _stop_quietly(client)
+            if isinstance(error, Exception):
+                raise ConnectionError(f"the Copilot CLI did not start: {_first_line(error)}") from None
+            raise
         return cls(client, session)
 
     async def ask(self, prompt: str, timeout_s: float) -> str:
-        parts: list[str] = []
-        done = asyncio.Event()
+        from copilot._jsonrpc import JsonRpcError, ProcessExitedError
+        from copilot.session_events import AssistantMessageData
 
-        def on_event(event: Any) -> None:
-            kind = type(event.data).__name__
-            if kind == "AssistantMessageData":
-                parts.append(str(getattr(event.data, "content", "") or ""))
-            elif kind == "SessionIdleData":
-                done.set()
-
-        unsubscribe = self._session.on(on_event)
         try:
-            await self._session.send(prompt)
-            await asyncio.wait_for(done.wait(), timeout_s)
-        finally:
-            if callable(unsubscribe):
-                unsubscribe()
-        return "".join(parts)
+            event = await self._session.send_and_wait(prompt, timeout=timeout_s)
+        except TimeoutError:
+            raise
+        except (ProcessExitedError, OSError) as error:
+            raise ConnectionError(_first_line(error)) from None
+        except JsonRpcError as error:
+            raise ProviderError("server", f"the Copilot CLI refused the prompt: {error.message}") from None
+        except RuntimeError as error:  # "Session closed before response completed" and the like
+            raise ConnectionError(_first_line(error)) from None
+        except Exception as error:  # a session.error event: "Session error: ..."
+            raise ProviderError("server", _first_line(error)) from None
+        if event is None or not isinstance(event.data, AssistantMessageData):
+            return ""
+        return event.data.content
 
     async def close(self) -> None:
-        await self._session.disconnect()
-        await self._client.stop()
+        # The CLI may be gone already; stopping the client below cleans up either way.
+        with contextlib.suppress(Exception):
+            await self._session.disconnect()
+        await _stop_quietly(self._client)
 
 
-def _deny_everything(*_args: Any, **_kwargs: Any) -> Any:
-    """Copilot asks before it runs tools or edits files; Orkestra wants text only."""
+async def _stop_quietly(client: CopilotClient) -> None:
     try:
-        from copilot.session import PermissionRequestResult
+        await client.stop()
+    except BaseException:
+        await client.force_stop()
 
-        return PermissionRequestResult(kind="denied-interactively-by-user")
-    except ImportError:
-        return {"kind": "denied-interactively-by-user"}
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _deny_everything(request: PermissionRequest, invocation: PermissionInvocation) -> PermissionRequestResult:
+    """Copilot asks before it runs tools or edits files; Orkestra wants text only."""
+    from copilot.generated.rpc import PermissionDecisionDeniedInteractivelyByUser
+
+    return PermissionDecisionDeniedInteractivelyByUser(feedback="Orkestra asks for text only.")
 
 
 class CopilotProvider:
@@ -125,11 +171,10 @@ class CopilotProvider:
                     raise ProviderError("unavailable", f"Copilot cannot run: {problem}")
             try:
                 self._session = await self._factory(self.model, self.workspace)
-            except FileNotFoundError as error:
-                raise ProviderError(
-                    "unavailable",
-                    f"the Copilot CLI was not found ({error}); install it or set COPILOT_CLI_PATH",
-                ) from None
+            except FileNotFoundError:
+                raise ProviderError("unavailable", CLI_MISSING) from None
+            except ConnectionError as error:
+                raise ProviderError("connection", str(error)) from None
         return self._session
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
@@ -141,6 +186,7 @@ class CopilotProvider:
             raise ProviderError("timeout", f"no answer within {self.timeout_s:g} s") from None
         except (ConnectionError, EOFError, BrokenPipeError) as error:
             self._session = None  # the CLI went away: start a new session next time
+            await _close_quietly(session)
             raise ProviderError("connection", f"the Copilot CLI stopped answering: {error}") from None
         return ProviderResponse(
             text=text, tokens_in=max(1, len(prompt) // 4), tokens_out=max(1, len(text) // 4), model=self.model
@@ -150,3 +196,8 @@ class CopilotProvider:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+async def _close_quietly(session: CopilotSession) -> None:
+    with contextlib.suppress(Exception):  # the session is being dropped because it already failed
+        await session.close()

@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -221,13 +222,25 @@ class SimulatedProvider:
         )
         if len(ranking) > 1:
             reasoning += f" {ranking[1]} is my second choice."
-        if shares:
-            leader = max(shares, key=lambda label: (shares[label], label))
-            if leader != ranking[0]:
-                reasoning += f" I have seen that {leader} leads and I am not yet persuaded."
-            else:
-                reasoning += f" I agree with the committee's lead for {leader}."
+        reasoning += self._standing(context, ranking[0])
         return {"ranking": ranking, "confidence": confidence, "reasoning": reasoning}
+
+    @staticmethod
+    def _standing(context: Mapping[str, Any], first: str) -> str:
+        """What this agent makes of last round's tally, as the request states it: a tie is a tie."""
+        leaders = [str(label) for label in context.get("leaders", ())]
+        names = [*leaders, *(["my own proposal"] if context.get("own_leading") else [])]
+        if not names:
+            return ""
+        count = int(context.get("lead_votes", 0))
+        votes = f"{count} vote" if count == 1 else f"{count} votes"
+        if len(names) > 1:
+            together = f"{', '.join(names[:-1])} and {names[-1]}"
+            side = f"I side with {first}." if first in leaders else "I am persuaded by none of them."
+            return f" I have seen that {together} are tied at {votes} each; {side}"
+        if names[0] != first:
+            return f" I have seen that {names[0]} leads with {votes} and I am not yet persuaded."
+        return f" I agree with the committee's lead for {first} ({votes} last round)."
 
     def plan(self, context: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
         name = str(context.get("name", "the project"))
@@ -289,20 +302,65 @@ class SimulatedProvider:
         return {"option": f"Compromise: {option}", "rationale": "Keeps what each side valued most."}
 
     def synthesis(self, context: Mapping[str, Any]) -> dict[str, Any]:
-        """The chosen plan, with the first task of another proposal whose title it lacks adopted."""
+        """The chosen plan, with one task of another proposal about something the plan lacks adopted.
+
+        What a task is about is its title less any phase name before a colon,
+        or its instructions ("Build: sharing" is "Foundations: sharing" under
+        another phase's name). The adopted task goes in the phase of the same
+        name, else the one at the same place in the plan, and depends on the
+        chosen plan's tasks about what its own dependencies were about, or
+        else on the tasks of the phase before.
+        """
         plan: dict[str, Any] = json.loads(json.dumps(context.get("plan", {})))
         if not plan.get("phases"):
             return plan
-        titles = {task["title"] for phase in plan["phases"] for task in phase["tasks"]}
-        keys = {task["key"] for phase in plan["phases"] for task in phase["tasks"]}
-        for other in context.get("others", ()):
-            for phase in other.get("phases", ()):
-                for task in phase.get("tasks", ()):
-                    if task["title"] not in titles:
-                        adopted = {**task, "key": f"adopted-{len(keys) + 1}", "depends_on": []}
-                        plan["phases"][-1]["tasks"].append(adopted)
-                        return plan
+        others: list[Mapping[str, Any]] = [
+            other for other in context.get("others", ()) if other.get("phases")
+        ]
+        phase_words = {_words(str(phase["name"])) for item in (plan, *others) for phase in item["phases"]}
+
+        def about(task: Mapping[str, Any]) -> set[str]:
+            subject = _subject(str(task["title"]), phase_words)
+            return {subject, _words(str(task.get("instructions", "")))} - {""}
+
+        mine = {task["key"]: about(task) for phase in plan["phases"] for task in phase["tasks"]}
+        known = set().union(*mine.values())
+        place_of = {
+            task["key"]: index for index, phase in enumerate(plan["phases"]) for task in phase["tasks"]
+        }
+        for other in others:
+            theirs = {task["key"]: task for phase in other["phases"] for task in phase["tasks"]}
+            for place, phase in enumerate(other["phases"]):
+                for task in phase["tasks"]:
+                    if about(task) & known:
+                        continue
+                    target = self._phase_for(plan, str(phase["name"]), place, len(other["phases"]))
+                    depends = [
+                        key
+                        for dependency in task.get("depends_on", ())
+                        if dependency in theirs
+                        for key, subjects in mine.items()
+                        if subjects & about(theirs[dependency])
+                    ]
+                    # Never before what it depends on: a later phase of the plan if one of those is there.
+                    target = max([target, *(place_of[key] for key in depends)])
+                    if not depends and target > 0:
+                        depends = [item["key"] for item in plan["phases"][target - 1]["tasks"]]
+                    number = len(mine) + 1
+                    while f"adopted-{number}" in mine:
+                        number += 1
+                    adopted = {**task, "key": f"adopted-{number}", "depends_on": list(dict.fromkeys(depends))}
+                    plan["phases"][target]["tasks"].append(adopted)
+                    return plan
         return plan
+
+    @staticmethod
+    def _phase_for(plan: Mapping[str, Any], name: str, place: int, count: int) -> int:
+        """The chosen plan's phase of that name, else the one as far through it as `place` of `count`."""
+        names = [_words(str(phase["name"])) for phase in plan["phases"]]
+        if _words(name) in names:
+            return names.index(_words(name))
+        return min(len(names) - 1, place * len(names) // max(count, 1))
 
     def task_result(self, context: Mapping[str, Any], rng: random.Random) -> str:
         title = str(context.get("title", "Task"))
@@ -319,6 +377,19 @@ def _fingerprint(request: ProviderRequest) -> str:
         default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _words(text: str) -> str:
+    """Text reduced to its words, lower case, single spaces."""
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def _subject(title: str, phase_words: set[str]) -> str:
+    """What a task's title is about: its words, less a leading phase name followed by a colon."""
+    prefix, colon, rest = title.partition(":")
+    if colon and _words(prefix) in phase_words and _words(rest):
+        return _words(rest)
+    return _words(title)
 
 
 def _clip(text: str, limit: int = 60) -> str:

@@ -4,7 +4,9 @@ The app also runs the committee: each vote (put from the Voting screen, or
 under way when the app last closed) runs in a worker of the `committee` group
 until it ends; closing the app cancels them, and the store keeps where they
 were. When a vote needs the human to break a tie, the app opens the tie-break
-modal wherever the user is, and the top bar reminds until it is answered.
+modal wherever the user is, and the top bar reminds until it is answered; a
+task whose review was escalated to the human gets a badge too (`ctrl+r` opens it).
+The app opens where the user left off (`opening_mode`).
 
 After the first frame the app also cleans up what an interrupted run left
 (`engine/recovery.py`), checks the database in a thread, and takes a snapshot
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -33,6 +35,7 @@ from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
+from orkestra_tui.tui.palette import ScreenActions
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
@@ -89,15 +92,21 @@ class OrkestraApp(DamageGuardApp):
         "screens/health.tcss",
         "screens/audit.tcss",
     ]
+    COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+t", "tie_break", "Tie-break"),
+        Binding("ctrl+t", "nothing_waiting('tie-break')", "Tie-break", show=False),
+        Binding("ctrl+r", "review", "Review"),
+        Binding("ctrl+r", "nothing_waiting('review')", "Review", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     tie_breaks_waiting: reactive[int] = reactive(0)
     """Tie-breaks the committee is waiting for the human to answer (the top bar shows them)."""
+    reviews_waiting: reactive[int] = reactive(0)
+    """Tasks the reviewers escalated to the human (the top bar shows them; ctrl+r goes to the first)."""
 
     class InboxChanged(Message):
         """A question to the human was asked, answered or withdrawn."""
@@ -114,7 +123,7 @@ class OrkestraApp(DamageGuardApp):
         on_ready: Callable[[OrkestraApp], None] | None = None,
     ) -> None:
         # Start straight in the first mode: no default screen is built and thrown away.
-        self.DEFAULT_MODE = first_mode or ("board" if engine.projects() else "plan")  # type: ignore[misc]
+        self.DEFAULT_MODE = first_mode or opening_mode(engine)  # type: ignore[misc]
         super().__init__()
         self.engine = engine
         self.ready_callback = on_ready
@@ -131,6 +140,10 @@ class OrkestraApp(DamageGuardApp):
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
+
+    def screen_class(self, mode: str) -> type[EngineScreen]:
+        """The screen class of a mode (the command palette lists each screen's keys)."""
+        return _screen_class(mode)
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
@@ -162,6 +175,7 @@ class OrkestraApp(DamageGuardApp):
         """Textual has painted the first frame and handled the work it left pending."""
         self._recover()
         self.tie_breaks_waiting = self._count_tie_breaks()
+        self.reviews_waiting = len(self._reviews())
         self._show_round_feedback()
         for decision in self.engine.decisions_under_way():
             self.run_committee(decision.id)
@@ -468,8 +482,17 @@ class OrkestraApp(DamageGuardApp):
     def _count_tie_breaks(self) -> int:
         return sum(item.kind is InboxKind.TIE_BREAK for item in self.engine.inbox.open_items())
 
+    def _reviews(self) -> list[int]:
+        """The tasks whose review was escalated to the human, oldest question first."""
+        return [
+            int(item.payload["task_id"])
+            for item in self.engine.inbox.open_items()
+            if item.kind is InboxKind.TASK_REVIEW and "task_id" in item.payload
+        ]
+
     def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
         self.tie_breaks_waiting = self._count_tie_breaks()
+        self.reviews_waiting = len(self._reviews())
         event = message.event
         if event.external:
             return  # another process asked: the badge says so; whoever runs that vote waits for the answer
@@ -481,11 +504,16 @@ class OrkestraApp(DamageGuardApp):
     def watch_tie_breaks_waiting(self) -> None:
         self.refresh_bindings()
 
+    def watch_reviews_waiting(self) -> None:
+        self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.damage is not None:  # the damage screen stays in front until the app quits
             return action == "quit"
         if action == "tie_break":
             return self.tie_breaks_waiting > 0
+        if action == "review":
+            return self.reviews_waiting > 0
         return super().check_action(action, parameters)
 
     def action_tie_break(self) -> None:
@@ -502,6 +530,23 @@ class OrkestraApp(DamageGuardApp):
             return
         self._tie_break_mode = self.current_mode
         self.push_screen(TieBreakScreen(self.engine, item), self._tie_break_closed)
+
+    def action_nothing_waiting(self, what: str) -> None:
+        """ctrl+t or ctrl+r with nothing of the kind waiting: say so rather than do nothing."""
+        self.notify(f"No {what} is waiting for you.", title="Nothing waiting")
+
+    def action_review(self) -> None:
+        """Go to the first task whose review waits for the human: the Board, its detail open."""
+        from orkestra_tui.tui.screens.board import BoardScreen
+
+        waiting = self._reviews()
+        if not waiting:
+            self.action_nothing_waiting("review")
+            return
+        self.switch_mode("board")
+        board = next((screen for screen in self.screen_stack if isinstance(screen, BoardScreen)), None)
+        if board is not None:
+            board.show_task(waiting[0])
 
     def _tie_break_closed(self, choice: str | None) -> None:
         self._tie_break_mode = None
@@ -547,22 +592,36 @@ class OrkestraApp(DamageGuardApp):
             yield SystemCommand(
                 f"{name} screen", f"Go to the {name} screen (key {key})", self._switcher(mode)
             )
-        yield SystemCommand("Help", "List every key (?)", self.action_help)
+        yield SystemCommand("Help", "List every key (key ?)", self.action_help)
         yield SystemCommand("Snapshot now", "Take a snapshot of the database", self.action_snapshot)
+        yield SystemCommand("Quit", "Quit Orkestra (key ctrl+q)", self.action_quit)
         yield SystemCommand(
             "Restore a snapshot…", "How to go back to a snapshot (from a shell)", self.action_restore_help
         )
         if self.tie_breaks_waiting:
             yield SystemCommand(
-                "Tie-break", "Break the tie the committee is waiting on (ctrl+t)", self.action_tie_break
+                "Tie-break", "Break the tie the committee is waiting on (key ctrl+t)", self.action_tie_break
             )
-        yield from super().get_system_commands(screen)
+        # Textual's own, but for its Quit: the one above names the key.
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Quit")
 
     def _switcher(self, mode: str) -> Callable[[], None]:
         def switch() -> None:
             self.switch_mode(mode)
 
         return switch
+
+
+def opening_mode(engine: Engine) -> str:
+    """Where the app opens: where the user left off.
+
+    The Plan screen while a plan is under way (it shows that plan at its step);
+    otherwise the Board once there are projects;
+    the Plan screen's empty brief for a first run.
+    """
+    if engine.plans_under_way() or not engine.projects():
+        return "plan"
+    return "board"
 
 
 def _stopped_line(what: str, error: BaseException | None, then: str) -> str:

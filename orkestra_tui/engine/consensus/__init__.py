@@ -9,7 +9,8 @@ imports nothing from the rest of the engine (but the list of method names), nor 
 
 Its modules: `electorate` validates and aggregates the ballots, `wording` writes the reasons,
 `results` builds a `TallyResult`, and the methods live in `single_round`, `runoff` (ranked
-choice) and `schulze` (condorcet).
+choice) and `schulze` (condorcet, over the head-to-head counts and paths of `pairwise`). A tally
+takes at most MAX_OPTIONS options and MAX_BALLOTS ballots, and stays fast up to them.
 """
 
 from __future__ import annotations
@@ -19,17 +20,31 @@ from fractions import Fraction
 
 from orkestra_tui.engine.consensus import runoff, schulze, single_round
 from orkestra_tui.engine.consensus.electorate import (
+    MAX_BALLOTS,
+    MAX_OPTIONS,
     BallotError,
     Electorate,
     RankedBallot,
     normalise_ballots,
+    too_many_ballots,
     unit_share,
 )
 from orkestra_tui.engine.consensus.results import TallyResult, undecided
 from orkestra_tui.engine.consensus.wording import describe_value, percent, plural, printable, quote_name
 from orkestra_tui.engine.methods import METHODS
 
-__all__ = ["METHODS", "BallotError", "RankedBallot", "TallyResult", "printable", "quote_name", "tally"]
+__all__ = [
+    "MAX_BALLOTS",
+    "MAX_OPTIONS",
+    "METHODS",
+    "BallotError",
+    "RankedBallot",
+    "TallyResult",
+    "printable",
+    "quote_name",
+    "tally",
+    "too_many_ballots",
+]
 
 # Every method is (electorate, threshold) -> TallyResult; only `supermajority` reads the threshold.
 _METHOD_FUNCTIONS: dict[str, Callable[[Electorate, Fraction], TallyResult]] = {

@@ -15,9 +15,22 @@ from fractions import Fraction
 
 from orkestra_tui.engine.consensus.wording import describe_value, quote_name
 
+MAX_OPTIONS = 200
+"""The most options a tally takes: head-to-head counts grow with the square of the options."""
+MAX_BALLOTS = 100_000
+"""The most ballots a tally takes; a ballot's `count` lets one stand for many identical ones."""
+
 
 class BallotError(ValueError):
     """Invalid input to a tally, described in one line that names the ballot at fault."""
+
+
+def too_many_ballots() -> BallotError:
+    """The error for more than MAX_BALLOTS ballots, in one line that says what to do instead."""
+    return BallotError(
+        f"more than {MAX_BALLOTS:,} ballots; a tally takes at most {MAX_BALLOTS:,} "
+        "(one ballot with a count stands for that many identical ones)"
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,8 @@ def normalise_ballots(
     voters_by_first_and_weight: dict[tuple[str, float], int] = {}
     total = 0
     for number, ballot in enumerate(ballots, start=1):
+        if number > MAX_BALLOTS:
+            raise too_many_ballots()
         if not isinstance(ballot, RankedBallot):
             raise BallotError(f"ballot {number} is a {type(ballot).__name__}, not a RankedBallot")
         count = ballot.count
@@ -141,6 +156,8 @@ def _option_indexes(options: Sequence[str]) -> dict[str, int]:
     if len(index_of) != len(option_names):
         repeated = next(name for name in option_names if option_names.count(name) > 1)
         raise BallotError(f"option {quote_name(repeated)} is listed twice")
+    if len(index_of) > MAX_OPTIONS:
+        raise BallotError(f"{len(index_of):,} options; a tally takes at most {MAX_OPTIONS}")
     return index_of
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from orkestra_tui.engine.consensus.electorate import Electorate
+from orkestra_tui.engine.consensus.pairwise import pairwise_counts, strongest_paths
 from orkestra_tui.engine.consensus.results import TallyResult, decided, round_counts, undecided
 from orkestra_tui.engine.consensus.wording import names_of
 
 
 def condorcet(electorate: Electorate, threshold: Fraction) -> TallyResult:
-    beats = _pairwise(electorate)
-    paths = _strongest_paths(beats)
+    beats = pairwise_counts(electorate)
+    paths = strongest_paths(beats)
     size = len(electorate.options)
     others = {x: [y for y in range(size) if y != x] for x in range(size)}
     rounds = [
@@ -68,55 +69,6 @@ def condorcet(electorate: Electorate, threshold: Fraction) -> TallyResult:
         support=shares[closest],
         reason=reason,
     )
-
-
-def _pairwise(electorate: Electorate) -> list[list[int]]:
-    """`beats[x][y]`: voters ranking x above y (a ranked option is above every unranked one).
-
-    Each ranked option is accumulated under the bitmask of the options ranked above it, so the
-    work grows with the distinct (option, set above it) pairs rather than with the pairs of
-    options on every ballot.
-    """
-    option_count = len(electorate.options)
-    bits = [1 << index for index in range(option_count)]
-    voters_by_mask_above: list[dict[int, int]] = [{} for _ in range(option_count)]
-    for ranking, count in electorate.rankings.items():
-        mask = 0
-        for index in ranking:
-            by_mask = voters_by_mask_above[index]
-            by_mask[mask] = by_mask.get(mask, 0) + count
-            mask |= bits[index]
-    ranked_by = [sum(by_mask.values()) for by_mask in voters_by_mask_above]
-    # both_ranked_above[x][y]: voters ranking both, x above y.
-    both_ranked_above = [[0] * option_count for _ in range(option_count)]
-    for lower, by_mask in enumerate(voters_by_mask_above):
-        for mask, count in by_mask.items():
-            remaining = mask
-            while remaining:
-                lowest_bit = remaining & -remaining
-                both_ranked_above[lowest_bit.bit_length() - 1][lower] += count
-                remaining ^= lowest_bit
-    # x is above y on every ballot ranking x, except those ranking y above x.
-    return [
-        [0 if x == y else ranked_by[x] - both_ranked_above[y][x] for y in range(option_count)]
-        for x in range(option_count)
-    ]
-
-
-def _strongest_paths(beats: list[list[int]]) -> list[list[int]]:
-    """Schulze's widest paths over links weighted by winning votes (Floyd-Warshall)."""
-    size = len(beats)
-    paths = [[beats[x][y] if beats[x][y] > beats[y][x] else 0 for y in range(size)] for x in range(size)]
-    for via in range(size):
-        for start in range(size):
-            to_via = paths[start][via]
-            if start == via or to_via == 0:
-                continue
-            row = paths[start]
-            for end in range(size):
-                if end not in (start, via):
-                    row[end] = max(row[end], min(to_via, paths[via][end]))
-    return paths
 
 
 def _table(electorate: Electorate, matrix: list[list[int]]) -> dict[str, dict[str, int]]:

@@ -1,7 +1,9 @@
 """Who should carry out a task: one of the agents, or whoever the scheduler chooses.
 
-A small picker over the Board (key a). Disabled agents are listed but cannot
-be picked; the task's current pin is marked and highlighted.
+A small picker over the Board (key a). Each agent shows what the scheduler's
+selection weighs: its score for this task, its load (running/concurrency) and
+its availability (circuit, key). Disabled agents are listed but cannot be
+picked; the task's current pin is marked and highlighted.
 """
 
 from __future__ import annotations
@@ -17,11 +19,30 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from orkestra_tui.engine.models import AgentInfo
+from orkestra_tui.engine.selection import Standing
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 
 SCHEDULER_OPTION = "scheduler"
 AGENT_PREFIX = "agent-"
+
+
+def standing_text(standing: Standing) -> Text:
+    """Score, load and availability, e.g. "score 0.72 · load 1/2 · circuit closed · key ANTHROPIC_API_KEY"."""
+    candidate = standing.candidate
+    text = Text()
+    if candidate.available:
+        text.append(f"score {standing.score:.2f}", style="bold")
+    else:
+        text.append(f"unavailable: {candidate.unavailable_reason}", style="yellow")
+    full = not candidate.has_room
+    text.append(" · ")
+    text.append(f"load {candidate.running}/{candidate.concurrency}", style="yellow" if full else "")
+    text.append(" · ")
+    circuit = standing.circuit.replace("_", "-")
+    text.append(f"circuit {circuit}", style="" if circuit == "closed" else "red")
+    text.append_text(plain(f" · key {standing.key or 'none'}", style="dim"))
+    return text
 
 
 @dataclass(frozen=True)
@@ -37,17 +58,25 @@ class AssignAgentScreen(DialogScreen[AgentChoice | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     AssignAgentScreen {
-        & > .dialog { width: 56; }
+        & > .dialog { width: 72; }
         #assign-options { height: auto; max-height: 14; margin-top: 1; border: none; padding: 0; }
         #assign-hint { color: $text-muted; margin-top: 1; }
     }
     """
 
-    def __init__(self, task_title: str, agents: Sequence[AgentInfo], pinned: str | None) -> None:
+    def __init__(
+        self,
+        task_title: str,
+        agents: Sequence[AgentInfo],
+        pinned: str | None,
+        standings: Sequence[Standing] = (),
+    ) -> None:
         super().__init__()
         self.task_title = task_title
         self.agents = list(agents)
         self.pinned = pinned
+        self.standings = {standing.candidate.name: standing for standing in standings}
+        """What the scheduler's selection sees of each agent for this task, by name."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -71,6 +100,10 @@ class AssignAgentScreen(DialogScreen[AgentChoice | None]):
                 prompt.append("  (pinned now)", style="dim")
             elif not agent.enabled:
                 prompt.append("  (disabled)", style="dim")
+            standing = self.standings.get(agent.name)
+            if standing is not None:
+                prompt.append("\n  ")
+                prompt.append_text(standing_text(standing))
             options.append(Option(prompt, id=f"{AGENT_PREFIX}{agent.name}", disabled=not agent.enabled))
         return options
 

@@ -9,7 +9,7 @@ the body is mounted, the screen's own actions are disabled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -78,6 +78,7 @@ class EngineScreen(Screen[None]):
         self._subscription: Subscription | None = None
         self._stale = False
         self._refresh_scheduled = False
+        self._when_ready: list[Callable[[], Any]] = []
 
     def compose(self) -> ComposeResult:
         yield ModeBar(self.MODE, self.engine.agents())
@@ -104,6 +105,16 @@ class EngineScreen(Screen[None]):
             # Textual's auto-focus ran before the body existed: focus its first widget now.
             self.focus_next()
         self.refresh_bindings()
+        waiting, self._when_ready = self._when_ready, []
+        for callback in waiting:
+            self.call_later(callback)
+
+    def call_when_ready(self, callback: Callable[[], Any]) -> None:
+        """Call `callback` (an action from the command palette) once the body is mounted."""
+        if self.body_ready:
+            self.call_later(callback)
+        else:
+            self._when_ready.append(callback)
 
     def body_mounted(self) -> None:
         """Called once the body is mounted and loaded: set the first focus here."""

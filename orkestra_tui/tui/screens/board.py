@@ -58,7 +58,7 @@ class BoardScreen(EngineScreen):
         Binding("enter", "detail", "Detail"),
         Binding("escape", "close_detail", "Close"),
         Binding("y", "approve", "Approve"),
-        Binding("n", "reject", "Reject"),
+        Binding("n", "reject", "Send back"),
         Binding("R", "retry", "Retry"),
         Binding("a", "reassign", "Reassign"),
         Binding("x", "cancel_task", "Cancel"),
@@ -99,6 +99,8 @@ class BoardScreen(EngineScreen):
         """Whether the Running column's elapsed times are redrawn every second now."""
         self._ticked_at = engine.clock.monotonic()
         self._detail_pane: TaskDetailPane | None = None
+        self._wanted_task: int | None = None
+        """A task to show (its project, column and detail) once the body is ready (`show_task`)."""
 
     @property
     def orkestra(self) -> OrkestraApp:
@@ -126,6 +128,8 @@ class BoardScreen(EngineScreen):
         self._ticker = self.set_interval(ELAPSED_TICK_S, self._tick, pause=True)
         self._update_ticker()
         self.query_one("#column-ready", TaskList).focus()
+        if self._wanted_task is not None:
+            self._go_to_wanted_task()
 
     def column(self, column_id: str) -> TaskList:
         return self.query_one(f"#column-{column_id}", TaskList)
@@ -202,7 +206,31 @@ class BoardScreen(EngineScreen):
         self._show_columns()
         self._show_progress()
         self._update_ticker()
+        if self._wanted_task is not None and self._ticker is not None:  # not before `body_mounted`
+            self._go_to_wanted_task()
         self.refresh_bindings()
+
+    def show_task(self, task_id: int) -> None:
+        """Show a task: its project, the cursor on it in its column, its detail open."""
+        self._wanted_task = task_id
+        self.project_id = self.engine.task(task_id).project_id
+        if self.body_ready:
+            self.reload()
+
+    def _go_to_wanted_task(self) -> None:
+        task_id, self._wanted_task = self._wanted_task, None
+        self.detail_pane.display = False  # another task's detail gives way
+        self.query_one("#columns").display = True
+        for column in COLUMNS:
+            task_list = self.column(column.id)
+            index = next((at for at, card in enumerate(task_list.tasks) if card.id == task_id), None)
+            if index is not None:
+                task_list.cursor = index
+                task_list.scroll_to_card(index)
+                self._column_id = f"column-{column.id}"
+                task_list.focus()
+                self.action_detail()
+                return
 
     def _show_columns(self) -> None:
         sorted_cards = sort_cards(self.keeper.cards, self.filter_text, show_waiting=self.show_waiting)
@@ -379,7 +407,9 @@ class BoardScreen(EngineScreen):
     def _show_detail(self, task_id: int) -> None:
         from orkestra_tui.tui.widgets.task_detail import read_task_detail
 
-        self.detail_pane.show(task_id, read_task_detail(self.engine.store, task_id))
+        self.detail_pane.show(
+            task_id, read_task_detail(self.engine.store, task_id, data_dir=self.engine.paths.data_dir)
+        )
 
     def action_close_detail(self) -> None:
         self.detail_pane.display = False
@@ -450,7 +480,10 @@ class BoardScreen(EngineScreen):
             where = f"pinned to {choice.agent}" if choice.agent else "left to the scheduler"
             self._act(card, lambda task_id: self.engine.reassign_task(task_id, choice.agent), where)
 
-        self.app.push_screen(AssignAgentScreen(card.title, self.engine.agents(), card.pinned_agent), chosen)
+        standings = self.engine.agent_standings(card.id)
+        self.app.push_screen(
+            AssignAgentScreen(card.title, self.engine.agents(), card.pinned_agent, standings), chosen
+        )
 
     def action_run(self, _how: str) -> None:
         project = self.project

@@ -1,10 +1,16 @@
-"""The frame every dialog shares: centred, a thick accent border, a title, room to scroll."""
+"""The frame every dialog shares: centred, a thick accent border, a title, room to scroll.
+
+A dialog has its own key bar at the bottom, over the screen's below: the keys
+shown are the dialog's, not those of the screen it was opened from.
+"""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 from textual.screen import ModalScreen
+
+from orkestra_tui.tui.widgets.key_bar import KeyBar
 
 ResultType = TypeVar("ResultType")
 
@@ -26,3 +32,6 @@ class DialogScreen(ModalScreen[ResultType]):
         }
     }
     """
+
+    def on_mount(self) -> None:
+        self.mount(KeyBar())

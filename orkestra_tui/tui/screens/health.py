@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
+from orkestra_tui.wording import plural
 
 COLUMNS = (
     "agent",
@@ -37,6 +39,23 @@ COLUMNS = (
     "circuit",
     "latency",
 )
+TESTING = "testing…"
+"""An agent's status while its test call is under way."""
+
+NARROW_HIDDEN = ("provider", "model", "latency")
+"""Left out below `WIDE_WIDTH` columns: the detail under the table names the provider and model."""
+MEDIUM_HIDDEN = ("provider",)
+"""Left out below `WIDEST_WIDTH` columns, so that the latency's sparkline is not clipped."""
+WIDE_WIDTH = 100
+WIDEST_WIDTH = 130
+
+
+def columns_for(width: int) -> tuple[str, ...]:
+    """The columns that fit a screen `width` columns wide, the most telling kept."""
+    hidden = () if width >= WIDEST_WIDTH else MEDIUM_HIDDEN if width >= WIDE_WIDTH else NARROW_HIDDEN
+    return tuple(column for column in COLUMNS if column not in hidden)
+
+
 STATUS_STYLES = {
     "healthy": "green",
     "degraded": "yellow",
@@ -60,9 +79,14 @@ class HealthScreen(EngineScreen):
     TITLE = "Health"
     WATCHES = ("call", "agent")
 
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.testing: set[str] = set()
+        """Agents whose test call is under way: their status reads "testing…" until it ends."""
+        self._shown_columns: tuple[str, ...] = ()
+
     def compose_body(self) -> ComposeResult:
         table: DataTable[object] = DataTable(id="agents", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
         yield table
         yield Static(id="agent-detail")
 
@@ -71,32 +95,50 @@ class HealthScreen(EngineScreen):
         agents = self.engine.agents()
         return agents[table.cursor_row] if 0 <= table.cursor_row < len(agents) else None
 
+    @property
+    def fitting_columns(self) -> tuple[str, ...]:
+        """The table's columns at the screen's width."""
+        return columns_for(self.size.width)
+
+    def on_resize(self) -> None:
+        if self.body_ready and self.fitting_columns != self._shown_columns:
+            self.reload()
+
     def reload(self) -> None:
         table = self.query_one("#agents", DataTable)
         row = table.cursor_row
-        table.clear()
+        columns = self.fitting_columns
+        table.clear(columns=columns != self._shown_columns)
+        if columns != self._shown_columns:
+            table.add_columns(*columns)
+            self._shown_columns = columns
         for agent in self.engine.agents():
             health = self.engine.agent_health(agent.name)
             status = self.engine.agent_status(agent, health)
             success = health.success_rate
-            table.add_row(
-                plain(agent.name, style="bold"),
-                Text(status, style=STATUS_STYLES.get(status, "")),
-                agent.provider,
-                plain(agent.model),
-                "—" if health.p50_ms is None else f"{health.p50_ms:.0f}",
-                "—" if health.p95_ms is None else f"{health.p95_ms:.0f}",
-                "—" if success is None else f"{100 * success:.0f}%",
-                str(health.calls),
-                f"{health.tokens:,}",
-                f"${health.cost:.4f}" if 0 < health.cost < 0.01 else f"${health.cost:.2f}",
-                self.engine.breakers[agent.name].state.value,
-                Text(sparkline(health.recent_latencies_ms), style="cyan"),
-                key=agent.name,
-            )
+            cells: dict[str, object] = {
+                "agent": plain(agent.name, style="bold"),
+                "status": self._status_text(agent.name, status),
+                "provider": agent.provider,
+                "model": plain(agent.model),
+                "p50 ms": "—" if health.p50_ms is None else f"{health.p50_ms:.0f}",
+                "p95 ms": "—" if health.p95_ms is None else f"{health.p95_ms:.0f}",
+                "success": "—" if success is None else f"{100 * success:.0f}%",
+                "calls": str(health.calls),
+                "tokens": f"{health.tokens:,}",
+                "cost": f"${health.cost:.4f}" if 0 < health.cost < 0.01 else f"${health.cost:.2f}",
+                "circuit": self.engine.breakers[agent.name].state.value,
+                "latency": Text(sparkline(health.recent_latencies_ms), style="cyan"),
+            }
+            table.add_row(*(cells[column] for column in columns), key=agent.name)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self._show_detail()
+
+    def _status_text(self, name: str, status: str) -> Text:
+        if name in self.testing:
+            return Text(TESTING, style="bold cyan")
+        return Text(status, style=STATUS_STYLES.get(status, ""))
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_detail()
@@ -117,8 +159,10 @@ class HealthScreen(EngineScreen):
             title.append(f"  key from {runtime.key_variable}", style="dim")
         specialties = ", ".join(f"{name} {weight:.2f}" for name, weight in sorted(agent.specialties.items()))
         summary = f"specialties: {specialties or 'none'} · weight {agent.weight:g}"
+        if "model" not in self._shown_columns:  # the table has no room for them
+            summary = f"{agent.provider} · {agent.model} · {summary}"
         facts = Text(
-            f"{summary} · up to {agent.concurrency} tasks"
+            f"{summary} · up to {plural(agent.concurrency, 'task')}"
             + (
                 f" · errors: {', '.join(f'{kind} {count}' for kind, count in health.errors_by_class.items())}"
                 if health.errors_by_class
@@ -150,9 +194,22 @@ class HealthScreen(EngineScreen):
             except OrkestraError as problem:  # a full disk: say so, and keep the screen as it was
                 self.notify(clean(str(problem)), title="Health", severity="error", markup=False)
 
+    def _test(self, names: list[str]) -> None:
+        """Mark the agents' rows as testing at once, then make the calls in a worker."""
+        table = self.query_one("#agents", DataTable)
+        status_column = table.ordered_columns[1].key
+        for name in names:
+            self.testing.add(name)
+            table.update_cell(name, status_column, Text(TESTING, style="bold cyan"))
+        self._run_tests(names)
+
     @work(group="health-tests", description="testing agents", exit_on_error=False)
-    async def _test(self, names: list[str]) -> None:
-        outcomes = await asyncio.gather(*(self.engine.test_agent(name) for name in names))
+    async def _run_tests(self, names: list[str]) -> None:
+        try:
+            outcomes = await asyncio.gather(*(self.engine.test_agent(name) for name in names))
+        finally:
+            self.testing.difference_update(names)
+        self.reload()
         for name, outcome in zip(names, outcomes, strict=True):
             if outcome.ok:
                 self.notify(

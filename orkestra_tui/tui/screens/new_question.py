@@ -24,6 +24,7 @@ from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
+from orkestra_tui.tui.widgets.toggles import MarkedSelectionList
 
 FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
 """The fields with an error line of their own; `form` is for anything else."""
@@ -166,7 +167,7 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
             yield Static(id="rules-error", classes="field-error")
             with Horizontal(classes="row"):
                 yield Label("Voters", classes="field-label")
-                yield SelectionList[str](
+                yield MarkedSelectionList[str](
                     *[(self._agent_label(agent.name, agent.simulated), agent.name, True) for agent in agents],
                     (Text("me (you vote too)", style="bold"), HUMAN_VOTER, False),
                     id="question-voters",

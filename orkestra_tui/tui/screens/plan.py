@@ -29,6 +29,7 @@ from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
+from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -66,21 +67,6 @@ def pane_for(session: PlanSession | None, running: bool) -> str:
     }[session.step]
 
 
-def step_bar(pane: str) -> Text:
-    current = [name for name, _ in STEPS].index(pane)
-    text = Text()
-    for index, (_name, title) in enumerate(STEPS):
-        if index:
-            text.append(" › ", style="dim")
-        if index < current:
-            text.append(f"✔ {title}", style="green")
-        elif index == current:
-            text.append(f"{index + 1} {title}", style="bold reverse")
-        else:
-            text.append(f"{index + 1} {title}", style="dim")
-    return text
-
-
 class PlanScreen(EngineScreen):
     """Projects on the left; the selected project's plan, step by step, on the right."""
 
@@ -97,6 +83,8 @@ class PlanScreen(EngineScreen):
         Binding("x", "cancel_plan", "Cancel plan"),
         Binding("escape", "leave_field", "Leave field"),
     ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     MODE = "plan"
     TITLE = "Plan"
@@ -135,13 +123,14 @@ class PlanScreen(EngineScreen):
 
     def compose_body(self) -> ComposeResult:
         from orkestra_tui.tui.widgets.plan_brief import BriefForm
+        from orkestra_tui.tui.widgets.step_bar import StepBar
 
         with Horizontal(id="plan-body"):
             with Vertical(id="projects"):
                 yield widgets.Label("Projects", classes="section-title")
                 yield widgets.OptionList(id="project-list")
             with Vertical(id="wizard"):
-                yield widgets.Static(step_bar("brief"), id="step-bar")
+                yield StepBar(STEPS, id="step-bar")
                 # Only the brief is built with the screen; the other steps (and their heavier
                 # widgets and imports) are built the first time a plan reaches them.
                 with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
@@ -210,7 +199,9 @@ class PlanScreen(EngineScreen):
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         if self.project_id is None:
-            self.brief_form.focus_first()
+            # The form, not its first field: screen keys (1-5, ?) work on arrival; Enter or Tab
+            # starts typing.
+            self.brief_form.focus()
         elif self.pane == "brief":
             self._first_focus_pending = True  # the plan's pane is being built: it takes the focus
 
@@ -285,13 +276,15 @@ class PlanScreen(EngineScreen):
 
     def _show_plan(self) -> None:
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
+        from orkestra_tui.tui.widgets.step_bar import StepBar
+
         self.session = self._read_session()
         before = self.pane
         pane = "brief" if self.project_id is None else pane_for(self.session, running)
         if not self._pane_ready(pane):
             return  # shown again once the pane is mounted
         self.pane = pane
-        self.query_one("#step-bar", widgets.Static).update(step_bar(self.pane))
+        self.query_one(StepBar).pane = self.pane
         self.query_one("#wizard-steps", widgets.ContentSwitcher).current = self.pane
         show: dict[str, Callable[[bool], None]] = {
             "proposals": self._show_proposals,
@@ -312,7 +305,7 @@ class PlanScreen(EngineScreen):
         if self.focused is self.query_one("#project-list") and not first_focus:
             return
         if self.pane == "brief":
-            self.brief_form.focus_first()
+            self.brief_form.focus()
         else:
             self.query_one(
                 {"review": "#plan-tree", "vote": "#plan-decision"}.get(self.pane, f"#{self.pane}")
@@ -332,7 +325,8 @@ class PlanScreen(EngineScreen):
         brief = session.brief
         intro = plain(brief.name, style="bold")
         intro.append(
-            f" · {len(brief.agents)} agents draft a plan each, at once"
+            f" · {plural(len(brief.agents), 'agent')} draft{'s' if len(brief.agents) == 1 else ''}"
+            " a plan each, at once"
             f" · involvement {int(brief.involvement)}",
             style="dim",
         )
@@ -346,6 +340,7 @@ class PlanScreen(EngineScreen):
         elif session.step is PlanStep.VOTE:
             footer = Text().append(f"{valid} of {len(cards)} agents proposed a plan. ", style="bold")
             footer.append("Enter puts them to the committee's vote.", style="bold green")
+            footer.append("\nTab to a card, then Enter, shows its phases and tasks.", style="dim")
         elif any(card.state == "failed" for card in cards) and not valid:
             footer = Text().append(
                 "No agent produced a valid plan; nothing was made from them. ", style="bold red"
@@ -487,7 +482,9 @@ class PlanScreen(EngineScreen):
             tasks.sort(key=lambda task: task.id)
             phases = list(dict.fromkeys(task.phase for task in tasks))
             text = Text().append(
-                f"✔ {len(tasks)} tasks in {len(phases)} phases are on the Board", style="bold green"
+                f"✔ {plural(len(tasks), 'task')} in {plural(len(phases), 'phase')} "
+                f"{'is' if len(tasks) == 1 else 'are'} on the Board",
+                style="bold green",
             )
             text.append(" (key 2). The phases are the project's milestones.", style="bold")
             if session is not None and session.plan is not None:
@@ -551,7 +548,7 @@ class PlanScreen(EngineScreen):
         if projects.parent is not None and cast(Vertical, projects.parent).display:
             projects.focus()
         else:
-            self.query_one("#brief-next", widgets.Button).focus()
+            self.brief_form.focus()
 
     def action_start_plan(self) -> None:
         self.brief_form.submit()
@@ -583,7 +580,10 @@ class PlanScreen(EngineScreen):
         except EngineError as problem:
             self.notify(clean(str(problem)), title="Plan", severity="error", markup=False)
             return
-        self.notify(f"{len(tasks)} tasks are on the Board.", title="Plan approved")
+        self.notify(
+            f"{plural(len(tasks), 'task')} {'is' if len(tasks) == 1 else 'are'} on the Board.",
+            title="Plan approved",
+        )
         self._show_plan()
 
     def action_edit_task(self) -> None:
@@ -609,6 +609,7 @@ class PlanScreen(EngineScreen):
 
     def _open_editor(self) -> None:
         self._editing = True
+        self.query_one("#review").add_class("-editing")
         self.query_one("#task-detail-scroll").display = False
         self.query_one("#task-editor").display = True
         self.refresh_bindings()
@@ -617,6 +618,7 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.plan_review import PlanTree
 
         self._editing = False
+        self.query_one("#review").remove_class("-editing")
         self.query_one("#task-editor").display = False
         self.query_one("#task-detail-scroll").display = True
         self._show_plan()
@@ -647,13 +649,30 @@ class PlanScreen(EngineScreen):
         self._close_editor()
 
     def action_delete_task(self) -> None:
-        assert self.project_id is not None
+        """Delete the task under the cursor from the plan, once confirmed (as the Board cancels one)."""
+        from orkestra_tui.tui.screens.prompt import ConfirmScreen
+
+        project_id = self.project_id
         found = self._task_under_cursor()
-        if found is None:
+        if project_id is None or found is None:
             return
-        self.planner.delete_task(self.project_id, found[1]["key"])
-        self.notify(clean(f"Deleted {found[1]['key']}: {found[1]['title']}"), title="Plan", markup=False)
-        self._show_plan()
+        task = found[1]
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.planner.delete_task(project_id, task["key"])
+            self.notify(clean(f"Deleted {task['key']}: {task['title']}"), title="Plan", markup=False)
+            self._show_plan()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete task",
+                f"Delete {task['key']} {task['title']!r} from the plan? Tasks that depend on it lose it.",
+                "Delete it",
+            ),
+            confirmed,
+        )
 
     def action_keep_original(self) -> None:
         assert self.project_id is not None

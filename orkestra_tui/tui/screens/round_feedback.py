@@ -21,6 +21,7 @@ from orkestra_tui.engine.models import InboxItem, RoundStatus
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.prompt import TextDialog
 from orkestra_tui.tui.text import plain
+from orkestra_tui.wording import percent
 
 LEADERS_SHOWN = 5
 
@@ -83,7 +84,7 @@ class RoundFeedbackScreen(TextDialog[str]):
         leaders = Committee(self.engine).leaders(decision)
         for option, share in list(leaders.items())[:LEADERS_SHOWN]:
             table.add_row(
-                Text("•", style="cyan"), plain(option), Text(f"{100 * share:.0f}% first choices", style="dim")
+                Text("•", style="cyan"), plain(option), Text(f"{percent(share)} first choices", style="dim")
             )
         return Group(headline, table) if leaders else headline
 

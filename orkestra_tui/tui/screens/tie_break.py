@@ -19,6 +19,8 @@ from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxItem
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.key_bar import KeyBar
+from orkestra_tui.wording import percent
 
 MAX_CHOICES = 9
 KEYS_HINT = "1-9 or ↑↓ pick · Enter confirm · Esc decide later (ctrl+t reopens)"
@@ -97,6 +99,7 @@ class TieBreakScreen(ModalScreen[str | None]):
             yield Static(self._options_table(), id="tie-options")
             yield Static(KEYS_HINT, id="tie-hint")
             yield Static(id="tie-error")
+        yield KeyBar()  # the modal's own keys, over those of the screen below
 
     def _options_table(self) -> Table:
         table = Table.grid(padding=(0, 1), expand=True)
@@ -110,7 +113,7 @@ class TieBreakScreen(ModalScreen[str | None]):
                 Text("›" if chosen else " ", style="bold green"),
                 Text(f"{index + 1}", style="bold reverse green" if chosen else "bold cyan"),
                 plain(option, style="bold green" if chosen else ""),
-                Text(f"{100 * support:.0f}% first choices", style="dim"),
+                Text(f"{percent(support)} first choices", style="dim"),
             )
         return table
 

@@ -19,7 +19,7 @@ from textual.message import Message
 
 from orkestra_tui.engine.decision_view import DecisionView, read_decision_view
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import Decision
+from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.engine.records import exportable
 from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
@@ -37,6 +37,9 @@ class VotingScreen(EngineScreen):
         Binding("h", "human_ballot", "Your ballot"),
         Binding("f", "feedback", "Feedback"),
         Binding("x", "export_record", "Export"),
+        # Pressed while the key above is dimmed: say why it does nothing.
+        Binding("h", "why_not('human_ballot')", "Your ballot", show=False),
+        Binding("f", "why_not('feedback')", "Feedback", show=False),
     ]
 
     MODE = "voting"
@@ -117,6 +120,21 @@ class VotingScreen(EngineScreen):
         if action == "export_record":
             return True if shown is not None and exportable(shown.decision) else None
         return True
+
+    def action_why_not(self, action: str) -> None:
+        """Why your ballot (h) or feedback (f) is not taken for the decision on show."""
+        shown = self.shown
+        what = "ballot" if action == "human_ballot" else "feedback"
+        if shown is None:
+            reason = "No decision is selected."
+        elif not shown.decision.status.is_open:
+            status = shown.decision.status.value.replace("_", " ")
+            reason = f"This vote is over ({status}): it takes no more {what}."
+        elif HUMAN_VOTER not in shown.decision.voters:
+            reason = "You are not one of this decision's voters (a new question can include you)."
+        else:
+            reason = "No round is waiting for ballots now; your ballot is asked for when one opens."
+        self.notify(reason, title="Voting")
 
     def action_new_question(self) -> None:
         from orkestra_tui.tui.screens.new_question import NewQuestionScreen

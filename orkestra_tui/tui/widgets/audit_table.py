@@ -31,8 +31,8 @@ from orkestra_tui.tui.widgets.audit_pages import AuditPages
 
 HEADER_LINES = 1
 LOOKAHEAD_ROWS = 10
-MIN_SUMMARY = 20
-"""The narrowest summary column: below it, the subject and then the project make room."""
+MIN_SUMMARY = 30
+"""The narrowest summary column: below it, the subject, the project and then the actor make room."""
 """Rows read beyond the last in sight, so that the next page is read before it shows."""
 ACTOR_STYLES = {"human": "bold magenta", "engine": "blue", "agent": "cyan"}
 """An actor's colour, by group."""
@@ -49,7 +49,8 @@ def column_widths(width: int) -> tuple[int, int, int, int, int, int]:
     """time, actor, kind, project, subject and summary widths for a table `width` cells wide.
 
     Columns are separated by one space and the summary takes what is left; in
-    a narrow table the subject goes first, then the project (a width of 0).
+    a narrow table the subject goes first, then the project, then the actor (a
+    width of 0): the detail (Enter) shows them all.
     """
     wide = width >= 110
     widths = [
@@ -59,7 +60,7 @@ def column_widths(width: int) -> tuple[int, int, int, int, int, int]:
         16 if wide else 10,
         14 if wide else 10,
     ]
-    for dropped in (4, 3):  # the subject, then the project
+    for dropped in (4, 3, 1):  # the subject, then the project, then the actor
         if width - sum(widths) - len([w for w in widths if w]) >= MIN_SUMMARY:
             break
         widths[dropped] = 0

@@ -28,6 +28,7 @@ from orkestra_tui.tui.widgets.ballot_card import BallotCard
 from orkestra_tui.tui.widgets.pairwise_table import PairwiseTable
 from orkestra_tui.tui.widgets.runoff_steps import RunoffSteps
 from orkestra_tui.tui.widgets.tally_bars import TallyBars
+from orkestra_tui.wording import key_words, percent
 
 DEFAULT_RULES = {"threshold": 0.75, "quorum": 0.0}
 """The rules the committee applies when a decision does not set them."""
@@ -42,15 +43,23 @@ NOTICE_STYLES = {
 EMPTY_TEXT = "No decisions yet. Press n to put a question to the committee."
 
 
+SWITCH_RULES = ("round_feedback",)
+"""Rules that are on or off rather than a share: shown by name when on."""
+
+
 def rules_text(decision: Decision) -> str:
     rules = {**DEFAULT_RULES, **decision.rules}
-    shown = [f"{name} {_share(value)}" for name, value in sorted(rules.items())]
+    shown = [
+        key_words(name) if name in SWITCH_RULES else f"{key_words(name)} {_share(value)}"
+        for name, value in sorted(rules.items())
+        if name not in SWITCH_RULES or value
+    ]
     return " · ".join(shown)
 
 
 def _share(value: Any) -> str:
     try:
-        return f"{100 * float(value):g}%"
+        return percent(float(value))
     except (TypeError, ValueError):
         return str(value)
 

@@ -9,7 +9,7 @@ are shown under the field they concern.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,7 +19,6 @@ from textual.widgets import (
     Input,
     Label,
     OptionList,
-    RadioButton,
     RadioSet,
     Select,
     SelectionList,
@@ -32,6 +31,7 @@ from orkestra_tui.engine.models import AgentInfo, Involvement
 from orkestra_tui.engine.planning import Brief
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
+from orkestra_tui.tui.widgets.toggles import MarkedRadioButton, MarkedSelectionList
 
 FIELDS = ("name", "description", "features", "agents", "method", "form")
 """The fields with an error line of their own; `form` is for anything else."""
@@ -40,6 +40,8 @@ INVOLVEMENT_LABELS = {
     Involvement.CHECKPOINTS: "2 checkpoints: you approve the plan and break ties",
     Involvement.HANDS_ON: "3 hands-on: your feedback after every round; you approve every step",
 }
+TYPING_HINT = "Enter or Tab starts typing · Esc leaves a field (then 1–5 and ? work)"
+"""How to start filling in the form: on arrival no field has the focus, so screen keys work."""
 FEATURE_LIMIT = 300
 """The longest feature line accepted, in characters."""
 
@@ -65,10 +67,34 @@ def agents_banner(agents: list[AgentInfo]) -> Text:
     return Text(f"Simulated: {', '.join(simulated)}. The others are live.", style="yellow")
 
 
+class FeatureInput(Input):
+    """The features field: text pasted with several lines becomes one feature per line."""
+
+    class Pasted(Message):
+        """Lines were pasted into the field; the form adds each as a feature."""
+
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [line for line in event.text.splitlines() if line.strip()]
+        if len(lines) < 2:
+            return  # Input's own handler (called next) inserts it
+        event.stop()
+        event.prevent_default()
+        self.post_message(self.Pasted(lines))
+
+
 class BriefForm(VerticalScroll):
     """Name, description, goals, constraints, features, involvement, agents and method."""
 
-    BINDINGS = [Binding("delete,backspace", "remove_feature", "Remove feature", show=False)]
+    BINDINGS = [
+        Binding("enter", "start_typing", "Fill in the brief"),
+        Binding("delete,backspace", "remove_feature", "Remove feature", show=False),
+        # Before the field's own delete keys, which do nothing in an empty field.
+        Binding("delete,backspace", "remove_last_feature", "Remove feature", show=False, priority=True),
+    ]
 
     DEFAULT_CSS = """
     BriefForm {
@@ -86,6 +112,10 @@ class BriefForm(VerticalScroll):
             width: 1fr;
         }
         #brief-banner {
+            margin-bottom: 1;
+        }
+        #brief-how {
+            color: $text-muted;
             margin-bottom: 1;
         }
         #brief-description {
@@ -152,6 +182,7 @@ class BriefForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(agents_banner(self._all_agents), id="brief-banner")
+        yield Static(TYPING_HINT, id="brief-how")
         with Horizontal(classes="row"):
             yield Label("Name", classes="field-label")
             yield Input(
@@ -174,8 +205,8 @@ class BriefForm(VerticalScroll):
             yield Input(placeholder="optional", id="brief-constraints", classes="field", compact=True)
         with Horizontal(classes="row"):
             yield Label("Features", classes="field-label")
-            yield Input(
-                placeholder="a feature, then Enter (Delete removes one from the list)",
+            yield FeatureInput(
+                placeholder="a feature, then Enter (Delete in the empty field removes the last)",
                 id="brief-feature",
                 classes="field",
                 max_length=FEATURE_LIMIT,
@@ -187,10 +218,12 @@ class BriefForm(VerticalScroll):
             yield Label("Involvement", classes="field-label")
             with RadioSet(id="brief-involvement", compact=True, classes="field"):
                 for level, label in INVOLVEMENT_LABELS.items():
-                    yield RadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
+                    yield MarkedRadioButton(
+                        label, value=level is Involvement.CHECKPOINTS, name=str(int(level))
+                    )
         with Horizontal(classes="row"):
             yield Label("Agents", classes="field-label")
-            yield SelectionList[str](
+            yield MarkedSelectionList[str](
                 *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
                 id="brief-agents",
                 classes="field",
@@ -224,6 +257,10 @@ class BriefForm(VerticalScroll):
     def focus_first(self) -> None:
         self.query_one("#brief-name", Input).focus()
 
+    def action_start_typing(self) -> None:
+        """Enter on the form itself: go to its first field."""
+        self.focus_first()
+
     # ------------------------------------------------------------- features
 
     @on(Input.Submitted, "#brief-feature")
@@ -233,13 +270,30 @@ class BriefForm(VerticalScroll):
         if not feature:
             self.screen.focus_next()
             return
-        if feature in self._features:
-            self.show_errors({"features": f"{feature!r} is on the list already"})
-            return
-        self._features.append(feature)
-        event.input.value = ""
+        if self._add_features([feature]):
+            event.input.value = ""
+
+    @on(FeatureInput.Pasted)
+    def _features_pasted(self, event: FeatureInput.Pasted) -> None:
+        event.stop()
+        self._add_features([" ".join(line.split())[:FEATURE_LIMIT] for line in event.lines])
+
+    def _add_features(self, features: list[str]) -> bool:
+        """Add the features not on the list yet; say which ones were already. Whether all were new."""
+        repeated = [feature for feature in features if feature in self._features]
+        self._features.extend(dict.fromkeys(f for f in features if f not in self._features))
         self._show_features()
-        self.show_errors({})
+        if repeated:
+            verb = "is" if len(repeated) == 1 else "are"
+            self.show_errors({"features": f"{', '.join(map(repr, repeated))} {verb} on the list already"})
+            self.query_one("#brief-feature", Input).focus()
+        else:
+            self.show_errors({})
+        return not repeated
+
+    @on(Input.Changed, "#brief-feature")
+    def _feature_changed(self) -> None:
+        self._clear_error("features")
 
     def _show_features(self) -> None:
         features = self.query_one("#brief-features", OptionList)
@@ -251,13 +305,33 @@ class BriefForm(VerticalScroll):
         if self.screen.focused is not features or features.highlighted is None:
             return
         del self._features[features.highlighted]
+        self._after_removal()
+
+    def action_remove_last_feature(self) -> None:
+        """Delete or Backspace in the empty features field: the last feature goes."""
+        if self._features:
+            self._features.pop()
+            self._after_removal()
+
+    def _after_removal(self) -> None:
         self._show_features()
+        self._clear_error("features")  # "already on the list" may no longer be true
         if not self._features:
             self.query_one("#brief-feature", Input).focus()
+
+    def _clear_error(self, field: str) -> None:
+        error = self.query_one(f"#{field}-error", Static)
+        error.update("")
+        error.remove_class("-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_feature":
             return self.screen.focused is self.query_one("#brief-features", OptionList)
+        if action == "remove_last_feature":
+            field = self.query_one("#brief-feature", Input)
+            return self.screen.focused is field and not field.value and bool(self._features)
+        if action == "start_typing":
+            return self.screen.focused is self
         return True
 
     @on(Input.Submitted, "#brief-name, #brief-goals, #brief-constraints")

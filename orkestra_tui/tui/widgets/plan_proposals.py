@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Grid
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -77,8 +78,10 @@ def card_text(card: ProposalCardData) -> Text:
     return text
 
 
-class ProposalCard(Static):
-    """One agent's draft."""
+class ProposalCard(Static, can_focus=True):
+    """One agent's draft; Enter on a card with a plan shows its phases and tasks."""
+
+    BINDINGS = [Binding("enter", "open", "Open plan")]
 
     DEFAULT_CSS = """
     ProposalCard {
@@ -103,6 +106,18 @@ class ProposalCard(Static):
 
     def watch_card(self) -> None:
         self._show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":  # a card without a plan leaves Enter to the screen (go on)
+            return self.card is not None and self.card.plan is not None
+        return True
+
+    def action_open(self) -> None:
+        from orkestra_tui.tui.screens.proposal_plan import ProposalPlanScreen
+
+        card = self.card
+        if card is not None and card.plan is not None:
+            self.app.push_screen(ProposalPlanScreen(card.agent, card.plan))
 
     def _show(self) -> None:
         card = self.card

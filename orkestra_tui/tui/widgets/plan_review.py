@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea, Tree
 from textual.widgets.tree import TreeNode
 
+from orkestra_tui.engine.answers import CATEGORIES
 from orkestra_tui.engine.planning import PRIORITIES
 from orkestra_tui.tui.text import one_line, plain
 
@@ -142,7 +143,7 @@ class PlanTree(Tree[str], inherit_bindings=False):
 
 
 class TaskEditor(Vertical):
-    """Title, instructions, priority and dependencies of one task (and its phase, for a new one)."""
+    """Title, instructions, category, priority, dependencies and acceptance of one task (and its phase)."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save task"),
@@ -154,8 +155,11 @@ class TaskEditor(Vertical):
         height: auto;
         .row { height: auto; margin-bottom: 1; }
         .field-label { width: 13; color: $text-muted; }
+        .row > Input, .row > TextArea { width: 1fr; }
         #edit-instructions { height: 5; background: $boost; }
         #edit-priority { width: 16; }
+        #edit-category { width: 18; }
+        #edit-acceptance { height: 4; background: $boost; }
         #edit-error { color: $error; height: auto; }
         #edit-hint { color: $text-muted; }
     }
@@ -197,8 +201,16 @@ class TaskEditor(Vertical):
         with Horizontal(classes="row"):
             yield Label("Depends on", classes="field-label")
             yield Input(id="edit-depends", placeholder="task keys, e.g. t1 t2", compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Category", classes="field-label")
+            yield Select(
+                [(name, name) for name in CATEGORIES], allow_blank=False, id="edit-category", compact=True
+            )
+        with Horizontal(classes="row"):
+            yield Label("Done when", classes="field-label")
+            yield TextArea(id="edit-acceptance", soft_wrap=True, compact=True)
         yield Static(id="edit-error")
-        yield Static("ctrl+s saves · Esc cancels", id="edit-hint")
+        yield Static("Done when: one acceptance check a line · ctrl+s saves · Esc cancels", id="edit-hint")
 
     def edit(self, phase: str, task: dict[str, Any] | None, known: set[str]) -> None:
         """Fill the form with `task` (None: a new task in `phase`) and focus it."""
@@ -214,6 +226,10 @@ class TaskEditor(Vertical):
         priority = task.get("priority", "normal") if task else "normal"
         self.query_one("#edit-priority", Select).value = priority if priority in PRIORITIES else "normal"
         self.query_one("#edit-depends", Input).value = " ".join(task.get("depends_on", [])) if task else ""
+        category = task.get("category", "code") if task else "code"
+        self.query_one("#edit-category", Select).value = category if category in CATEGORIES else "code"
+        acceptance = task.get("acceptance") or [] if task else []
+        self.query_one("#edit-acceptance", TextArea).text = "\n".join(str(item) for item in acceptance)
         self.query_one("#edit-error", Static).update("")
         self.query_one("#edit-phase" if task is None else "#edit-title", Input).focus()
 
@@ -248,7 +264,13 @@ class TaskEditor(Vertical):
         fields = {
             "title": title,
             "instructions": instructions,
+            "category": str(self.query_one("#edit-category", Select).value),
             "priority": str(self.query_one("#edit-priority", Select).value),
             "depends_on": list(dict.fromkeys(depends)),
+            "acceptance": [
+                " ".join(line.split())
+                for line in self.query_one("#edit-acceptance", TextArea).text.splitlines()
+                if line.strip()
+            ],
         }
         self.post_message(self.Saved(self.key, phase, fields))

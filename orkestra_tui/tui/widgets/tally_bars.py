@@ -9,10 +9,14 @@ from textual.widget import Widget
 from orkestra_tui.engine.decision_view import TallyPart
 from orkestra_tui.engine.models import HUMAN_VOTER
 from orkestra_tui.tui.text import plain
+from orkestra_tui.wording import percent
 
 MIN_BAR_WIDTH = 8
 MAX_BAR_WIDTH = 24
 COUNT_WIDTH = 9
+CUT_ALLOWANCE = 4
+"""How many characters an option's text may lose beside its bar (to an ellipsis) before it takes a line
+of its own: a few are not worth the lines stacking costs."""
 
 
 def tally_bars(part: TallyPart, width: int) -> Text:
@@ -20,25 +24,38 @@ def tally_bars(part: TallyPart, width: int) -> Text:
 
     Drawn as plain lines of text, not a Rich table: a table measures every
     cell on every render, which costs a frame's time when ballots stream in.
+    Where an option's text does not fit beside its bar, the bar gives way first
+    (down to `MIN_BAR_WIDTH`), then the text may lose a few characters; beyond
+    that (plans' long names in a narrow terminal), each option takes two lines:
+    its text, then its bar.
     """
-    bar_width = max(MIN_BAR_WIDTH, min(MAX_BAR_WIDTH, width // 4))
     largest = max((count for _label, _option, count in part.rows), default=0.0) or 1.0
     label_width = max((len(label) for label, _option, _count in part.rows), default=1)
+    longest = max((len(" ".join(option.split())) for _label, option, _count in part.rows), default=0)
+    usual_bar_width = max(MIN_BAR_WIDTH, min(MAX_BAR_WIDTH, width // 4))
+    bar_width = usual_bar_width
     text_width = max(1, width - label_width - bar_width - COUNT_WIDTH - 3)
+    if longest > text_width:
+        # A shorter bar first, if that leaves the texts room enough.
+        bar_width = max(MIN_BAR_WIDTH, min(bar_width, width - label_width - longest - COUNT_WIDTH - 3))
+        text_width = max(1, width - label_width - bar_width - COUNT_WIDTH - 3)
+    stacked = longest > text_width + CUT_ALLOWANCE
+    if stacked:
+        bar_width, text_width = usual_bar_width, max(1, width - label_width - 1)
     lines = Text(no_wrap=True, overflow="ellipsis")
     for index, (label, option, count) in enumerate(part.rows):
         won = option == part.winner
         style = "bold green" if won else "yellow" if option in part.tied else "cyan"
         filled = round(bar_width * count / largest)
-        share = f" ({100 * count / part.total:.0f}%)" if part.total else ""
+        share = f" ({percent(count / part.total)})" if part.total else ""
         name = plain(" ".join(option.split()), style="bold" if won else "")
-        name.truncate(text_width, overflow="ellipsis", pad=True)
+        name.truncate(text_width, overflow="ellipsis", pad=not stacked)
         if index:
             lines.append("\n")
         lines.append(label.ljust(label_width), style="bold green" if won else "bold")
         lines.append(" ")
         lines.append_text(name)
-        lines.append(" ")
+        lines.append("\n" + " " * (label_width + 1) if stacked else " ")
         lines.append("█" * filled, style=style)
         lines.append("░" * (bar_width - filled), style="dim")
         lines.append(f"{count:g}{share}".rjust(COUNT_WIDTH + 1), style="bold" if won else "")

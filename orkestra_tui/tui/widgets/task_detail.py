@@ -10,6 +10,7 @@ rendered by the pane's Markdown widget (imported when the pane is built).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -48,19 +49,34 @@ class TaskDetail:
     attempts: tuple[TaskAttempt, ...]
     reviews: tuple[TaskReview, ...]
     events: tuple[AuditEvent, ...]
+    artifact_file: Path | None = None
+    """Where the result is kept on disk, in full."""
+    files: tuple[str, ...] = ()
+    """The workspace files the last finished attempt wrote."""
 
 
-def read_task_detail(store: Store, task_id: int) -> TaskDetail | None:
-    """One task and what belongs to it; None if there is no such task."""
+def read_task_detail(store: Store, task_id: int, *, data_dir: Path | None = None) -> TaskDetail | None:
+    """One task and what belongs to it; None if there is no such task.
+
+    The artifact's path is stored relative to the data directory: `data_dir` makes it whole.
+    """
     task = store.task(task_id)
     if task is None:
         return None
+    events = tuple(store.subject_events(f"task:{task_id}", project_id=task.project_id))
+    artifact_file = None
+    if task.artifact:
+        artifact_file = data_dir / task.artifact if data_dir is not None else Path(task.artifact)
+    finished = [event for event in events if event.kind == "task.review" and "files" in event.data]
+    files = tuple(str(path) for path in finished[-1].data["files"]) if finished else ()
     return TaskDetail(
         task=task,
         dependencies=tuple(store.task_cards(task.project_id, task.depends_on)) if task.depends_on else (),
         attempts=tuple(store.task_attempts(task_id)),
         reviews=tuple(store.task_reviews(task_id)),
-        events=tuple(store.subject_events(f"task:{task_id}", project_id=task.project_id)),
+        events=events,
+        artifact_file=artifact_file,
+        files=files,
     )
 
 
@@ -117,8 +133,23 @@ def heading_text(detail: TaskDetail) -> Text:
         text.append("✔ " if done else "○ ", style="green" if done else "yellow")
         text.append_text(plain(card.title))
         text.append(f"  {card.status.label}", style=STATUS_STYLES[card.status])
+    if detail.artifact_file is not None or detail.files:
+        text.append_text(files_text(detail))
     text.append_text(section("Attempts"))
     text.append_text(attempts_text(detail.attempts))
+    return text
+
+
+def files_text(detail: TaskDetail) -> Text:
+    """Where the result is kept, and the workspace files the last attempt wrote."""
+    text = section("Files")
+    text.append("Result: ", style="dim")
+    text.append_text(plain(str(detail.artifact_file) if detail.artifact_file else "(not kept)"))
+    if detail.files:
+        text.append("\nWritten to the workspace:", style="dim")
+        for path in detail.files:
+            text.append("\n  ")
+            text.append_text(plain(path))
     return text
 
 
