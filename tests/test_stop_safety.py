@@ -33,6 +33,7 @@ import pytest
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec
+from orkestra_tui.wording import plural
 
 TASKS = 12
 RUN_TIMEOUT_S = 60.0
@@ -123,7 +124,7 @@ def test_a_stopped_run_keeps_its_reviews_and_the_next_one_finishes_them(
     assert kept, err
     assert all(result and artifact and owner is None for _, result, artifact, owner in kept)
     kept_ids = {int(task_id) for task_id, *_ in kept}
-    assert f"{len(kept_ids)} finished task(s) kept for their review" in err.splitlines()[-1]
+    assert f"{plural(len(kept_ids), 'finished task')} kept for review" in err.splitlines()[-1]
     assert read(database, "SELECT count(*) FROM task WHERE lease_owner IS NOT NULL") == [(0,)]
     assert not read(database, "SELECT id FROM task WHERE status = 'running'")
     outcomes = Counter(outcome for (outcome,) in read(database, "SELECT outcome FROM task_attempt"))

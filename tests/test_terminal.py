@@ -61,10 +61,12 @@ def test_orkestra_runs_in_tmux_and_keys_switch_screens(tmux: list[str], tmp_path
     orkestra = installed_orkestra()
     launch = f"env ORKESTRA_HOME={home} TERM=xterm-256color {orkestra}; echo exited-$?; sleep 30"
     subprocess.run([*tmux, "new-session", "-d", "-s", "app", "-x", "100", "-y", "30", launch], check=True)
-    first = wait_for(tmux, "Leave field")  # the Plan screen, with the name field focused
+    first = wait_for(tmux, "Fill in the brief")  # the Plan screen, the brief form focused
     assert "› Plan" in first and "1 Brief" in first  # a new data dir opens the planning wizard
     assert "simulated" in first
-    # The name field has focus on a first run, and digits type into it; Esc leaves it.
+    # The form has focus, not a field: Enter starts typing, Esc leaves the field again.
+    subprocess.run([*tmux, "send-keys", "-t", "app", "Enter"], check=True)
+    wait_for(tmux, "Leave field")
     subprocess.run([*tmux, "send-keys", "-t", "app", "Escape"], check=True)
     wait_for(tmux, "Leave field", present=False)
     for key, name in SCREENS:

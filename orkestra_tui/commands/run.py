@@ -212,7 +212,7 @@ def _run_and_report(
         progress.stop()
         kept = progress.kept_for_review
         released = progress.finished["released"] - kept
-        kept_text = f", {plural(kept, 'finished task')} kept for their review" if kept else ""
+        kept_text = f", {plural(kept, 'finished task')} kept for review" if kept else ""
         error_line(
             f"interrupted; {plural(released, 'task')} under way went back to ready{kept_text};"
             " run again to go on"
