@@ -36,7 +36,7 @@ class EngineEvent:
     """Committed by another process (see `watch.py`): news here, though this engine did not do it."""
 
     @classmethod
-    def from_audit(cls, event: AuditEvent) -> EngineEvent:
+    def from_audit(cls, event: AuditEvent, *, external: bool = False) -> EngineEvent:
         return cls(
             kind=event.kind,
             summary=event.summary,
@@ -45,6 +45,7 @@ class EngineEvent:
             data=event.data,
             audit_id=event.id,
             actor=event.actor,
+            external=external,
         )
 
     def is_kind(self, *prefixes: str) -> bool:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from orkestra_tui.engine import rows as convert
 from orkestra_tui.engine.events import EngineEvent, EventBus, Subscription
-from orkestra_tui.engine.models import AuditEvent
 from orkestra_tui.engine.store import Store
 
 MOST_EVENTS = 200
@@ -93,18 +92,5 @@ class ChangeWatch:
             )
         if rows:
             self._seen_id = rows[-1].id
-        foreign = [_external(row) for row in rows if row.id not in own]
+        foreign = [EngineEvent.from_audit(row, external=True) for row in rows if row.id not in own]
         return ExternalChanges(tuple(foreign)) if foreign else None
-
-
-def _external(event: AuditEvent) -> EngineEvent:
-    return EngineEvent(
-        kind=event.kind,
-        summary=event.summary,
-        subject=event.subject,
-        project_id=event.project_id,
-        data=event.data,
-        audit_id=event.id,
-        actor=event.actor,
-        external=True,
-    )
