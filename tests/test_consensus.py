@@ -89,7 +89,8 @@ def test_tennessee_instant_runoff_rounds_and_reason() -> None:
     assert result.support == 0.58
     assert result.consensus == "split"
     assert result.reason == (
-        "Knoxville won on count 3 of the runoff with 58 of 100 ballots after Chattanooga and Nashville were eliminated"
+        "Knoxville won on count 3 of the runoff with 58 of 100 ballots"
+        " after Chattanooga and Nashville were eliminated"
     )
 
 
@@ -272,7 +273,8 @@ def test_runoff_exhausted_ballots_do_not_count_toward_the_half() -> None:
     assert result.winner == "A"
     assert result.support == 4 / 7
     assert result.reason == (
-        "A won on count 2 of the runoff with 4 of 7 ballots still counting (2 exhausted) after C was eliminated"
+        "A won on count 2 of the runoff with 4 of 7 ballots still counting (2 exhausted)"
+        " after C was eliminated"
     )
 
 
@@ -306,7 +308,9 @@ def test_runoff_tie_break_looks_at_the_latest_earlier_round_first() -> None:
         "X and Y tied for fewest votes (6); X is eliminated for having fewer on count 2"
     )
     assert result.winner == "Y"
-    assert result.reason == ("Y won on count 4 of the runoff with 12 of 22 ballots after Q, P and X were eliminated")
+    assert result.reason == (
+        "Y won on count 4 of the runoff with 12 of 22 ballots after Q, P and X were eliminated"
+    )
 
 
 def test_runoff_tie_in_every_round_eliminates_the_option_listed_later() -> None:

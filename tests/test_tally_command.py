@@ -66,7 +66,8 @@ def test_default_method_is_ranked_choice(capsys: pytest.CaptureFixture[str]) -> 
     document = run_json(capsys, str(TENNESSEE_FILE))
     assert document["method"] == "ranked_choice"
     assert document["reason"] == (
-        "Knoxville won on count 3 of the runoff with 58 of 100 ballots after Chattanooga and Nashville were eliminated"
+        "Knoxville won on count 3 of the runoff with 58 of 100 ballots"
+        " after Chattanooga and Nashville were eliminated"
     )
     assert [record["eliminated"] for record in document["rounds"]] == [
         "Chattanooga",

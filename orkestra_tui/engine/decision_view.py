@@ -210,7 +210,8 @@ def stable_labels(decision: Decision, rounds: Sequence[DecisionRound] = ()) -> d
     Only what a human sees uses these; the prompts keep their own shuffled
     letters so that no option gains from coming first.
     """
-    ordered = list(dict.fromkeys([*decision.options, *(option for item in rounds for option in item.options)]))
+    later = (option for item in rounds for option in item.options)
+    ordered = list(dict.fromkeys([*decision.options, *later]))
     return dict(zip(ordered, option_labels(len(ordered)), strict=True))
 
 
