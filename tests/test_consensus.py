@@ -89,7 +89,8 @@ def test_tennessee_instant_runoff_rounds_and_reason() -> None:
     assert result.support == 0.58
     assert result.consensus == "split"
     assert result.reason == (
-        "Knoxville won in round 3 with 58 of 100 ballots after Chattanooga and Nashville were eliminated"
+        "Knoxville won on count 3 of the runoff with 58 of 100 ballots"
+        " after Chattanooga and Nashville were eliminated"
     )
 
 
@@ -272,7 +273,8 @@ def test_runoff_exhausted_ballots_do_not_count_toward_the_half() -> None:
     assert result.winner == "A"
     assert result.support == 4 / 7
     assert result.reason == (
-        "A won in round 2 with 4 of 7 ballots still counting (2 exhausted) after C was eliminated"
+        "A won on count 2 of the runoff with 4 of 7 ballots still counting (2 exhausted)"
+        " after C was eliminated"
     )
 
 
@@ -291,7 +293,7 @@ def test_runoff_tie_for_fewest_is_broken_by_the_previous_round() -> None:
     assert second["counts"] == {"A": 10, "B": 6, "C": 6}
     assert second["eliminated"] == "C"
     assert second["tie_break"] == (
-        "B and C tied for fewest votes (6); C is eliminated for having fewer in round 1"
+        "B and C tied for fewest votes (6); C is eliminated for having fewer on count 1"
     )
     assert result.winner == "B"
 
@@ -303,10 +305,12 @@ def test_runoff_tie_break_looks_at_the_latest_earlier_round_first() -> None:
     assert [record["eliminated"] for record in result.rounds] == ["Q", "P", "X", None]
     assert result.rounds[2]["counts"] == {"A": 10, "X": 6, "Y": 6}
     assert result.rounds[2]["tie_break"] == (
-        "X and Y tied for fewest votes (6); X is eliminated for having fewer in round 2"
+        "X and Y tied for fewest votes (6); X is eliminated for having fewer on count 2"
     )
     assert result.winner == "Y"
-    assert result.reason == ("Y won in round 4 with 12 of 22 ballots after Q, P and X were eliminated")
+    assert result.reason == (
+        "Y won on count 4 of the runoff with 12 of 22 ballots after Q, P and X were eliminated"
+    )
 
 
 def test_runoff_tie_in_every_round_eliminates_the_option_listed_later() -> None:
@@ -324,7 +328,7 @@ def test_runoff_two_options_left_with_equal_votes_is_a_tie() -> None:
     assert result.tied == ("A", "B")
     assert result.rounds[-1]["counts"] == {"A": 2, "B": 2}
     assert result.reason == (
-        "A and B tied in round 2 with 2 each of 4 ballots still counting (1 exhausted) "
+        "A and B tied on count 2 of the runoff with 2 each of 4 ballots still counting (1 exhausted) "
         "after C was eliminated; no winner"
     )
 

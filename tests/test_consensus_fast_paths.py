@@ -170,11 +170,11 @@ def test_borda_gives_unranked_options_nothing() -> None:
 
 
 def test_runoff_looks_back_before_eliminating_the_option_listed_last() -> None:
-    # Round 2: B and C tie on 3 once D is gone. C is listed before B, but it had fewer in round 1.
+    # Round 2: B and C tie on 3 once D is gone. C is listed before B, but it had fewer on count 1.
     looked_back = tally("ranked_choice", tuple("ACBD"), ballots((4, "A"), (3, "B"), (2, "C"), (1, "DC")))
     assert looked_back.rounds[1]["counts"] == {"A": 4, "C": 3, "B": 3}
     assert looked_back.rounds[1]["eliminated"] == "C"
-    assert "for having fewer in round 1" in str(looked_back.rounds[1]["tie_break"])
+    assert "for having fewer on count 1" in str(looked_back.rounds[1]["tie_break"])
     # Equal in every round so far: the option listed last of the tied ones goes.
     listed_last = tally("ranked_choice", tuple("ABC"), ballots((3, "A"), (2, "B"), (2, "C")))
     assert listed_last.rounds[0]["eliminated"] == "C"

@@ -66,7 +66,8 @@ def test_default_method_is_ranked_choice(capsys: pytest.CaptureFixture[str]) -> 
     document = run_json(capsys, str(TENNESSEE_FILE))
     assert document["method"] == "ranked_choice"
     assert document["reason"] == (
-        "Knoxville won in round 3 with 58 of 100 ballots after Chattanooga and Nashville were eliminated"
+        "Knoxville won on count 3 of the runoff with 58 of 100 ballots"
+        " after Chattanooga and Nashville were eliminated"
     )
     assert [record["eliminated"] for record in document["rounds"]] == [
         "Chattanooga",
@@ -92,7 +93,7 @@ def test_rich_output_shows_each_round_and_the_reason(capsys: pytest.CaptureFixtu
     for heading in ("Round 1", "Round 2", "Round 3", "eliminated: Chattanooga"):
         assert heading in output
     assert "Winner: Knoxville" in output
-    assert "Knoxville won in round 3" in output
+    assert "Knoxville won on count 3 of the runoff" in output
 
 
 def test_rich_output_for_condorcet_shows_the_pairwise_table(

@@ -113,10 +113,18 @@ async def answer_while(
 
 
 async def break_tie_on_terminal(engine: Engine, item: InboxItem, ask: TieBreakAsker) -> None:
-    """Answer one tie-break request with the human's choice; no choice leaves it to the fallback."""
+    """Answer one tie-break request with the human's choice; no choice leaves it to the fallback.
+
+    The tied options come in the order of the decision's stable letters, as the app lists them.
+    """
+    from orkestra_tui.engine.decision_view import stable_labels_of
+
+    decision_id = item.payload.get("decision_id")
+    order = list(stable_labels_of(engine.store, decision_id)) if isinstance(decision_id, int) else []
     tied = [
         (str(entry["option"]), float(entry.get("support", 0.0))) for entry in item.payload.get("tied", [])
     ]
+    tied.sort(key=lambda entry: order.index(entry[0]) if entry[0] in order else len(order))
     choice = await ask(str(item.payload.get("question", "")), tied)
     if choice is None:
         engine.inbox.answer(item.id, {"declined": True})

@@ -200,8 +200,10 @@ async def read_line() -> str | None:
 
 def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
     """The decision, its outcome, and every round with every ballot, as one JSON-ready dict."""
+    from orkestra_tui.engine.decision_view import stable_labels
     from orkestra_tui.engine.models import InboxKind
 
+    held = engine.store.rounds(decision.id)
     outcome = decision.outcome or {}
     calls, tokens, cost = engine.store.decision_cost(decision.id)
     tie_break_answers = [
@@ -232,12 +234,13 @@ def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
                 for ballot in engine.store.ballots(decision.id, item.round)
             ],
         }
-        for item in engine.store.rounds(decision.id)
+        for item in held
     ]
     return {
         "decision_id": decision.id,
         "question": decision.question,
         "options": list(decision.options),
+        "labels": {label: option for option, label in stable_labels(decision, held).items()},
         "authors": dict(decision.authors),
         "method": decision.method,
         "rules": dict(decision.rules),
@@ -283,6 +286,8 @@ def print_summary(document: dict[str, Any]) -> None:
         tied = listing([printable(str(option)) for option in document["tied"]])
         out.print(Text.assemble(("No decision", "bold red"), f" (tied: {tied})" if tied else ""))
     table = Table(title="First preferences", title_justify="left", box=None, header_style="bold")
+    letter_of = {option: label for label, option in document["labels"].items()}
+    table.add_column("")
     table.add_column("option")
     for item in rounds:
         table.add_column(f"round {item['round']}", justify="right")
@@ -294,9 +299,11 @@ def print_summary(document: dict[str, Any]) -> None:
             str(counts[option]) if option in item["options"] else "-"
             for item, counts in zip(rounds, firsts, strict=True)
         ]
-        table.add_row(Text(printable(option), style="bold" if option == document["winner"] else ""), *cells)
+        won = option == document["winner"]
+        name = Text(printable(option), style="bold" if won else "")
+        table.add_row(Text(letter_of.get(option, ""), style="bold"), name, *cells)
     abstentions = [sum(1 for ballot in item["ballots"] if not ballot["ranking"]) for item in rounds]
-    table.add_row(Text("abstained", style="dim"), *map(str, abstentions))
+    table.add_row("", Text("abstained", style="dim"), *map(str, abstentions))
     out.print(table)
     if document["winner"] is not None:
         support = float(document["support"] or 0.0)

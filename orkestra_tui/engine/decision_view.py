@@ -5,17 +5,20 @@ each widget compares the part it shows with the one it is given and redraws
 only when it changed. This module is plain data and the rules for deriving it
 from the store (no widgets, no Textual).
 
-Options are shown by the labels the committee used in the round on screen
-(`labels_for`), so a card's `C › A` and an agent's "I put C first" agree.
+Every option is shown by one stable letter for the whole decision
+(`stable_labels`): A is the first option as the question was put, and an
+option added later (a compromise) takes the next free letter. The letters the
+voters saw in their prompts are shuffled afresh each round and stay there.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orkestra_tui.engine.committee import STEP_NAMES, labels_for
+from orkestra_tui.engine.committee import STEP_NAMES, option_labels
 from orkestra_tui.engine.mediation import WEAKEST, mediator_in
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
@@ -120,7 +123,7 @@ class DecisionView:
     """The round on screen: the one under way, or the last one held (0 before the first)."""
     round_open: bool
     labels: dict[str, str]
-    """Option to its label in the round on screen."""
+    """Option to its stable label (the same in every round and on every surface)."""
     tally: TallyPart
     cards: tuple[VoterCard, ...]
     runoff: tuple[RunoffStep, ...]
@@ -136,6 +139,13 @@ class DecisionView:
     estimate: float | None
     """The estimated cost of the round under way, if one is."""
     feedback: tuple[Feedback, ...] = ()
+    round_note: str = ""
+    """What the round on screen is for, if it is not an ordinary one (a compromise round)."""
+
+    @property
+    def round_heading(self) -> str:
+        """The round on screen in words: "Round 1 of 3" or "Extra round 4 (compromise)"."""
+        return round_heading(self.round_number, self.decision.max_rounds, self.round_note)
 
     @property
     def human_can_vote(self) -> bool:
@@ -156,7 +166,7 @@ def read_decision_view(store: Store, decision_id: int) -> DecisionView | None:
     current = rounds[-1] if rounds else None
     round_number = current.round if current else 0
     options = current.options if current else decision.options
-    labels = {option: label for label, option in labels_for(decision, max(round_number, 1), options).items()}
+    labels = stable_labels(decision, rounds)
     ballots = store.ballots(decision_id, round_number) if round_number else []
     round_open = current is not None and current.status is RoundStatus.OPEN
     closed = [item for item in rounds if item.status is RoundStatus.CLOSED]
@@ -190,7 +200,33 @@ def read_decision_view(store: Store, decision_id: int) -> DecisionView | None:
         cost=cost,
         estimate=current.estimate if current is not None and round_open else None,
         feedback=tuple(store.feedback(decision_id)),
+        round_note=current.note if current else "",
     )
+
+
+def stable_labels(decision: Decision, rounds: Sequence[DecisionRound] = ()) -> dict[str, str]:
+    """Option to its letter for the whole decision: the question's options in order, then later ones.
+
+    Only what a human sees uses these; the prompts keep their own shuffled
+    letters so that no option gains from coming first.
+    """
+    later = (option for item in rounds for option in item.options)
+    ordered = list(dict.fromkeys([*decision.options, *later]))
+    return dict(zip(ordered, option_labels(len(ordered)), strict=True))
+
+
+def stable_labels_of(store: Store, decision_id: int) -> dict[str, str]:
+    """`stable_labels` of a decision read from the store (empty if there is no such decision)."""
+    decision = store.decision(decision_id)
+    return stable_labels(decision, store.rounds(decision_id)) if decision is not None else {}
+
+
+def round_heading(number: int, max_rounds: int, note: str = "") -> str:
+    """A voting round in words, told apart from an extra round held after the last planned one."""
+    if not number:
+        return "Not started"
+    heading = f"Round {number} of {max_rounds}" if number <= max_rounds else f"Extra round {number}"
+    return heading + (f" ({note})" if note else "")
 
 
 def method_name(method: str) -> str:
@@ -208,11 +244,7 @@ def _tally_part(
     note: str,
     winner: str | None,
 ) -> TallyPart:
-    heading = f"Round {round_number} of {decision.max_rounds}" if round_number else "Not started"
-    if round_number > decision.max_rounds:
-        heading = f"Extra round {round_number}"
-    if note:
-        heading += f" ({note})"
+    heading = round_heading(round_number, decision.max_rounds, note)
     counted = [ballot for ballot in ballots if ballot.ranking]
     tally_rounds = (tally or {}).get("rounds") or []
     if tally is not None and tally_rounds:

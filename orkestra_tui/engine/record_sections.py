@@ -17,9 +17,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from orkestra_tui.engine.committee import STEP_NAMES, labels_for
+from orkestra_tui.engine.committee import STEP_NAMES
 from orkestra_tui.engine.consensus import printable
-from orkestra_tui.engine.decision_view import COUNT_TITLES, method_name, pairwise_part, runoff_steps
+from orkestra_tui.engine.decision_view import (
+    COUNT_TITLES,
+    method_name,
+    pairwise_part,
+    runoff_steps,
+    stable_labels,
+)
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     AuditEvent,
@@ -109,11 +115,12 @@ def record_sections(store: Store, decision: Decision) -> list[list[str]]:
     ballots = store.ballots(decision.id)
     events = store.subject_events(f"decision:{decision.id}", limit=100_000)
     requests = [item for item in store.inbox(None) if item.payload.get("decision_id") == decision.id]
+    labels = stable_labels(decision, rounds)
     return [
         _heading(decision),
         _context(store, decision, rounds, events),
         _method(decision, rounds),
-        *(_round(decision, item, [b for b in ballots if b.round == item.round]) for item in rounds),
+        *(_round(decision, item, [b for b in ballots if b.round == item.round], labels) for item in rounds),
         _resolution(decision, rounds, events),
         _tie_breaks(requests),
         _feedback(store, decision, requests),
@@ -157,7 +164,8 @@ def _context(
         for option in item.options:
             first_round.setdefault(option, item)
     rows = []
-    for number, option in enumerate(decision.options, start=1):
+    labels = stable_labels(decision, rounds)
+    for option in decision.options:
         author = decision.authors.get(option)
         proposed = escape(author) if author else f"{escape(opened_by)}, with the question"
         added = first_round.get(option)
@@ -165,8 +173,8 @@ def _context(
             proposed += f", as a compromise put to the vote in round {added.round}"
         elif added is not None and added.round > 1:
             proposed += f", added in round {added.round}"
-        rows.append((str(number), escape(option), proposed))
-    lines += ["", "### Options", "", *_table(("#", "Option", "Proposed by"), rows)]
+        rows.append((labels[option], escape(option), proposed))
+    lines += ["", "### Options", "", *_table(("", "Option", "Proposed by"), rows)]
     return lines
 
 
@@ -210,14 +218,16 @@ def _round_title(decision: Decision, item: DecisionRound) -> str:
     return title + (f" ({escape(item.note)})" if item.note else "")
 
 
-def _round(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> list[str]:
+def _round(
+    decision: Decision, item: DecisionRound, ballots: list[Ballot], labels: dict[str, str]
+) -> list[str]:
+    """One round: its ballots and tally; options carry the decision's stable letters (`stable_labels`)."""
     lines = [f"## {_round_title(decision, item)}", "", f"Started {_moment(item.started_at)}"]
     if item.closed_at is not None:
         lines[-1] += f", closed {_moment(item.closed_at)}"
     lines[-1] += "."
-    labels = labels_for(decision, item.round, item.options)
-    legend = " · ".join(f"**{label}** {escape(option)}" for label, option in labels.items())
-    lines += ["", f"The voters saw the options as: {legend}.", "", "### Ballots", ""]
+    legend = " · ".join(f"**{labels.get(option, '?')}** {escape(option)}" for option in item.options)
+    lines += ["", f"Options: {legend}.", "", "### Ballots", ""]
     rows = []
     for ballot in ballots:
         if ballot.is_abstention:
@@ -240,11 +250,11 @@ def _round(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> li
     missing = [voter for voter in decision.voters if voter not in voted]
     if missing:
         lines += ["", f"No ballot from: {', '.join(escape(voter) for voter in missing)}."]
-    lines += ["", "### Tally", "", *_tally(decision, item, ballots)]
+    lines += ["", "### Tally", "", *_tally(item, ballots, labels)]
     return lines
 
 
-def _tally(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> list[str]:
+def _tally(item: DecisionRound, ballots: list[Ballot], labels: dict[str, str]) -> list[str]:
     tally = item.tally
     if tally is None:
         return ["The round was not counted."]
@@ -252,7 +262,7 @@ def _tally(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> li
     steps = runoff_steps(tally, {option: option for option in item.options})
     counted = tally.get("rounds") or []
     if steps:
-        lines += _runoff_lines(item, steps, tally)
+        lines += _runoff_lines(item, steps, tally, labels)
     else:
         if counted:
             counts = {str(option): float(value) for option, value in counted[0].get("counts", {}).items()}
@@ -261,9 +271,8 @@ def _tally(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> li
             firsts = Counter(ballot.ranking[0] for ballot in ballots if ballot.ranking)
             counts = {option: float(firsts[option]) for option in item.options}
             what = "first choices"
-        counts_rows = [(escape(option), _number(counts.get(option, 0.0))) for option in item.options]
+        counts_rows = [(_named(option, labels), _number(counts.get(option, 0.0))) for option in item.options]
         lines += _table(("Option", what[0].upper() + what[1:]), counts_rows)
-    labels = {option: label for label, option in labels_for(decision, item.round, item.options).items()}
     pairwise = pairwise_part(tally, labels)
     if pairwise is not None:
         option_of = {label: option for option, label in labels.items()}
@@ -285,7 +294,14 @@ def _tally(decision: Decision, item: DecisionRound, ballots: list[Ballot]) -> li
     return lines
 
 
-def _runoff_lines(item: DecisionRound, steps: Sequence[Any], tally: dict[str, Any]) -> list[str]:
+def _named(option: str, labels: dict[str, str]) -> str:
+    """An option with its stable letter, as the Voting screen shows it."""
+    return f"**{labels.get(option, '?')}** {escape(option)}"
+
+
+def _runoff_lines(
+    item: DecisionRound, steps: Sequence[Any], tally: dict[str, Any], labels: dict[str, str]
+) -> list[str]:
     """The instant runoff's counts as a table, then what each count did, step by step."""
     header = ("Option", *(f"Count {step.number}" for step in steps))
     rows = []
@@ -294,7 +310,7 @@ def _runoff_lines(item: DecisionRound, steps: Sequence[Any], tally: dict[str, An
         for step in steps:
             counts = dict(step.counts)
             cells.append(_number(counts[option]) if option in counts else "out")
-        rows.append((escape(option), *cells))
+        rows.append((_named(option, labels), *cells))
     if any(step.exhausted for step in steps):
         rows.append(("*exhausted*", *(str(step.exhausted) for step in steps)))
     lines = [*_table(header, rows), ""]

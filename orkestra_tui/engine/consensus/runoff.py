@@ -50,7 +50,7 @@ def ranked_choice(electorate: Electorate, threshold: Fraction) -> TallyResult:
         leader = max(racing, key=lambda index: votes[index])
         if counting and 2 * votes[leader] > counting:
             reason = (
-                f"{electorate.options[leader]} won in round {round_number} with "
+                f"{electorate.options[leader]} won on count {round_number} of the runoff with "
                 f"{votes[leader]} of {counting} ballots{still}{after}"
             )
             support = Fraction(votes[leader], counting)
@@ -65,7 +65,7 @@ def ranked_choice(electorate: Electorate, threshold: Fraction) -> TallyResult:
         if len(racing) <= 2 or counting == 0:
             # Two options with equal votes (or nothing left to count): no winner.
             reason = (
-                f"{names_of(electorate.options, racing)} tied in round {round_number} with "
+                f"{names_of(electorate.options, racing)} tied on count {round_number} of the runoff with "
                 f"{votes[leader]} each of {counting} ballots{still}{after}; no winner"
             )
             return undecided("ranked_choice", electorate, rounds=rounds, reason=reason, tied=racing)
@@ -107,7 +107,7 @@ def _runoff_loser(
             loser = remaining[0]
             return loser, (
                 f"{opening}; {electorate.options[loser]} is eliminated for having fewer "
-                f"in round {round_index + 1}"
+                f"on count {round_index + 1}"
             )
     loser = max(remaining)
     return loser, (

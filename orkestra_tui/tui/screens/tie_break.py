@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from orkestra_tui.engine.decision_view import stable_labels_of
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxItem
 from orkestra_tui.errors import OrkestraError
@@ -26,12 +27,20 @@ MAX_CHOICES = 9
 KEYS_HINT = "1-9 or ↑↓ pick · Enter confirm · Esc decide later (ctrl+t reopens)"
 
 
-def tied_options(item: InboxItem) -> list[tuple[str, float]]:
-    """The tied options of a tie-break request, with their share of first choices."""
-    return [
+def tied_options(item: InboxItem, labels: dict[str, str] | None = None) -> list[tuple[str, float]]:
+    """The tied options of a tie-break request, with their share of first choices.
+
+    Given the decision's stable letters, they come in the order of those letters,
+    as the Voting screen lists them.
+    """
+    tied = [
         (str(entry.get("option", "")), float(entry.get("support", 0.0)))
         for entry in item.payload.get("tied", [])
-    ][:MAX_CHOICES]
+    ]
+    if labels:
+        order = list(labels)
+        tied.sort(key=lambda entry: order.index(entry[0]) if entry[0] in labels else len(order))
+    return tied[:MAX_CHOICES]
 
 
 class TieBreakScreen(ModalScreen[str | None]):
@@ -84,7 +93,10 @@ class TieBreakScreen(ModalScreen[str | None]):
         super().__init__()
         self.engine = engine
         self.item = item
-        self.options = tied_options(item)
+        decision_id = item.payload.get("decision_id")
+        self.labels = stable_labels_of(engine.store, decision_id) if isinstance(decision_id, int) else {}
+        """Each option's stable letter, as the Voting screen shows it."""
+        self.options = tied_options(item, self.labels)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -105,6 +117,7 @@ class TieBreakScreen(ModalScreen[str | None]):
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
         table.add_column(ratio=1)
         table.add_column(justify="right", no_wrap=True)
         for index, (option, support) in enumerate(self.options):
@@ -112,6 +125,7 @@ class TieBreakScreen(ModalScreen[str | None]):
             table.add_row(
                 Text("›" if chosen else " ", style="bold green"),
                 Text(f"{index + 1}", style="bold reverse green" if chosen else "bold cyan"),
+                Text(self.labels.get(option, ""), style="bold"),
                 plain(option, style="bold green" if chosen else ""),
                 Text(f"{percent(support)} first choices", style="dim"),
             )

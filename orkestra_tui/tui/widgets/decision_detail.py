@@ -76,9 +76,10 @@ def header_text(view: DecisionView) -> Text:
     text.append("\n")
     text.append(decision.status.value.replace("_", " "), style=STATUS_STYLES[decision.status])
     if view.round_number and decision.status.is_open:
-        text.append(f" · round {view.round_number} of {decision.max_rounds}")
+        heading = view.round_heading
+        text.append(" · " + heading[0].lower() + heading[1:])
     elif view.round_number:
-        text.append(f" in round {view.round_number}")
+        text.append(f" in voting round {view.round_number}")
     result = view.result
     if result:
         text.append("\n")

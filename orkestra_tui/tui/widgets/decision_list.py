@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from orkestra_tui.engine.decision_view import STATUS_STYLES, method_name
+from orkestra_tui.engine.decision_view import STATUS_STYLES, method_name, round_heading
 from orkestra_tui.engine.models import Decision
 from orkestra_tui.tui.text import plain
 
@@ -25,7 +25,7 @@ def decision_prompt(decision: Decision) -> Text:
     prompt.append_text(plain(decision.question))
     detail = f"\n  {decision.status.value.replace('_', ' ')} · {method_name(decision.method)}"
     if decision.current_round and decision.status.is_open:
-        detail += f" · round {decision.current_round} of {decision.max_rounds}"
+        detail += " · " + round_heading(decision.current_round, decision.max_rounds).lower()
     elif decision.current_round:
         detail += f" · {decision.current_round} round{'s' if decision.current_round != 1 else ''}"
     prompt.append(detail, style="dim")
