@@ -26,6 +26,7 @@ from textual.events import DescendantFocus, Key
 from textual.timer import Timer
 
 from orkestra_tui.engine.models import InboxItem, InboxKind, Project, ProjectStatus, TaskStatus
+from orkestra_tui.engine.progress import scheduler_state
 from orkestra_tui.engine.store import TaskCard
 from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
@@ -244,7 +245,8 @@ class BoardScreen(EngineScreen):
             extra = dimmed[column.id]
             task_list.set_tasks(
                 shown[column.id] + extra,
-                count=len(shown[column.id]),
+                # The cancelled cards are counted in the column that names them; the waiting ones are not.
+                count=len(shown[column.id]) + (len(extra) if column.id == "failed" else 0),
                 waiting=waiting if column.id == "ready" else None,
                 now=now if column.id == "running" else 0.0,
             )
@@ -253,7 +255,7 @@ class BoardScreen(EngineScreen):
             elif column.id == "ready" and extra:
                 task_list.set_note(f"+{len(extra)} waiting", f"+{len(extra)}")
             elif column.id == "failed" and extra:
-                task_list.set_note(f"+{len(extra)} cancelled", f"+{len(extra)}")
+                task_list.set_note(f"{len(extra)} cancelled", f"{len(extra)}")
             else:
                 task_list.set_note()
 
@@ -275,13 +277,15 @@ class BoardScreen(EngineScreen):
                 ),
                 None,
             )
-        done, total, phases = phase_progress(self.keeper.cards.values())
+        counted, phases = phase_progress(self.keeper.cards.values())
+        running = self.orkestra.scheduler_state
         progress.summary = BoardSummary(
             name=project.name,
             status=project.status,
-            scheduler=self.orkestra.scheduler_state,
-            done=done,
-            total=total,
+            scheduler=scheduler_state(counted, started=running != "idle", paused=running == "paused"),
+            done=counted.done,
+            total=counted.total,
+            cancelled=counted.cancelled,
             phases=phases,
             cost=self._cost,
             budget=project.budget,
