@@ -33,9 +33,9 @@ SHORT_TITLES = {
     "review": ("Review", "◎"),
     "human": ("Awaiting human", "Human", "!"),
     "done": ("Done", "✔"),
-    "failed": ("Failed/Blocked/Cancelled", "Failed/Cancelled", "✘"),
+    "failed": ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘"),
 }
-"""Each column's names, longest first, then its icon; every name names each status it holds but pending."""
+"""Each column's names, longest first, then its icon: the last column's names its cancelled cards too."""
 COLUMNS = tuple(
     Column(group.id, SHORT_TITLES[group.id], group.statuses, group.dimmed) for group in STATUS_GROUPS
 )
