@@ -234,3 +234,25 @@ def test_the_detail_counts_attempts_as_runs_and_the_note_counts_calls(
         assert "attempt" not in detail.task.note
     finally:
         engine.close()
+
+
+# ------------------------------------------------------------------ `run`'s summary
+
+
+def test_the_run_summary_counts_progress_as_the_board_does(capsys: pytest.CaptureFixture[str]) -> None:
+    from orkestra_tui.commands.run_display import print_summary
+
+    statuses = ["done", "done", "cancelled"]
+    document = {
+        "projects": [{"id": 1, "name": "Shop", "status": "active", "tasks": len(statuses)}],
+        "tasks": [
+            {"id": n, "project_id": 1, "status": status, "key": f"t{n}", "title": f"Task {n}", "note": ""}
+            for n, status in enumerate(statuses)
+        ],
+        "counts": {status.value: statuses.count(status.value) for status in TaskStatus},
+        "run": {},
+        "cost_usd": 0.0,
+        "seconds": 0.0,
+    }
+    print_summary(document)
+    assert capsys.readouterr().out.startswith('Project 1 "Shop" (active): 2 of 2 tasks done · 1 cancelled\n')
