@@ -33,7 +33,13 @@ from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
-from orkestra_tui.tui.widgets.board_cards import COLUMNS, CardKeeper, phase_progress, sort_cards
+from orkestra_tui.tui.widgets.board_cards import (
+    COLUMNS,
+    TITLES_WITH_CANCELLED,
+    CardKeeper,
+    phase_progress,
+    sort_cards,
+)
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
 from orkestra_tui.tui.widgets.task_list import TaskList
 
@@ -243,6 +249,8 @@ class BoardScreen(EngineScreen):
         for column in COLUMNS:
             task_list = self.column(column.id)
             extra = dimmed[column.id]
+            if column.id == "failed":  # the header names the cancelled cards while it shows some
+                task_list.titles = TITLES_WITH_CANCELLED if extra else column.titles
             task_list.set_tasks(
                 shown[column.id] + extra,
                 # The cancelled cards are counted in the column that names them; the waiting ones are not.

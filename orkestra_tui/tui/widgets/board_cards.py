@@ -33,9 +33,11 @@ SHORT_TITLES = {
     "review": ("Review", "◎"),
     "human": ("Awaiting human", "Human", "!"),
     "done": ("Done", "✔"),
-    "failed": ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘"),
+    "failed": ("Failed/Blocked", "Failed", "✘"),
 }
-"""Each column's names, longest first, then its icon: the last column's names its cancelled cards too."""
+"""Each column's names, longest first, then its icon."""
+TITLES_WITH_CANCELLED = ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘")
+"""The last column's names while it holds cancelled cards: every name covers them too."""
 COLUMNS = tuple(
     Column(group.id, SHORT_TITLES[group.id], group.statuses, group.dimmed) for group in STATUS_GROUPS
 )
