@@ -123,7 +123,7 @@ async def test_a_rate_limited_agent_hands_the_task_to_another(
     assert attempt_outcomes(engine, task_id) == [("claude", "deferred"), (str(task.assigned_to), "done")]
     assert task.assigned_to != "claude" and len(providers["claude"].requests) == 3
     (deferred,) = engine.store.audit_events(kind="task.deferred")
-    assert "claude failed after 3 attempts: simulated rate_limited" in deferred.summary
+    assert "claude failed after 3 calls: simulated rate_limited" in deferred.summary
 
 
 async def test_a_task_whose_only_agent_is_down_waits_for_the_probe(

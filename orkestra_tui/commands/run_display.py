@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 
 from orkestra_tui.engine.consensus import printable, quote_name
+from orkestra_tui.engine.models import TaskStatus
+from orkestra_tui.engine.progress import ProjectProgress
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
@@ -60,8 +62,6 @@ ACTIVITY_WORDS: dict[str, str | tuple[str, str]] = {
     "tie_breaks": ("tie broken", "ties broken"),
 }
 """How the summary words this run's figures, where the key alone does not read well (one, many)."""
-SETTLED = ("done", "cancelled")
-"""Statuses a task needs nothing more in."""
 ATTENTION = ("awaiting_human", "failed", "blocked")
 """Statuses in which a task waits for the human."""
 
@@ -97,7 +97,7 @@ class RunProgress:
         self.bar: Progress | None = None
         self._bar_task: TaskID | None = None
         self.settled = 0
-        """Tasks done or cancelled in the projects run: read at the start, then counted from events."""
+        """Tasks done in the projects run: read at the start, then counted from events."""
         self.total = 0
         if live:
             from orkestra_tui.commands.output import console
@@ -111,16 +111,17 @@ class RunProgress:
         for project_id in self.project_ids:
             for task in self.engine.tasks(project_id):
                 self.names[task.id] = (task_label(task), task.title)
-        counts = self.counts()
-        self.settled = sum(counts.get(status, 0) for status in SETTLED)
-        self.total = sum(counts.values())
+        self._count_progress()
         self._show_bar()
 
+    def _count_progress(self) -> None:
+        """Tasks done out of those not cancelled, as every screen counts a project's progress."""
+        progress = ProjectProgress({TaskStatus(status): count for status, count in self.counts().items()})
+        self.settled, self.total = progress.done, progress.total
+
     def recount(self) -> None:
-        """Read again how many tasks are settled: another run finishes some while this one waits."""
-        counts = self.counts()
-        self.settled = sum(counts.get(status, 0) for status in SETTLED)
-        self.total = sum(counts.values())
+        """Read again how many tasks are done: another run finishes some while this one waits."""
+        self._count_progress()
         self._update_bar()
 
     def _show_bar(self) -> None:
@@ -216,8 +217,10 @@ class RunProgress:
         if note and word != "done":
             line += f": {one_line(note)}"
         style = {"done": "green", "approved": "green", "failed": "red", "awaiting": "yellow"}.get(word, "")
-        if event.kind in ("task.done", "task.approved", "task.cancelled"):
+        if event.kind in ("task.done", "task.approved"):
             self.settled += 1
+        elif event.kind == "task.cancelled":
+            self.total -= 1  # a cancelled task no longer counts
         self.say(line, style)
         self._update_bar()
 
@@ -324,12 +327,13 @@ def print_summary(document: dict[str, Any]) -> None:
         by_project.setdefault(task["project_id"], Counter())[task["status"]] += 1
     for project in document["projects"]:
         counts = by_project.get(project["id"], Counter())
-        settled = sum(counts[status] for status in SETTLED)
+        progress = ProjectProgress({TaskStatus(status): count for status, count in counts.items()})
+        cancelled = f" · {progress.cancelled} cancelled" if progress.cancelled else ""
         out.print(
             Text(
                 printable(
                     f"Project {project['id']} {quote_name(project['name'])} ({project['status']}): "
-                    f"{settled} of {plural(project['tasks'], 'task')} done"
+                    f"{progress.done} of {plural(progress.total, 'task')} done{cancelled}"
                 ),
                 style="bold",
             )

@@ -28,7 +28,8 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     try:
         projects = []
         for project in engine.projects():
-            counts = engine.task_counts(project.id)
+            progress = engine.project_progress(project.id)
+            counts = progress.counts
             phases = [
                 {"phase": phase.phase, "done": phase.done, "total": phase.total}
                 for phase in phase_progress(engine.store, project.id)
@@ -41,6 +42,11 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
                     "involvement": int(project.involvement),
                     "tasks": {status.value: count for status, count in counts.items()},
                     "total_tasks": sum(counts.values()),
+                    "progress": {
+                        "done": progress.done,
+                        "total": progress.total,
+                        "cancelled": progress.cancelled,
+                    },
                     "phases": phases,
                 }
             )
@@ -77,27 +83,30 @@ def run(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from orkestra_tui.commands.output import console, literal
+    from orkestra_tui.engine.progress import STATUS_ORDER
 
     out = console()
     out.print(literal(f"Data: {document['data_dir']}", style="dim"))
     if document["projects"]:
+        # A column per status any project has, named as in `--json` (`awaiting_human`: awaiting human).
+        statuses = [
+            status.value
+            for status in STATUS_ORDER
+            if any(project["tasks"].get(status.value) for project in document["projects"])
+        ]
         table = Table(title="Projects", title_justify="left", box=None, pad_edge=False, header_style="bold")
         table.add_column("project", no_wrap=True, min_width=12, overflow="ellipsis")
         table.add_column("status", no_wrap=True)
-        for column in ("ready", "running", "review", "human", "done", "failed", "total"):
-            table.add_column(column, justify="right", no_wrap=True)
+        for status in statuses:
+            table.add_column(status.replace("_", " "), justify="right", no_wrap=True)
+        table.add_column("done", justify="right", no_wrap=True)
         for project in document["projects"]:
-            tasks = project["tasks"]
+            tasks, progress = project["tasks"], project["progress"]
             table.add_row(
                 literal(project["name"]),
                 project["status"],
-                str(tasks["ready"] + tasks["pending"]),
-                str(tasks["running"]),
-                str(tasks["review"]),
-                str(tasks["awaiting_human"]),
-                str(tasks["done"]),
-                str(tasks["failed"] + tasks["blocked"]),
-                str(project["total_tasks"]),
+                *(str(tasks.get(status, 0)) for status in statuses),
+                f"{progress['done']}/{progress['total']}",
             )
         out.print(table)
         out.print()

@@ -45,6 +45,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
+from orkestra_tui.engine.progress import ProjectProgress
 from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
 from orkestra_tui.engine.tasks import (
@@ -498,6 +499,10 @@ class Engine:
 
     def task_counts(self, project_id: int | None = None) -> dict[TaskStatus, int]:
         return self.store.task_counts(project_id)
+
+    def project_progress(self, project_id: int) -> ProjectProgress:
+        """A project's tasks done out of those not cancelled, and its counts per status."""
+        return ProjectProgress(self.store.task_counts(project_id))
 
     def set_task_status(
         self,

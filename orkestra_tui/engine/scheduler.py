@@ -755,7 +755,8 @@ class Scheduler:
             if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
                 return self._defer(claim, error)
             if error is not None and error.retryable:
-                reason = f"{agent} failed after {plural(len(outcome.attempts), 'attempt')}: {error}"
+                # Provider calls, not the task's attempts (its runs, as the task's detail counts them).
+                reason = f"{agent} failed after {plural(len(outcome.attempts), 'call')}: {error}"
             else:
                 reason = f"{agent} failed and it cannot be retried: {error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
@@ -790,8 +791,7 @@ class Scheduler:
         task, agent = claim.task, claim.agent
         calls = [call for call in self._unrecorded.get(task.id, ()) if call.error_class != "circuit_open"]
         if calls:
-            attempts = f"{len(calls)} attempt{'s' if len(calls) != 1 else ''}"
-            reason = f"{agent} failed after {attempts}: {calls[-1].error or error}"
+            reason = f"{agent} failed after {plural(len(calls), 'call')}: {calls[-1].error or error}"
             if error.error_class == "circuit_open":
                 reason += "; its circuit is open"
         else:

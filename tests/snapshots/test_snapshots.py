@@ -203,7 +203,7 @@ def board_mid_run(engine: Engine, clock: FixedClock) -> None:
     states = {
         "schema": ("done", "claude", now - 900, "", BOARD_RESULT),
         "ci": ("done", "copilot", now - 800, "", "CI runs lint, types and tests."),
-        "auth": ("failed", "grok", now - 400, "grok failed after 3 attempt(s): rate limited (429)", None),
+        "auth": ("failed", "grok", now - 400, "grok failed after 3 calls: rate limited (429)", None),
         "cart": ("review", "chatgpt", now - 200, "", "The cart keeps items per session."),
         "search": ("running", "gemini", now - 65, "", None),
         "stock": ("running", "claude", now - 312, "", None),

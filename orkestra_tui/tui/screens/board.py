@@ -26,13 +26,20 @@ from textual.events import DescendantFocus, Key
 from textual.timer import Timer
 
 from orkestra_tui.engine.models import InboxItem, InboxKind, Project, ProjectStatus, TaskStatus
+from orkestra_tui.engine.progress import scheduler_state
 from orkestra_tui.engine.store import TaskCard
 from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
-from orkestra_tui.tui.widgets.board_cards import COLUMNS, CardKeeper, phase_progress, sort_cards
+from orkestra_tui.tui.widgets.board_cards import (
+    COLUMNS,
+    TITLES_WITH_CANCELLED,
+    CardKeeper,
+    phase_progress,
+    sort_cards,
+)
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
 from orkestra_tui.tui.widgets.task_list import TaskList
 
@@ -242,9 +249,12 @@ class BoardScreen(EngineScreen):
         for column in COLUMNS:
             task_list = self.column(column.id)
             extra = dimmed[column.id]
+            if column.id == "failed":  # the header names the cancelled cards while it shows some
+                task_list.titles = TITLES_WITH_CANCELLED if extra else column.titles
             task_list.set_tasks(
                 shown[column.id] + extra,
-                count=len(shown[column.id]),
+                # The cancelled cards are counted in the column that names them; the waiting ones are not.
+                count=len(shown[column.id]) + (len(extra) if column.id == "failed" else 0),
                 waiting=waiting if column.id == "ready" else None,
                 now=now if column.id == "running" else 0.0,
             )
@@ -253,7 +263,7 @@ class BoardScreen(EngineScreen):
             elif column.id == "ready" and extra:
                 task_list.set_note(f"+{len(extra)} waiting", f"+{len(extra)}")
             elif column.id == "failed" and extra:
-                task_list.set_note(f"+{len(extra)} cancelled", f"+{len(extra)}")
+                task_list.set_note(f"{len(extra)} cancelled", f"{len(extra)}")
             else:
                 task_list.set_note()
 
@@ -275,13 +285,15 @@ class BoardScreen(EngineScreen):
                 ),
                 None,
             )
-        done, total, phases = phase_progress(self.keeper.cards.values())
+        counted, phases = phase_progress(self.keeper.cards.values())
+        running = self.orkestra.scheduler_state
         progress.summary = BoardSummary(
             name=project.name,
             status=project.status,
-            scheduler=self.orkestra.scheduler_state,
-            done=done,
-            total=total,
+            scheduler=scheduler_state(counted, started=running != "idle", paused=running == "paused"),
+            done=counted.done,
+            total=counted.total,
+            cancelled=counted.cancelled,
             phases=phases,
             cost=self._cost,
             budget=project.budget,

@@ -24,7 +24,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.models import Involvement, TaskStatus
+from orkestra_tui.engine.models import Involvement
+from orkestra_tui.engine.progress import ProjectProgress
 from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
@@ -239,10 +240,9 @@ class PlanScreen(EngineScreen):
         options = self.query_one("#project-list", widgets.OptionList)
         prompts = [Option(Text("+ New plan", style="bold green"), id=NEW_PLAN)]
         for project in reversed(projects):
-            counts = self.engine.task_counts(project.id)
-            total = sum(counts.values())
+            progress = self.engine.project_progress(project.id)
             prompt = plain(project.name, style="bold")
-            prompt.append(f"\n  {project.status.value} · {counts[TaskStatus.DONE]}/{total} done", style="dim")
+            prompt.append(f"\n  {project.status.value} · {progress.summary()}", style="dim")
             prompts.append(Option(prompt, id=f"project-{project.id}"))
         self._listing = True
         try:
@@ -494,10 +494,10 @@ class PlanScreen(EngineScreen):
                     text.append_text(plain(", ".join(unknown), style="yellow"))
             for phase in phases:
                 in_phase = [task for task in tasks if task.phase == phase]
-                done = sum(task.status is TaskStatus.DONE for task in in_phase)
+                phase_progress = ProjectProgress.of(task.status for task in in_phase)
                 text.append("\n\n")
                 text.append_text(plain(phase or "(no phase)", style="bold"))
-                text.append(f"  {done}/{len(in_phase)} done", style="dim")
+                text.append(f"  {phase_progress.summary()}", style="dim")
                 for task in in_phase:
                     text.append(f"\n  {task.status.value:<8} ", style="dim")
                     text.append_text(plain(task.title))

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from orkestra_tui.engine.models import TaskStatus
+from orkestra_tui.engine.progress import GROUP_OF, STATUS_GROUPS, ProjectProgress
 from orkestra_tui.engine.store import Store, TaskCard
 from orkestra_tui.tui.widgets.board_progress import PhaseProgress
 
@@ -26,25 +27,22 @@ class Column:
     """Tasks it shows dimmed after those, without counting them."""
 
 
-COLUMNS = (
-    Column("ready", ("Ready", "○"), (TaskStatus.READY,), (TaskStatus.PENDING,)),
-    Column("running", ("Running", "▶"), (TaskStatus.RUNNING,)),
-    Column("review", ("Review", "◎"), (TaskStatus.REVIEW,)),
-    Column("human", ("Awaiting human", "Human", "!"), (TaskStatus.AWAITING_HUMAN,)),
-    Column("done", ("Done", "✔"), (TaskStatus.DONE,)),
-    Column(
-        "failed",
-        ("Failed/Blocked", "Failed", "✘"),
-        (TaskStatus.FAILED, TaskStatus.BLOCKED),
-        (TaskStatus.CANCELLED,),
-    ),
-)
-PLACES: dict[TaskStatus, tuple[str, bool]] = {
-    status: (column.id, dimmed)
-    for column in COLUMNS
-    for dimmed, statuses in ((False, column.statuses), (True, column.dimmed))
-    for status in statuses
+SHORT_TITLES = {
+    "ready": ("Ready", "○"),
+    "running": ("Running", "▶"),
+    "review": ("Review", "◎"),
+    "human": ("Awaiting human", "Human", "!"),
+    "done": ("Done", "✔"),
+    "failed": ("Failed/Blocked", "Failed", "✘"),
 }
+"""Each column's names, longest first, then its icon."""
+TITLES_WITH_CANCELLED = ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘")
+"""The last column's names while it holds cancelled cards: every name covers them too."""
+COLUMNS = tuple(
+    Column(group.id, SHORT_TITLES[group.id], group.statuses, group.dimmed) for group in STATUS_GROUPS
+)
+"""The Board's columns: the engine's status groups (`STATUS_GROUPS`)."""
+PLACES: dict[TaskStatus, tuple[str, bool]] = GROUP_OF
 """Each status's column, and whether it shows dimmed there."""
 
 
@@ -75,24 +73,23 @@ def matches(card: TaskCard, terms: list[tuple[str, str]]) -> bool:
     return True
 
 
-def phase_progress(cards: Iterable[TaskCard]) -> tuple[int, int, tuple[PhaseProgress, ...]]:
-    """Tasks done and counted (all but the cancelled), over the project and per phase in plan order."""
+def phase_progress(cards: Iterable[TaskCard]) -> tuple[ProjectProgress, tuple[PhaseProgress, ...]]:
+    """The project's progress, and each phase's tasks done and counted (not cancelled) in plan order."""
     phases: dict[str, list[int]] = {}
     first_id: dict[str, int] = {}
-    done = total = 0
+    statuses = []
     for card in cards:
+        statuses.append(card.status)
         if card.status is TaskStatus.CANCELLED:
             continue
         finished = card.status is TaskStatus.DONE
-        total += 1
-        done += finished
         if card.phase:
             counts = phases.setdefault(card.phase, [0, 0])
             counts[0] += finished
             counts[1] += 1
             first_id[card.phase] = min(first_id.get(card.phase, card.id), card.id)
     ordered = sorted(phases, key=first_id.__getitem__)
-    return done, total, tuple(PhaseProgress(name, *phases[name]) for name in ordered)
+    return ProjectProgress.of(statuses), tuple(PhaseProgress(name, *phases[name]) for name in ordered)
 
 
 @dataclass

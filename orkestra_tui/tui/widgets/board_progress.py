@@ -27,6 +27,7 @@ SCHEDULER_STYLES = {
     "running": ("▶ running", "bold green"),
     "paused": ("⏸ paused", "bold yellow"),
     "idle": ("■ idle", "dim"),
+    "done": ("✔ done", "bold green"),
 }
 
 
@@ -45,7 +46,7 @@ class BoardSummary:
     name: str
     status: ProjectStatus
     scheduler: str
-    """idle, running or paused."""
+    """idle, running, paused or done (`engine.progress.scheduler_state`)."""
     done: int
     total: int
     """Tasks of the project, the cancelled ones left out."""
@@ -54,6 +55,8 @@ class BoardSummary:
     budget: float | None
     budget_asked: bool = False
     """The project reached its budget and waits for the human to raise it."""
+    cancelled: int = 0
+    """Tasks of the project cancelled, shown beside the count."""
 
 
 def progress_bar(done: int, total: int, width: int) -> Text:
@@ -85,6 +88,8 @@ def project_line(summary: BoardSummary, width: int) -> Text:
         tag_style = "bold red" if summary.budget_asked else "yellow"
         left.append(f" {summary.status.value}", style=tag_style)
     counted = Text(f" {summary.done}/{summary.total} done", style="dim")
+    if summary.cancelled:
+        counted.append(f" · {summary.cancelled} cancelled", style="dim")
     room = width - left.cell_len - counted.cell_len - right.cell_len - 4
     line = left
     line.append(" ")
