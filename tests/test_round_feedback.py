@@ -47,6 +47,7 @@ async def test_feedback_typed_between_rounds_reaches_the_next_round(engine: Engi
         await pilot.pause()
         app.run_committee(decision.id)
         await wait_until(pilot, lambda: isinstance(app.screen, RoundFeedbackScreen), "the feedback modal")
+        await wait_until(pilot, lambda: "Feedback before round 2" in screen_text(app), "the modal's text")
         assert [item.round for item in engine.store.rounds(decision.id)] == [1]  # round 2 waits
         text = screen_text(app)
         assert "Feedback before round 2" in text
