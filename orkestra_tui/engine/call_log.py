@@ -41,21 +41,6 @@ def record_call(
 
     A record with a `call_id` completes the row written when the call started.
     """
-    values = (
-        record.agent,
-        record.model,
-        record.purpose,
-        record.started_at,
-        record.latency_ms,
-        record.tokens_in,
-        record.tokens_out,
-        record.cost,
-        record.error_class,
-        record.error,
-        decision_id,
-        task_id,
-        project_id,
-    )
     if record.call_id is not None:
         # Only what the answer brought: the indexed columns (agent, its work) were written at the start.
         tx.execute(
@@ -78,7 +63,21 @@ def record_call(
             "INSERT INTO call (agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out,"
             " cost, error_class, error, decision_id, task_id, project_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            values,
+            (
+                record.agent,
+                record.model,
+                record.purpose,
+                record.started_at,
+                record.latency_ms,
+                record.tokens_in,
+                record.tokens_out,
+                record.cost,
+                record.error_class,
+                record.error,
+                decision_id,
+                task_id,
+                project_id,
+            ),
         )
     outcome = f"failed ({record.error_class})" if record.error_class else "answered"
     tx.audit(
