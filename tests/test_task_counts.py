@@ -198,7 +198,7 @@ def test_status_names_each_status_as_its_json_does(engine: Engine, paths: Paths)
     lines = status().splitlines()
     header = next(line for line in lines if line.startswith("project"))
     row = next(line for line in lines if line.startswith("Shop"))
-    assert header.split() == ["project", "status", "pending", "ready", "done", "cancelled", "done"]
+    assert header.split() == ["project", "status", "pending", "ready", "done", "cancelled", "progress"]
     assert row.split() == ["Shop", "active", "1", "1", "1", "1", "1/3"]
 
 

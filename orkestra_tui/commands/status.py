@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         table.add_column("status", no_wrap=True)
         for status in statuses:
             table.add_column(status.replace("_", " "), justify="right", no_wrap=True)
-        table.add_column("done", justify="right", no_wrap=True)
+        # Named as in `--json`: done out of the tasks not cancelled (a `done` column counts the status).
+        table.add_column("progress", justify="right", no_wrap=True)
         for project in document["projects"]:
             tasks, progress = project["tasks"], project["progress"]
             table.add_row(
