@@ -306,3 +306,55 @@ def test_health_counts_the_paths(paths: Paths, settings: Settings, fake: WireFak
     (name,) = engine.runtimes
     assert engine.agent_health(name).output_modes == {"schema": 1}
     assert summarise(name, []).output_modes == {}
+
+
+def test_calls_recorded_before_the_column_read_as_no_path(tmp_path: Path) -> None:
+    """A database from before the column: its calls read back with no path, and new ones record theirs."""
+    import sqlite3
+
+    from orkestra_tui.engine.call_log import record_call
+    from orkestra_tui.engine.models import CallRecord
+    from orkestra_tui.engine.schema import MIGRATIONS
+    from orkestra_tui.engine.store import Store
+
+    ours = next(number for number, script in enumerate(MIGRATIONS) if "output_mode" in script)
+    path = tmp_path / "older.db"
+    connection = sqlite3.connect(path)
+    for script in MIGRATIONS[:ours]:
+        connection.executescript(script)
+    connection.execute(f"PRAGMA user_version = {ours}")
+    connection.execute(
+        "INSERT INTO call (agent, model, purpose, started_at, latency_ms)"
+        " VALUES ('claude', 'm', 'ballot', 0, 5)"
+    )
+    connection.commit()
+    connection.close()
+    store = Store(path, clock=FixedClock())
+    try:
+        with store.transaction() as tx:
+            record_call(tx, CallRecord("claude", "m", "ballot", 1.0, 5.0, 1, 1, 0.0, output_mode="schema"))
+        assert [record.output_mode for record in store.calls()] == ["", "schema"]  # oldest first
+    finally:
+        store.close()
+
+
+def test_a_vote_through_the_schema_path_is_still_validated_and_repaired(
+    paths: Paths, settings: Settings, fake: WireFake
+) -> None:
+    """Native output does not replace our validation: an answer out of range is repaired, with the schema."""
+    engine = live_engine(paths, settings, fake, "openai", "gpt-5.1")
+    fake.then(
+        Reply(text=json.dumps({"ranking": ["A"], "confidence": 7, "reasoning": "sure"})),
+        Reply(text=json.dumps({"ranking": ["A"], "confidence": 0.7, "reasoning": "sure"})),
+    )
+    decision = engine.open_decision(
+        "Which database?", ["SQLite", "PostgreSQL"], method="plurality", max_rounds=1
+    )
+    decided = asyncio.run(engine.decide(decision.id, tie_break="first"))
+    (ballot,) = engine.store.ballots(decided.id, 1)
+    assert not ballot.is_abstention and ballot.confidence == 0.7
+    assert fake.refusals == []
+    first, repair = fake.received
+    assert first.body["response_format"] == repair.body["response_format"]
+    assert repair.body["response_format"]["json_schema"]["strict"] is True
+    assert [record.output_mode for record in engine.store.calls()] == ["schema", "schema"]
