@@ -1,10 +1,10 @@
 """ChatGPT, and every OpenAI-compatible endpoint (Grok at xAI, Ollama, others), through `AsyncOpenAI`.
 
 One adapter serves them all by `base_url`. The SDK is imported on first use
-and its own retries are off (`max_retries=0`). A structured request gets the
-schema as `response_format` (`json_schema`: strict at OpenAI and xAI, the
-schema as it is for a local server), or JSON mode where there is no schema
-form (`providers/structured.py`).
+and its own retries are off (`max_retries=0`). A structured request gets its
+schema as `response_format` (`json_schema`: strict at OpenAI and xAI, without
+strict mode for a local server), or JSON mode where there is no schema form
+(`providers/structured.py`).
 """
 
 from __future__ import annotations
