@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from orkestra_tui.bench.fake_structured import structured_output_problem
+
 
 @dataclass
 class Reply:
@@ -55,6 +57,8 @@ class WireFake:
         self.received: list[Received] = []
         self.responder: Callable[[Received], Reply] | None = None
         """When set, answers every request from what it holds, instead of the scripted replies."""
+        self.refusals: list[str] = []
+        """The 400s sent for a malformed structured-output parameter (`fake_structured`)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -97,6 +101,11 @@ class WireFake:
                     body = raw.decode(errors="replace")
                 received = Received(self.path, dict(self.headers.items()), body)
                 fake.received.append(received)
+                refused = structured_output_problem(self.path, body)
+                if refused is not None:  # a malformed structured-output parameter: the API's own 400
+                    fake.refusals.append(refused[1])
+                    self._send(400, json.dumps(_refusal_body(self.path, *refused)).encode(), {})
+                    return
                 reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
@@ -168,6 +177,15 @@ def _error_body(path: str, status: int) -> dict[str, Any]:
     if ":generateContent" in path:
         return {"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}
     return {"error": {"message": message, "type": "server_error", "code": status}}
+
+
+def _refusal_body(path: str, parameter: str, message: str) -> dict[str, Any]:
+    """A vendor's 400 for an invalid parameter, its message naming the parameter."""
+    if path.endswith("/messages"):
+        return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}
+    if ":generateContent" in path:
+        return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
+    return {"error": {"message": message, "type": "invalid_request_error", "param": parameter, "code": None}}
 
 
 @contextmanager

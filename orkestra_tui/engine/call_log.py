@@ -45,7 +45,7 @@ def record_call(
         # Only what the answer brought: the indexed columns (agent, its work) were written at the start.
         tx.execute(
             "UPDATE call SET model = ?, started_at = ?, latency_ms = ?, tokens_in = ?, tokens_out = ?,"
-            " cost = ?, error_class = ?, error = ?, state = 'complete' WHERE id = ?",
+            " cost = ?, error_class = ?, error = ?, output_mode = ?, state = 'complete' WHERE id = ?",
             (
                 record.model,
                 record.started_at,
@@ -55,14 +55,15 @@ def record_call(
                 record.cost,
                 record.error_class,
                 record.error,
+                record.output_mode,
                 record.call_id,
             ),
         )
     else:
         tx.execute(
             "INSERT INTO call (agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out,"
-            " cost, error_class, error, decision_id, task_id, project_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " cost, error_class, error, decision_id, task_id, project_id, output_mode)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.agent,
                 record.model,
@@ -77,22 +78,26 @@ def record_call(
                 decision_id,
                 task_id,
                 project_id,
+                record.output_mode,
             ),
         )
     outcome = f"failed ({record.error_class})" if record.error_class else "answered"
+    data: dict[str, object] = {
+        "model": record.model,
+        "tokens_in": record.tokens_in,
+        "tokens_out": record.tokens_out,
+        "cost": record.cost,
+        "error": record.error,
+    }
+    if record.output_mode:
+        data["output_mode"] = record.output_mode
     tx.audit(
         record.agent,
         "call.failed" if record.error_class else "call.ok",
         f"{record.agent} {outcome} a {record.purpose or 'request'} in {record.latency_ms:.0f} ms",
         subject=f"agent:{record.agent}",
         project_id=project_id,
-        data={
-            "model": record.model,
-            "tokens_in": record.tokens_in,
-            "tokens_out": record.tokens_out,
-            "cost": record.cost,
-            "error": record.error,
-        },
+        data=data,
     )
 
 

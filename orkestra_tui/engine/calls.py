@@ -156,5 +156,20 @@ async def invoke(
         cost=cost_of(agent, tokens_in, tokens_out),
         error_class=error.error_class if error else "",
         error=redact(str(error))[:500] if error else "",
+        output_mode=output_mode(agent, request),
     )
     return CallOutcome(record=record, response=response, error=error, attempts=(record,))
+
+
+def output_mode(agent: AgentRuntime, request: ProviderRequest) -> str:
+    """How the call asked for its structured answer: schema, json or prompt; "" for free text.
+
+    Asked of the provider after the call, so a call that fell back (its endpoint
+    refused the structured-output parameter) records the path its answer came
+    by. A provider that does not say (Copilot, command agents) takes the schema
+    in the prompt; a simulated agent answers from the request's context, by none.
+    """
+    if request.json_schema is None or agent.simulated:
+        return ""
+    provider_path = getattr(agent.provider, "output_path", None)
+    return str(provider_path(request)) if callable(provider_path) else "prompt"

@@ -21,6 +21,8 @@ class AgentHealth:
     errors_by_class: dict[str, int] = field(default_factory=dict)
     recent_latencies_ms: tuple[float, ...] = ()
     last_errors: tuple[str, ...] = ()
+    output_modes: dict[str, int] = field(default_factory=dict)
+    """How many structured answers were asked for each way (schema, json, prompt)."""
 
     @property
     def success_rate(self) -> float | None:
@@ -51,6 +53,7 @@ def summarise(agent: str, records: Sequence[CallRecord], recent: int = 40) -> Ag
         errors_by_class=dict(Counter(record.error_class for record in failures)),
         recent_latencies_ms=tuple(latencies[-recent:]),
         last_errors=tuple(f"{record.error_class}: {record.error}" for record in failures[-5:]),
+        output_modes=dict(Counter(record.output_mode for record in records if record.output_mode)),
     )
 
 

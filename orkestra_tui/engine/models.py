@@ -301,6 +301,9 @@ class CallRecord:
     error: str = ""
     call_id: int | None = None
     """The call row written (as started) before the request went out, which this record completes."""
+    output_mode: str = ""
+    """How a structured answer was asked for: schema (the vendor's schema-constrained output), json
+    (JSON mode), prompt (the schema in the prompt only); empty for free text and simulated agents."""
 
     @property
     def ok(self) -> bool:

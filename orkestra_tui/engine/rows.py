@@ -44,7 +44,8 @@ FEEDBACK_COLUMNS = "decision_id, round, text, created_at"
 INBOX_COLUMNS = "id, project_id, kind, subject, payload, status, answer, created_at, answered_at"
 AUDIT_COLUMNS = "id, ts, project_id, actor, kind, subject, summary, data"
 CALL_COLUMNS = (
-    "agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out, cost, error_class, error"
+    "agent, model, purpose, started_at, latency_ms, tokens_in, tokens_out, cost, error_class, error,"
+    " output_mode"
 )
 CALL_START_COLUMNS = "agent, model, purpose, started_at, cost, owner, project_id, decision_id, task_id, state"
 CALL_START_INSERT = (
@@ -186,6 +187,7 @@ def call(row: tuple[Any, ...]) -> CallRecord:
         cost=row[7],
         error_class=row[8],
         error=row[9],
+        output_mode=row[10],
     )
 
 

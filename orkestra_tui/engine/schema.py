@@ -231,6 +231,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE call ADD COLUMN state TEXT NOT NULL DEFAULT 'complete';
     ALTER TABLE call ADD COLUMN owner TEXT;
     """,
+    # 8: how each call asked for its structured answer: schema, json or prompt ('' for free text).
+    """
+    ALTER TABLE call ADD COLUMN output_mode TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,13 +2,17 @@
 
 The SDK's own retries are off (`max_retries=0`): one policy, in the engine's
 call path, decides what to retry and for how long. The Messages API of this
-SDK generation takes no sampling temperature, so none is sent.
+SDK generation takes no sampling temperature, so none is sent. A structured
+request on a model with structured outputs (Claude 4.5 and later) gets its
+schema as `output_config.format` (`providers/structured.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from orkestra_tui.providers import structured
 from orkestra_tui.providers.base import (
     ProviderRequest,
     ProviderResponse,
@@ -21,6 +25,8 @@ from orkestra_tui.providers.base import (
 class AnthropicProvider(SdkProvider):
     vendor = "anthropic"
     sdk_module = "anthropic"
+    structured_output_refused = False
+    """Set when the endpoint refused `output_config`: the agent's later calls go without it."""
 
     def _make_client(self) -> Any:
         import anthropic
@@ -29,22 +35,51 @@ class AnthropicProvider(SdkProvider):
             api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
         )
 
+    def _structured(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:
+        """The path a structured request takes here, and the arguments that ask for it."""
+        if request.json_schema is None:
+            return "", {}
+        if self.structured_output_refused or not structured.anthropic_takes_schema(self.model):
+            return structured.OUTPUT_PROMPT, {}
+        schema = structured.anthropic_schema(request.json_schema)
+        if schema is None:
+            return structured.OUTPUT_PROMPT, {}
+        return structured.OUTPUT_SCHEMA, {
+            "output_config": {"format": {"type": "json_schema", "schema": schema}}
+        }
+
+    def output_path(self, request: ProviderRequest) -> str:
+        """How this provider asks for a structured answer now: schema or prompt ("" for free text)."""
+        return self._structured(request)[0]
+
+    def _refused(self) -> None:
+        self.structured_output_refused = True
+
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         import anthropic
 
         client = self._sdk_client()
-        try:
-            response = await client.messages.create(
-                model=self.model,
-                max_tokens=request.max_tokens,
-                system=request.system,
-                messages=[{"role": message.role, "content": message.content} for message in request.messages],
-            )
-        except Exception as error:
-            classified = stainless_error(anthropic, error, self._timeout_s)
-            if classified is None:
-                raise
-            raise classified from None
+
+        async def send(extra: Mapping[str, Any]) -> Any:
+            try:
+                return await client.messages.create(
+                    model=self.model,
+                    max_tokens=request.max_tokens,
+                    system=request.system,
+                    messages=[
+                        {"role": message.role, "content": message.content} for message in request.messages
+                    ],
+                    **extra,
+                )
+            except Exception as error:
+                classified = stainless_error(anthropic, error, self._timeout_s)
+                if classified is None:
+                    raise
+                raise classified from None
+
+        response = await structured.sending(
+            self._structured(request)[1], send, structured.ANTHROPIC_PARAMETERS, self._refused
+        )
         with reading_answer():
             text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
             usage = response.usage

@@ -4,13 +4,17 @@ google-generativeai reached its end of life on 2025-11-30; google-genai is its
 successor. The client is kept for the provider's lifetime. Its retry options
 are set explicitly to one attempt: with aiohttp installed the SDK otherwise
 takes a path that retries dropped connections silently after random sleeps.
+A structured request gets its schema as `response_json_schema` (Gemini 2.5 and
+later), or the JSON mime type alone on older models (`providers/structured.py`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from orkestra_tui.providers import structured
 from orkestra_tui.providers.base import (
     ProviderError,
     ProviderRequest,
@@ -26,6 +30,8 @@ from orkestra_tui.providers.base import (
 class GeminiProvider(SdkProvider):
     vendor = "google"
     sdk_module = "google.genai"
+    structured_output_refused = False
+    """Set when the endpoint refused the JSON schema or mime type: the agent's later calls go without."""
 
     def _make_client(self) -> Any:
         from google import genai
@@ -41,7 +47,34 @@ class GeminiProvider(SdkProvider):
     async def _close_client(self, client: Any) -> None:
         await client.aio.aclose()
 
+    def _structured(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:
+        """The path a structured request takes here, and the config fields that ask for it."""
+        if request.json_schema is None:
+            return "", {}
+        if self.structured_output_refused:
+            return structured.OUTPUT_PROMPT, {}
+        json_mode = {"response_mime_type": "application/json"}
+        schema = structured.gemini_schema(request.json_schema)
+        if schema is None or not structured.gemini_takes_schema(self.model):
+            return structured.OUTPUT_JSON, json_mode
+        return structured.OUTPUT_SCHEMA, {**json_mode, "response_json_schema": schema}
+
+    def output_path(self, request: ProviderRequest) -> str:
+        """How this provider asks for a structured answer now: schema, json or prompt ("" for free text)."""
+        return self._structured(request)[0]
+
+    def _refused(self) -> None:
+        self.structured_output_refused = True
+
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
+        return await structured.sending(
+            self._structured(request)[1],
+            lambda extra: self._complete(request, extra),
+            structured.GEMINI_PARAMETERS,
+            self._refused,
+        )
+
+    async def _complete(self, request: ProviderRequest, output: Mapping[str, Any]) -> ProviderResponse:
         from google.genai import errors, types
 
         client = self._sdk_client()
@@ -49,7 +82,7 @@ class GeminiProvider(SdkProvider):
             system_instruction=request.system or None,
             max_output_tokens=request.max_tokens,
             temperature=request.temperature,
-            response_mime_type="application/json" if request.json_schema is not None else None,
+            **output,
         )
         contents = [
             types.Content(

@@ -1,13 +1,18 @@
 """ChatGPT, and every OpenAI-compatible endpoint (Grok at xAI, Ollama, others), through `AsyncOpenAI`.
 
 One adapter serves them all by `base_url`. The SDK is imported on first use
-and its own retries are off (`max_retries=0`).
+and its own retries are off (`max_retries=0`). A structured request gets its
+schema as `response_format` (`json_schema`: strict at OpenAI and xAI, without
+strict mode for a local server), or JSON mode where there is no schema form
+(`providers/structured.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from orkestra_tui.providers import structured
 from orkestra_tui.providers.base import (
     ProviderError,
     ProviderRequest,
@@ -23,6 +28,8 @@ REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
 class OpenAIProvider(SdkProvider):
     sdk_module = "openai"
+    structured_output_refused = False
+    """Set when the endpoint refused `response_format`: the agent's later calls go without it."""
 
     def __init__(
         self,
@@ -52,21 +59,56 @@ class OpenAIProvider(SdkProvider):
         else:
             arguments["max_tokens"] = request.max_tokens
             arguments["temperature"] = request.temperature
-        if request.json_schema is not None:
-            arguments["response_format"] = {"type": "json_object"}
         return arguments
+
+    def _structured(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:
+        """The path a structured request takes here, and the arguments that ask for it."""
+        if request.json_schema is None:
+            return "", {}
+        if self.structured_output_refused:
+            return structured.OUTPUT_PROMPT, {}
+        # A local server builds a grammar from the schema; the strict flag is OpenAI's and xAI's.
+        local = self.vendor == "local"
+        if local:
+            schema = structured.local_schema(request.json_schema)
+        elif structured.openai_takes_schema(self.model):
+            schema = structured.strict_schema(request.json_schema)
+        else:
+            schema = None
+        if schema is None:
+            return structured.OUTPUT_JSON, {"response_format": {"type": "json_object"}}
+        json_schema: dict[str, Any] = {"name": structured.schema_name(request.purpose), "schema": schema}
+        if not local:
+            json_schema["strict"] = True
+        return structured.OUTPUT_SCHEMA, {
+            "response_format": {"type": "json_schema", "json_schema": json_schema}
+        }
+
+    def output_path(self, request: ProviderRequest) -> str:
+        """How this provider asks for a structured answer now: schema, json or prompt ("" for free text)."""
+        return self._structured(request)[0]
+
+    def _refused(self) -> None:
+        self.structured_output_refused = True
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         import openai
 
         client = self._sdk_client()
-        try:
-            response = await client.chat.completions.create(**self._arguments(request))
-        except Exception as error:
-            classified = stainless_error(openai, error, self._timeout_s)
-            if classified is None:
-                raise
-            raise classified from None
+        arguments = self._arguments(request)
+
+        async def send(extra: Mapping[str, Any]) -> Any:
+            try:
+                return await client.chat.completions.create(**arguments, **extra)
+            except Exception as error:
+                classified = stainless_error(openai, error, self._timeout_s)
+                if classified is None:
+                    raise
+                raise classified from None
+
+        response = await structured.sending(
+            self._structured(request)[1], send, structured.OPENAI_PARAMETERS, self._refused
+        )
         with reading_answer():
             if not response.choices:
                 raise ProviderError("malformed", "the response has no choices")

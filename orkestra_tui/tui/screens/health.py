@@ -167,6 +167,11 @@ class HealthScreen(EngineScreen):
                 f" · errors: {', '.join(f'{kind} {count}' for kind, count in health.errors_by_class.items())}"
                 if health.errors_by_class
                 else ""
+            )
+            + (
+                f" · structured answers: {modes}"
+                if (modes := ", ".join(f"{mode} {count}" for mode, count in health.output_modes.items()))
+                else ""
             ),
             style="dim",
         )
