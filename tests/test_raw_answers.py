@@ -11,7 +11,7 @@ from fakes import ScriptedProvider, answers, ballot_for, garbage
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import Involvement
+from orkestra_tui.engine.models import Involvement, TaskSpec
 from orkestra_tui.engine.planning import Brief, Planner
 from orkestra_tui.engine.raw_answers import (
     RAW_ANSWER_CHARS,
@@ -19,7 +19,8 @@ from orkestra_tui.engine.raw_answers import (
     refused_answers,
     refused_ballot_answers,
 )
-from orkestra_tui.secrets import REDACTED
+from orkestra_tui.engine.review import review
+from orkestra_tui.secrets import REDACTED, register_secret
 
 KEY = "anthropic-key-3f9c1e7b5d2a4c6e8f0a1b3c5d7e9f2a4b"
 """A key of no vendor's shape: only its registration (the engine read it) can redact it."""
@@ -99,11 +100,26 @@ def test_a_refused_plan_draft_keeps_its_answer(paths: Paths, settings: Settings,
 
 
 def test_kept_text_redacts_before_the_cut_and_escapes_lone_surrogates() -> None:
-    from orkestra_tui.secrets import register_secret
-
     register_secret(KEY)
     # The key straddles the cut: redacted whole first, so no piece of it is kept.
     straddling = "x" * (RAW_ANSWER_CHARS - 10) + KEY + "y" * 100
     text, length = kept_text(straddling)
     assert KEY[:10] not in text and length == RAW_ANSWER_CHARS - 10 + len(REDACTED) + 100
     assert kept_text("bad \ud800 byte") == ("bad \\ud800 byte", len("bad \\ud800 byte"))
+
+
+def test_a_refused_review_keeps_its_answer_and_a_usable_one_keeps_none(
+    paths: Paths, settings: Settings, clock: FixedClock
+) -> None:
+    engine = keyed_engine(paths, settings, clock)
+    approve = json.dumps({"verdict": "approve", "comments": "fine"})
+    engine.use_provider("gemini", ScriptedProvider(answers("LGTM, ship it", approve)))  # repaired
+    engine.use_provider("grok", ScriptedProvider(answers(approve)))
+    project = engine.create_project("Ledger")
+    (task,) = engine.add_tasks(project.id, [TaskSpec(title="Parse", instructions="Parse lines.")])
+    reviews = asyncio.run(review(engine, task, "the result", "a brief", ["gemini", "grok"]))
+    assert [item.verdict for item in reviews] == ["approve", "approve"]
+    (kept,) = refused_answers(engine.store, "gemini")
+    assert (kept.purpose, kept.text, kept.round) == ("review", "LGTM, ship it", None)
+    assert refused_answers(engine.store, "grok") == []
+    engine.close()
