@@ -24,7 +24,7 @@ from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
-from orkestra_tui.tui.screens.refused_answers import RefusedAnswersScreen, refused_heading
+from orkestra_tui.tui.screens.refused_answers import RefusedAnswersScreen
 from orkestra_tui.tui.text import clean, plain
 from orkestra_tui.wording import plural
 
@@ -184,9 +184,11 @@ class HealthScreen(EngineScreen):
         if not refused:
             return []
         answer = refused[-1]
-        reason = Text(f"  refused {refused_heading(answer)}: ", style="yellow")
+        asked = f"{answer.purpose or 'request'} answer" + (f", round {answer.round}" if answer.round else "")
+        reason = Text(f"  refused {asked} ", style="yellow")
+        reason.append("(Enter: in full)", style="dim")
+        reason.append(": ", style="yellow")
         reason.append_text(plain(" ".join(answer.problem.split()), style="yellow"))
-        reason.append("  (Enter: in full)", style="dim")
         reason.no_wrap, reason.overflow = True, "ellipsis"
         words = plain("  │ " + (" ".join(answer.text.split()) or "(empty)"), style="dim")
         words.no_wrap, words.overflow = True, "ellipsis"
