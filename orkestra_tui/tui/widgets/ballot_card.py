@@ -19,7 +19,7 @@ from orkestra_tui.tui.text import plain
 REASONING_LINES = 2.5
 """Reasoning is cut to about this many lines, so that a round's cards fit on a screen or two."""
 RAW_ANSWER_LINES = 2.5
-"""A refused answer is cut to about this many lines; the Health screen's `a` shows it whole."""
+"""A refused answer is cut to about this many lines; Enter on the Health screen shows it whole."""
 MIN_REASONING_CHARS = 80
 CONFIDENCE_CELLS = 5
 
