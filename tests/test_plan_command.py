@@ -31,6 +31,8 @@ DOCUMENT_KEYS = {
     "vote",
     "changes",
     "cost_usd",
+    "calls",
+    "tokens",
     "warnings",
     "error",
 }

@@ -104,6 +104,7 @@ def plan_document(engine: Engine, session: PlanSession, *, error: str | None = N
     project = engine.store.project(session.project_id)
     approved = session.step is PlanStep.DONE
     task_ids = {task.key: task.id for task in engine.tasks(session.project_id)} if approved else {}
+    calls, tokens, _cost = engine.store.call_usage([session.project_id])
     plan_phases: list[dict[str, Any]] = session.plan["phases"] if session.plan else []
     phases = [
         {"name": phase["name"], "tasks": [_task_entry(task, task_ids) for task in phase["tasks"]]}
@@ -130,6 +131,8 @@ def plan_document(engine: Engine, session: PlanSession, *, error: str | None = N
         "vote": _vote_entry(engine, session.decision_id),
         "changes": list(session.changes),
         "cost_usd": float(sum(engine.store.project_costs(session.project_id).values())),
+        "calls": calls,
+        "tokens": tokens,
         "warnings": _warnings(engine, session, phases, approved=approved),
         "error": error,
     }
@@ -237,7 +240,8 @@ def print_summary(document: dict[str, Any]) -> None:
         out.print(Text(f"Refined by the chosen plan's author: {plural(len(document['changes']), 'change')}"))
         for change in document["changes"]:
             out.print(Text(printable(f"  {change}"), style="dim"))
-    out.print(Text(f"Cost: ${document['cost_usd']:.4f}"))
+    calls = plural(document["calls"], "call")
+    out.print(Text(f"Cost: ${document['cost_usd']:.4f} · {calls} · {document['tokens']:,} tokens"))
     for warning in document["warnings"]:
         out.print(Text.assemble(("Warning: ", "bold yellow"), printable(warning)))
     if document["approved"]:

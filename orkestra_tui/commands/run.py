@@ -225,11 +225,12 @@ def _run_and_report(
     counts = progress.counts()
     at_budget = answerer.open_budget_requests()
     reasons = _unfinished(engine, counts, at_budget)
+    calls, tokens, cost = engine.store.call_usage(project_ids, since=started_at)
     document = run_document(
         engine,
         projects,
         activity={key: progress.finished[key] + answerer.activity[key] for key in ACTIVITY_KEYS},
-        cost_usd=_cost_since(engine, project_ids, started_at),
+        usage=(calls, tokens, cost),
         seconds=seconds,
         stopped=reasons[0][0] if reasons else "done",
         until_done=args.until_done,
@@ -276,16 +277,6 @@ def _recover(engine: Engine) -> None:
     report = recover(engine)
     if report.recovered:
         error_line(report.summary())
-
-
-def _cost_since(engine: Engine, project_ids: list[int], started_at: float) -> float:
-    marks = ", ".join("?" * len(project_ids))
-    return float(
-        engine.store.scalar(
-            f"SELECT coalesce(sum(cost), 0) FROM call WHERE project_id IN ({marks}) AND started_at >= ?",
-            [*project_ids, started_at],
-        )
-    )
 
 
 def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxItem]) -> list[tuple[str, str]]:

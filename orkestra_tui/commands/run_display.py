@@ -268,12 +268,15 @@ def run_document(
     projects: list[Project],
     *,
     activity: dict[str, int],
-    cost_usd: float,
+    usage: tuple[int, int, float],
     seconds: float,
     stopped: str,
     until_done: bool,
 ) -> dict[str, Any]:
-    """The projects, their tasks per status, every task, what this run did, its cost and time."""
+    """The projects, their tasks per status, every task, what this run did, its cost and time.
+
+    `usage` is this run's calls, tokens and cost.
+    """
     from orkestra_tui.engine.models import TaskStatus
 
     tasks = [task for project in projects for task in engine.tasks(project.id)]
@@ -281,6 +284,8 @@ def run_document(
     for task in tasks:
         counts[task.status.value] += 1
     current = {project.id: engine.store.project(project.id) or project for project in projects}
+    used = {project.id: engine.store.call_usage([project.id]) for project in projects}
+    calls, tokens, cost_usd = usage
     return {
         "projects": [
             {
@@ -289,6 +294,8 @@ def run_document(
                 "status": current[project.id].status.value,
                 "budget_usd": current[project.id].budget,
                 "cost_usd": float(sum(engine.store.project_costs(project.id).values())),
+                "calls": used[project.id][0],
+                "tokens": used[project.id][1],
                 "tasks": len([task for task in tasks if task.project_id == project.id]),
             }
             for project in projects
@@ -309,6 +316,8 @@ def run_document(
             for task in tasks
         ],
         "cost_usd": cost_usd,
+        "calls": calls,
+        "tokens": tokens,
         "seconds": round(seconds, 3),
         "until_done": until_done,
         "stopped": stopped,
@@ -359,7 +368,9 @@ def print_summary(document: dict[str, Any]) -> None:
         ", ".join(f"{count} {_activity_words(key, count)}" for key, count in document["run"].items() if count)
         or "nothing to do"
     )
-    out.print(Text(f"This run: {figures} · cost ${document['cost_usd']:.4f} · {document['seconds']:.1f} s"))
+    calls = plural(document["calls"], "call")
+    usage = f"cost ${document['cost_usd']:.4f} · {calls} · {document['tokens']:,} tokens"
+    out.print(Text(f"This run: {figures} · {usage} · {document['seconds']:.1f} s"))
 
 
 def _activity_words(key: str, count: int) -> str:

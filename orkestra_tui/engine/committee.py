@@ -53,6 +53,7 @@ from orkestra_tui.engine.prompts import (
     estimate_tokens,
     repair_request,
 )
+from orkestra_tui.engine.raw_answers import keep_refused_answer
 from orkestra_tui.wording import listing
 
 if TYPE_CHECKING:
@@ -353,6 +354,7 @@ class Committee:
         value, problem = interpret(outcome.response.text)
         if not problem:
             return value, ""
+        keep_refused_answer(self.store, outcome, problem, request)
         retry = await self.engine.call(
             agent,
             repair_request(request, outcome.response.text, problem),
@@ -364,6 +366,7 @@ class Committee:
             return None, f"invalid answer ({problem}), then {failure}"
         value, second_problem = interpret(retry.response.text)
         if second_problem:
+            keep_refused_answer(self.store, retry, second_problem, request)
             return None, f"invalid answer twice ({second_problem})"
         return value, ""
 

@@ -29,6 +29,7 @@ from orkestra_tui.engine.models import (
     Feedback,
     RoundStatus,
 )
+from orkestra_tui.engine.raw_answers import RefusedAnswer, refused_ballot_answers
 from orkestra_tui.engine.store import Store
 
 STATUS_STYLES = {
@@ -60,6 +61,9 @@ class VoterCard:
     excluded: tuple[str, ...] = ()
     """Labels of the voter's own proposals, left off its ballot."""
     round_open: bool = False
+    refused: tuple[RefusedAnswer, ...] = ()
+    """The voter's answers this round that could not be used, oldest first: behind an abstention, or
+    behind a ballot that counted only after its repair."""
 
     @property
     def is_human(self) -> bool:
@@ -189,7 +193,13 @@ def read_decision_view(store: Store, decision_id: int) -> DecisionView | None:
             note=current.note if current else "",
             winner=winner,
         ),
-        cards=_cards(decision, ballots, labels, round_open),
+        cards=_cards(
+            decision,
+            ballots,
+            labels,
+            round_open,
+            refused_ballot_answers(store, decision_id, round_number) if ballots else {},
+        ),
         runoff=runoff_steps(shown_tally, labels),
         pairwise=pairwise_part(shown_tally, labels),
         round_winner=str(shown_tally["winner"]) if shown_tally and shown_tally.get("winner") else None,
@@ -275,7 +285,11 @@ def _tally_part(
 
 
 def _cards(
-    decision: Decision, ballots: list[Ballot], labels: dict[str, str], round_open: bool
+    decision: Decision,
+    ballots: list[Ballot],
+    labels: dict[str, str],
+    round_open: bool,
+    refused: dict[str, list[RefusedAnswer]],
 ) -> tuple[VoterCard, ...]:
     by_voter = {ballot.voter: ballot for ballot in ballots}
     voters = list(decision.voters) + [voter for voter in by_voter if voter not in decision.voters]
@@ -289,6 +303,7 @@ def _cards(
                 ranking=tuple(labels.get(option, "?") for option in ballot.ranking) if ballot else (),
                 excluded=tuple(labels.get(option, "?") for option in ballot.excluded) if ballot else (),
                 round_open=round_open,
+                refused=tuple(refused.get(voter, ())) if ballot else (),
             )
         )
     return tuple(cards)

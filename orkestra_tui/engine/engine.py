@@ -60,6 +60,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.raw_answers import RefusedAnswer
     from orkestra_tui.engine.selection import Standing
     from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
@@ -376,6 +377,12 @@ class Engine:
         from orkestra_tui.engine.health import summarise
 
         return summarise(agent_name, self.store.calls(agent_name, limit=500))
+
+    def refused_answers(self, agent_name: str, limit: int = 3) -> list[RefusedAnswer]:
+        """An agent's latest answers that could not be used, oldest first (see `raw_answers`)."""
+        from orkestra_tui.engine.raw_answers import refused_answers
+
+        return refused_answers(self.store, agent_name, limit)
 
     def agent_status(self, agent: AgentInfo, health: AgentHealth) -> str:
         from orkestra_tui.engine.health import agent_status

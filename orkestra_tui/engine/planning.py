@@ -41,6 +41,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
 )
 from orkestra_tui.engine.plan_guard import guard_refinement
+from orkestra_tui.engine.raw_answers import keep_refused_answer
 from orkestra_tui.engine.store import dumps
 from orkestra_tui.wording import plural
 
@@ -368,6 +369,7 @@ class Planner:
             return Proposal(agent, None, f"{outcome.record.error_class}: {outcome.record.error}")
         plan, problem = interpret(outcome.response.text)
         if plan is None:
+            keep_refused_answer(self.engine.store, outcome, problem, request)
             retry = await self.engine.call(
                 agent, repair_request(request, outcome.response.text, problem), project_id=project_id
             )
@@ -375,6 +377,7 @@ class Planner:
                 return Proposal(agent, None, f"invalid plan ({problem}), then {retry.record.error_class}")
             plan, problem = interpret(retry.response.text)
             if plan is None:
+                keep_refused_answer(self.engine.store, retry, problem, request)
                 return Proposal(agent, None, f"invalid plan twice ({problem})")
         return Proposal(agent, plan)
 
@@ -459,8 +462,11 @@ class Planner:
         if outcome.response is not None:
             try:
                 refined = parse_answer(outcome.response.text, PLAN_SCHEMA)
-            except AnswerError:
-                refined = None
+                problem = check_plan(refined)
+            except AnswerError as refusal:
+                refined, problem = None, str(refusal)
+            if problem:
+                keep_refused_answer(self.engine.store, outcome, problem)
         if refined is None or check_plan(refined):
             return self._save(
                 replace(session, step=PlanStep.REVIEW, changes=()),

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from orkestra_tui.engine.answers import REVIEW_SCHEMA, AnswerError, parse_answer
 from orkestra_tui.engine.prompts import clip, repair_request
+from orkestra_tui.engine.raw_answers import keep_refused_answer
 from orkestra_tui.providers.base import Message, ProviderRequest
 
 if TYPE_CHECKING:
@@ -245,6 +246,7 @@ async def _review_by(
         return _parsed(reviewer, outcome.response.text)
     except AnswerError as problem:
         first_problem = str(problem)
+    keep_refused_answer(engine.store, outcome, first_problem, request)
     retry = await engine.call(
         reviewer,
         repair_request(request, outcome.response.text, first_problem),
@@ -257,6 +259,7 @@ async def _review_by(
     try:
         return _parsed(reviewer, retry.response.text)
     except AnswerError as problem:
+        keep_refused_answer(engine.store, retry, str(problem), request)
         return Review(reviewer, "failed", f"invalid answer twice ({problem})")
 
 

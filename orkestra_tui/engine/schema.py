@@ -235,6 +235,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE call ADD COLUMN output_mode TEXT NOT NULL DEFAULT '';
     """,
+    # 9: the raw text of a refused answer, kept with its call (redacted, capped): see engine.raw_answers.
+    # A table of its own, so that the call rows every health summary reads stay narrow.
+    """
+    CREATE TABLE call_answer (
+        call_id INTEGER PRIMARY KEY REFERENCES call(id),
+        agent TEXT NOT NULL,
+        problem TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        round INTEGER
+    );
+    CREATE INDEX call_answer_by_agent ON call_answer (agent, call_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -578,6 +578,21 @@ class Store:
             parameters += wanted
         return {agent: float(cost) for agent, cost in self.query(sql + " GROUP BY agent", parameters)}
 
+    def call_usage(self, project_ids: Sequence[int], since: float | None = None) -> tuple[int, int, float]:
+        """The calls, tokens (in and out) and cost spent on some projects, optionally since a time."""
+        if not project_ids:
+            return 0, 0, 0.0
+        sql = (
+            "SELECT count(*), coalesce(sum(tokens_in + tokens_out), 0), coalesce(sum(cost), 0)"
+            f" FROM call WHERE project_id IN ({', '.join('?' * len(project_ids))})"
+        )
+        parameters: list[Any] = list(project_ids)
+        if since is not None:
+            sql += " AND started_at >= ?"
+            parameters.append(since)
+        calls, tokens, cost = self.query(sql, parameters)[0]
+        return int(calls), int(tokens), float(cost)
+
     def inbox(self, status: InboxStatus | None = InboxStatus.OPEN) -> list[InboxItem]:
         if status is None:
             rows = self.query(f"SELECT {convert.INBOX_COLUMNS} FROM inbox ORDER BY id")

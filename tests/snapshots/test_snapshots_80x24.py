@@ -114,6 +114,36 @@ def proposal_plan(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunB
     return app, open_card
 
 
+def refused_answers(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
+    """Enter on the Health screen's first agent, whose two ballot answers held no JSON: both in full."""
+    import asyncio
+
+    from fakes import ScriptedProvider, answers, ballot_for
+
+    engine.use_provider(
+        "claude",
+        ScriptedProvider(
+            answers(
+                "Sure! I would pick SQLite first, then PostgreSQL.",
+                "As I said: SQLite first.\n[bold]Really.[/bold] It is simple, safe and tested.",
+            )
+        ),
+    )
+    engine.use_provider("chatgpt", ScriptedProvider(ballot_for("SQLite")))
+    decision = engine.open_decision(
+        "Which database?", ["SQLite", "PostgreSQL"], method="plurality", voters=["claude", "chatgpt"]
+    )
+    asyncio.run(engine.decide(decision.id, tie_break="first"))
+    app = OrkestraApp(engine, first_mode="health")
+
+    async def open_answers(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: body_ready(pilot))
+        await pilot.press("enter")
+        await until(pilot, lambda: screen_named(pilot, "RefusedAnswersScreen"))
+
+    return app, open_answers
+
+
 def board(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
     board_mid_run(engine, clock)
 
@@ -304,6 +334,7 @@ DIALOGS: dict[str, Scenario] = {
     "audit-export": on_sample("5", ("x",), "AuditExportScreen"),
     "damaged-database": damaged,
     "proposal-plan": proposal_plan,
+    "health-refused-answers": refused_answers,
 }
 """Each dialog (and the damaged-database screen), by a name the snapshot keeps. At 80x24 already in
 test_snapshots.py: the tie-break and the round feedback a vote asks for."""
@@ -362,7 +393,7 @@ def test_every_dialog_has_a_scenario() -> None:
         "TieBreakScreen", "RoundFeedbackScreen", "NewQuestionScreen", "HumanBallotScreen",
         "FeedbackScreen", "ExportRecordScreen", "TextPromptScreen", "ConfirmScreen",
         "AssignAgentScreen", "BudgetScreen", "AuditFiltersScreen", "AuditExportScreen",
-        "HelpScreen", "DamagedDatabaseScreen", "ProposalPlanScreen",
+        "HelpScreen", "DamagedDatabaseScreen", "ProposalPlanScreen", "RefusedAnswersScreen",
     }  # fmt: skip
     found: set[str] = set()
     for module_info in pkgutil.iter_modules(screens_package.__path__):

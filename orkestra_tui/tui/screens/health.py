@@ -2,7 +2,9 @@
 
 `t` tests the selected agent with a tiny live call, `T` tests them all at once,
 `e` enables or disables the selected one. Tests run in workers and the table
-follows the calls they record.
+follows the calls they record. The detail under the table ends with the
+agent's last refused answer, if it has one (what it said, cut to a line);
+Enter shows its latest ones in full.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.screens.refused_answers import RefusedAnswersScreen
 from orkestra_tui.tui.text import clean, plain
 from orkestra_tui.wording import plural
 
@@ -48,6 +51,8 @@ MEDIUM_HIDDEN = ("provider",)
 """Left out below `WIDEST_WIDTH` columns, so that the latency's sparkline is not clipped."""
 WIDE_WIDTH = 100
 WIDEST_WIDTH = 130
+REFUSED_SHOWN = 5
+"""How many of an agent's latest refused answers Enter shows."""
 
 
 def columns_for(width: int) -> tuple[str, ...]:
@@ -176,7 +181,33 @@ class HealthScreen(EngineScreen):
             style="dim",
         )
         errors = [plain(f"  {error}", style="red") for error in health.last_errors[-3:]]
-        detail.update(Group(title, facts, *errors))
+        detail.update(Group(title, facts, *errors, *self._refused_lines(agent.name)))
+
+    def _refused_lines(self, agent_name: str) -> list[Text]:
+        """The agent's last refused answer: what was asked and why it was refused, then its first words."""
+        refused = self.engine.refused_answers(agent_name, 1)
+        if not refused:
+            return []
+        answer = refused[-1]
+        asked = f"{answer.purpose or 'request'} answer" + (f", round {answer.round}" if answer.round else "")
+        reason = Text(f"  refused {asked} ", style="yellow")
+        reason.append("(Enter: in full)", style="dim")
+        reason.append(": ", style="yellow")
+        reason.append_text(plain(" ".join(answer.problem.split()), style="yellow"))
+        reason.no_wrap, reason.overflow = True, "ellipsis"
+        words = plain("  │ " + (" ".join(answer.text.split()) or "(empty)"), style="dim")
+        words.no_wrap, words.overflow = True, "ellipsis"
+        return [reason, words]
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        agent = self._selected()
+        if agent is None:
+            return
+        refused = self.engine.refused_answers(agent.name, REFUSED_SHOWN)
+        if refused:
+            self.app.push_screen(RefusedAnswersScreen(agent.name, refused))
+        else:
+            self.notify(f"{agent.name} has no refused answers", title="Health", markup=False)
 
     def watches(self, event: EngineEvent) -> bool:
         return event.is_kind(*self.WATCHES)

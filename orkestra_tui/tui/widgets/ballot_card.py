@@ -1,7 +1,9 @@
 """One voter's card in a round: ranking, confidence and reasoning, or what it is waiting for.
 
 Everything a voter wrote is shown literally (`plain`): markup such as `[bold]`
-appears as typed, and control characters as visible escapes.
+appears as typed, and control characters as visible escapes. That includes the
+raw answer behind a ballot that did not count, or that counted only after a
+repair: the agent's own words, as kept with its call (redacted, cut).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from orkestra_tui.engine.decision_view import VoterCard
+from orkestra_tui.engine.raw_answers import RefusedAnswer
 from orkestra_tui.tui.text import plain
 
 REASONING_LINES = 2.5
 """Reasoning is cut to about this many lines, so that a round's cards fit on a screen or two."""
+RAW_ANSWER_LINES = 2.5
+"""A refused answer is cut to about this many lines; Enter on the Health screen shows it whole."""
 MIN_REASONING_CHARS = 80
 CONFIDENCE_CELLS = 5
 
@@ -29,6 +34,18 @@ def confidence_meter(confidence: float) -> Text:
 def clipped(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def refused_text(refused: tuple[RefusedAnswer, ...], *, counted: bool, limit: int) -> Text:
+    """The last refused answer behind a ballot, cut to `limit` characters, after what became of it."""
+    answer = refused[-1]
+    if counted:
+        heading = "counted after a repair; the refused answer: "
+    else:
+        heading = "the answer: " if len(refused) == 1 else f"the last of {len(refused)} answers: "
+    text = Text(heading, style="yellow")
+    text.append_text(plain(clipped(answer.text, limit) or "(empty)", style="dim"))
+    return text
 
 
 class BallotCard(Widget):
@@ -98,4 +115,9 @@ class BallotCard(Widget):
             width = self.outer_size.width - self.styles.gutter.width
             limit = max(MIN_REASONING_CHARS, int(REASONING_LINES * width))
             line.append_text(plain(clipped(ballot.reasoning, limit), style="italic"))
+        if card.refused:
+            line.append("\n")
+            width = self.outer_size.width - self.styles.gutter.width
+            limit = max(MIN_REASONING_CHARS, int(RAW_ANSWER_LINES * width))
+            line.append_text(refused_text(card.refused, counted=not ballot.is_abstention, limit=limit))
         return line
