@@ -97,7 +97,7 @@ def hide_the_copilot_sdk(tmp_path: Path) -> str:
     folder = tmp_path / "no-copilot"
     folder.mkdir()
     (folder / "sitecustomize.py").write_text("import sys\nsys.modules['copilot'] = None\n")
-    return str(folder)
+    return os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH", "")]))
 
 
 def test_a_missing_optional_sdk_is_a_warning_and_doctor_exits_0(tmp_path: Path) -> None:
