@@ -303,44 +303,49 @@ class AgentSettings:
 
 
 def default_agents() -> tuple[AgentSettings, ...]:
-    """The roster written into a new config.toml."""
+    """The roster written into a new config.toml.
+
+    Each vendor's current generally available model and its list price per
+    million tokens, as of 2026-12-03 (README's "Agents and keys" names the pages).
+    Gemini 3.8 Flash's price is Google's rate until 2026-12-31; it doubles after.
+    """
     return (
         AgentSettings(
             name="claude",
             provider="anthropic",
-            model="claude-sonnet-4-5",
-            price_input_per_mtok=3.0,
-            price_output_per_mtok=15.0,
+            model="claude-sonnet-5-5",
+            price_input_per_mtok=2.0,
+            price_output_per_mtok=10.0,
             specialties={"architecture": 0.9, "review": 0.9, "code": 0.85, "docs": 0.8},
         ),
         AgentSettings(
             name="chatgpt",
             provider="openai",
-            model="gpt-5",
-            price_input_per_mtok=1.25,
+            model="gpt-6.2-sol",
+            price_input_per_mtok=2.0,
             price_output_per_mtok=10.0,
             specialties={"code": 0.85, "docs": 0.85, "tests": 0.75, "research": 0.7},
         ),
         AgentSettings(
             name="gemini",
             provider="gemini",
-            model="gemini-2.5-pro",
-            price_input_per_mtok=1.25,
-            price_output_per_mtok=10.0,
+            model="gemini-3.8-flash",
+            price_input_per_mtok=0.75,
+            price_output_per_mtok=3.75,
             specialties={"research": 0.9, "data": 0.85, "architecture": 0.7, "tests": 0.7},
         ),
         AgentSettings(
             name="copilot",
             provider="copilot",
-            model="gpt-5",
+            model="gpt-6.1-sol",
             specialties={"code": 0.9, "tests": 0.85, "review": 0.7},
         ),
         AgentSettings(
             name="grok",
             provider="xai",
-            model="grok-4",
-            price_input_per_mtok=3.0,
-            price_output_per_mtok=15.0,
+            model="grok-4.7",
+            price_input_per_mtok=2.0,
+            price_output_per_mtok=6.0,
             specialties={"research": 0.8, "review": 0.75, "code": 0.6},
         ),
     )

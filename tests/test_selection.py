@@ -303,7 +303,7 @@ def test_candidates_from_the_engine(engine: Engine) -> None:
     assert claude.provider == "anthropic" and built["gemini"].provider == "google"
     assert claude.running == 1 and built["gemini"].running == 0
     assert claude.concurrency == 2
-    assert claude.price == 9.0 and built["copilot"].price == 0.0
+    assert claude.price == 6.0 and built["copilot"].price == 0.0
     assert claude.specialties["architecture"] == 0.9
     assert all(item.available and not item.unavailable_reason for item in built.values())
     assert all(item.success_rate == NEUTRAL_SUCCESS_RATE and not item.measured for item in built.values())

@@ -8,6 +8,9 @@ Endpoints:
 - Anthropic: POST /v1/messages
 - OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions
 - Gemini: POST .../models/{model}:generateContent
+- The models lists: GET /v1/models (Anthropic's shape when the request carries
+  `anthropic-version`, Gemini's when it carries `x-goog-api-key`, else OpenAI's, as
+  Ollama serves it too); they offer `offered_models`, or answer `models_reply` when set.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ class WireFake:
         """When set, answers every request from what it holds, instead of the scripted replies."""
         self.refusals: list[str] = []
         """The 400s sent for a malformed structured-output parameter (`fake_structured`)."""
+        self.offered_models: list[str] = ["fake-model"]
+        """The model ids the models lists offer."""
+        self.models_reply: Reply | None = None
+        """When set, what the models lists answer instead (an error status, a wrong shape)."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -123,6 +130,22 @@ class WireFake:
                 answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
                 self._send(200, json.dumps(answer).encode(), reply.headers)
 
+            def do_GET(self) -> None:
+                fake.received.append(Received(self.path, dict(self.headers.items()), None))
+                path = self.path.split("?", maxsplit=1)[0]
+                shape = "anthropic" if "anthropic-version" in self.headers else "openai"
+                if "x-goog-api-key" in self.headers:
+                    shape = "gemini"
+                reply = fake.models_reply or Reply()
+                if not path.endswith("/models"):
+                    reply = Reply(status=404)
+                if reply.status != 200:
+                    error = reply.body if reply.body is not None else _models_error(shape, reply.status)
+                    self._send(reply.status, json.dumps(error).encode(), reply.headers)
+                    return
+                listing = reply.body if reply.body is not None else _models_body(shape, fake.offered_models)
+                self._send(200, json.dumps(listing).encode(), reply.headers)
+
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -167,6 +190,40 @@ def _success_body(path: str, request: Any, text: str) -> dict[str, Any]:
             "modelVersion": path.rsplit("/models/", maxsplit=1)[-1].split(":", maxsplit=1)[0],
         }
     return {"error": {"message": f"no such endpoint {path}"}}
+
+
+def _models_body(shape: str, model_ids: list[str]) -> dict[str, Any]:
+    """A models list in one vendor's shape, on one page."""
+    if shape == "anthropic":
+        return {
+            "data": [
+                {"type": "model", "id": model, "display_name": model, "created_at": "2026-01-01T00:00:00Z"}
+                for model in model_ids
+            ],
+            "has_more": False,
+            "first_id": model_ids[0] if model_ids else None,
+            "last_id": model_ids[-1] if model_ids else None,
+        }
+    if shape == "gemini":
+        return {
+            "models": [
+                {
+                    "name": f"models/{model}",
+                    "displayName": model,
+                    "supportedActions": ["generateContent", "countTokens"],
+                }
+                for model in model_ids
+            ]
+        }
+    return {
+        "object": "list",
+        "data": [{"id": model, "object": "model", "created": 0, "owned_by": "fake"} for model in model_ids],
+    }
+
+
+def _models_error(shape: str, status: int) -> dict[str, Any]:
+    path = {"anthropic": "/v1/messages", "gemini": "/models/fake:generateContent"}.get(shape, "/models")
+    return _error_body(path, status)
 
 
 def _error_body(path: str, status: int) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""`orkestra doctor`: paths, config, and a live test call to every agent.
+"""`orkestra doctor`: paths, config, a live test call to every agent, and the models each endpoint offers.
 
 It never prints a key: only the name of the variable a key came from.
-Exit status 0 when every enabled agent answered, 1 otherwise, 2 when the
-config itself cannot be used.
+Exit status 0 when every enabled agent meant to be live answered, 1 otherwise,
+2 when the config itself cannot be used. A simulated agent (no key, or an
+optional SDK not installed) and a configured model its endpoint does not list
+are warnings, not failures.
 """
 
 from __future__ import annotations
@@ -26,11 +28,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+MODELS_SHOWN = 30
+"""Most model ids the text report lists per endpoint (`--json` has them all)."""
+
+
 async def _check_agents(engine: Any) -> list[dict[str, Any]]:
     agents = engine.agents()
     enabled = [agent for agent in agents if agent.enabled]
-    outcomes = await asyncio.gather(*(engine.test_agent(agent.name) for agent in enabled))
+    outcomes, checks = await asyncio.gather(
+        asyncio.gather(*(engine.test_agent(agent.name) for agent in enabled)),
+        asyncio.gather(*(engine.check_model(agent.name) for agent in enabled)),
+    )
     results = {agent.name: outcome for agent, outcome in zip(enabled, outcomes, strict=True)}
+    model_checks = {agent.name: check for agent, check in zip(enabled, checks, strict=True)}
     report = []
     for agent in agents:
         runtime = engine.runtimes[agent.name]
@@ -50,6 +60,13 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
 
             available, problem = cli_available()
             entry["copilot_cli"] = "available" if available else problem
+        check = model_checks.get(agent.name)
+        if check is not None:
+            entry["endpoint"] = check.endpoint
+            entry["models_offered"] = None if check.offered is None else list(check.offered)
+            entry["model_offered"] = None if check.offered is None else not check.missing
+            entry["closest_models"] = list(check.closest) if check.missing else []
+            entry["model_warning"] = check.warning
         outcome = results.get(agent.name)
         if outcome is not None:
             entry["ok"] = outcome.ok
@@ -72,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     agents = asyncio.run(check())
     document = {"paths": context.paths.as_dict(), "config": "valid", "agents": agents}
-    healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"])
+    healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"] and not agent["simulated"])
     if args.json:
         from orkestra_tui.commands.output import print_json
 
@@ -120,3 +137,22 @@ def _print_report(document: dict[str, Any]) -> None:
             out.print(
                 literal(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
             )
+    _print_models(out, document["agents"])
+
+
+def _print_models(out: Any, agents: list[dict[str, Any]]) -> None:
+    """The models each endpoint offers, then a warning for each model it does not offer."""
+    from orkestra_tui.commands.output import literal
+    from orkestra_tui.wording import plural
+
+    for agent in agents:
+        offered = agent.get("models_offered")
+        if offered is None:
+            continue
+        more = f" and {len(offered) - MODELS_SHOWN} more" if len(offered) > MODELS_SHOWN else ""
+        listing = f"{plural(len(offered), 'model')}: {', '.join(offered[:MODELS_SHOWN])}{more}"
+        line = f"{agent['name']}: {agent['endpoint']} offers {listing if offered else 'no models'}"
+        out.print(literal(line, style="dim"))
+    for agent in agents:
+        if agent.get("model_warning"):
+            out.print(literal(f"{agent['name']}: {agent['model_warning']}", style="yellow"))

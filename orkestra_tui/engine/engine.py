@@ -60,6 +60,7 @@ from orkestra_tui.providers.registry import AgentRuntime, build_agents
 if TYPE_CHECKING:
     from orkestra_tui.engine.calls import CallOutcome
     from orkestra_tui.engine.health import AgentHealth
+    from orkestra_tui.engine.model_check import ModelCheck
     from orkestra_tui.engine.raw_answers import RefusedAnswer
     from orkestra_tui.engine.selection import Standing
     from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
@@ -407,6 +408,12 @@ class Engine:
             purpose="ping",
         )
         return await self.call(agent_name, request)
+
+    async def check_model(self, agent_name: str) -> ModelCheck:
+        """Whether the agent's endpoint lists its configured model (a warning when not); no call recorded."""
+        from orkestra_tui.engine.model_check import check_model
+
+        return await check_model(self._runtime(agent_name))
 
     def agent_available(self, agent_name: str) -> bool:
         """Enabled, its key not refused, and its circuit not open."""

@@ -1,10 +1,11 @@
 """Claude through the official anthropic SDK (`AsyncAnthropic`), imported on first use.
 
 The SDK's own retries are off (`max_retries=0`): one policy, in the engine's
-call path, decides what to retry and for how long. The Messages API of this
-SDK generation takes no sampling temperature, so none is sent. A structured
-request on a model with structured outputs (Claude 4.5 and later) gets its
-schema as `output_config.format` (`providers/structured.py`).
+call path, decides what to retry and for how long. No sampling temperature is
+sent; the thinking argument comes from `models_catalog`, which knows what each
+Claude model refuses. A structured request on a model with structured outputs
+(Claude 4.5 and later) gets its schema as `output_config.format`
+(`providers/structured.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from orkestra_tui.providers.base import (
     reading_answer,
     stainless_error,
 )
+from orkestra_tui.providers.models_catalog import anthropic_options
 
 
 class AnthropicProvider(SdkProvider):
@@ -55,6 +57,18 @@ class AnthropicProvider(SdkProvider):
     def _refused(self) -> None:
         self.structured_output_refused = True
 
+    async def list_models(self) -> list[str]:
+        """The ids of the models the endpoint offers (`GET /v1/models`, every page)."""
+        import anthropic
+
+        try:
+            return [model.id async for model in self._sdk_client().models.list(limit=1000)]
+        except Exception as error:
+            classified = stainless_error(anthropic, error, self._timeout_s)
+            if classified is None:
+                raise
+            raise classified from None
+
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         import anthropic
 
@@ -69,6 +83,7 @@ class AnthropicProvider(SdkProvider):
                     messages=[
                         {"role": message.role, "content": message.content} for message in request.messages
                     ],
+                    **anthropic_options(self.model),
                     **extra,
                 )
             except Exception as error:

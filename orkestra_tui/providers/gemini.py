@@ -25,6 +25,7 @@ from orkestra_tui.providers.base import (
     retry_after_seconds,
     short_message,
 )
+from orkestra_tui.providers.models_catalog import gemini_sampling
 
 
 class GeminiProvider(SdkProvider):
@@ -66,6 +67,26 @@ class GeminiProvider(SdkProvider):
     def _refused(self) -> None:
         self.structured_output_refused = True
 
+    async def list_models(self) -> list[str]:
+        """The ids of the models the endpoint offers (`GET .../models`, every page), without `models/`."""
+        from google.genai import errors
+
+        try:
+            pager = await self._sdk_client().aio.models.list(config={"page_size": 1000})
+            return [str(model.name or "").removeprefix("models/") async for model in pager]
+        except errors.APIError as error:
+            message = short_message(error.message or error.details)
+            raise error_for_status(int(error.code or 0), message) from None
+        except Exception as error:
+            if isinstance(error, OSError) or type(error).__module__.startswith(
+                ("httpx", "httpcore", "aiohttp")
+            ):
+                kind = "timeout" if "Timeout" in type(error).__name__ else "connection"
+                raise ProviderError(
+                    kind, f"could not list the models: {error or type(error).__name__}"
+                ) from None
+            raise
+
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         return await structured.sending(
             self._structured(request)[1],
@@ -81,7 +102,7 @@ class GeminiProvider(SdkProvider):
         config = types.GenerateContentConfig(
             system_instruction=request.system or None,
             max_output_tokens=request.max_tokens,
-            temperature=request.temperature,
+            **gemini_sampling(self.model, request.temperature),
             **output,
         )
         contents = [

@@ -21,9 +21,7 @@ from orkestra_tui.providers.base import (
     reading_answer,
     stainless_error,
 )
-
-REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
-"""OpenAI models that take `max_completion_tokens` and only their default temperature."""
+from orkestra_tui.providers.models_catalog import chat_options
 
 
 class OpenAIProvider(SdkProvider):
@@ -50,15 +48,23 @@ class OpenAIProvider(SdkProvider):
             api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
         )
 
+    async def list_models(self) -> list[str]:
+        """The ids of the models the endpoint offers (`GET {base_url}/models`, as Ollama serves it too)."""
+        import openai
+
+        try:
+            return [model.id async for model in self._sdk_client().models.list()]
+        except Exception as error:
+            classified = stainless_error(openai, error, self._timeout_s)
+            if classified is None:
+                raise
+            raise classified from None
+
     def _arguments(self, request: ProviderRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": message.role, "content": message.content} for message in request.messages]
         arguments: dict[str, Any] = {"model": self.model, "messages": messages}
-        if self.vendor == "openai" and self.model.startswith(REASONING_MODEL_PREFIXES):
-            arguments["max_completion_tokens"] = request.max_tokens
-        else:
-            arguments["max_tokens"] = request.max_tokens
-            arguments["temperature"] = request.temperature
+        arguments |= chat_options(self.vendor, self.model, request.max_tokens, request.temperature)
         return arguments
 
     def _structured(self, request: ProviderRequest) -> tuple[str, dict[str, Any]]:

@@ -7,10 +7,11 @@ Key lookup order, for each agent:
 3. the older names (CLAUDE_API_KEY, CHATGPT_API_KEY, GROK_API_KEY,
    COPILOT_API_KEY).
 
-An agent whose key is missing, or whose provider has no real adapter in this
-build, is simulated, and says why. Keys are registered with
-`orkestra_tui.secrets` so that they are redacted wherever text is written; the
-key values themselves stay in this process's memory only.
+An agent whose key is missing, whose provider's optional SDK is not installed,
+or whose provider has no real adapter in this build, is simulated, and says
+why. Keys are registered with `orkestra_tui.secrets` so that they are redacted
+wherever text is written; the key values themselves stay in this process's
+memory only.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ KEYLESS_PROVIDERS = frozenset({"ollama", "command", "simulated"})
 
 REAL_PROVIDERS = frozenset({"anthropic", "openai", "gemini", "xai", "ollama", "command", "copilot"})
 """Providers with a real adapter in this build; the others run simulated."""
+
+OPTIONAL_EXTRAS: dict[str, tuple[str, str]] = {"copilot": ("copilot", "github-copilot-sdk")}
+"""Providers whose SDK comes in an optional extra: (the module it imports, the package to install)."""
 
 MODEL_VARIABLES: dict[str, str] = {
     "anthropic": "CLAUDE_MODEL",
@@ -181,7 +185,12 @@ def _runtime(
     if key is not None:
         register_secret(key[1])
     keyless = agent.provider in KEYLESS_PROVIDERS
-    real = not demo and agent.provider in REAL_PROVIDERS and (key is not None or keyless)
+    real = (
+        not demo
+        and agent.provider in REAL_PROVIDERS
+        and (key is not None or keyless)
+        and not missing_extra(agent.provider)
+    )
     model = env.get(MODEL_VARIABLES.get(agent.provider, ""), "").strip() or agent.model
     return AgentRuntime(
         settings=agent,
@@ -220,6 +229,20 @@ def base_url_for(agent: AgentSettings, env: Mapping[str, str]) -> str:
     return DEFAULT_BASE_URLS.get(agent.provider, "")
 
 
+def missing_extra(provider: str) -> str:
+    """Why the provider's optional SDK cannot be used ("" when it is installed); nothing is imported."""
+    if provider not in OPTIONAL_EXTRAS:
+        return ""
+    from importlib.util import find_spec
+
+    module, package = OPTIONAL_EXTRAS[provider]
+    try:
+        found = find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    return "" if found else f"the {package} package is missing; pip install 'orkestra-tui[{provider}]'"
+
+
 def _simulated_reason(agent: AgentSettings, key: tuple[str, str] | None, demo: bool) -> str:
     if demo:
         return "demo mode"
@@ -227,4 +250,6 @@ def _simulated_reason(agent: AgentSettings, key: tuple[str, str] | None, demo: b
         return "configured as simulated"
     if agent.provider not in KEYLESS_PROVIDERS and key is None:
         return f"no key ({key_variables(agent)[0]} is not set)"
+    if missing_extra(agent.provider):
+        return missing_extra(agent.provider)
     return f"the {agent.provider} provider is not available in this version"

@@ -2,9 +2,10 @@
 
 `t` tests the selected agent with a tiny live call, `T` tests them all at once,
 `e` enables or disables the selected one. Tests run in workers and the table
-follows the calls they record. The detail under the table ends with the
-agent's last refused answer, if it has one (what it said, cut to a line);
-Enter shows its latest ones in full.
+follows the calls they record. A test also asks the agent's endpoint for its
+models list, and warns when the configured model is not among them. The
+detail under the table ends with the agent's last refused answer, if it has
+one (what it said, cut to a line); Enter shows its latest ones in full.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class HealthScreen(EngineScreen):
         self.testing: set[str] = set()
         """Agents whose test call is under way: their status reads "testing…" until it ends."""
         self._shown_columns: tuple[str, ...] = ()
+        self.model_warnings: dict[str, str] = {}
+        """What the last test found wrong with each agent's model (not offered, list unreadable)."""
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[object] = DataTable(id="agents", cursor_type="row", zebra_stripes=True)
@@ -181,7 +184,9 @@ class HealthScreen(EngineScreen):
             style="dim",
         )
         errors = [plain(f"  {error}", style="red") for error in health.last_errors[-3:]]
-        detail.update(Group(title, facts, *errors, *self._refused_lines(agent.name)))
+        warning = self.model_warnings.get(agent.name, "")
+        warnings = [plain(f"  {warning}", style="yellow")] if warning else []
+        detail.update(Group(title, facts, *warnings, *errors, *self._refused_lines(agent.name)))
 
     def _refused_lines(self, agent_name: str) -> list[Text]:
         """The agent's last refused answer: what was asked and why it was refused, then its first words."""
@@ -242,10 +247,20 @@ class HealthScreen(EngineScreen):
     @work(group="health-tests", description="testing agents", exit_on_error=False)
     async def _run_tests(self, names: list[str]) -> None:
         try:
-            outcomes = await asyncio.gather(*(self.engine.test_agent(name) for name in names))
+            outcomes, checks = await asyncio.gather(
+                asyncio.gather(*(self.engine.test_agent(name) for name in names)),
+                asyncio.gather(*(self.engine.check_model(name) for name in names)),
+            )
         finally:
             self.testing.difference_update(names)
+        for check in checks:
+            self.model_warnings[check.agent] = check.warning
         self.reload()
+        for check in checks:
+            if check.warning:
+                self.notify(
+                    clean(f"{check.agent}: {check.warning}"), title="Model", severity="warning", markup=False
+                )
         for name, outcome in zip(names, outcomes, strict=True):
             if outcome.ok:
                 self.notify(
