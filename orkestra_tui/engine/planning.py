@@ -26,7 +26,14 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.answers import CATEGORIES, PLAN_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import (
+    CATEGORIES,
+    PLAN_SCHEMA,
+    AnswerError,
+    is_placeholder,
+    parse_answer,
+    placeholder_problems,
+)
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -159,10 +166,32 @@ def dependency_problems(plan: dict[str, Any]) -> tuple[list[str], list[str] | No
 
 
 def check_plan(plan: dict[str, Any]) -> str:
-    """What is wrong with a plan beyond its schema (duplicate task keys), or ''."""
+    """What is wrong with a plan beyond its schema (texts empty or placeholders, duplicate task keys), or ''.
+
+    A template echoed back (`"title": "..."`) is no plan: every text must be written for the project.
+    """
+    placeholders = placeholder_problems(plan)
+    if placeholders:
+        more = f" (and {len(placeholders) - 3} more)" if len(placeholders) > 3 else ""
+        return (
+            f"the plan has placeholders, not real text: {'; '.join(placeholders[:3])}{more}"
+            if real_tasks(plan)
+            else f"the plan has no real task, only placeholders: {'; '.join(placeholders[:3])}{more}"
+        )
     keys = [task["key"] for phase in plan["phases"] for task in phase["tasks"]]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     return f"task keys used twice: {', '.join(duplicates)}" if duplicates else ""
+
+
+def real_tasks(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's tasks whose title and instructions are real text, not empty or placeholders."""
+    return [
+        task
+        for phase in plan.get("phases", [])
+        for task in phase.get("tasks", [])
+        if not is_placeholder(str(task.get("title", "")))
+        and not is_placeholder(str(task.get("instructions", "")))
+    ]
 
 
 class Planner:
@@ -579,6 +608,9 @@ class Planner:
         """The reviewed plan becomes tasks, each with its phase; a dependency cycle must be fixed first."""
         session = self._expect(project_id, PlanStep.REVIEW)
         assert session.plan is not None
+        if not real_tasks(session.plan):
+            # Whatever the path here (hands-off, --yes, a plan stored before placeholders were refused).
+            raise EngineError("the plan has no real task to approve; reject it with feedback, or add a task")
         tasks = [(phase["name"], task) for phase in session.plan["phases"] for task in phase["tasks"]]
         dropped, cycle = dependency_problems(session.plan)
         if cycle:
