@@ -293,8 +293,8 @@ def is_placeholder(text: str) -> bool:
     return " ".join(re.findall(r"[^\W_]+", stripped.casefold())) in PLACEHOLDER_WORDS
 
 
-def placeholder_problems(plan: Mapping[str, Any]) -> list[str]:
-    """Every text of a (schema-valid) plan that is empty or a placeholder, by its path."""
+def placeholder_problems(plan: Any) -> list[str]:
+    """Every text of a plan (valid or not) that is empty or a placeholder, by its path."""
     problems: list[str] = []
 
     def check(text: Any, path: str) -> None:
@@ -302,14 +302,21 @@ def placeholder_problems(plan: Mapping[str, Any]) -> list[str]:
             shown = clip_value(text)
             problems.append(f"{path} is {'empty' if not text.strip() else f'a placeholder ({shown})'}")
 
-    check(plan.get("summary", ""), "$.summary")
-    for p, phase in enumerate(plan.get("phases", [])):
-        check(phase.get("name", ""), f"$.phases[{p}].name")
-        for t, task in enumerate(phase.get("tasks", [])):
+    def items(container: Any, key: str) -> list[Any]:
+        found = container.get(key) if isinstance(container, dict) else None
+        return found if isinstance(found, list) else []
+
+    if isinstance(plan, dict):
+        check(plan.get("summary", ""), "$.summary")
+    for p, phase in enumerate(items(plan, "phases")):
+        if isinstance(phase, dict):
+            check(phase.get("name", ""), f"$.phases[{p}].name")
+        for t, task in enumerate(items(phase, "tasks")):
             where = f"$.phases[{p}].tasks[{t}]"
-            for name in ("title", "instructions"):
-                check(task.get(name, ""), f"{where}.{name}")
-            for a, criterion in enumerate(task.get("acceptance", [])):
+            if isinstance(task, dict):
+                for name in ("title", "instructions"):
+                    check(task.get(name, ""), f"{where}.{name}")
+            for a, criterion in enumerate(items(task, "acceptance")):
                 check(criterion, f"{where}.acceptance[{a}]")
     return problems
 

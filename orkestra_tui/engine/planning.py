@@ -30,6 +30,8 @@ from orkestra_tui.engine.answers import (
     CATEGORIES,
     PLAN_SCHEMA,
     AnswerError,
+    conform,
+    extract_json,
     is_placeholder,
     parse_answer,
     placeholder_problems,
@@ -181,6 +183,18 @@ def check_plan(plan: dict[str, Any]) -> str:
     keys = [task["key"] for phase in plan["phases"] for task in phase["tasks"]]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     return f"task keys used twice: {', '.join(duplicates)}" if duplicates else ""
+
+
+def refusal(text: str, problem: str) -> str:
+    """Why a plan answer outside the schema is refused: its placeholders first, when it has some."""
+    try:
+        placeholders = placeholder_problems(conform(extract_json(text), PLAN_SCHEMA))
+    except AnswerError:
+        return problem
+    if not placeholders:
+        return problem
+    more = f" (and {len(placeholders) - 3} more)" if len(placeholders) > 3 else ""
+    return f"the plan has placeholders, not real text: {'; '.join(placeholders[:3])}{more}; and {problem}"
 
 
 def real_tasks(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -388,7 +402,7 @@ class Planner:
             try:
                 plan = parse_answer(text, PLAN_SCHEMA)
             except AnswerError as problem:
-                return None, str(problem)
+                return None, refusal(text, str(problem))
             problem_text = check_plan(plan)
             return (None, problem_text) if problem_text else (plan, "")
 
