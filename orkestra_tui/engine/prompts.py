@@ -64,7 +64,7 @@ TITLE_ENDS = (":", " (", " — ", " – ", " - ", ", ", "; ")
 
 def plain(text: str) -> str:
     """Text compared loosely: case, spacing, quotes and a final full stop left out."""
-    return " ".join(text.split()).strip(" \"'`*").rstrip(".").casefold()
+    return " ".join(text.split()).strip(" \"'`*.").casefold()
 
 
 def option_titles(option: str) -> set[str]:
