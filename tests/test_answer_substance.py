@@ -317,3 +317,26 @@ def test_the_plan_prompt_example_is_itself_refused_as_placeholders() -> None:
     prompt = plan_request(Brief(name="Notes", description="A notes app."), ()).messages[-1].content
     example = json.loads(prompt.split("Answer as JSON: ", 1)[1].split("\n", 1)[0])
     assert check_plan(parse_answer(json.dumps(example), PLAN_SCHEMA)).startswith("the plan has no real task")
+
+
+async def test_a_review_echoing_the_prompts_comment_slot_has_no_comments(engine: Engine) -> None:
+    echoed = '{"verdict": "concerns", "comments": "<what is missing or wrong, briefly>"}'
+    engine.use_provider("grok", ScriptedProvider(answers(echoed)))
+    assert await review(engine, stored_task(engine), "result", "", ["grok"]) == [
+        Review("grok", "concerns", "")
+    ]
+
+
+async def test_a_ballot_echoing_the_prompts_reasoning_slot_has_no_reasoning(engine: Engine) -> None:
+    def by_text(request: Any, _index: int) -> str:
+        return json.dumps(
+            {"ranking": ["SQLite"], "confidence": 0.5, "reasoning": "<why, in a few sentences>"}
+        )
+
+    engine.use_provider("grok", ScriptedProvider(by_text))
+    decision = engine.open_decision(
+        "Which storage?", ["SQLite", "PostgreSQL"], method="plurality", max_rounds=1
+    )
+    await engine.decide(decision.id, tie_break="first")
+    grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
+    assert (grok.ranking, grok.reasoning, grok.abstain_reason) == (("SQLite",), "", "")

@@ -288,7 +288,7 @@ def is_placeholder(text: str) -> bool:
     stripped = " ".join(text.split())
     if not re.search(r"[^\W_]", stripped):
         return True  # empty, or only punctuation: "...", "…", "-", "?"
-    if re.fullmatch(r"<[^<>]*>|\{\{?[^{}]*\}?\}|\[[^\[\]]*\]", stripped):
+    if re.fullmatch(r"<[^<>]*>|\{\{?[\w\s.-]*\}?\}|\[[\w\s.-]*\]", stripped):
         return True  # a slot to fill: <title>, {title}, {{title}}, [title]
     return " ".join(re.findall(r"[^\W_]+", stripped.casefold())) in PLACEHOLDER_WORDS
 

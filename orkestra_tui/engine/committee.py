@@ -322,6 +322,7 @@ class Committee:
                 return ((), 0.0, ""), str(problem)
             ranking, problem_text = self._ranking(answer, presentation)
             reasoning = clip(str(answer["reasoning"]), REASONING_CHARS)
+            reasoning = "" if is_placeholder(reasoning) else reasoning  # "<why ...>" echoed says nothing
             return (ranking, float(answer["confidence"]), reasoning), problem_text
 
         value, problem = await self._ask(decision, voter, ballot_request(presentation, context), interpret)

@@ -42,6 +42,7 @@ from orkestra_tui.engine.answers import (
     AnswerError,
     conform,
     extract_json,
+    is_placeholder,
     parse_answer,
 )
 from orkestra_tui.engine.prompts import clip, repair_request
@@ -282,8 +283,10 @@ def _parsed(reviewer: str, text: str) -> Review:
         if salvaged is None:
             raise
         verdict, comments = salvaged
-        return Review(reviewer, verdict, comments)
-    return Review(reviewer, answer["verdict"], answer["comments"].strip())
+    else:
+        verdict, comments = answer["verdict"], answer["comments"].strip()
+    # The prompt's "<what is missing or wrong, briefly>" echoed back says nothing.
+    return Review(reviewer, verdict, "" if is_placeholder(comments) else comments)
 
 
 def _valid_verdict(text: str) -> tuple[Verdict, str] | None:
