@@ -340,3 +340,15 @@ async def test_a_ballot_echoing_the_prompts_reasoning_slot_has_no_reasoning(engi
     await engine.decide(decision.id, tie_break="first")
     grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
     assert (grok.ranking, grok.reasoning, grok.abstain_reason) == (("SQLite",), "", "")
+
+
+async def test_a_plan_whose_tasks_were_all_deleted_in_review_is_not_approved(engine: Engine) -> None:
+    planner = Planner(engine)
+    session = planner.start(Brief(name="Shop", description="A shop.", agents=("claude",)))
+    reviewed = await planner.advance(session.project_id)
+    assert reviewed.step is PlanStep.REVIEW and reviewed.plan is not None
+    for key in [task["key"] for phase in reviewed.plan["phases"] for task in phase["tasks"]]:
+        planner.delete_task(session.project_id, key)
+    with pytest.raises(EngineError, match="the plan has no real task to approve"):
+        planner.approve(session.project_id)
+    assert planner.session(session.project_id).step is PlanStep.REVIEW
