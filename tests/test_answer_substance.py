@@ -133,6 +133,13 @@ def test_unknown_keys_are_ignored(
     assert parse_answer(json.dumps(answer), schema) == expected
 
 
+def test_a_key_is_taken_in_any_case_unless_both_spellings_are_there() -> None:
+    answer = {"Verdict": "approve", "COMMENTS": "fine"}
+    assert parse_answer(json.dumps(answer), REVIEW_SCHEMA) == {"verdict": "approve", "comments": "fine"}
+    both = {"verdict": "concerns", "Verdict": "approve", "comments": ""}
+    assert parse_answer(json.dumps(both), REVIEW_SCHEMA) == {"verdict": "concerns", "comments": ""}
+
+
 def test_unknown_keys_are_ignored_inside_a_plan_too() -> None:
     plan = plan_for("qwen")
     plan["notes"] = "extra"

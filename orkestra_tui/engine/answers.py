@@ -217,19 +217,24 @@ def extract_json(text: str) -> Any:
 def conform(value: Any, schema: Mapping[str, Any]) -> Any:
     """`value` with what carries no meaning taken off and enum values in their canonical spelling.
 
-    Keys that a schema with `additionalProperties: false` does not list are
-    dropped (a model's extra `"concerns": ""` beside its verdict says nothing
-    the caller reads); an enum string is matched case-insensitively, and
-    through `ENUM_SYNONYMS`. Anything else is left for `validate` to judge.
+    A key is taken in any case (`"Verdict"` for `verdict`, unless both are
+    there); keys that a schema with `additionalProperties: false` does not
+    list are dropped (a model's extra `"concerns": ""` beside its verdict says
+    nothing the caller reads); an enum string is matched case-insensitively,
+    and through `ENUM_SYNONYMS`. Anything else is left for `validate` to judge.
     """
     if isinstance(value, dict):
         properties: Mapping[str, Any] = schema.get("properties", {})
         strict = schema.get("additionalProperties", True) is False
-        return {
-            key: conform(item, properties[key]) if key in properties else item
-            for key, item in value.items()
-            if key in properties or not strict
-        }
+        spelt = {name.casefold(): name for name in properties}
+        conformed: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if key in properties else spelt.get(str(key).casefold())
+            if name is not None and (name == key or name not in value):  # "Verdict" for "verdict"
+                conformed[name] = conform(item, properties[name])
+            elif not strict:
+                conformed[key] = item
+        return conformed
     if isinstance(value, list) and "items" in schema:
         return [conform(item, schema["items"]) for item in value]
     if isinstance(value, str) and "enum" in schema:
