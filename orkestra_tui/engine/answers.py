@@ -326,6 +326,34 @@ def placeholder_problems(plan: Any) -> list[str]:
     return problems
 
 
+def plan_refusal(text: str, problem: str) -> str:
+    """Why a plan answer outside the schema is refused: its placeholders first, when it has some."""
+    try:
+        placeholders = placeholder_problems(conform(extract_json(text), PLAN_SCHEMA))
+    except AnswerError:
+        return problem
+    if not placeholders:
+        return problem
+    return f"the plan has placeholders, not real text: {first_of(placeholders)}; and {problem}"
+
+
+def first_of(problems: list[str], shown: int = 3) -> str:
+    """The first few problems, and how many more there are."""
+    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
+
+
+def real_tasks(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's tasks whose title and instructions are real text, not empty or placeholders."""
+    return [
+        task
+        for phase in plan.get("phases", [])
+        for task in phase.get("tasks", [])
+        if not is_placeholder(str(task.get("title", "")))
+        and not is_placeholder(str(task.get("instructions", "")))
+    ]
+
+
 def clip_value(value: Any, limit: int = 40) -> str:
     """A value as JSON, cut to `limit` characters: for naming a wrong value in a problem."""
     shown = json.dumps(value, ensure_ascii=False)

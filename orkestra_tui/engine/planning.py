@@ -30,11 +30,11 @@ from orkestra_tui.engine.answers import (
     CATEGORIES,
     PLAN_SCHEMA,
     AnswerError,
-    conform,
-    extract_json,
-    is_placeholder,
+    first_of,
     parse_answer,
     placeholder_problems,
+    plan_refusal,
+    real_tasks,
 )
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
@@ -174,38 +174,11 @@ def check_plan(plan: dict[str, Any]) -> str:
     """
     placeholders = placeholder_problems(plan)
     if placeholders:
-        more = f" (and {len(placeholders) - 3} more)" if len(placeholders) > 3 else ""
-        return (
-            f"the plan has placeholders, not real text: {'; '.join(placeholders[:3])}{more}"
-            if real_tasks(plan)
-            else f"the plan has no real task, only placeholders: {'; '.join(placeholders[:3])}{more}"
-        )
+        what = "placeholders, not real text" if real_tasks(plan) else "no real task, only placeholders"
+        return f"the plan has {what}: {first_of(placeholders)}"
     keys = [task["key"] for phase in plan["phases"] for task in phase["tasks"]]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     return f"task keys used twice: {', '.join(duplicates)}" if duplicates else ""
-
-
-def refusal(text: str, problem: str) -> str:
-    """Why a plan answer outside the schema is refused: its placeholders first, when it has some."""
-    try:
-        placeholders = placeholder_problems(conform(extract_json(text), PLAN_SCHEMA))
-    except AnswerError:
-        return problem
-    if not placeholders:
-        return problem
-    more = f" (and {len(placeholders) - 3} more)" if len(placeholders) > 3 else ""
-    return f"the plan has placeholders, not real text: {'; '.join(placeholders[:3])}{more}; and {problem}"
-
-
-def real_tasks(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """The plan's tasks whose title and instructions are real text, not empty or placeholders."""
-    return [
-        task
-        for phase in plan.get("phases", [])
-        for task in phase.get("tasks", [])
-        if not is_placeholder(str(task.get("title", "")))
-        and not is_placeholder(str(task.get("instructions", "")))
-    ]
 
 
 class Planner:
@@ -402,7 +375,7 @@ class Planner:
             try:
                 plan = parse_answer(text, PLAN_SCHEMA)
             except AnswerError as problem:
-                return None, refusal(text, str(problem))
+                return None, plan_refusal(text, str(problem))
             problem_text = check_plan(plan)
             return (None, problem_text) if problem_text else (plan, "")
 
