@@ -30,7 +30,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from orkestra_tui.engine import decisions as writes
-from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import (
+    BALLOT_SCHEMA,
+    COMPROMISE_SCHEMA,
+    AnswerError,
+    clip_value,
+    is_placeholder,
+    parse_answer,
+)
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.mediation import Mediator, choose_mediator
 from orkestra_tui.engine.models import (
@@ -51,6 +58,7 @@ from orkestra_tui.engine.prompts import (
     clip,
     compromise_request,
     estimate_tokens,
+    named_option,
     repair_request,
 )
 from orkestra_tui.engine.raw_answers import keep_refused_answer
@@ -315,6 +323,7 @@ class Committee:
                 return ((), 0.0, ""), str(problem)
             ranking, problem_text = self._ranking(answer, presentation)
             reasoning = clip(str(answer["reasoning"]), REASONING_CHARS)
+            reasoning = "" if is_placeholder(reasoning) else reasoning  # "<why ...>" echoed says nothing
             return (ranking, float(answer["confidence"]), reasoning), problem_text
 
         value, problem = await self._ask(decision, voter, ballot_request(presentation, context), interpret)
@@ -372,14 +381,21 @@ class Committee:
 
     @staticmethod
     def _ranking(answer: dict[str, Any], presentation: Presentation) -> tuple[tuple[str, ...], str]:
-        """The ranked options named by an answer's labels, or the problem with them."""
+        """The ranked options an answer names (by label, or unambiguously by text), or its problem."""
         ranking: list[str] = []
+        # The voter's own proposals under labels no answer can write, to say so when it names one.
+        own = {f"\x00{number}": option for number, option in enumerate(presentation.excluded)}
         for label in answer["ranking"]:
-            option = presentation.option_of(str(label))
+            option = presentation.choice_of(str(label))
             if option is None:
+                if named_option(str(label), own) is not None:
+                    return (
+                        (),
+                        f"ranked {clip(str(label), 20)!r}, its own proposal, which is not on its ballot",
+                    )
                 return (), f"ranked {clip(str(label), 20)!r}, which is not one of the labels shown"
             if option in ranking:
-                return (), f"ranked {str(label)!r} twice"
+                return (), f"ranked {clip(str(label), 20)!r} twice"
             ranking.append(option)
         return tuple(ranking), ""
 
@@ -558,6 +574,8 @@ class Committee:
             except AnswerError as problem:
                 return ("", ""), str(problem)
             option = " ".join(str(answer["option"]).split())
+            if is_placeholder(option):
+                return ("", ""), f"the option {clip_value(option)} is a placeholder, not a compromise"
             if option.casefold() in existing:
                 return ("", ""), "the compromise repeats an option already on the table"
             return (option, str(answer["rationale"])), ""

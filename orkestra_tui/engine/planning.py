@@ -26,7 +26,16 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.answers import CATEGORIES, PLAN_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import (
+    CATEGORIES,
+    PLAN_SCHEMA,
+    AnswerError,
+    first_of,
+    parse_answer,
+    placeholder_problems,
+    plan_refusal,
+    real_tasks,
+)
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
@@ -160,7 +169,14 @@ def dependency_problems(plan: dict[str, Any]) -> tuple[list[str], list[str] | No
 
 
 def check_plan(plan: dict[str, Any]) -> str:
-    """What is wrong with a plan beyond its schema (duplicate task keys), or ''."""
+    """What is wrong with a plan beyond its schema (texts empty or placeholders, duplicate task keys), or ''.
+
+    A template echoed back (`"title": "..."`) is no plan: every text must be written for the project.
+    """
+    placeholders = placeholder_problems(plan)
+    if placeholders:
+        what = "placeholders, not real text" if real_tasks(plan) else "no real task, only placeholders"
+        return f"the plan has {what}: {first_of(placeholders)}"
     keys = [task["key"] for phase in plan["phases"] for task in phase["tasks"]]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     return f"task keys used twice: {', '.join(duplicates)}" if duplicates else ""
@@ -360,7 +376,7 @@ class Planner:
             try:
                 plan = parse_answer(text, PLAN_SCHEMA)
             except AnswerError as problem:
-                return None, str(problem)
+                return None, plan_refusal(text, str(problem))
             problem_text = check_plan(plan)
             return (None, problem_text) if problem_text else (plan, "")
 
@@ -585,6 +601,9 @@ class Planner:
         """The reviewed plan becomes tasks, each with its phase; a dependency cycle must be fixed first."""
         session = self._expect(project_id, PlanStep.REVIEW)
         assert session.plan is not None
+        if not real_tasks(session.plan):
+            # Whatever the path here (hands-off, --yes, a plan stored before placeholders were refused).
+            raise EngineError("the plan has no real task to approve; reject it with feedback, or add a task")
         tasks = [(phase["name"], task) for phase in session.plan["phases"] for task in phase["tasks"]]
         dropped, cycle = dependency_problems(session.plan)
         if cycle:

@@ -9,11 +9,19 @@ other agents is clipped, so no agent can steer another with a long message.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orkestra_tui.engine.answers import BALLOT_SCHEMA, COMPROMISE_SCHEMA, PLAN_SCHEMA
+from orkestra_tui.engine.answers import (
+    BALLOT_SCHEMA,
+    CATEGORIES,
+    COMPROMISE_SCHEMA,
+    PLAN_SCHEMA,
+    PRIORITY_NAMES,
+    VERDICTS,
+)
 from orkestra_tui.providers.base import Message, ProviderRequest
 
 EXCERPT_CHARS = 240
@@ -40,6 +48,60 @@ class Presentation:
 
     def option_of(self, label: str) -> str | None:
         return self.labels.get(label.strip().upper())
+
+    def choice_of(self, named: str) -> str | None:
+        """The option a ballot names: by its label, or unambiguously by its text (see `named_option`)."""
+        return named_option(named, self.labels)
+
+
+LABEL_FORM = re.compile(r"(?:option|label|choice)?\s*[\[(]?([a-z]{1,3})[\]).:]?")
+"""A label written loosely: `a`, `(B)`, `C.`, `Option D`."""
+LABEL_AND_TEXT = re.compile(r"([a-z]{1,3})\s*[:.)\]\-–—]\s*(.+)")
+"""A label followed by its option's text: `A: SQLite`, `B) PostgreSQL`."""
+TITLE_ENDS = (":", " (", " — ", " – ", " - ", ", ", "; ")
+"""Where an option's name ends and its description starts: `SQLite: one file`, `Plan A: ...`."""
+
+
+def plain(text: str) -> str:
+    """Text compared loosely: case, spacing, quotes and a final full stop left out."""
+    return " ".join(text.split()).strip(" \"'`*.").casefold()
+
+
+def option_titles(option: str) -> set[str]:
+    """An option's names: its whole text, and its text up to each place a description may start."""
+    titles = {plain(option), plain(clip(option, 400))}
+    for end in TITLE_ENDS:
+        head, found, _rest = option.partition(end)
+        if found and head.strip():
+            titles.add(plain(head))
+    return titles
+
+
+def named_option(named: str, labels: Mapping[str, str]) -> str | None:
+    """The option among `labels` (label to option) that `named` names, or None.
+
+    In order: its label exactly; its exact text (case and spacing aside); a
+    label written loosely (`Option B`, `(B)`); a label with its own option's
+    text (`B: SQLite`); a name only one option has (`SQLite` for `SQLite: one
+    file`, `Plan A` for `Plan A: ...`). A name two options share names neither.
+    """
+    exact = labels.get(named.strip().upper())
+    if exact is not None:
+        return exact
+    key = plain(named)
+    whole = [option for option in labels.values() if key in (plain(option), plain(clip(option, 400)))]
+    if len(whole) == 1:
+        return whole[0]
+    loose = LABEL_FORM.fullmatch(key)
+    if loose and loose.group(1).upper() in labels:
+        return labels[loose.group(1).upper()]
+    labelled = LABEL_AND_TEXT.fullmatch(key)
+    if labelled:
+        option = labels.get(labelled.group(1).upper())
+        if option is not None and plain(labelled.group(2)) in option_titles(option):
+            return option
+    titled = [option for option in labels.values() if key in option_titles(option)]
+    return titled[0] if len(titled) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -129,6 +191,7 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
         notes = "\n".join(f"- {clip(note, FEEDBACK_CHARS)}" for note in context.feedback)
         parts.append(f"The human asks the committee to consider:\n{notes}")
     parts.append(
+        f"Rank the options by their labels ({', '.join(presentation.labels)}), best first. "
         'Answer as JSON: {"ranking": ["<label>", ...], "confidence": <0 to 1>, '
         '"reasoning": "<why, in a few sentences>"}'
     )
@@ -155,13 +218,19 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
 
 
 def repair_request(original: ProviderRequest, answer: str, problem: str) -> ProviderRequest:
-    """The same request once more, telling the agent what was wrong with its answer."""
+    """The same request once more, telling the agent what was wrong with its answer and what is valid."""
+    valid = what_is_valid(original)
     return ProviderRequest(
         system=original.system,
         messages=(
             *original.messages,
             Message("assistant", clip(answer, 4000) or "(empty)"),
-            Message("user", f"That answer could not be used: {problem}. Answer again with the JSON only."),
+            Message(
+                "user",
+                f"That answer could not be used: {problem}. {valid}"
+                + (" " if valid else "")
+                + "Answer again with the JSON only.",
+            ),
         ),
         max_tokens=original.max_tokens,
         temperature=original.temperature,
@@ -169,6 +238,43 @@ def repair_request(original: ProviderRequest, answer: str, problem: str) -> Prov
         purpose=original.purpose,
         context={**original.context, "repair": problem},
     )
+
+
+REPAIR_OPTION_CHARS = 120
+"""The most of one option's text a repair message restates beside its label."""
+PLAN_VALUES = (
+    f"Allowed values: category is one of {', '.join(CATEGORIES)}; "
+    f"priority is one of {', '.join(PRIORITY_NAMES)}."
+)
+PLAN_TEXTS = (
+    "Every summary, phase name, task title, instruction and acceptance criterion is real text about "
+    'this project, never a placeholder such as "...", "string", "TODO" or "<title>".'
+)
+
+
+def what_is_valid(request: ProviderRequest) -> str:
+    """What a valid answer to `request` holds, restated for a repair: labels, allowed values, fields."""
+    if request.purpose == "ballot":
+        options = request.context.get("options", [])
+        listed = "; ".join(
+            f"{item['label']} = {clip(str(item['text']), REPAIR_OPTION_CHARS)}" for item in options
+        )
+        return (
+            f"The valid labels are {listed}. "
+            'Give {"ranking": [labels, best first], "confidence": a number from 0 to 1, "reasoning": text}.'
+        )
+    if request.purpose in ("plan", "synthesis"):
+        return f"{PLAN_VALUES} {PLAN_TEXTS}"
+    if request.purpose == "review":
+        return f'Give {{"verdict": one of {", ".join(VERDICTS)}, "comments": text}}.'
+    if request.purpose == "compromise":
+        return (
+            'Give {"option": one new sentence for the compromise, not an option already on the table '
+            'and not a placeholder, "rationale": text}.'
+        )
+    schema = request.json_schema or {}
+    required = schema.get("required", [])
+    return f"Give a JSON object with {', '.join(required)}." if required else ""
 
 
 def compromise_request(
@@ -232,9 +338,12 @@ def plan_request(brief: Any, feedback: Sequence[str]) -> ProviderRequest:
             + "\n".join(f"- {clip(f, FEEDBACK_CHARS)}" for f in feedback)
         )
     parts.append(
-        'Answer as JSON: {"summary": "...", "phases": [{"name": "...", "tasks": [{"key": "t1", '
-        '"title": "...", "instructions": "...", "category": "code", "priority": "normal", '
-        '"depends_on": [], "acceptance": ["..."]}]}]}'
+        'Answer as JSON: {"summary": "<the plan in a sentence or two>", "phases": [{"name": "<phase name>", '
+        '"tasks": [{"key": "t1", "title": "<what the task delivers>", "instructions": "<what to do, '
+        'concretely>", "category": "code", "priority": "normal", "depends_on": [], "acceptance": '
+        '["<a check that shows it is done>"]}]}]}\n'
+        f"{PLAN_VALUES} key is a short unique id (t1, t2, ...); depends_on lists the keys of tasks that "
+        f"must be done first. Write as many phases and tasks as the project needs. {PLAN_TEXTS}"
     )
     return ProviderRequest(
         system=PLAN_SYSTEM,

@@ -5,7 +5,8 @@ against the task's instructions and acceptance criteria. Each reviewer answers
 with a verdict (`approve`, `concerns` or `blocker`) and comments, as JSON that
 is validated against `REVIEW_SCHEMA` and repaired once at most; a reviewer
 whose call fails, or whose answer is still unusable after the repair, counts as
-`failed`.
+`failed`. An answer with a valid verdict is taken as it is, extra keys or odd
+comments aside, so a repair can never change a verdict already given.
 
 The result under review is model output, so it is untrusted: the request
 places it between markers that the result itself cannot forge, and tells the
@@ -30,11 +31,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from orkestra_tui.engine.answers import REVIEW_SCHEMA, AnswerError, parse_answer
+from orkestra_tui.engine.answers import (
+    REVIEW_SCHEMA,
+    VERDICTS,
+    AnswerError,
+    conform,
+    extract_json,
+    is_placeholder,
+    parse_answer,
+)
 from orkestra_tui.engine.prompts import clip, repair_request
 from orkestra_tui.engine.raw_answers import keep_refused_answer
 from orkestra_tui.providers.base import Message, ProviderRequest
@@ -264,9 +274,40 @@ async def _review_by(
 
 
 def _parsed(reviewer: str, text: str) -> Review:
-    answer = parse_answer(text, REVIEW_SCHEMA)
+    """The review an answer gives; an answer with a valid verdict is never refused (nor repaired).
+
+    Keys the schema lacks are ignored (`"concerns": ""` beside the verdict), and comments
+    that are missing, too long or not text are made text: a repair could only risk the verdict.
+    """
+    try:
+        answer = parse_answer(text, REVIEW_SCHEMA)
+    except AnswerError:
+        salvaged = _valid_verdict(text)
+        if salvaged is None:
+            raise
+        verdict, comments = salvaged
+    else:
+        verdict, comments = answer["verdict"], answer["comments"].strip()
+    # The prompt's "<what is missing or wrong, briefly>" echoed back says nothing.
+    return Review(reviewer, verdict, "" if is_placeholder(comments) else comments)
+
+
+def _valid_verdict(text: str) -> tuple[Verdict, str] | None:
+    """The verdict of an answer outside the schema, with its comments as text; None without a verdict."""
+    try:
+        answer = conform(extract_json(text), REVIEW_SCHEMA)
+    except AnswerError:
+        return None
+    if not isinstance(answer, dict) or answer.get("verdict") not in VERDICTS:
+        return None
     verdict: Verdict = answer["verdict"]
-    return Review(reviewer, verdict, answer["comments"].strip())
+    comments = answer.get("comments")
+    if isinstance(comments, list):
+        comments = "; ".join(str(item).strip() for item in comments if str(item).strip())
+    elif comments is not None and not isinstance(comments, str):
+        comments = json.dumps(comments, ensure_ascii=False)
+    limit: int = REVIEW_SCHEMA["properties"]["comments"]["maxLength"]
+    return verdict, (comments or "").strip()[:limit]
 
 
 # --------------------------------------------------------------------- policy
