@@ -295,6 +295,14 @@ def stored_task(engine: Engine) -> Any:
             '{"verdict": "concerns", "comments": {"missing": "tests"}}',
             Review("grok", "concerns", '{"missing": "tests"}'),
         ),
+        (
+            '{"verdict": "approve", "concerns": "no tests for the edge cases", "comments": "works"}',
+            Review("grok", "approve", "works; concerns: no tests for the edge cases"),
+        ),
+        (
+            '{"verdict": "concerns", "issues": ["no README", " "], "notes": "", "score": 3}',
+            Review("grok", "concerns", "issues: no README"),
+        ),
     ],
 )
 async def test_a_valid_verdict_is_kept_without_a_repair(

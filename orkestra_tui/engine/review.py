@@ -276,8 +276,9 @@ async def _review_by(
 def _parsed(reviewer: str, text: str) -> Review:
     """The review an answer gives; an answer with a valid verdict is never refused (nor repaired).
 
-    Keys the schema lacks are ignored (`"concerns": ""` beside the verdict), and comments
-    that are missing, too long or not text are made text: a repair could only risk the verdict.
+    Keys the schema lacks are ignored when empty (`"concerns": ""` beside the verdict) and
+    kept with the comments when they hold text; comments that are missing, too long or not
+    text are made text: a repair could only risk the verdict.
     """
     try:
         answer = parse_answer(text, REVIEW_SCHEMA)
@@ -289,7 +290,32 @@ def _parsed(reviewer: str, text: str) -> Review:
     else:
         verdict, comments = answer["verdict"], answer["comments"].strip()
     # The prompt's "<what is missing or wrong, briefly>" echoed back says nothing.
-    return Review(reviewer, verdict, "" if is_placeholder(comments) else comments)
+    comments = "" if is_placeholder(comments) else comments
+    limit: int = REVIEW_SCHEMA["properties"]["comments"]["maxLength"]
+    return Review(reviewer, verdict, "; ".join(filter(None, (comments, *_said_beside(text))))[:limit])
+
+
+def _said_beside(text: str) -> list[str]:
+    """What a reviewer wrote under keys the schema lacks (`"concerns": "no tests"`), as `key: text`.
+
+    An empty extra key says nothing and is ignored; one with text is the
+    reviewer's word, kept with the comments rather than lost.
+    """
+    try:
+        answer = extract_json(text)
+    except AnswerError:
+        return []
+    if not isinstance(answer, dict):
+        return []
+    said: list[str] = []
+    for key, value in answer.items():
+        if not isinstance(key, str) or key.lower() in REVIEW_SCHEMA["properties"]:
+            continue
+        items = value if isinstance(value, list) else [value]
+        words = "; ".join(item.strip() for item in items if isinstance(item, str) and item.strip())
+        if words and not is_placeholder(words):
+            said.append(f"{key}: {words}")
+    return said
 
 
 def _valid_verdict(text: str) -> tuple[Verdict, str] | None:
