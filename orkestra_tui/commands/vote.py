@@ -265,8 +265,8 @@ def _vote_and_report(
         print_summary(document)
     if left:
         error_line(
-            f"decision {decision.id} is tied and waits for you: break the tie in the app (orkestra), "
-            f"or run {shlex.join([*_resume_command(decision.id, args), '--tie-break', 'first'])}"
+            f"decision {decision.id} is tied and waits for you: break the tie in the app (orkestra), or run",
+            then=f" {shlex.join([*_resume_command(decision.id, args), '--tie-break', 'first'])}",
         )
         return WAITING_FOR_YOU
     return 0 if final.status is DecisionStatus.DECIDED else 1

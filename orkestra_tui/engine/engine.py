@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineError"]
 
 PROJECT_NAME_LIMIT = 80
+APPROVED_OVER = "Approved over the review's concern:"
+"""How an approved task's note begins when the reviewers had raised something: their text follows."""
 
 
 class Engine:
@@ -620,12 +622,16 @@ class Engine:
         return self.task(task_id)
 
     def approve_task(self, task_id: int) -> Task:
-        """The human approves a task the reviewers sent to them: it is done."""
+        """The human approves a task the reviewers sent to them: it is done.
+
+        The reviewers' concern stays in the note, as what the approval went over.
+        """
+        concern = self.task(task_id).note.strip()
         return self._control_task(
             task_id,
             TaskStatus.DONE,
             allowed=(TaskStatus.AWAITING_HUMAN,),
-            note="",
+            note=f"{APPROVED_OVER} {concern}" if concern else "",
             kind="task.approved",
             why="approved",
         )
