@@ -49,7 +49,11 @@ def error_line(message: object, *, then: str = "") -> None:
         text, then = text.removesuffix(message.advice), message.advice + then
     text = re.sub(r"[ \t]*[\r\n]+\s*", " ", text)
     if len(text) > ERROR_LINE_CHARS:
-        text = text[: ERROR_LINE_CHARS - 1].rstrip() + "…"
+        head = text[: ERROR_LINE_CHARS - 1]
+        space = head.rfind(" ")
+        if space > ERROR_LINE_CHARS - 40:  # end on a whole word when one ends near the limit
+            head = head[:space]
+        text = head.rstrip() + "…" + (" " if then[:1].isalnum() else "")
     emit(f"orkestra: {text}{then}", err=True)
 
 
