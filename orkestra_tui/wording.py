@@ -55,7 +55,7 @@ def quorum_words(rule: object) -> str:
 def turnout_words(tally: Mapping[str, Any], rule: object) -> str:
     """How many ballots of a tally counted and how many abstained, and whether the quorum was met.
 
-    `1 of 3 ballots counted, 2 abstained · quorum a majority, 2 of 3: not met`; empty for a
+    `1 of 3 ballots counted, 2 abstained · quorum a majority (2 of 3) not met`; empty for a
     tally stored before tallies kept these counts.
     """
     ballots, cast = tally.get("ballots"), tally.get("cast")
@@ -68,4 +68,4 @@ def turnout_words(tally: Mapping[str, Any], rule: object) -> str:
     if not isinstance(required, int) or not required:
         return f"{text} · no quorum"
     met = "met" if tally.get("quorum_met", cast >= required) else "not met"
-    return f"{text} · quorum {quorum_words(rule)}, {required} of {ballots}: {met}"
+    return f"{text} · quorum {quorum_words(rule)} ({required} of {ballots}) {met}"

@@ -39,7 +39,16 @@ if "<<<RESULT" in prompt:
 else:
     print("# Done\\n\\nAll of it.")
 """
-VOTE = ("vote", "Which database?", "--option", "SQLite", "--option", "PostgreSQL", "--method", "ranked_choice")
+VOTE = (
+    "vote",
+    "Which database?",
+    "--option",
+    "SQLite",
+    "--option",
+    "PostgreSQL",
+    "--method",
+    "ranked_choice",
+)
 
 
 def orkestra(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +65,8 @@ def orkestra(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 def command_agent(home: Path, name: str, program: str) -> str:
     path = home / f"{name}.py"
     path.write_text(program, encoding="utf-8")
-    return f'[[agents]]\nname = "{name}"\nprovider = "command"\ncommand = {json.dumps([sys.executable, str(path)])}\n'
+    command = json.dumps([sys.executable, str(path)])
+    return f'[[agents]]\nname = "{name}"\nprovider = "command"\ncommand = {command}\n'
 
 
 @pytest.fixture
@@ -111,7 +121,9 @@ def test_without_a_quorum_the_line_says_how_many_abstained(committee: Path) -> N
 
 def test_the_quorum_option_takes_majority_and_refuses_anything_else(committee: Path) -> None:
     result = orkestra(committee, *VOTE, "--rounds", "1", "--tie-break", "fail", "--quorum", "majority")
-    assert "Ballots: 1 of 3 ballots counted, 2 abstained · quorum a majority, 2 of 3: not met" in result.stdout
+    assert (
+        "Ballots: 1 of 3 ballots counted, 2 abstained · quorum a majority (2 of 3) not met" in result.stdout
+    )
     refused = orkestra(committee, *VOTE, "--quorum", "most")
     assert (refused.returncode, refused.stdout) == (2, "")
     assert refused.stderr == 'orkestra: --quorum must be majority or a number from 0 to 1, not "most"\n'

@@ -42,7 +42,7 @@ async def test_a_round_short_of_the_quorum_says_so(engine: Engine) -> None:
         await wait_until(pilot, lambda: detail.decision_id == decision_id, "the decision shown")
         text = screen_text(app)
         assert "ranked choice · quorum a majority · threshold 75%" in text
-        assert "Ballots: 1 of 3 ballots counted, 2 abstained · quorum a majority, 2 of 3: not met" in text
+        assert "Ballots: 1 of 3 ballots counted, 2 abstained · quorum a majority (2 of 3) not met" in text
 
 
 async def test_a_winner_by_one_ballot_of_three_is_no_unanimity(engine: Engine) -> None:
