@@ -272,7 +272,7 @@ def test_the_orkestra_command_exits_2_with_one_line(tmp_path: Path, text: str, e
         ),
         (("vote", "--tie-break", "first", "--resume", "-2"), "--resume takes a decision number, not '-2'"),
         ((*VOTE, "--threshold", "nan"), '--threshold must be a number from 0 to 1, not "nan"'),
-        ((*VOTE, "--quorum", "inf"), '--quorum must be a number from 0 to 1, not "inf"'),
+        ((*VOTE, "--quorum", "inf"), '--quorum must be majority or a number from 0 to 1, not "inf"'),
         (
             ("tally", "ballots.json", "--threshold", ABSURD),
             f'--threshold must be a number from 0 to 1, not "{ABSURD}"',
