@@ -4,7 +4,9 @@ Every decision the committee takes goes through `tally`. Arithmetic is exact: co
 integers, and weights, thresholds and quorums become Fractions of the decimal the caller wrote
 (0.1 is one tenth, not the nearest binary float), so no tie or threshold is decided by rounding.
 Identical rankings are aggregated first, so the result never depends on the order of the ballots
-and a large electorate costs little more than its distinct rankings. This package does no I/O and
+and a large electorate costs little more than its distinct rankings. Abstentions (empty rankings)
+count: the quorum and the consensus level are read over every ballot, and every reason says how
+many abstained. This package does no I/O and
 imports nothing from the rest of the engine (but the list of method names), nor textual or rich.
 
 Its modules: `electorate` validates and aggregates the ballots, `wording` writes the reasons,
@@ -45,7 +47,7 @@ __all__ = [
     "TallyResult",
     "printable",
     "quorum_ballots",
-    "quorum_words",
+    "quorum_in_reason",
     "quote_name",
     "tally",
     "too_many_ballots",
@@ -90,7 +92,7 @@ def tally(
     required = quorum_ballots(exact_quorum, electorate.total)
     if electorate.cast < required:
         if electorate.total == 0:
-            reason = f"There are no ballots, so the quorum of {quorum_words(exact_quorum)} is not met"
+            reason = f"There are no ballots, so the quorum of {quorum_in_reason(exact_quorum)} is not met"
         else:
             participation = Fraction(electorate.cast, electorate.total)
             unlike = exact_quorum if isinstance(exact_quorum, Fraction) else None
@@ -98,7 +100,7 @@ def tally(
             reason = (
                 f"Participation {shown} ({electorate.cast} of {electorate.total} ballots, "
                 f"{electorate.total - electorate.cast} abstained) is below the quorum of "
-                f"{quorum_words(exact_quorum, electorate.total)}"
+                f"{quorum_in_reason(exact_quorum, electorate.total)}"
             )
         result = undecided(method, electorate, rounds=(), reason=f"{reason}; no decision")
         return dataclasses.replace(result, quorum=required)
@@ -125,7 +127,7 @@ def quorum_ballots(quorum: Fraction | str, ballots: int) -> int:
     return math.ceil(checked * ballots)
 
 
-def quorum_words(quorum: Fraction | str, ballots: int | None = None) -> str:
+def quorum_in_reason(quorum: Fraction | str, ballots: int | None = None) -> str:
     """The quorum as a reason says it: `50%` or `a majority`, with `(2 of 3)` when `ballots` is given."""
     checked = _checked_quorum(quorum)
     words = "a majority" if isinstance(checked, str) else percent(checked)
