@@ -6,8 +6,8 @@ integers, and weights, thresholds and quorums become Fractions of the decimal th
 Identical rankings are aggregated first, so the result never depends on the order of the ballots
 and a large electorate costs little more than its distinct rankings. Abstentions (empty rankings)
 count: the quorum and the consensus level are read over every ballot, and every reason says how
-many abstained. This package does no I/O and
-imports nothing from the rest of the engine (but the list of method names), nor textual or rich.
+many abstained. This package does no I/O and imports nothing from the rest of the engine (but
+the list of method names), nor textual or rich.
 
 Its modules: `electorate` validates and aggregates the ballots, `wording` writes the reasons,
 `results` builds a `TallyResult`, and the methods live in `single_round`, `runoff` (ranked
