@@ -211,9 +211,9 @@ def _method(decision: Decision, rounds: list[DecisionRound]) -> list[str]:
 
 
 def _quorum(rule: object) -> str:
-    """The quorum rule as a record states it: `0% participation`, `a majority of the ballots`."""
+    """The quorum rule as a record states it: `0% participation`, `a majority (more than half ...)`."""
     if isinstance(rule, str):
-        return f"{quorum_words(rule)} of the ballots (more than half must count)"
+        return f"{quorum_words(rule)} (more than half of the ballots must count)"
     return f"{_share(rule)} participation"
 
 
