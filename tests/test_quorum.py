@@ -23,6 +23,7 @@ from orkestra_tui.engine.consensus import (
 from orkestra_tui.engine.engine import Engine, EngineError
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import DecisionStatus
+from orkestra_tui.engine.records import decision_record
 
 OPTIONS = ("SQLite", "PostgreSQL")
 AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")
@@ -195,6 +196,11 @@ def test_the_plurality_fallback_keeps_the_quorum(paths: Paths, settings: Setting
     assert decision is not None and decision.status is DecisionStatus.NO_DECISION
     reason = (decision.outcome or {})["reason"]
     assert reason.startswith("No decision: the plurality fallback has no quorum either: Participation 20%")
+    # The decision's record states the quorum and, for each round and the outcome, how it went.
+    record = decision_record(engine.store, decision_id)
+    assert "- **Quorum:** a majority (more than half of the ballots must count)" in record
+    turnout = "1 of 5 ballots counted, 4 abstained · quorum a majority (3 of 5) not met"
+    assert f"\n**Ballots:** {turnout}\n" in record and f"\n- **Ballots:** {turnout}\n" in record
     engine.close()
 
 
