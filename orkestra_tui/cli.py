@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         # A full or read-only disk, or a page found damaged after the database opened: one line
         # naming it, as for any bad input.
-        line = _disk_line(args, error) or _damaged_database_line(args, error)
+        line = _disk_error(args, error) or _damaged_database_line(args, error)
         if line is None:
             raise
         error_line(line)
@@ -122,7 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
-    """The one line for a write that found the disk full or read-only (here or in what caused it); None else.
+    """The one line for a write that found the disk full or read-only; None for any other error."""
+    found = _disk_error(args, error)
+    return None if found is None else str(found)
+
+
+def _disk_error(args: argparse.Namespace, error: BaseException) -> OrkestraError | None:
+    """The error for a write that found the disk full or read-only (here or in what caused it); None else.
 
     The store already says so itself; this catches the files written beside it
     (artifacts, snapshots, exports, config.toml) and any write outside a transaction.
@@ -134,15 +140,13 @@ def _disk_line(args: argparse.Namespace, error: BaseException) -> str | None:
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, (DiskFullError, ReadOnlyError)):
-            return str(cause)
+            return cause
         sqlite_error = getattr(cause, "sqlite_errorcode", None) is not None  # maybe an I/O error for no room
         if is_disk_full(cause) or (sqlite_error and is_disk_full(cause, _folder_of(args, cause))):
-            return str(DiskFullError(_folder_of(args, cause)))
+            return DiskFullError(_folder_of(args, cause))
         if is_read_only(cause):
             folder = _folder_of(args, cause)
-            return str(
-                ReadOnlyError(folder, "it is on a read-only disk", data_dir=_in_data_dir(args, folder))
-            )
+            return ReadOnlyError(folder, "it is on a read-only disk", data_dir=_in_data_dir(args, folder))
         cause = cause.__cause__ or cause.__context__
     return None
 
@@ -170,15 +174,17 @@ def _folder_of(args: argparse.Namespace, error: BaseException) -> str:
     return str(resolve_paths(getattr(args, "data_dir", None), os.environ).data_dir)
 
 
-def _damaged_database_line(args: argparse.Namespace, error: Exception) -> str | None:
+def _damaged_database_line(args: argparse.Namespace, error: Exception) -> OrkestraError | None:
     """The one line for an error that says the database file is damaged; None for any other error."""
     store = sys.modules.get("orkestra_tui.engine.store")  # imported if a database was opened at all
     if store is None:
         return None
     from orkestra_tui.config import resolve_paths
 
-    damage = store.damage_in(resolve_paths(getattr(args, "data_dir", None), os.environ).database, error)
-    return None if damage is None else str(damage)
+    damage: OrkestraError | None = store.damage_in(
+        resolve_paths(getattr(args, "data_dir", None), os.environ).database, error
+    )
+    return damage
 
 
 def run_tui(

@@ -31,6 +31,8 @@ DATABASE_FILE_NAME = "orkestra.db"
 
 PROVIDERS = ("anthropic", "openai", "gemini", "xai", "ollama", "copilot", "command", "simulated")
 ROUTING_STRATEGIES = ("balanced", "cheapest", "best")
+QUORUM_MAJORITY = "majority"
+"""The quorum setting's word for more than half of the voters (the tally's own, repeated here)."""
 
 
 class ConfigError(OrkestraError):
@@ -238,6 +240,13 @@ class EngineSettings:
         " until there is room (0: no check).",
         default=50,
         bounds=Bounds(0, 1_000_000_000),
+    )
+    quorum: float | str = _doc(
+        "Least share of the voters asked in a round whose ballots must count (not refused, failed"
+        ' or invalid) for the round to decide; "majority" (the default) is more than half of them,'
+        " 0 is no quorum. A round short of it goes on like a round without a winner.",
+        default=QUORUM_MAJORITY,
+        bounds=Bounds(0, 1),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from orkestra_tui.config import (
     PROVIDERS,
+    QUORUM_MAJORITY,
     ROUTING_STRATEGIES,
     AgentSettings,
     Bounds,
@@ -131,7 +132,15 @@ class SettingsReader:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 self.fail(f"{name} must be a list of strings", *where)
             return list(value)
-        if isinstance(expected, types.UnionType):  # pragma: no cover - no such fields yet
+        if expected == float | str:  # a share, or a word that stands for one (quorum = "majority")
+            if isinstance(value, str):
+                return value  # check_semantics checks the word
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.fail(
+                    f"{name} must be {_word_or(key)}a number{_within(bounds)}, not {_show(value)}", *where
+                )
+            return self.check_type(value, float, key, label, where, bounds=bounds)
+        if isinstance(expected, types.UnionType):  # pragma: no cover - no other such fields
             raise TypeError(f"unsupported union in settings: {expected}")
         raise TypeError(f"unsupported settings type: {expected}")  # pragma: no cover
 
@@ -159,6 +168,13 @@ class SettingsReader:
                 "engine",
                 None,
                 "routing",
+            )
+        if isinstance(engine.quorum, str) and engine.quorum != QUORUM_MAJORITY:
+            self.fail(
+                f"quorum in [engine] must be {_word_or('quorum')}a number from 0 to 1, not {engine.quorum!r}",
+                "engine",
+                None,
+                "quorum",
             )
         seen: set[str] = set()
         for index, agent in enumerate(settings.agents):
@@ -253,6 +269,11 @@ class SettingsReader:
                 if re.match(rf"^\s*\[\[?\s*{re.escape(key)}\s*[\].]", line):
                     return number
         return header_line
+
+
+def _word_or(key: str) -> str:
+    """The word a setting takes besides a number, as an error message offers it."""
+    return f'"{QUORUM_MAJORITY}" or ' if key == "quorum" else ""
 
 
 def _within(bounds: Bounds | None) -> str:

@@ -17,9 +17,11 @@ class OrkestraError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, advice: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.advice = advice
+        """The end of the message that says what to do (a command to copy): an error line never cuts it."""
 
     def __str__(self) -> str:
         return self.message
@@ -55,7 +57,8 @@ class DiskFullError(OrkestraError):
             situation = f"the disk holding {directory} is full"
         else:
             situation = f"the disk holding {directory} is nearly full ({free_bytes // (1024 * 1024)} MB free)"
-        super().__init__(f"{situation}; free some space and {then} — nothing recorded was lost")
+        advice = f"free some space and {then} — nothing recorded was lost"
+        super().__init__(f"{situation}; {advice}", advice=advice)
         self.directory = directory
         self.free_bytes = free_bytes
         self.situation = situation

@@ -5,7 +5,8 @@ Nothing here imports Textual or Rich: the engine's messages use these too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -40,3 +41,31 @@ def listing(items: Sequence[str]) -> str:
     cleaned = [item.strip().removesuffix(".") if len(item.strip()) > 1 else item.strip() for item in items]
     separator = "; " if any("," in item for item in cleaned) else ", "
     return separator.join(cleaned)
+
+
+def quorum_words(rule: object) -> str:
+    """A decision's quorum rule in words: `a majority`, `50%`, or `none` for 0."""
+    if isinstance(rule, str):
+        return "a majority" if rule == "majority" else rule
+    if isinstance(rule, int | float) and not isinstance(rule, bool) and rule > 0:
+        return percent(float(rule))
+    return "none"
+
+
+def turnout_words(tally: Mapping[str, Any], rule: object) -> str:
+    """How many ballots of a tally counted and how many abstained, and whether the quorum was met.
+
+    `1 of 3 ballots counted, 2 abstained · quorum a majority (2 of 3) not met`; empty for a
+    tally stored before tallies kept these counts.
+    """
+    ballots, cast = tally.get("ballots"), tally.get("cast")
+    if not isinstance(ballots, int) or not isinstance(cast, int):
+        return ""
+    text = f"{cast} of {plural(ballots, 'ballot')} counted"
+    if ballots > cast:
+        text += f", {ballots - cast} abstained"
+    required = tally.get("quorum")
+    if not isinstance(required, int) or not required:
+        return f"{text} · no quorum"
+    met = "met" if tally.get("quorum_met", cast >= required) else "not met"
+    return f"{text} · quorum {quorum_words(rule)} ({required} of {ballots}) {met}"

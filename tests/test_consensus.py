@@ -201,13 +201,15 @@ def test_supermajority_with_a_low_threshold_takes_the_largest_qualifying_share()
     assert tie.tied == ("A", "B")
 
 
-def test_unanimous_ignores_abstentions() -> None:
+def test_unanimous_ignores_abstentions_but_its_consensus_level_counts_them() -> None:
     result = tally("unanimous", tuple("AB"), ballots((3, "AB"), (2, "A"), (4, "")))
     assert result.winner == "A"
-    assert result.consensus == "unanimous"
+    assert result.consensus == "split"  # 5 of 9 ballots: no unanimity of the committee
     assert result.support == 1.0
     assert result.participation == 5 / 9
-    assert result.reason == "A won unanimously: all 5 cast ballots rank it first"
+    assert result.reason == (
+        "A won unanimously: all 5 cast ballots rank it first; 4 of the 9 ballots abstained"
+    )
     split = tally("unanimous", tuple("AB"), ballots((3, "AB"), (1, "B")))
     assert split.winner is None
     assert split.reason == "Not unanimous: A has 3, B has 1; no decision"
@@ -341,7 +343,9 @@ def test_quorum_failure_decides_nothing() -> None:
     assert result.winner is None
     assert result.rounds == ()
     assert result.participation == 0.4
-    assert result.reason == ("Participation 40% (2 of 5 ballots) is below the quorum of 50%; no decision")
+    assert result.reason == (
+        "Participation 40% (2 of 5 ballots, 3 abstained) is below the quorum of 50% (3 of 5); no decision"
+    )
 
 
 def test_quorum_is_inclusive_and_exact() -> None:
@@ -354,7 +358,7 @@ def test_quorum_is_inclusive_and_exact() -> None:
 def test_quorum_percentages_never_look_equal() -> None:
     result = tally("plurality", tuple("AB"), ballots((2, "A"), (1, "")), quorum=0.667)
     assert result.winner is None
-    assert "Participation 66.67% (2 of 3 ballots) is below the quorum of 66.7%" in result.reason
+    assert "Participation 66.67% (2 of 3 ballots, 1 abstained) is below the quorum of 66.7%" in result.reason
 
 
 @pytest.mark.parametrize(("first_for_a", "consensus"), [(5, "unanimous"), (4, "strong"), (3, "split")])
@@ -410,6 +414,11 @@ def test_result_dict_is_json_ready_with_the_documented_keys(method: str) -> None
         "participation",
         "consensus",
         "reason",
+        "ballots",
+        "cast",
+        "abstained",
+        "quorum",
+        "quorum_met",
     ]
     assert json.loads(json.dumps(as_dict, allow_nan=False)) == as_dict
     assert as_dict["method"] == method

@@ -228,7 +228,7 @@ def test_hands_on_goes_one_step_at_a_time_and_its_vote_asks_for_feedback(engine:
     session = asyncio.run(planner.advance(project_id, tie_break="first", pause=True))
     assert session.step is PlanStep.SYNTHESIS
     decision = engine.store.decision(session.decision_id)  # type: ignore[arg-type]
-    assert decision is not None and decision.rules == {"round_feedback": True}
+    assert decision is not None and decision.rules == {"quorum": "majority", "round_feedback": True}
 
 
 def test_drafts_are_kept_as_they_arrive_so_a_crash_asks_only_the_rest(engine: Engine) -> None:

@@ -157,7 +157,7 @@ def test_a_ranked_choice_record_tells_the_whole_vote(engine: Engine, decided: De
     # The method and rules.
     assert "- **Method:** ranked choice" in record
     assert "- **Threshold:** 75% (only supermajority uses it)" in record
-    assert "- **Quorum:** 0% participation" in record
+    assert "- **Quorum:** a majority (more than half of the ballots must count)" in record
     assert "- **Weights:** none: every ballot counts once" in record
     assert "- **Rounds:** at most 2, 3 held" in record
     # Every round, its ballots as option texts, and its eliminations step by step.

@@ -21,6 +21,11 @@ RESULT_KEYS = [
     "participation",
     "consensus",
     "reason",
+    "ballots",
+    "cast",
+    "abstained",
+    "quorum",
+    "quorum_met",
 ]
 
 
@@ -66,8 +71,8 @@ def test_default_method_is_ranked_choice(capsys: pytest.CaptureFixture[str]) -> 
     document = run_json(capsys, str(TENNESSEE_FILE))
     assert document["method"] == "ranked_choice"
     assert document["reason"] == (
-        "Knoxville won on count 3 of the runoff with 58 of 100 ballots"
-        " after Chattanooga and Nashville were eliminated"
+        "Knoxville won on count 3 of the runoff with 58 of 100 cast ballots"
+        " after Chattanooga and Nashville were eliminated; 4 of the 104 ballots abstained"
     )
     assert [record["eliminated"] for record in document["rounds"]] == [
         "Chattanooga",
@@ -83,7 +88,8 @@ def test_threshold_and_quorum_options(capsys: pytest.CaptureFixture[str]) -> Non
     assert failing["winner"] is None
     assert failing["rounds"] == []
     assert failing["reason"] == (
-        "Participation 96.2% (100 of 104 ballots) is below the quorum of 97%; no decision"
+        "Participation 96.2% (100 of 104 ballots, 4 abstained) is below the quorum of 97% (101 of 104);"
+        " no decision"
     )
 
 
@@ -267,7 +273,7 @@ def test_missing_file_and_directory(capsys: pytest.CaptureFixture[str], tmp_path
         ),
         (["--threshold", "high"], '--threshold must be a number from 0 to 1, not "high"'),
         (["--threshold", "1.5"], '--threshold must be a number from 0 to 1, not "1.5"'),
-        (["--quorum", "nan"], '--quorum must be a number from 0 to 1, not "nan"'),
+        (["--quorum", "nan"], '--quorum must be majority or a number from 0 to 1, not "nan"'),
     ],
 )
 def test_bad_options_give_one_line(

@@ -63,7 +63,7 @@ def test_agreement_in_one_round_as_json(capsys: pytest.CaptureFixture[str], home
     assert document["question"] == QUESTION
     assert document["options"] == list(AGREED)
     assert document["method"] == "majority"
-    assert document["rules"] == {"threshold": 0.75, "quorum": 0.0}
+    assert document["rules"] == {"threshold": 0.75, "quorum": "majority"}
     assert document["status"] == "decided"
     assert document["winner"] == AGREED[0]
     assert document["how"] == "vote"
@@ -208,7 +208,7 @@ def test_resume_answers_a_tie_break_left_open(capsys: pytest.CaptureFixture[str]
         ),
         (
             (QUESTION, *options(*AGREED), "--quorum", "-0.1"),
-            '--quorum must be a number from 0 to 1, not "-0.1"',
+            '--quorum must be majority or a number from 0 to 1, not "-0.1"',
         ),
         ((*options(*AGREED),), "a vote needs a question"),
         (("--resume", "1", QUESTION), "--resume continues a decision as it was opened; drop QUESTION"),

@@ -215,7 +215,7 @@ async def test_a_question_put_from_the_form_is_voted_on(engine: Engine) -> None:
         assert decision.question == "Which queue?"
         assert decision.options == ("Redis", "RabbitMQ", "Kafka")
         assert (decision.method, decision.max_rounds, decision.category) == ("ranked_choice", 3, "ops")
-        assert decision.rules == {"threshold": 0.75, "quorum": 0.0}
+        assert decision.rules == {"threshold": 0.75, "quorum": "majority"}
         assert decision.voters == (*engine.runtimes, HUMAN_VOTER)
         assert {m.decision_id for m in posted if isinstance(m, VotingScreen.QuestionPut)} == {decision.id}
         # The committee votes at once, and asks for the human's ballot.

@@ -109,6 +109,22 @@ def share_argument(flag: str, text: str | None, default: float) -> float:
     return value
 
 
+def quorum_argument(flag: str, text: str | None, default: float | str) -> float | str:
+    """A command-line quorum: `majority` (more than half of the ballots) or a share from 0 to 1."""
+    from orkestra_tui.config import QUORUM_MAJORITY
+    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.errors import UsageError
+
+    if text is not None and text.strip().casefold() == QUORUM_MAJORITY:
+        return QUORUM_MAJORITY
+    try:
+        return share_argument(flag, text, 0.0) if text is not None else default
+    except UsageError:
+        raise UsageError(
+            f"{flag} must be {QUORUM_MAJORITY} or a number from 0 to 1, not {quote_name(text or '')}"
+        ) from None
+
+
 def load_context(args: argparse.Namespace) -> Context:
     """Resolve paths (--data-dir, then $ORKESTRA_HOME), write a default config if none, load it."""
     paths = resolve_paths(getattr(args, "data_dir", None), os.environ)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from typing import Any
 
 from orkestra_tui.commands.context import add_common_options, load_context
@@ -30,6 +31,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 MODELS_SHOWN = 30
 """Most model ids the text report lists per endpoint (`--json` has them all)."""
+
+UNREACHED = ("connection", "timeout")
+"""Error classes of a call that did not get an answer from the endpoint: their line names the URL tried."""
+
+
+def shown_url(url: str) -> str:
+    """`url` without what may hold a secret: its user and password, query and fragment."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # an unreadable URL (a bad port) is shown up to its host part
+        return re.split(r"[?#]", url, maxsplit=1)[0].rpartition("@")[2]
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, netloc + port, parts.path, "", ""))
 
 
 async def _check_agents(engine: Any) -> list[dict[str, Any]]:
@@ -73,6 +91,8 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
             entry["latency_ms"] = round(outcome.record.latency_ms, 1)
             entry["error_class"] = outcome.record.error_class
             entry["error"] = outcome.record.error
+            if outcome.record.error_class in UNREACHED and runtime.base_url:
+                entry["error"] += f" (tried {shown_url(runtime.base_url)})"
         report.append(entry)
     return report
 

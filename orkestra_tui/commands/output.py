@@ -11,6 +11,7 @@ cli.py never call `print`, `sys.stdout.write` or Rich's `Console` themselves
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,9 +32,29 @@ def emit(line: object = "", *, err: bool = False, end: str = "\n", flush: bool =
         stream.flush()
 
 
-def error_line(message: object) -> None:
-    """The one line a failed command ends with, on stderr: `orkestra: <message>`."""
-    emit(f"orkestra: {message}", err=True)
+ERROR_LINE_CHARS = 300
+"""The most characters of a message an error line shows; a longer one is cut with an ellipsis."""
+
+
+def error_line(message: object, *, then: str = "") -> None:
+    """The one line a failed command ends with, on stderr: `orkestra: <message><then>`.
+
+    The message is folded onto one line and cut to ERROR_LINE_CHARS (a model's or a file's text
+    in it can be any length); `then`, what to do next (a command to copy), is always shown whole.
+    """
+    from orkestra_tui.errors import OrkestraError
+
+    text = str(message)
+    if isinstance(message, OrkestraError) and message.advice and text.endswith(message.advice):
+        text, then = text.removesuffix(message.advice), message.advice + then
+    text = re.sub(r"[ \t]*[\r\n]+\s*", " ", text)
+    if len(text) > ERROR_LINE_CHARS:
+        head = text[: ERROR_LINE_CHARS - 1]
+        space = head.rfind(" ")
+        if space > ERROR_LINE_CHARS - 40:  # end on a whole word when one ends near the limit
+            head = head[:space]
+        text = head.rstrip() + "…" + (" " if then[:1].isalnum() else "")
+    emit(f"orkestra: {text}{then}", err=True)
 
 
 def ask(question: object) -> str:

@@ -376,7 +376,7 @@ def _plan_and_report(
     elif final.plan is not None:
         print_summary(document)
     if failure:
-        error_line(f"{failure}; {_standing(engine, final)}")
+        error_line(failure, then=f"; {_standing(engine, final)}")
         return NO_PLAN
     if left:
         from orkestra_tui.engine.consensus import quote_name

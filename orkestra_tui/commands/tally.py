@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from orkestra_tui.commands.context import share_argument
+from orkestra_tui.commands.context import quorum_argument, share_argument
 from orkestra_tui.engine.consensus import (
     MAX_BALLOTS,
     MAX_OPTIONS,
@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--quorum",
         metavar="F",
         default=None,
-        help="least participation (cast ballots over all ballots) for any decision, from 0 to 1 (default: 0)",
+        help="least participation (cast ballots over all ballots) for any decision: majority (more than "
+        "half) or from 0 to 1 (default: 0)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.set_defaults(handler=run)
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if method not in METHODS:
         raise UsageError(f"unknown method {quote_name(method)}; valid methods: {', '.join(METHODS)}")
     threshold = share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD)
-    quorum = share_argument("--quorum", args.quorum, DEFAULT_QUORUM)
+    quorum = quorum_argument("--quorum", args.quorum, DEFAULT_QUORUM)
     shown_name = printable(args.file)
     options, ballots = load_ballots(Path(args.file), shown_name)
     try:

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.answering import LEAVE, WAITING_FOR_YOU, TieLeftForTheApp, chosen_tie_break
-from orkestra_tui.commands.context import RECORD_IDS, add_common_options, load_context, share_argument
+from orkestra_tui.commands.context import (
+    RECORD_IDS,
+    add_common_options,
+    load_context,
+    quorum_argument,
+    share_argument,
+)
 from orkestra_tui.commands.output import error_line
 from orkestra_tui.config import EngineSettings, setting_bounds
 from orkestra_tui.engine.methods import METHODS
@@ -40,7 +46,6 @@ if TYPE_CHECKING:
 
 TIE_BREAK_POLICIES = ("ask", "first", "random", "fail")
 DEFAULT_THRESHOLD = 0.75
-DEFAULT_QUORUM = 0.0
 INTERRUPTED = 130
 # The options that shape a new decision, which --resume (continuing one as it was opened) refuses.
 DECISION_OPTIONS = ("option", "method", "rounds", "threshold", "quorum", "voter", "category")
@@ -81,7 +86,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"share of first preferences supermajority needs, 0 to 1 (default: {DEFAULT_THRESHOLD})",
     )
     parser.add_argument(
-        "--quorum", metavar="F", help="least participation for any decision, 0 to 1 (default: 0)"
+        "--quorum",
+        metavar="F",
+        help="least share of the voters whose ballots must count for a round to decide: majority "
+        "(more than half) or 0 to 1 (default: quorum in config.toml, majority unless set)",
     )
     parser.add_argument(
         "--voter", action="append", metavar="NAME", help="an agent that votes (repeatable; default: all)"
@@ -100,7 +108,7 @@ class VoteRequest:
     question: str
     options: list[str]
     method: str | None
-    rules: dict[str, float]
+    rules: dict[str, float | str]
     max_rounds: int | None
     category: str
 
@@ -161,10 +169,11 @@ def _checked_request(args: argparse.Namespace) -> VoteRequest:
             raise UsageError(f"--rounds must be a whole number, not {quote_name(args.rounds)}") from None
         if rounds not in bounds:
             raise UsageError(f"--rounds must be {bounds.describe()}, not {rounds}")
-    rules = {
-        "threshold": share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD),
-        "quorum": share_argument("--quorum", args.quorum, DEFAULT_QUORUM),
+    rules: dict[str, float | str] = {
+        "threshold": share_argument("--threshold", args.threshold, DEFAULT_THRESHOLD)
     }
+    if args.quorum is not None:  # otherwise the engine applies the configured quorum
+        rules["quorum"] = quorum_argument("--quorum", args.quorum, 0.0)
     return VoteRequest(args.question, options, args.method, rules, rounds, args.category or "")
 
 
@@ -256,8 +265,8 @@ def _vote_and_report(
         print_summary(document)
     if left:
         error_line(
-            f"decision {decision.id} is tied and waits for you: break the tie in the app (orkestra), "
-            f"or run {shlex.join([*_resume_command(decision.id, args), '--tie-break', 'first'])}"
+            f"decision {decision.id} is tied and waits for you: break the tie in the app (orkestra), or run",
+            then=f" {shlex.join([*_resume_command(decision.id, args), '--tie-break', 'first'])}",
         )
         return WAITING_FOR_YOU
     return 0 if final.status is DecisionStatus.DECIDED else 1

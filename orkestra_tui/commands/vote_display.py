@@ -17,7 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.consensus import printable
-from orkestra_tui.wording import listing, percent, plural
+from orkestra_tui.wording import listing, percent, plural, turnout_words
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -236,6 +236,9 @@ def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
         }
         for item in held
     ]
+    # The counts of the ballots: the outcome's, or the last round counted while the vote is open.
+    counted = [item.tally for item in held if item.tally is not None]
+    turnout = outcome if "ballots" in outcome else (counted[-1] if counted else {})
     return {
         "decision_id": decision.id,
         "question": decision.question,
@@ -256,6 +259,10 @@ def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
         "consensus": outcome.get("consensus"),
         "support": outcome.get("support"),
         "participation": outcome.get("participation"),
+        "turnout": {
+            "rule": decision.rules.get("quorum", 0.0),
+            **{key: turnout.get(key) for key in ("ballots", "cast", "abstained", "quorum", "quorum_met")},
+        },
         "reason": outcome.get("reason", ""),
         "cost": cost,
         "calls": calls,
@@ -308,6 +315,9 @@ def print_summary(document: dict[str, Any]) -> None:
     if document["winner"] is not None:
         support = float(document["support"] or 0.0)
         out.print(Text(f"Consensus: {document['consensus']} · support {percent(support)}"))
+    turnout = turnout_words(document["turnout"], document["turnout"]["rule"])
+    if turnout:
+        out.print(Text(f"Ballots: {turnout}"))
     calls = plural(document["calls"], "call")
     out.print(Text(f"Cost: ${document['cost']:.4f} · {calls} · {document['tokens']:,} tokens"))
     out.print(Text(printable(str(document["reason"])), style="dim"))

@@ -79,6 +79,9 @@ STEP_NAMES = {
 
 T = TypeVar("T")
 
+TURNOUT_KEYS = ("ballots", "cast", "abstained", "quorum", "quorum_met")
+"""A tally's counts of the ballots and its quorum, which every outcome carries."""
+
 REASONING_CHARS = 2000
 EXCERPTS_PER_ROUND = 6
 
@@ -128,6 +131,12 @@ def presentation_for(
     ]
     _stable_rng("order", decision.id, round_number, voter).shuffle(shown)
     return Presentation(labels=dict(shown), excluded=own)
+
+
+def quorum_rule(decision: Decision) -> float | str:
+    """The decision's quorum as the tally takes it; a decision stored without one has none."""
+    quorum = decision.rules.get("quorum", 0.0)
+    return quorum if isinstance(quorum, str) else float(quorum)
 
 
 def first_preferences(ballots: Sequence[Ballot]) -> Counter[str]:
@@ -296,7 +305,7 @@ class Committee:
             current.options,
             ranked,
             threshold=float(decision.rules.get("threshold", 0.75)),
-            quorum=float(decision.rules.get("quorum", 0.0)),
+            quorum=quorum_rule(decision),
         )
         with self.store.transaction() as tx:
             writes.close_round(tx, decision, current.round, result.to_dict())
@@ -664,7 +673,7 @@ class Committee:
         )
 
     def _fallback(self, decision: Decision) -> Decision | None:
-        """Plurality over the last round's ballots."""
+        """Plurality over the last round's ballots, under the decision's quorum like every round."""
         from orkestra_tui.engine.consensus import RankedBallot, tally
 
         rounds = [item for item in self.store.rounds(decision.id) if item.status is RoundStatus.CLOSED]
@@ -673,16 +682,26 @@ class Committee:
             RankedBallot(ballot.voter, tuple(o for o in ballot.ranking if o in last.options))
             for ballot in self.store.ballots(decision.id, last.round)
         ]
-        result = tally("plurality", last.options, ballots)
+        result = tally("plurality", last.options, ballots, quorum=quorum_rule(decision))
         if result.winner is None:
-            return self._no_decision(decision, f"the plurality fallback is tied too: {result.reason}")
+            failed = "is tied too" if result.quorum_met else "has no quorum either"
+            return self._no_decision(decision, f"the plurality fallback {failed}: {result.reason}")
         return self._decide(decision, result, how="fallback")
 
     # ------------------------------------------------------------ endings
 
     def _outcome(self, decision: Decision, result: dict[str, Any], how: str) -> dict[str, Any]:
+        """The stored outcome: the result, how it came, and its cost.
+
+        A result that is not a tally (a tie-break, no decision) carries the ballot counts and
+        quorum of the last round counted, so every outcome says how many abstained.
+        """
         calls, tokens, cost = self.store.decision_cost(decision.id)
+        closed = [item for item in self.store.rounds(decision.id) if item.tally is not None]
+        last_tally = (closed[-1].tally or {}) if closed else {}
+        turnout = {key: last_tally[key] for key in TURNOUT_KEYS if key in last_tally}
         return {
+            **turnout,
             **result,
             "how": how,
             "resolution": list(decision.resolution),

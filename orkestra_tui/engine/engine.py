@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.config import EngineSettings, Paths, Settings, setting_bounds
+from orkestra_tui.config import QUORUM_MAJORITY, EngineSettings, Paths, Settings, setting_bounds
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineError"]
 
 PROJECT_NAME_LIMIT = 80
+APPROVED_OVER = "Approved over the review's concern:"
+"""How an approved task's note begins when the reviewers had raised something: their text follows."""
 
 
 class Engine:
@@ -634,12 +636,16 @@ class Engine:
         return self.task(task_id)
 
     def approve_task(self, task_id: int) -> Task:
-        """The human approves a task the reviewers sent to them: it is done."""
+        """The human approves a task the reviewers sent to them: it is done.
+
+        The reviewers' concern stays in the note, as what the approval went over.
+        """
+        concern = self.task(task_id).note.strip()
         return self._control_task(
             task_id,
             TaskStatus.DONE,
             allowed=(TaskStatus.AWAITING_HUMAN,),
-            note="",
+            note=f"{APPROVED_OVER} {concern}" if concern else "",
             kind="task.approved",
             why="approved",
         )
@@ -823,10 +829,14 @@ class Engine:
         most_rounds = setting_bounds(EngineSettings, "max_rounds").high
         if max_rounds is not None and max_rounds > most_rounds:
             raise EngineError(f"a decision has at most {most_rounds} rounds, not {max_rounds}")
-        for rule, value in (rules or {}).items():
+        # The quorum in force when the question is put is stored with it, so the decision keeps it.
+        chosen_rules = {"quorum": self.settings.engine.quorum, **(rules or {})}
+        for rule, value in chosen_rules.items():
             if rule == "round_feedback":
                 if not isinstance(value, bool):
                     raise EngineError("round_feedback must be true or false")
+                continue
+            if rule == "quorum" and value == QUORUM_MAJORITY:
                 continue
             if rule not in ("threshold", "quorum", "human_weight"):
                 raise EngineError(
@@ -837,14 +847,15 @@ class Engine:
                 or isinstance(value, bool)
                 or not 0 <= value <= (100 if rule == "human_weight" else 1)
             ):
-                raise EngineError(f"{rule} must be a number from 0 to 1")
+                words = f'"{QUORUM_MAJORITY}" or a number' if rule == "quorum" else "a number"
+                raise EngineError(f"{rule} must be {words} from 0 to 1")
         with self.store.transaction() as tx:
             decision_id = insert_decision(
                 tx,
                 question=question,
                 options=cleaned,
                 method=chosen_method,
-                rules=rules or {},
+                rules=chosen_rules,
                 voters=voter_names,
                 max_rounds=max_rounds or self.settings.engine.max_rounds,
                 category=category,

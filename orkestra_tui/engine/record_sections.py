@@ -37,7 +37,7 @@ from orkestra_tui.engine.models import (
     InboxStatus,
 )
 from orkestra_tui.engine.store import Store
-from orkestra_tui.wording import listing, percent
+from orkestra_tui.wording import listing, percent, quorum_words, turnout_words
 
 RESOLUTION_KINDS = (
     "decision.deadlocked",
@@ -181,7 +181,7 @@ def _context(
 def _method(decision: Decision, rounds: list[DecisionRound]) -> list[str]:
     rules = decision.rules
     threshold = float(rules.get("threshold", 0.75))
-    quorum = float(rules.get("quorum", 0.0))
+    quorum = rules.get("quorum", 0.0)
     threshold_note = "" if decision.method == "supermajority" else " (only supermajority uses it)"
     if decision.method == "weighted":
         category = f"«{escape(decision.category)}»" if decision.category else "the decision's category"
@@ -198,7 +198,7 @@ def _method(decision: Decision, rounds: list[DecisionRound]) -> list[str]:
         "",
         f"- **Method:** {method_name(decision.method)}",
         f"- **Threshold:** {_share(threshold)}{threshold_note}",
-        f"- **Quorum:** {_share(quorum)} participation",
+        f"- **Quorum:** {_quorum(quorum)}",
         f"- **Weights:** {weights}",
         f"- **Rounds:** at most {decision.max_rounds}, {len(rounds)} held",
         f"- **Voters:** {voters}",
@@ -208,6 +208,13 @@ def _method(decision: Decision, rounds: list[DecisionRound]) -> list[str]:
     if HUMAN_VOTER in decision.voters:
         lines.append("- **The human votes:** yes")
     return lines
+
+
+def _quorum(rule: object) -> str:
+    """The quorum rule as a record states it: `0% participation`, `a majority (more than half ...)`."""
+    if isinstance(rule, str):
+        return f"{quorum_words(rule)} (more than half of the ballots must count)"
+    return f"{_share(rule)} participation"
 
 
 def _round_title(decision: Decision, item: DecisionRound) -> str:
@@ -250,11 +257,11 @@ def _round(
     missing = [voter for voter in decision.voters if voter not in voted]
     if missing:
         lines += ["", f"No ballot from: {', '.join(escape(voter) for voter in missing)}."]
-    lines += ["", "### Tally", "", *_tally(item, ballots, labels)]
+    lines += ["", "### Tally", "", *_tally(item, ballots, labels, decision.rules.get("quorum", 0.0))]
     return lines
 
 
-def _tally(item: DecisionRound, ballots: list[Ballot], labels: dict[str, str]) -> list[str]:
+def _tally(item: DecisionRound, ballots: list[Ballot], labels: dict[str, str], rule: object) -> list[str]:
     tally = item.tally
     if tally is None:
         return ["The round was not counted."]
@@ -291,6 +298,9 @@ def _tally(item: DecisionRound, ballots: list[Ballot], labels: dict[str, str]) -
             *_table(header, rows),
         ]
     lines += ["", f"**Result:** {escape(str(tally.get('reason') or 'no result'))}"]
+    turnout = turnout_words(tally, rule)
+    if turnout:
+        lines += ["", f"**Ballots:** {turnout}"]
     return lines
 
 
@@ -417,6 +427,7 @@ def _outcome(decision: Decision, events: list[AuditEvent]) -> list[str]:
         (event for event in reversed(events) if event.kind == f"decision.{decision.status.value}"), None
     )
     how = str(outcome.get("how") or "")
+    turnout = turnout_words(outcome, decision.rules.get("quorum", 0.0))
     lines = [
         "## Outcome",
         "",
@@ -428,6 +439,7 @@ def _outcome(decision: Decision, events: list[AuditEvent]) -> list[str]:
     lines += [
         f"- **Consensus:** {escape(str(outcome.get('consensus') or 'none'))}, support"
         f" {_share(outcome.get('support'))}, participation {_share(outcome.get('participation'))}",
+        *([f"- **Ballots:** {turnout}"] if turnout else []),
         f"- **Reason:** {escape(str(outcome.get('reason') or ''))}",
         f"- **Closed:** {_moment(decision.decided_at)}"
         + (f" by {escape(closed.actor)}" if closed is not None else ""),

@@ -162,7 +162,7 @@ def create(paths: Paths, reason: str, *, clock: Clock | None = None, actor: str 
         raise SnapshotError(f"{database} does not exist yet: there is nothing to snapshot")
     problem = integrity.header_problem(database)
     if problem:
-        raise SnapshotError(damaged_message(database, problem))
+        raise damaged_error(database, problem)
     the_clock = clock or SystemClock()
     source = integrity.connect(database)
     try:
@@ -200,13 +200,13 @@ def _copy(source: sqlite3.Connection, directory: Path, now: float, database: Pat
         finally:
             target.close()
         if problem:
-            raise SnapshotError(damaged_message(database, problem))
+            raise damaged_error(database, problem)
         final = _publish(partial, directory, stamp)
     except sqlite3.DatabaseError as error:
         if is_disk_full(error, directory):
             raise DiskFullError(directory) from None
         if integrity.is_damage(error):
-            raise SnapshotError(damaged_message(database, str(error))) from None
+            raise damaged_error(database, str(error)) from None
         raise SnapshotError(f"{database} could not be copied: {error}") from None
     except OSError as error:
         if is_disk_full(error):
@@ -408,9 +408,15 @@ def integrity_problem(database: Path) -> str:
     return damaged_message(database, problem) if problem else ""
 
 
-def damaged_message(database: Path, problem: str) -> str:
-    """One line: the file is damaged, and how to restore the newest good snapshot."""
-    return f"{database} is damaged ({problem}); it was left untouched. {restore_hint(database)}"
+def damaged_error(database: Path, problem: str) -> SnapshotError:
+    """The error for a damaged database: its line ends with the restore command, never cut."""
+    hint = restore_hint(database)
+    return SnapshotError(damaged_message(database, problem, hint=hint), advice=hint)
+
+
+def damaged_message(database: Path, problem: str, *, hint: str | None = None) -> str:
+    """One line: the file is damaged, and how to restore the newest good snapshot (`hint`, if known)."""
+    return f"{database} is damaged ({problem}); it was left untouched. {hint or restore_hint(database)}"
 
 
 def restore_hint(database: Path) -> str:

@@ -73,9 +73,10 @@ class DatabaseDamagedError(StoreError):
     """
 
     def __init__(self, path: Path, problem: str) -> None:
-        from orkestra_tui.engine.snapshots import damaged_message
+        from orkestra_tui.engine.snapshots import damaged_message, restore_hint
 
-        super().__init__(damaged_message(path, problem))
+        hint = restore_hint(path)
+        super().__init__(damaged_message(path, problem, hint=hint), advice=hint)
         self.path = path
         self.problem = problem
 
@@ -246,7 +247,8 @@ class Store:
                 hint = _restore_hint(path, only_if_any=True)
                 raise StoreError(
                     f"{path} is not a SQLite database; it was left untouched "
-                    "(move it away, or choose another --data-dir)" + (f".{hint}" if hint else "")
+                    "(move it away, or choose another --data-dir)" + (f".{hint}" if hint else ""),
+                    advice=hint.strip(),
                 )
             if header.truncated:
                 raise DatabaseDamagedError(path, "it is shorter than its header says: truncated")

@@ -1,8 +1,10 @@
 """The outcome of a tally, and the helpers every method uses to build one.
 
 A decided result carries its winner and a consensus level (`unanimous`, `strong` or `split`)
-read from the winner's share of first preferences; an undecided one carries the options that
-tied, if any. `rounds` hold JSON-ready counts, exact while they are whole.
+read from the winner's share of first preferences among all the ballots, abstentions included:
+one ballot of three is no unanimity. An undecided one carries the options that tied, if any.
+`rounds` hold JSON-ready counts, exact while they are whole; `ballots`, `cast` and `quorum` say
+how many ballots there were, how many counted, and how many had to for the quorum.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from orkestra_tui.engine.consensus.wording import json_number
 UNANIMOUS = "unanimous"
 STRONG = "strong"
 SPLIT = "split"
-# Share of cast ballots that must rank the winner first for a `strong` consensus.
+# Share of all ballots (abstentions included) that must rank the winner first for `strong`.
 STRONG_SHARE = Fraction(4, 5)
 
 
@@ -28,7 +30,9 @@ class TallyResult:
     """The outcome of a tally and everything needed to explain it.
 
     `rounds` holds JSON-ready dicts, each with `counts` for every option still in play;
-    `support` and `participation` are shares in [0, 1]; `reason` is one sentence.
+    `support` and `participation` are shares in [0, 1]; `reason` is one sentence. `ballots` is
+    every ballot, abstentions included; `cast` those that rank an option; `quorum` the cast
+    ballots the quorum asked for (0 for none).
     """
 
     method: str
@@ -39,6 +43,18 @@ class TallyResult:
     participation: float
     consensus: str
     reason: str
+    ballots: int
+    cast: int
+    quorum: int = 0
+
+    @property
+    def abstained(self) -> int:
+        """Ballots that rank no option: refused, failed or invalid answers, and plain abstentions."""
+        return self.ballots - self.cast
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.cast >= self.quorum
 
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-ready dict (a copy: changing it leaves the result alone)."""
@@ -51,6 +67,11 @@ class TallyResult:
             "participation": self.participation,
             "consensus": self.consensus,
             "reason": self.reason,
+            "ballots": self.ballots,
+            "cast": self.cast,
+            "abstained": self.abstained,
+            "quorum": self.quorum,
+            "quorum_met": self.quorum_met,
         }
 
 
@@ -63,8 +84,12 @@ def decided(
     support: Fraction,
     reason: str,
 ) -> TallyResult:
-    """A result with `winner` (an option index), its consensus level read from first preferences."""
-    first_share = Fraction(electorate.first_preferences[winner], electorate.cast)
+    """A result with `winner` (an option index), its consensus level read from first preferences.
+
+    The level counts every ballot, abstentions included: a winner ranked first on the only
+    ballot that counted, of three, has a split consensus, not a unanimous one.
+    """
+    first_share = Fraction(electorate.first_preferences[winner], electorate.total)
     consensus = SPLIT
     if first_share == 1:
         consensus = UNANIMOUS
@@ -79,6 +104,8 @@ def decided(
         participation=_participation(electorate),
         consensus=consensus,
         reason=reason,
+        ballots=electorate.total,
+        cast=electorate.cast,
     )
 
 
@@ -100,6 +127,8 @@ def undecided(
         participation=_participation(electorate),
         consensus=SPLIT,
         reason=reason,
+        ballots=electorate.total,
+        cast=electorate.cast,
     )
 
 

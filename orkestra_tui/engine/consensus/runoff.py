@@ -47,11 +47,15 @@ def ranked_choice(electorate: Electorate, threshold: Fraction) -> TallyResult:
             gone = join_names([electorate.options[index] for index in eliminated])
             after = f" after {gone} {'was' if len(eliminated) == 1 else 'were'} eliminated"
         still = f" still counting ({exhausted} exhausted)" if exhausted else ""
+        # With abstentions, say the count is of the cast ballots (the tally adds how many abstained).
+        noun = "ballots"
+        if electorate.cast != electorate.total:
+            noun = "cast ballot" if counting == 1 else "cast ballots"
         leader = max(racing, key=lambda index: votes[index])
         if counting and 2 * votes[leader] > counting:
             reason = (
                 f"{electorate.options[leader]} won on count {round_number} of the runoff with "
-                f"{votes[leader]} of {counting} ballots{still}{after}"
+                f"{votes[leader]} of {counting} {noun}{still}{after}"
             )
             support = Fraction(votes[leader], counting)
             return decided(
@@ -66,7 +70,7 @@ def ranked_choice(electorate: Electorate, threshold: Fraction) -> TallyResult:
             # Two options with equal votes (or nothing left to count): no winner.
             reason = (
                 f"{names_of(electorate.options, racing)} tied on count {round_number} of the runoff with "
-                f"{votes[leader]} each of {counting} ballots{still}{after}; no winner"
+                f"{votes[leader]} each of {counting} {noun}{still}{after}; no winner"
             )
             return undecided("ranked_choice", electorate, rounds=rounds, reason=reason, tied=racing)
         loser, record["tie_break"] = _runoff_loser(electorate, racing, votes, history)

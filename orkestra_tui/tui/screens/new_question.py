@@ -29,7 +29,6 @@ from orkestra_tui.tui.widgets.toggles import MarkedSelectionList
 FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
 """The fields with an error line of their own; `form` is for anything else."""
 DEFAULT_THRESHOLD = "0.75"
-DEFAULT_QUORUM = "0"
 
 
 PROBLEM_WORDS = {
@@ -86,8 +85,11 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
             height: 4;
             background: $boost;
         }
-        #question-threshold, #question-quorum, #question-rounds {
+        #question-threshold, #question-rounds {
             width: 8;
+        }
+        #question-quorum {
+            width: 10;
         }
         #question-method {
             width: 22;
@@ -161,7 +163,7 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
                 yield Label("Threshold", classes="field-label")
                 yield Input(DEFAULT_THRESHOLD, id="question-threshold", compact=True)
                 yield Label("Quorum", classes="short-label")
-                yield Input(DEFAULT_QUORUM, id="question-quorum", compact=True)
+                yield Input(str(settings.quorum), id="question-quorum", compact=True)
                 yield Label("Category", classes="short-label")
                 yield Input(placeholder="optional", id="question-category", classes="field", compact=True)
             yield Static(id="rules-error", classes="field-error")
@@ -240,18 +242,22 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
         if decision is not None:
             self.dismiss(decision)
 
-    def _rules(self, errors: dict[str, str]) -> dict[str, float]:
-        from orkestra_tui.engine.consensus import BallotError
+    def _rules(self, errors: dict[str, str]) -> dict[str, float | str]:
+        from orkestra_tui.engine.consensus import QUORUM_MAJORITY, BallotError
         from orkestra_tui.engine.consensus.electorate import unit_share
 
-        rules: dict[str, float] = {}
+        rules: dict[str, float | str] = {}
         problems = []
         for name in ("threshold", "quorum"):
             text = self.query_one(f"#question-{name}", Input).value.strip()
+            if name == "quorum" and text.casefold() == QUORUM_MAJORITY:
+                rules[name] = QUORUM_MAJORITY
+                continue
             try:
                 value = float(text)
             except ValueError:
-                problems.append(f"{name} must be a number from 0 to 1, not {text!r}")
+                words = f"{QUORUM_MAJORITY} or a number" if name == "quorum" else "a number"
+                problems.append(f"{name} must be {words} from 0 to 1, not {text!r}")
                 continue
             try:
                 unit_share(name, value)  # the tally's own check, so its rules and wording apply

@@ -28,7 +28,7 @@ from orkestra_tui.tui.widgets.ballot_card import BallotCard
 from orkestra_tui.tui.widgets.pairwise_table import PairwiseTable
 from orkestra_tui.tui.widgets.runoff_steps import RunoffSteps
 from orkestra_tui.tui.widgets.tally_bars import TallyBars
-from orkestra_tui.wording import key_words, percent
+from orkestra_tui.wording import key_words, percent, quorum_words, turnout_words
 
 DEFAULT_RULES = {"threshold": 0.75, "quorum": 0.0}
 """The rules the committee applies when a decision does not set them."""
@@ -50,11 +50,20 @@ SWITCH_RULES = ("round_feedback",)
 def rules_text(decision: Decision) -> str:
     rules = {**DEFAULT_RULES, **decision.rules}
     shown = [
-        key_words(name) if name in SWITCH_RULES else f"{key_words(name)} {_share(value)}"
+        key_words(name)
+        if name in SWITCH_RULES
+        else f"quorum {quorum_words(value)}"
+        if name == "quorum"
+        else f"{key_words(name)} {_share(value)}"
         for name, value in sorted(rules.items())
         if name not in SWITCH_RULES or value
     ]
     return " · ".join(shown)
+
+
+def rules_quorum(decision: Decision) -> object:
+    """The decision's quorum rule; one stored before quorums were recorded had none."""
+    return decision.rules.get("quorum", DEFAULT_RULES["quorum"])
 
 
 def _share(value: Any) -> str:
@@ -93,6 +102,10 @@ def header_text(view: DecisionView) -> Text:
                 f" · turnout {_share(result.get('participation', 0))}",
                 style="dim",
             )
+        turnout = turnout_words(result, rules_quorum(decision))
+        if turnout:
+            text.append("\n")
+            text.append(f"Ballots: {turnout}", style="dim")
     text.append("\n")
     calls = f"{view.calls} call{'s' if view.calls != 1 else ''}"
     text.append(f"Cost so far ${view.cost:.4f} · {calls} · {view.tokens:,} tokens", style="dim")
