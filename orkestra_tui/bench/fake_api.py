@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -39,6 +41,12 @@ class Reply:
     """Answer 200 with a body that is not JSON."""
     drop: bool = False
     """Close the connection without answering."""
+    cut_off: bool = False
+    """Answer with the vendor's stop reason for an answer stopped by its token limit
+    (`length`, `max_tokens`, `MAX_TOKENS`)."""
+    stall: bool = False
+    """Answer nothing until the client closes the connection (or the server stops), as a model
+    still generating; the request is then added to `hung_up`."""
 
 
 @dataclass
@@ -55,6 +63,9 @@ class WireFake:
         self.received: list[Received] = []
         self.responder: Callable[[Received], Reply] | None = None
         """When set, answers every request from what it holds, instead of the scripted replies."""
+        self.hung_up: list[Received] = []
+        """The stalled requests whose client closed the connection."""
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -72,6 +83,7 @@ class WireFake:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -100,6 +112,9 @@ class WireFake:
                 reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.stall:
+                    self._stall_until_closed(received)
+                    return
                 if reply.drop:
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -112,7 +127,25 @@ class WireFake:
                     self._send(reply.status, json.dumps(error).encode(), reply.headers)
                     return
                 answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
+                if reply.cut_off and reply.body is None:
+                    _cut_off(self.path, answer)
                 self._send(200, json.dumps(answer).encode(), reply.headers)
+
+            def _stall_until_closed(self, received: Received) -> None:
+                """Wait, sending nothing, until the client hangs up: a read of the socket finds its end."""
+                self.close_connection = True
+                while not fake._stopping.is_set():
+                    readable, _, _ = select.select([self.connection], [], [], 0.05)
+                    if not readable:
+                        continue
+                    try:
+                        data = self.connection.recv(1, socket.MSG_PEEK)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        fake.hung_up.append(received)
+                        return
+                    return  # the client sent more (not expected of an SDK): stop stalling
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
@@ -158,6 +191,16 @@ def _success_body(path: str, request: Any, text: str) -> dict[str, Any]:
             "modelVersion": path.rsplit("/models/", maxsplit=1)[-1].split(":", maxsplit=1)[0],
         }
     return {"error": {"message": f"no such endpoint {path}"}}
+
+
+def _cut_off(path: str, answer: dict[str, Any]) -> None:
+    """Mark a success body as stopped by its token limit, in the vendor's own words."""
+    if path.endswith("/messages"):
+        answer["stop_reason"] = "max_tokens"
+    elif path.endswith("/chat/completions"):
+        answer["choices"][0]["finish_reason"] = "length"
+    elif ":generateContent" in path:
+        answer["candidates"][0]["finishReason"] = "MAX_TOKENS"
 
 
 def _error_body(path: str, status: int) -> dict[str, Any]:

@@ -101,6 +101,30 @@ def redacted(response: ProviderResponse) -> ProviderResponse:
     return replace(response, text=text, model=model)
 
 
+def within_limit(agent: AgentRuntime, request: ProviderRequest) -> ProviderRequest:
+    """`request` with its token limit kept within the agent's own `max_tokens`, if it sets one."""
+    ceiling = agent.settings.max_tokens
+    if ceiling and request.max_tokens > ceiling:
+        return replace(request, max_tokens=ceiling)
+    return request
+
+
+def was_cut_off(outcome: CallOutcome) -> bool:
+    """The endpoint answered, but the answer was cut off: the agent works, its answer does not."""
+    return outcome.error is not None and outcome.error.error_class == "cut_off"
+
+
+def more_room(agent: AgentRuntime, request: ProviderRequest, outcome: CallOutcome) -> int | None:
+    """The token limit to ask again with after a cut-off answer: twice the room, within the agent's
+    `max_tokens`; None when the answer was not cut off, or that allows no more than was asked for."""
+    if not was_cut_off(outcome):
+        return None
+    doubled = request.max_tokens * 2
+    ceiling = agent.settings.max_tokens
+    room = min(doubled, ceiling) if ceiling else doubled
+    return room if room > request.max_tokens else None
+
+
 def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
     """What a call costs at the agent's configured prices (simulated calls cost nothing)."""
     if agent.simulated:
@@ -142,7 +166,13 @@ async def invoke(
     latency_ms = (clock.monotonic() - started) * 1000.0
     tokens_in = response.tokens_in if response else 0
     tokens_out = response.tokens_out if response else 0
-    if response is not None and not response.text.strip():
+    if response is not None and response.cut_off:
+        # Stopped by its token limit, not finished: a truncated plan or result must never be used.
+        response, error = (
+            None,
+            ProviderError("cut_off", f"the answer was cut off at {request.max_tokens} tokens"),
+        )
+    elif response is not None and not response.text.strip():
         # Paid for, but nothing to read: never a success, so never "healthy".
         response, error = None, ProviderError("malformed", "the answer was empty")
     record = CallRecord(

@@ -76,4 +76,5 @@ class OpenAIProvider(SdkProvider):
                 tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
                 tokens_out=int(usage.completion_tokens or 0) if usage else 0,
                 model=str(response.model or self.model),
+                stop_reason=str(response.choices[0].finish_reason or ""),
             )
