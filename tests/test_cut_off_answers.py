@@ -164,6 +164,19 @@ async def test_no_room_beyond_the_agent_max_tokens_means_no_second_try(
     await engine.aclose()
 
 
+async def test_a_model_that_refuses_more_room_fails_with_the_cut_off(
+    paths: Paths, settings: Settings, clock: FixedClock, fake: WireFake
+) -> None:
+    engine = live_engine(paths, settings, clock, live_agent("anthropic", fake))
+    fake.then(Reply(text="Cut off mid-wo", cut_off=True), Reply(status=400))
+
+    outcome = await engine.call("anthropic-agent", REQUEST)
+
+    assert outcome.error is not None and str(outcome.error) == "the answer was cut off at 1000 tokens"
+    assert [record.error_class for record in outcome.attempts] == ["cut_off", "bad_request"]
+    await engine.aclose()
+
+
 async def test_cut_off_answers_do_not_open_the_circuit(
     paths: Paths, settings: Settings, clock: FixedClock, fake: WireFake
 ) -> None:

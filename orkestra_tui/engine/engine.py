@@ -253,6 +253,9 @@ class Engine:
         except asyncio.CancelledError:
             self._cancelled(outcome.attempts, record, None, (project_id, decision_id, task_id))
             raise
+        if again.error is not None and again.error.error_class == "bad_request":
+            # The model takes no more room than it had: the cut-off is the reason to give.
+            return replace(outcome, attempts=(*outcome.attempts, *again.attempts))
         return replace(again, attempts=(*outcome.attempts, *again.attempts))
 
     async def _call(
