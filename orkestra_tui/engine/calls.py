@@ -168,10 +168,8 @@ async def invoke(
     tokens_out = response.tokens_out if response else 0
     if response is not None and response.cut_off:
         # Stopped by its token limit, not finished: a truncated plan or result must never be used.
-        response, error = (
-            None,
-            ProviderError("cut_off", f"the answer was cut off at {request.max_tokens} tokens"),
-        )
+        error = ProviderError("cut_off", f"the answer was cut off at {request.max_tokens} tokens")
+        response = None
     elif response is not None and not response.text.strip():
         # Paid for, but nothing to read: never a success, so never "healthy".
         response, error = None, ProviderError("malformed", "the answer was empty")
