@@ -26,6 +26,7 @@ from orkestra_tui.providers.base import Message, ProviderRequest
 from orkestra_tui.providers.registry import build_agents, is_local
 
 KEYS = {
+    "XAI_API_KEY": "xai-test-local-0000",
     "ANTHROPIC_API_KEY": "sk-test-local-anthropic-0000",
     "OPENAI_API_KEY": "sk-test-local-openai-0000",
     "GEMINI_API_KEY": "test-local-gemini-0000",
@@ -178,6 +179,30 @@ def stalling_agent(provider: str, fake: WireFake, **fields: Any) -> AgentSetting
     return AgentSettings(
         name="slow", provider=provider, model=f"{provider}-model", base_url=fake.url + suffix, **fields
     )
+
+
+@pytest.mark.parametrize(("provider", "streamed"), [("ollama", True), ("openai", True), ("xai", False)])
+async def test_a_local_model_answers_as_a_stream(
+    paths: Paths, settings: Settings, fake: WireFake, provider: str, streamed: bool
+) -> None:
+    """Local servers stream, so that giving up closes a stream they are writing to; others answer whole."""
+    engine = live_engine(paths, settings, stalling_agent(provider, fake))
+    fake.then(Reply(text="A whole answer, in several pieces."))
+
+    outcome = await engine.call("slow", REQUEST)
+
+    assert outcome.response is not None
+    assert outcome.response.text == "A whole answer, in several pieces."
+    assert (outcome.response.stop_reason, outcome.record.tokens_in, outcome.record.tokens_out) == (
+        "stop",
+        12,
+        5,
+    )
+    (received,) = fake.received
+    assert received.body.get("stream", False) is streamed
+    if streamed:
+        assert received.body["stream_options"] == {"include_usage": True}
+    await engine.aclose()
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai", "gemini", "ollama"])

@@ -6,7 +6,8 @@ what the server does next; the server records every request it received.
 
 Endpoints:
 - Anthropic: POST /v1/messages
-- OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions
+- OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions, streamed as
+  server-sent events when the request asks for a stream
 - Gemini: POST .../models/{model}:generateContent
 """
 
@@ -112,7 +113,8 @@ class WireFake:
                 reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
-                if reply.stall:
+                streamed = isinstance(body, dict) and body.get("stream") is True
+                if reply.stall and not streamed:
                     self._stall_until_closed(received)
                     return
                 if reply.drop:
@@ -129,7 +131,32 @@ class WireFake:
                 answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
                 if reply.cut_off and reply.body is None:
                     _cut_off(self.path, answer)
+                chunks = _chunks(answer, body) if streamed else None
+                if chunks is not None:
+                    self._stream(chunks, reply, received)
+                    return
                 self._send(200, json.dumps(answer).encode(), reply.headers)
+
+            def _stream(self, chunks: list[dict[str, Any]], reply: Reply, received: Received) -> None:
+                """Server-sent events, as OpenAI-compatible servers stream: one chunk, then (unless
+                stalling, as a model still generating) the rest and `[DONE]`; the connection closes."""
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                events = [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks]
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(events[0])
+                    self.wfile.flush()
+                    if reply.stall:
+                        self._stall_until_closed(received)
+                        return
+                    for event in events[1:]:
+                        self.wfile.write(event)
+                    self.wfile.write(b"data: [DONE]\n\n")
 
             def _stall_until_closed(self, received: Received) -> None:
                 """Wait, sending nothing, until the client hangs up: a read of the socket finds its end."""
@@ -191,6 +218,31 @@ def _success_body(path: str, request: Any, text: str) -> dict[str, Any]:
             "modelVersion": path.rsplit("/models/", maxsplit=1)[-1].split(":", maxsplit=1)[0],
         }
     return {"error": {"message": f"no such endpoint {path}"}}
+
+
+def _chunks(answer: Any, request: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A chat completion as the chunks of its stream (usage last, when asked for); None for a
+    body of another shape, which is sent as it is."""
+    try:
+        choice = answer["choices"][0]
+        text, finish_reason = str(choice["message"]["content"] or ""), choice["finish_reason"]
+        head = {"id": answer["id"], "object": "chat.completion.chunk", "created": 0, "model": answer["model"]}
+    except (TypeError, KeyError, IndexError):
+        return None
+    pieces = [text[start : start + 8] for start in range(0, len(text), 8)] or [""]
+    chunks = [
+        {
+            **head,
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}
+            ],
+        }
+        for piece in pieces
+    ]
+    chunks.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]})
+    if (request.get("stream_options") or {}).get("include_usage"):
+        chunks.append({**head, "choices": [], "usage": answer.get("usage")})
+    return chunks
 
 
 def _cut_off(path: str, answer: dict[str, Any]) -> None:

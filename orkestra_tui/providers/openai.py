@@ -32,9 +32,13 @@ class OpenAIProvider(SdkProvider):
         vendor: str = "openai",
         base_url: str | None = None,
         timeout_s: float = 120.0,
+        stream: bool = False,
     ) -> None:
         super().__init__(model, api_key, base_url=base_url, timeout_s=timeout_s)
         self.vendor = vendor
+        self.stream = stream
+        """Take the answer as a stream (local servers): a call given up on then closes a stream the
+        server is writing to, and a server that answers in one piece would notice only once done."""
 
     def _make_client(self) -> Any:
         import openai
@@ -61,6 +65,8 @@ class OpenAIProvider(SdkProvider):
 
         client = self._sdk_client()
         try:
+            if self.stream:
+                return await self._streamed(client, request)
             response = await client.chat.completions.create(**self._arguments(request))
         except Exception as error:
             classified = stainless_error(openai, error, self._timeout_s)
@@ -78,3 +84,27 @@ class OpenAIProvider(SdkProvider):
                 model=str(response.model or self.model),
                 stop_reason=str(response.choices[0].finish_reason or ""),
             )
+
+    async def _streamed(self, client: Any, request: ProviderRequest) -> ProviderResponse:
+        """The answer read chunk by chunk; the stream is closed however the call ends (a timeout,
+        a stop), which closes the connection the server is generating into."""
+        stream = await client.chat.completions.create(
+            **self._arguments(request), stream=True, stream_options={"include_usage": True}
+        )
+        parts: list[str] = []
+        stop_reason, model, usage = "", self.model, None
+        async with stream:
+            async for chunk in stream:
+                with reading_answer():
+                    model = chunk.model or model
+                    usage = chunk.usage or usage
+                    for choice in chunk.choices or ():
+                        parts.append((choice.delta.content or "") if choice.delta else "")
+                        stop_reason = choice.finish_reason or stop_reason
+        return ProviderResponse(
+            text="".join(parts),
+            tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+            tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+            model=str(model),
+            stop_reason=str(stop_reason),
+        )

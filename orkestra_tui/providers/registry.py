@@ -156,7 +156,12 @@ class AgentRuntime:
         from orkestra_tui.providers.openai import OpenAIProvider
 
         return OpenAIProvider(
-            self.model, self.api_key, vendor=self.vendor, base_url=base_url, timeout_s=self.timeout_s
+            self.model,
+            self.api_key,
+            vendor=self.vendor,
+            base_url=base_url,
+            timeout_s=self.timeout_s,
+            stream=self.local,  # a local server stops generating when the stream it writes to closes
         )
 
 
