@@ -169,9 +169,15 @@ async def test_a_local_agent_works_on_one_task_at_a_time(paths: Paths, settings:
 # ------------------------------------------------- a request given up on is closed
 
 
-def live_engine(paths: Paths, settings: Settings, agent: AgentSettings) -> Engine:
-    tuned = replace(settings, agents=(agent,), engine=replace(settings.engine, max_attempts=1))
-    return Engine(paths, tuned, clock=FixedClock(step=0.0), env=KEYS)
+def live_engine(paths: Paths, settings: Settings, agent: AgentSettings, *, max_attempts: int = 1) -> Engine:
+    tuned = replace(settings, agents=(agent,), engine=replace(settings.engine, max_attempts=max_attempts))
+    engine = Engine(paths, tuned, clock=FixedClock(step=0.0), env=KEYS)
+
+    async def no_wait(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    engine.sleep = no_wait  # retries take no real time
+    return engine
 
 
 def stalling_agent(provider: str, fake: WireFake, **fields: Any) -> AgentSettings:
@@ -202,6 +208,20 @@ async def test_a_local_model_answers_as_a_stream(
     assert received.body.get("stream", False) is streamed
     if streamed:
         assert received.body["stream_options"] == {"include_usage": True}
+    await engine.aclose()
+
+
+async def test_a_stream_cut_short_is_a_dropped_connection_not_an_answer(
+    paths: Paths, settings: Settings, fake: WireFake
+) -> None:
+    engine = live_engine(paths, settings, stalling_agent("ollama", fake), max_attempts=2)
+    fake.then(Reply(text="Half of it, then the line goes dead.", drop=True), Reply(text="All of it."))
+
+    outcome = await engine.call("slow", REQUEST)
+
+    assert outcome.response is not None and outcome.response.text == "All of it."
+    assert [record.error_class for record in outcome.attempts] == ["connection", ""]
+    assert outcome.attempts[0].error == "the answer's stream ended before the answer did"
     await engine.aclose()
 
 

@@ -41,7 +41,7 @@ class Reply:
     garbled: bool = False
     """Answer 200 with a body that is not JSON."""
     drop: bool = False
-    """Close the connection without answering."""
+    """Close the connection without answering (a stream: after its first piece)."""
     cut_off: bool = False
     """Answer with the vendor's stop reason for an answer stopped by its token limit
     (`length`, `max_tokens`, `MAX_TOKENS`)."""
@@ -117,7 +117,7 @@ class WireFake:
                 if reply.stall and not streamed:
                     self._stall_until_closed(received)
                     return
-                if reply.drop:
+                if reply.drop and not streamed:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
@@ -153,6 +153,9 @@ class WireFake:
                     self.wfile.flush()
                     if reply.stall:
                         self._stall_until_closed(received)
+                        return
+                    if reply.drop:
+                        self.connection.shutdown(2)
                         return
                     for event in events[1:]:
                         self.wfile.write(event)

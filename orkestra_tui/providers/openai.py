@@ -91,16 +91,34 @@ class OpenAIProvider(SdkProvider):
         stream = await client.chat.completions.create(
             **self._arguments(request), stream=True, stream_options={"include_usage": True}
         )
+        content_type = str(stream.response.headers.get("content-type", ""))
+        if "text/event-stream" not in content_type:
+            await stream.close()
+            raise ProviderError(
+                "malformed", f"the answer came as {content_type or 'no type'}, not as a stream"
+            )
         parts: list[str] = []
         stop_reason, model, usage = "", self.model, None
-        async with stream:
-            async for chunk in stream:
-                with reading_answer():
-                    model = chunk.model or model
-                    usage = chunk.usage or usage
-                    for choice in chunk.choices or ():
-                        parts.append((choice.delta.content or "") if choice.delta else "")
-                        stop_reason = choice.finish_reason or stop_reason
+        try:
+            async with stream:
+                async for chunk in stream:
+                    with reading_answer():
+                        model = chunk.model or model
+                        usage = chunk.usage or usage
+                        for choice in chunk.choices or ():
+                            parts.append((choice.delta.content or "") if choice.delta else "")
+                            stop_reason = choice.finish_reason or stop_reason
+        except Exception as error:
+            if not type(error).__module__.startswith(("httpx", "httpcore")):
+                raise
+            if "Timeout" in type(error).__name__:
+                raise ProviderError("timeout", f"no answer within {self._timeout_s:g} s") from None
+            raise ProviderError(
+                "connection", f"the answer's stream broke off: {error or type(error).__name__}"
+            ) from None
+        if not stop_reason:
+            # A stream that ends without saying why the model stopped was cut short on the way.
+            raise ProviderError("connection", "the answer's stream ended before the answer did")
         return ProviderResponse(
             text="".join(parts),
             tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
