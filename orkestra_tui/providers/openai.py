@@ -88,6 +88,8 @@ class OpenAIProvider(SdkProvider):
     async def _streamed(self, client: Any, request: ProviderRequest) -> ProviderResponse:
         """The answer read chunk by chunk; the stream is closed however the call ends (a timeout,
         a stop), which closes the connection the server is generating into."""
+        import openai
+
         stream = await client.chat.completions.create(
             **self._arguments(request), stream=True, stream_options={"include_usage": True}
         )
@@ -109,6 +111,8 @@ class OpenAIProvider(SdkProvider):
                             parts.append((choice.delta.content or "") if choice.delta else "")
                             stop_reason = choice.finish_reason or stop_reason
         except Exception as error:
+            if type(error) is openai.APIError:  # an error event in the stream: the server failed mid-answer
+                raise ProviderError("server", f"the server failed mid-answer: {error.message}") from None
             if not type(error).__module__.startswith(("httpx", "httpcore")):
                 raise
             if "Timeout" in type(error).__name__:
