@@ -198,6 +198,12 @@ class EngineSettings:
         default=120.0,
         bounds=Bounds(0, _DAY, low_excluded=True),
     )
+    local_agent_timeout_s: float = _doc(
+        "Seconds a local model (ollama, or an OpenAI-compatible server at a local address) may take"
+        " to answer one request: a model on this machine's CPU is slow.",
+        default=600.0,
+        bounds=Bounds(0, _DAY, low_excluded=True),
+    )
     retry_after_cap_s: float = _doc(
         "Longest wait honoured when a provider says to retry later, in seconds.",
         default=30.0,
@@ -289,7 +295,25 @@ class AgentSettings:
         "Environment variable holding the key; empty for the vendor's usual one.", default=""
     )
     weight: float = _doc("Vote weight for the weighted method.", default=1.0, bounds=Bounds(0, 100))
-    concurrency: int = _doc("Most tasks this agent works on at once.", default=2, bounds=Bounds(1, 1000))
+    concurrency: int = _doc(
+        "Most tasks this agent works on at once (0: 1 for a local model, whose server answers one"
+        " request at a time, and 2 otherwise).",
+        default=0,
+        bounds=Bounds(0, 1000),
+    )
+    max_tokens: int = _doc(
+        "Most tokens one answer may take (0: no limit of the agent's own). A request asks for its"
+        " own limit (plan 4000, task 2048, review 1000, ballot 800) up to this; an answer cut off"
+        " at its limit is asked again once with twice the room, up to this.",
+        default=0,
+        bounds=Bounds(0, 1_000_000),
+    )
+    timeout_s: float = _doc(
+        "Seconds this agent may take to answer one request (0: engine.agent_timeout_s, or"
+        " engine.local_agent_timeout_s for a local model).",
+        default=0.0,
+        bounds=Bounds(0, _DAY),
+    )
     price_input_per_mtok: float = _doc(
         "Price per million input tokens, in dollars.", default=0.0, bounds=Bounds(0, 10_000)
     )

@@ -4,7 +4,7 @@ The real SDK starts this script as its CLI (through COPILOT_CLI_PATH). Messages
 are framed as `Content-Length: N\\r\\n\\r\\n` followed by N bytes of JSON. It
 answers the handshake (`connect`), `session.create`, `session.sendAndWait`
 (sending `assistant.message` and `session.idle` events first, as the CLI does),
-permission decisions, `session.detach` and `runtime.shutdown`.
+permission decisions, `session.abort`, `session.detach` and `runtime.shutdown`.
 
 FAKE_COPILOT_MODE chooses the behaviour of a prompt: `reply` (the default),
 `permission` (ask for a permission first and wait for the decision), `die`
@@ -138,6 +138,8 @@ def main() -> None:
             if waiting_for_permission is not None:
                 reply(waiting_for_permission)
                 waiting_for_permission = None
+        elif method == "session.abort":
+            answer(request["id"], {})
         elif method == "session.detach":
             answer(request["id"], {"success": True})
         elif method == "runtime.shutdown":

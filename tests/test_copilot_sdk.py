@@ -123,6 +123,17 @@ def test_a_slow_answer_is_a_timeout(fake_cli: FakeCli, tmp_path: Path) -> None:
     assert caught.value.error_class == "timeout"
 
 
+def test_a_prompt_given_up_on_is_aborted_in_the_cli(fake_cli: FakeCli, tmp_path: Path) -> None:
+    """The SDK's timeout only stops waiting: without an abort the CLI's model would go on."""
+    fake_cli.mode("slow")
+    provider = CopilotProvider("gpt-5-fake", workspace=tmp_path / "ws", timeout_s=0.5)
+    with pytest.raises(ProviderError):
+        asyncio.run(ask_once(provider))
+    (prompt,) = fake_cli.requests("session.sendAndWait")
+    (abort,) = fake_cli.requests("session.abort")
+    assert abort["params"]["sessionId"] == prompt["params"]["sessionId"]
+
+
 def test_a_missing_cli_is_one_clear_line(
     fake_cli: FakeCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -53,10 +53,13 @@ def live_engine(
     paths: Paths, settings: Settings, fake: WireFake, provider: str, **engine_settings: object
 ) -> Engine:
     variable = PROVIDERS[provider][0]
+    engine_settings = {"agent_timeout_s": 2.0, **engine_settings}
+    # The fake serves on 127.0.0.1, a local address: an OpenAI-compatible agent there is a local one.
+    engine_settings.setdefault("local_agent_timeout_s", engine_settings["agent_timeout_s"])
     tuned = replace(
         settings,
         agents=(agent_for(provider, fake),),
-        engine=replace(settings.engine, **{"agent_timeout_s": 2.0, **engine_settings}),  # type: ignore[arg-type]
+        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]
     )
     engine = Engine(paths, tuned, env={variable: FAKE_KEY} if variable else {}, clock=FixedClock(step=0.0))
     engine.delays = []  # type: ignore[attr-defined]

@@ -224,7 +224,7 @@ def orkestra(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
         ),
         (
             f"[[agents]]\n{AGENT}concurrency = -{ABSURD}\n",
-            f"line 4: concurrency in [[agents]] #1 must be from 1 to 1000, not -{ABSURD}",
+            f"line 4: concurrency in [[agents]] #1 must be from 0 to 1000, not -{ABSURD}",
         ),
     ],
 )

@@ -6,7 +6,8 @@ what the server does next; the server records every request it received.
 
 Endpoints:
 - Anthropic: POST /v1/messages
-- OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions
+- OpenAI and OpenAI-compatible (Grok, Ollama): POST .../chat/completions, streamed as
+  server-sent events when the request asks for a stream
 - Gemini: POST .../models/{model}:generateContent
 - The models lists: GET /v1/models (Anthropic's shape when the request carries
   `anthropic-version`, Gemini's when it carries `x-goog-api-key`, else OpenAI's, as
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -43,7 +46,13 @@ class Reply:
     garbled: bool = False
     """Answer 200 with a body that is not JSON."""
     drop: bool = False
-    """Close the connection without answering."""
+    """Close the connection without answering (a stream: after its first piece)."""
+    cut_off: bool = False
+    """Answer with the vendor's stop reason for an answer stopped by its token limit
+    (`length`, `max_tokens`, `MAX_TOKENS`)."""
+    stall: bool = False
+    """Answer nothing until the client closes the connection (or the server stops), as a model
+    still generating; the request is then added to `hung_up`."""
 
 
 @dataclass
@@ -66,6 +75,9 @@ class WireFake:
         """The model ids the models lists offer."""
         self.models_reply: Reply | None = None
         """When set, what the models lists answer instead (an error status, a wrong shape)."""
+        self.hung_up: list[Received] = []
+        """The stalled requests whose client closed the connection."""
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -83,6 +95,7 @@ class WireFake:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -116,7 +129,11 @@ class WireFake:
                 reply = fake.responder(received) if fake.responder is not None else fake._next()
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
-                if reply.drop:
+                streamed = isinstance(body, dict) and body.get("stream") is True
+                if reply.stall and not streamed:
+                    self._stall_until_closed(received)
+                    return
+                if reply.drop and not streamed:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
@@ -128,6 +145,12 @@ class WireFake:
                     self._send(reply.status, json.dumps(error).encode(), reply.headers)
                     return
                 answer = reply.body if reply.body is not None else _success_body(self.path, body, reply.text)
+                if reply.cut_off and reply.body is None:
+                    _cut_off(self.path, answer)
+                chunks = _chunks(answer, body) if streamed else None
+                if chunks is not None:
+                    self._stream(chunks, reply, received)
+                    return
                 self._send(200, json.dumps(answer).encode(), reply.headers)
 
             def do_GET(self) -> None:
@@ -145,6 +168,46 @@ class WireFake:
                     return
                 listing = reply.body if reply.body is not None else _models_body(shape, fake.offered_models)
                 self._send(200, json.dumps(listing).encode(), reply.headers)
+
+            def _stream(self, chunks: list[dict[str, Any]], reply: Reply, received: Received) -> None:
+                """Server-sent events, as OpenAI-compatible servers stream: one chunk, then (unless
+                stalling, as a model still generating) the rest and `[DONE]`; the connection closes."""
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                events = [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks]
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(events[0])
+                    self.wfile.flush()
+                    if reply.stall:
+                        self._stall_until_closed(received)
+                        return
+                    if reply.drop:
+                        self.connection.shutdown(2)
+                        return
+                    for event in events[1:]:
+                        self.wfile.write(event)
+                    self.wfile.write(b"data: [DONE]\n\n")
+
+            def _stall_until_closed(self, received: Received) -> None:
+                """Wait, sending nothing, until the client hangs up: a read of the socket finds its end."""
+                self.close_connection = True
+                while not fake._stopping.is_set():
+                    readable, _, _ = select.select([self.connection], [], [], 0.05)
+                    if not readable:
+                        continue
+                    try:
+                        data = self.connection.recv(1, socket.MSG_PEEK)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        fake.hung_up.append(received)
+                        return
+                    return  # the client sent more (not expected of an SDK): stop stalling
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
@@ -224,6 +287,41 @@ def _models_body(shape: str, model_ids: list[str]) -> dict[str, Any]:
 def _models_error(shape: str, status: int) -> dict[str, Any]:
     path = {"anthropic": "/v1/messages", "gemini": "/models/fake:generateContent"}.get(shape, "/models")
     return _error_body(path, status)
+
+
+def _chunks(answer: Any, request: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A chat completion as the chunks of its stream (usage last, when asked for); None for a
+    body of another shape, which is sent as it is."""
+    try:
+        choice = answer["choices"][0]
+        text, finish_reason = str(choice["message"]["content"] or ""), choice["finish_reason"]
+        head = {"id": answer["id"], "object": "chat.completion.chunk", "created": 0, "model": answer["model"]}
+    except (TypeError, KeyError, IndexError):
+        return None
+    pieces = [text[start : start + 8] for start in range(0, len(text), 8)] or [""]
+    chunks = [
+        {
+            **head,
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}
+            ],
+        }
+        for piece in pieces
+    ]
+    chunks.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]})
+    if (request.get("stream_options") or {}).get("include_usage"):
+        chunks.append({**head, "choices": [], "usage": answer.get("usage")})
+    return chunks
+
+
+def _cut_off(path: str, answer: dict[str, Any]) -> None:
+    """Mark a success body as stopped by its token limit, in the vendor's own words."""
+    if path.endswith("/messages"):
+        answer["stop_reason"] = "max_tokens"
+    elif path.endswith("/chat/completions"):
+        answer["choices"][0]["finish_reason"] = "length"
+    elif ":generateContent" in path:
+        answer["candidates"][0]["finishReason"] = "MAX_TOKENS"
 
 
 def _error_body(path: str, status: int) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class CallOutcome:
     error: ProviderError | None
     attempts: tuple[CallRecord, ...] = ()
     """Every attempt made (the retry policy may make several); empty when none was allowed."""
+    unusable: ProviderResponse | None = None
+    """An answer the call path itself refused (cut off at its token limit), kept for a human to read."""
 
     @property
     def ok(self) -> bool:
@@ -101,6 +103,30 @@ def redacted(response: ProviderResponse) -> ProviderResponse:
     return replace(response, text=text, model=model)
 
 
+def within_limit(agent: AgentRuntime, request: ProviderRequest) -> ProviderRequest:
+    """`request` with its token limit kept within the agent's own `max_tokens`, if it sets one."""
+    ceiling = agent.settings.max_tokens
+    if ceiling and request.max_tokens > ceiling:
+        return replace(request, max_tokens=ceiling)
+    return request
+
+
+def was_cut_off(outcome: CallOutcome) -> bool:
+    """The endpoint answered, but the answer was cut off: the agent works, its answer does not."""
+    return outcome.error is not None and outcome.error.error_class == "cut_off"
+
+
+def more_room(agent: AgentRuntime, request: ProviderRequest, outcome: CallOutcome) -> int | None:
+    """The token limit to ask again with after a cut-off answer: twice the room, within the agent's
+    `max_tokens`; None when the answer was not cut off, or that allows no more than was asked for."""
+    if not was_cut_off(outcome):
+        return None
+    doubled = request.max_tokens * 2
+    ceiling = agent.settings.max_tokens
+    room = min(doubled, ceiling) if ceiling else doubled
+    return room if room > request.max_tokens else None
+
+
 def cost_of(agent: AgentRuntime, tokens_in: int, tokens_out: int) -> float:
     """What a call costs at the agent's configured prices (simulated calls cost nothing)."""
     if agent.simulated:
@@ -140,9 +166,14 @@ async def invoke(
     except Exception as failure:  # a provider bug must not take the engine down
         error = ProviderError("unavailable", f"{type(failure).__name__}: {failure}")
     latency_ms = (clock.monotonic() - started) * 1000.0
+    unusable: ProviderResponse | None = None
     tokens_in = response.tokens_in if response else 0
     tokens_out = response.tokens_out if response else 0
-    if response is not None and not response.text.strip():
+    if response is not None and response.cut_off:
+        # Stopped by its token limit, not finished: a truncated plan or result must never be used.
+        error = ProviderError("cut_off", f"the answer was cut off at {request.max_tokens} tokens")
+        unusable, response = response, None
+    elif response is not None and not response.text.strip():
         # Paid for, but nothing to read: never a success, so never "healthy".
         response, error = None, ProviderError("malformed", "the answer was empty")
     record = CallRecord(
@@ -158,7 +189,7 @@ async def invoke(
         error=redact(str(error))[:500] if error else "",
         output_mode=output_mode(agent, request),
     )
-    return CallOutcome(record=record, response=response, error=error, attempts=(record,))
+    return CallOutcome(record=record, response=response, error=error, attempts=(record,), unusable=unusable)
 
 
 def output_mode(agent: AgentRuntime, request: ProviderRequest) -> str:

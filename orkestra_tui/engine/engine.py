@@ -194,7 +194,7 @@ class Engine:
                 simulated_reason=runtime.simulated_reason,
                 specialties=dict(runtime.settings.specialties),
                 weight=runtime.settings.weight,
-                concurrency=runtime.settings.concurrency,
+                concurrency=runtime.concurrency,
             )
             for runtime in self.runtimes.values()
         ]
@@ -236,6 +236,55 @@ class Engine:
         record: bool = True,
         started_call: int | None = None,
     ) -> CallOutcome:
+        """Call one agent within its token limit, under the retry policy and its circuit breaker.
+
+        The request's token limit is kept within the agent's `max_tokens`. An
+        answer cut off at its limit is unusable: it is asked for again once with
+        twice the room (within `max_tokens`), else the call fails with the
+        reason ("the answer was cut off at 2048 tokens"). See `_call` for the rest.
+        """
+        from orkestra_tui.engine.calls import more_room, within_limit
+
+        runtime = self._runtime(agent_name)
+        request = within_limit(runtime, request)
+        work = {"project_id": project_id, "decision_id": decision_id, "task_id": task_id}
+        outcome = await self._call(agent_name, request, **work, record=record, started_call=started_call)
+        room = more_room(runtime, request, outcome)
+        if room is None:
+            self._keep_cut_off(outcome, request)
+            return outcome
+        try:
+            again = await self._call(agent_name, replace(request, max_tokens=room), **work, record=record)
+        except asyncio.CancelledError:
+            self._cancelled(outcome.attempts, record, None, (project_id, decision_id, task_id))
+            raise
+        if again.error is not None and again.error.error_class == "bad_request":
+            # The model takes no more room than it had: the cut-off is the reason to give.
+            self._keep_cut_off(outcome, request)
+            return replace(outcome, attempts=(*outcome.attempts, *again.attempts))
+        self._keep_cut_off(again, request)
+        return replace(again, attempts=(*outcome.attempts, *again.attempts))
+
+    def _keep_cut_off(self, outcome: CallOutcome, request: ProviderRequest) -> None:
+        """Keep the text of an answer that stayed cut off with its call, as a refused answer is kept."""
+        from orkestra_tui.engine.raw_answers import keep_refused_answer
+
+        if outcome.unusable is not None and outcome.error is not None:
+            keep_refused_answer(
+                self.store, replace(outcome, response=outcome.unusable), str(outcome.error), request
+            )
+
+    async def _call(
+        self,
+        agent_name: str,
+        request: ProviderRequest,
+        *,
+        project_id: int | None = None,
+        decision_id: int | None = None,
+        task_id: int | None = None,
+        record: bool = True,
+        started_call: int | None = None,
+    ) -> CallOutcome:
         """Call one agent under the retry policy and its circuit breaker.
 
         Every attempt is recorded as started before its request goes out, then
@@ -246,7 +295,7 @@ class Engine:
         way (a stop) is marked interrupted at once. A 401 marks the agent "bad
         key" at once, without a retry.
         """
-        from orkestra_tui.engine.calls import call_start, invoke, refused
+        from orkestra_tui.engine.calls import call_start, invoke, refused, was_cut_off
 
         runtime = self._runtime(agent_name)
         breaker = self.breakers[agent_name]
@@ -284,7 +333,7 @@ class Engine:
                     runtime,
                     request,
                     clock=self.clock,
-                    timeout_s=self.settings.engine.agent_timeout_s,
+                    timeout_s=runtime.timeout_s,
                     started_at=now,
                 )
             except asyncio.CancelledError:
@@ -294,7 +343,7 @@ class Engine:
                 raise
             outcome = replace(outcome, record=replace(outcome.record, call_id=call_id))
             attempts.append(outcome.record)
-            changed = breaker.record(outcome.ok)
+            changed = breaker.record(outcome.ok or was_cut_off(outcome))  # a cut-off answer is an answer
             bad_key = outcome.error is not None and outcome.error.error_class == "auth"
             if bad_key:
                 self.bad_keys.add(agent_name)

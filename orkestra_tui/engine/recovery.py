@@ -128,7 +128,11 @@ def recover(engine: Engine) -> RecoveryReport:
         " AND NOT (t.lease_owner IS NOT NULL AND t.attempts = a.number)"
         " AND NOT (t.status = 'review' AND t.attempts = a.number)"
     )
-    calls = dead_calls(store, now, patience_s=2 * engine.settings.engine.agent_timeout_s + 60.0)
+    longest_timeout_s = max(
+        (runtime.timeout_s for runtime in engine.runtimes.values()),
+        default=engine.settings.engine.agent_timeout_s,
+    )
+    calls = dead_calls(store, now, patience_s=2 * longest_timeout_s + 60.0)
     votes = tuple(decision.id for decision in engine.decisions_under_way())
     requests = tuple(item.id for item in engine.inbox.open_items())
     report = RecoveryReport(

@@ -122,7 +122,7 @@ def candidates(engine: Engine, running: Mapping[str, int]) -> list[Candidate]:
                 success_rate=NEUTRAL_SUCCESS_RATE if measured_rate is None else measured_rate,
                 available=not reason,
                 running=running.get(name, 0),
-                concurrency=agent_settings.concurrency,
+                concurrency=runtime.concurrency,
                 price=(agent_settings.price_input_per_mtok + agent_settings.price_output_per_mtok) / 2,
                 measured=measured_rate is not None,
                 unavailable_reason=reason,

@@ -103,4 +103,5 @@ class AnthropicProvider(SdkProvider):
                 tokens_in=int(usage.input_tokens or 0),
                 tokens_out=int(usage.output_tokens or 0),
                 model=str(response.model or self.model),
+                stop_reason=str(response.stop_reason or ""),
             )

@@ -37,12 +37,25 @@ class ProviderRequest:
     """The same request in structured form; simulated agents answer from this."""
 
 
+CUT_OFF_STOP_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS", "model_context_window_exceeded"})
+"""The vendors' words for an answer stopped by its token limit (OpenAI and Ollama `length`,
+Anthropic `max_tokens`, Gemini `MAX_TOKENS`), not because the model was done."""
+
+
 @dataclass(frozen=True)
 class ProviderResponse:
     text: str
     tokens_in: int
     tokens_out: int
     model: str
+    stop_reason: str = ""
+    """Why the model stopped, in the vendor's own word (`stop`, `end_turn`, `length`, `MAX_TOKENS`);
+    empty where the provider cannot know (a command, Copilot)."""
+
+    @property
+    def cut_off(self) -> bool:
+        """The answer stopped at its token limit: whatever it holds is unfinished."""
+        return self.stop_reason in CUT_OFF_STOP_REASONS
 
 
 class ProviderError(Exception):
@@ -50,7 +63,8 @@ class ProviderError(Exception):
 
     `error_class` is one of: rate_limited, overloaded, server, timeout,
     connection, conflict (all retryable), and bad_request, auth, forbidden,
-    not_found, malformed, unavailable, circuit_open (not retryable).
+    not_found, malformed, cut_off, unavailable, circuit_open (not retryable;
+    a cut-off answer is asked again once with more room, by the engine).
     """
 
     RETRYABLE = frozenset({"rate_limited", "overloaded", "server", "timeout", "connection", "conflict"})

@@ -9,6 +9,7 @@ edit files or run tools for Orkestra: every permission request is denied.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from copilot.session import PermissionInvocation
 
 INSTALL_HINT = "install it with: pip install 'orkestra-tui[copilot]'"
+ABORT_WAIT_S = 5.0
+"""How long a prompt given up on waits for the CLI to confirm its abort."""
 CLI_MISSING = (
     "the Copilot CLI was not found: install it (npm install -g @github/copilot) "
     "or set COPILOT_CLI_PATH to its path"
@@ -105,7 +108,9 @@ class SdkSession:
 
         try:
             event = await self._session.send_and_wait(prompt, timeout=timeout_s)
-        except TimeoutError:
+        except (TimeoutError, asyncio.CancelledError):
+            # The SDK only stops waiting: without an abort the CLI's model goes on with the prompt.
+            await self._abort()
             raise
         except (ProcessExitedError, OSError) as error:
             raise ConnectionError(_first_line(error)) from None
@@ -118,6 +123,11 @@ class SdkSession:
         if event is None or not isinstance(event.data, AssistantMessageData):
             return ""
         return event.data.content
+
+    async def _abort(self) -> None:
+        """Stop the prompt under way in the CLI, waiting for it briefly (it may be gone already)."""
+        with contextlib.suppress(Exception):
+            await asyncio.shield(asyncio.wait_for(self._session.abort(), ABORT_WAIT_S))
 
     async def close(self) -> None:
         # The CLI may be gone already; stopping the client below cleans up either way.

@@ -144,4 +144,12 @@ class GeminiProvider(SdkProvider):
                 tokens_in=int(getattr(usage, "prompt_token_count", 0) or 0),
                 tokens_out=int(getattr(usage, "candidates_token_count", 0) or 0),
                 model=self.model,
+                stop_reason=_finish_reason(response),
             )
+
+
+def _finish_reason(response: Any) -> str:
+    """The first candidate's finish reason (`STOP`, `MAX_TOKENS`), as its enum's value."""
+    candidates = response.candidates or []
+    reason = getattr(candidates[0], "finish_reason", None) if candidates else None
+    return str(getattr(reason, "value", reason) or "")

@@ -37,9 +37,13 @@ class OpenAIProvider(SdkProvider):
         vendor: str = "openai",
         base_url: str | None = None,
         timeout_s: float = 120.0,
+        stream: bool = False,
     ) -> None:
         super().__init__(model, api_key, base_url=base_url, timeout_s=timeout_s)
         self.vendor = vendor
+        self.stream = stream
+        """Take the answer as a stream (local servers): a call given up on then closes a stream the
+        server is writing to, and a server that answers in one piece would notice only once done."""
 
     def _make_client(self) -> Any:
         import openai
@@ -105,6 +109,8 @@ class OpenAIProvider(SdkProvider):
 
         async def send(extra: Mapping[str, Any]) -> Any:
             try:
+                if self.stream:
+                    return await self._streamed(client, {**arguments, **extra})
                 return await client.chat.completions.create(**arguments, **extra)
             except Exception as error:
                 classified = stainless_error(openai, error, self._timeout_s)
@@ -115,6 +121,8 @@ class OpenAIProvider(SdkProvider):
         response = await structured.sending(
             self._structured(request)[1], send, structured.OPENAI_PARAMETERS, self._refused
         )
+        if isinstance(response, ProviderResponse):
+            return response  # streamed, and read as it came
         with reading_answer():
             if not response.choices:
                 raise ProviderError("malformed", "the response has no choices")
@@ -124,4 +132,51 @@ class OpenAIProvider(SdkProvider):
                 tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
                 tokens_out=int(usage.completion_tokens or 0) if usage else 0,
                 model=str(response.model or self.model),
+                stop_reason=str(response.choices[0].finish_reason or ""),
             )
+
+    async def _streamed(self, client: Any, arguments: Mapping[str, Any]) -> ProviderResponse:
+        """The answer read chunk by chunk; the stream is closed however the call ends (a timeout,
+        a stop), which closes the connection the server is generating into."""
+        import openai
+
+        stream = await client.chat.completions.create(
+            **arguments, stream=True, stream_options={"include_usage": True}
+        )
+        content_type = str(stream.response.headers.get("content-type", ""))
+        if "text/event-stream" not in content_type:
+            await stream.close()
+            raise ProviderError(
+                "malformed", f"the answer came as {content_type or 'no type'}, not as a stream"
+            )
+        parts: list[str] = []
+        stop_reason, model, usage = "", self.model, None
+        try:
+            async with stream:
+                async for chunk in stream:
+                    with reading_answer():
+                        model = chunk.model or model
+                        usage = chunk.usage or usage
+                        for choice in chunk.choices or ():
+                            parts.append((choice.delta.content or "") if choice.delta else "")
+                            stop_reason = choice.finish_reason or stop_reason
+        except Exception as error:
+            if type(error) is openai.APIError:  # an error event in the stream: the server failed mid-answer
+                raise ProviderError("server", f"the server failed mid-answer: {error.message}") from None
+            if not type(error).__module__.startswith(("httpx", "httpcore")):
+                raise
+            if "Timeout" in type(error).__name__:
+                raise ProviderError("timeout", f"no answer within {self._timeout_s:g} s") from None
+            raise ProviderError(
+                "connection", f"the answer's stream broke off: {error or type(error).__name__}"
+            ) from None
+        if not stop_reason:
+            # A stream that ends without saying why the model stopped was cut short on the way.
+            raise ProviderError("connection", "the answer's stream ended before the answer did")
+        return ProviderResponse(
+            text="".join(parts),
+            tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+            tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+            model=str(model),
+            stop_reason=str(stop_reason),
+        )

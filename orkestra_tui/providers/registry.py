@@ -72,6 +72,10 @@ BASE_URL_VARIABLES: dict[str, str] = {
 }
 DEFAULT_BASE_URLS: dict[str, str] = {"xai": "https://api.x.ai/v1"}
 OLLAMA_DEFAULT_HOST = "http://localhost:11434"
+LOCAL_NAME_SUFFIXES = (".localhost", ".local", ".lan", ".internal")
+DEFAULT_CONCURRENCY = 2
+LOCAL_CONCURRENCY = 1
+"""A local server answers one request at a time: a second task would only queue behind the first."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ class AgentRuntime:
     key_variable: str = ""
     """Where the key came from (its name only)."""
     timeout_s: float = 120.0
+    """Seconds one request may take: the agent's own setting, else the engine's (longer for a local model)."""
+    local: bool = False
+    """A model served on this machine or network (see `is_local`)."""
+    concurrency: int = 2
+    """Most tasks at once: the agent's own setting, else 1 for a local model and 2 otherwise."""
     api_key: str = field(default="", repr=False, compare=False)
     """Kept in memory only, and out of every repr."""
     workspace: str = ""
@@ -151,7 +160,12 @@ class AgentRuntime:
         from orkestra_tui.providers.openai import OpenAIProvider
 
         return OpenAIProvider(
-            self.model, self.api_key, vendor=self.vendor, base_url=base_url, timeout_s=self.timeout_s
+            self.model,
+            self.api_key,
+            vendor=self.vendor,
+            base_url=base_url,
+            timeout_s=self.timeout_s,
+            stream=self.local,  # a local server stops generating when the stream it writes to closes
         )
 
 
@@ -192,6 +206,10 @@ def _runtime(
         and not missing_extra(agent.provider)
     )
     model = env.get(MODEL_VARIABLES.get(agent.provider, ""), "").strip() or agent.model
+    base_url = base_url_for(agent, env)
+    local = is_local(agent.provider, base_url)
+    engine = settings.engine
+    default_timeout_s = engine.local_agent_timeout_s if local else engine.agent_timeout_s
     return AgentRuntime(
         settings=agent,
         vendor=VENDORS[agent.provider],
@@ -199,13 +217,43 @@ def _runtime(
         simulated_reason="" if real else _simulated_reason(agent, key, demo),
         simulation=settings.simulation,
         model=model,
-        base_url=base_url_for(agent, env),
+        base_url=base_url,
         key_variable=key[0] if key else "",
-        timeout_s=settings.engine.agent_timeout_s,
+        timeout_s=agent.timeout_s or default_timeout_s,
+        local=local,
+        concurrency=agent.concurrency or (LOCAL_CONCURRENCY if local else DEFAULT_CONCURRENCY),
         api_key=key[1] if key else ("ollama" if agent.provider == "ollama" else ""),
         workspace=workspace,
         command_env=_command_env(agent, env) if agent.provider == "command" else {},
     )
+
+
+def is_local(provider: str, base_url: str) -> bool:
+    """Whether an agent's model is served locally: ollama, or an OpenAI-compatible server at a local
+    address (loopback, a private network, `localhost`, a `.local` or `.lan` name).
+
+    Local servers are slow (a CPU, one request at a time), so they get longer
+    timeouts and one task at a time by default. Only OpenAI-compatible endpoints
+    count: an Anthropic or Gemini base URL on this machine is a proxy to the vendor.
+    """
+    if provider == "ollama":
+        return True
+    if provider != "openai" or not base_url:
+        return False
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(base_url).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(LOCAL_NAME_SUFFIXES):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
 
 
 def _command_env(agent: AgentSettings, env: Mapping[str, str]) -> dict[str, str]:

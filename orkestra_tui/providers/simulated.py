@@ -158,11 +158,16 @@ class SimulatedProvider:
         answer = self._answer(request, rng)
         text = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
         prompt_chars = len(request.system) + sum(len(message.content) for message in request.messages)
+        stop_reason = "stop"
+        if len(text) // 4 > request.max_tokens:
+            # As a real model does: the answer stops at the request's token limit, unfinished.
+            text, stop_reason = text[: request.max_tokens * 4], "length"
         return ProviderResponse(
             text=text,
             tokens_in=max(1, prompt_chars // 4),
             tokens_out=max(1, len(text) // 4),
             model=self.model,
+            stop_reason=stop_reason,
         )
 
     def _answer(self, request: ProviderRequest, rng: random.Random) -> Any:
