@@ -233,3 +233,17 @@ def test_a_simulated_agent_is_cut_off_at_its_limit_too(paths: Paths, settings: S
     assert grok.is_abstention
     assert "the answer was cut off at 10 tokens" in grok.abstain_reason
     engine.close()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_an_agent_test_cut_off_at_its_small_limit_still_shows_the_agent_works(
+    paths: Paths, settings: Settings, clock: FixedClock, fake: WireFake, provider: str
+) -> None:
+    engine = live_engine(paths, settings, clock, live_agent(provider, fake))
+    fake.default = Reply(text="Let me think", cut_off=True)  # a reasoning model spends the room thinking
+
+    outcome = await engine.test_agent(f"{provider}-agent")
+
+    assert outcome.ok and outcome.error is None
+    assert outcome.response is not None and outcome.response.text == "Let me think"
+    await engine.aclose()

@@ -73,6 +73,10 @@ APPROVED_OVER = "Approved over the review's concern:"
 """How an approved task's note begins when the reviewers had raised something: their text follows."""
 
 
+PING_TOKENS = 64
+"""The token limit of an agent test: room for "pong", or for a reasoning model's first thoughts."""
+
+
 class Engine:
     """Orkestra's engine over one data directory."""
 
@@ -448,17 +452,25 @@ class Engine:
         )
 
     async def test_agent(self, agent_name: str) -> CallOutcome:
-        """A tiny live call, recorded like any other; a success clears a refused key."""
+        """A tiny live call, recorded like any other; a success clears a refused key.
+
+        An answer cut off at the ping's small limit (a reasoning model spends it
+        thinking) still shows the agent works: it counts as an answer here.
+        """
+        from orkestra_tui.engine.calls import was_cut_off
         from orkestra_tui.providers.base import Message, ProviderRequest
 
         self.bad_keys.discard(agent_name)
         request = ProviderRequest(
             system="Reply with the single word: pong.",
             messages=(Message("user", "ping"),),
-            max_tokens=8,
+            max_tokens=PING_TOKENS,
             purpose="ping",
         )
-        return await self.call(agent_name, request)
+        outcome = await self.call(agent_name, request)
+        if was_cut_off(outcome) and outcome.unusable is not None:
+            return replace(outcome, response=outcome.unusable, error=None)
+        return outcome
 
     async def check_model(self, agent_name: str) -> ModelCheck:
         """Whether the agent's endpoint lists its configured model (a warning when not); no call recorded."""
