@@ -252,6 +252,8 @@ def test_the_run_summary_counts_progress_as_the_board_does(capsys: pytest.Captur
         "counts": {status.value: statuses.count(status.value) for status in TaskStatus},
         "run": {},
         "cost_usd": 0.0,
+        "calls": 0,
+        "tokens": 0,
         "seconds": 0.0,
     }
     print_summary(document)
