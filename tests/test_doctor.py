@@ -49,7 +49,8 @@ def test_doctor_reports_every_agent_and_exits_0_when_all_answer(
     assert claude["ok"] and not claude["simulated"] and claude["latency_ms"] >= 0
     assert local["simulated"] and local["ok"]
     assert FAKE_KEY not in out
-    assert fake.received[0].path == "/v1/messages"
+    # The ping and the models list go out together, in either order.
+    assert sorted(received.path.split("?")[0] for received in fake.received) == ["/v1/messages", "/v1/models"]
 
 
 def test_doctor_names_the_classified_error_and_exits_1(
