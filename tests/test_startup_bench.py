@@ -25,3 +25,6 @@ def test_the_startup_bench_prints_both_cases_beside_the_bare_app() -> None:
         assert float(figures[f"{case}_ms"].replace(",", "")) > 0
         assert f"{case}_min_ms" in figures and f"{case}_max_ms" in figures
     assert float(figures["fresh_home_ratio"]) > 0 and float(figures["second_launch_ratio"]) > 0
+    for case in ("bare_textual_typed", "fresh_home_typed", "second_launch_typed"):
+        assert float(figures[f"{case}_ms"].replace(",", "")) > 0
+    assert float(figures["fresh_home_typed_ratio"]) > 0 and float(figures["second_launch_typed_ratio"]) > 0

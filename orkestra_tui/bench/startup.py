@@ -14,12 +14,19 @@ The baseline is a bare Textual app (one Static with one line) started as
 `python -c` with the same interpreter the console script names, in the same
 pseudo-terminal, detected the same way. Runs alternate bare, fresh, second;
 each figure is the median, with the fastest and slowest run beside it.
+
+Beside each, when the form takes typing: as soon as the screen shows, the
+keys a user would press are sent (Tab into the Name field; once the key bar
+shows a field has the focus, a letter), and the clock stops when the letter
+shows in the field. Its baseline is a bare Textual app with one focused
+Input, the letter typed the same way.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
 import shutil
 import signal
@@ -30,7 +37,9 @@ import sys
 import tempfile
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +68,59 @@ class Bare(App):
 
 Bare().run()
 """
+
+TYPED_LETTER = "Q"
+BARE_TYPING_APP = f"""
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static
+
+class BareTyping(App):
+    def compose(self) -> ComposeResult:
+        yield Static({BARE_LINE!r})
+        yield Input(compact=True)
+
+BareTyping().run()
+"""
+
+
+def orkestra_in_a_field(lines: Sequence[str]) -> bool:
+    """Whether a field of the form has the focus: the key bar offers to leave it."""
+    return any("esc Leave field" in line for line in lines)
+
+
+def orkestra_echoed(lines: Sequence[str]) -> bool:
+    """Whether the Name field shows the typed letter (its placeholder gone)."""
+    return any(re.search(rf"\bName +{TYPED_LETTER}(\s|$)", line) for line in lines)
+
+
+def bare_echoed(lines: Sequence[str]) -> bool:
+    """Whether the bare app's Input shows the typed letter."""
+    return any(line.strip() == TYPED_LETTER for line in lines)
+
+
+@dataclass(frozen=True)
+class Keystroke:
+    """Keys a user sends, and what the screen shows once the app has taken them."""
+
+    keys: bytes
+    taken: Callable[[Sequence[str]], bool]
+
+
+ORKESTRA_TYPING = (
+    # Tab: from the form (which holds the focus on arrival, so that screen keys work) into Name.
+    Keystroke(b"\t", orkestra_in_a_field),
+    Keystroke(TYPED_LETTER.encode(), orkestra_echoed),
+)
+"""Each sent once the one before shows as taken: as a user, Textual acts on a key before the next."""
+BARE_TYPING = (Keystroke(TYPED_LETTER.encode(), bare_echoed),)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """Milliseconds from just before the process starts until the screen showed, and took the keys."""
+
+    shown_ms: float
+    typed_ms: float | None = None
 
 
 def installed_orkestra() -> str:
@@ -96,18 +158,24 @@ def terminal_environment(home: str | None) -> dict[str, str]:
     return environment
 
 
-def time_to_screen(argv: Sequence[str], environment: dict[str, str], screen_text: Sequence[str]) -> float:
+def time_to_screen(
+    argv: Sequence[str],
+    environment: dict[str, str],
+    screen_text: Sequence[str],
+    typing: Sequence[Keystroke] = (),
+) -> Launch:
     """Milliseconds from just before the process starts until the screen shows all of `screen_text`.
 
-    The child then gets ctrl+q and is waited for (killed if it does not quit),
-    so that a fresh home is left whole for the next launch.
+    Then each of `typing` is sent as soon as the screen shows the one before
+    taken; the second figure is when it shows the last one taken. The child
+    then gets ctrl+q and is waited for (killed if it does not quit), so that
+    a fresh home is left whole for the next launch.
     """
     import pyte
 
     leader, follower = os.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     screen = pyte.Screen(COLUMNS, ROWS)
-    stream = pyte.ByteStream(screen)
     started = time.perf_counter()
     process = subprocess.Popen(
         list(argv),
@@ -118,21 +186,18 @@ def time_to_screen(argv: Sequence[str], environment: dict[str, str], screen_text
         start_new_session=True,
     )
     os.close(follower)
-    shown_ms: float | None = None
     try:
-        deadline = time.monotonic() + WAIT_LIMIT_S
-        while shown_ms is None and time.monotonic() < deadline:
-            data = _read(leader, timeout=0.5)
-            if data is None:
-                break  # the child closed the terminal: it exited
-            if data:
-                stream.feed(data)
-                if _shows(screen, screen_text):
-                    shown_ms = (time.perf_counter() - started) * 1000.0
+        shown_ms = _wait_for(leader, screen, started, partial(_shows, screen_text=screen_text))
         if shown_ms is None:
-            shown = [line.strip() for line in screen.display if line.strip()]
-            last_line = f"; its screen ends with {shown[-1][:80]!r}" if shown else ""
-            raise OrkestraError(f"{Path(argv[0]).name} never showed {screen_text[-1]!r}{last_line}")
+            raise OrkestraError(f"{Path(argv[0]).name} never showed {screen_text[-1]!r}{_last_line(screen)}")
+        typed_ms = None
+        for keystroke in typing:
+            os.write(leader, keystroke.keys)
+            typed_ms = _wait_for(leader, screen, started, keystroke.taken)
+            if typed_ms is None:
+                raise OrkestraError(
+                    f"{Path(argv[0]).name} never showed the keys {keystroke.keys!r} taken{_last_line(screen)}"
+                )
         os.write(leader, QUIT_KEY)
         _drain_until_exit(leader, process)
     finally:
@@ -140,7 +205,31 @@ def time_to_screen(argv: Sequence[str], environment: dict[str, str], screen_text
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         os.close(leader)
-    return shown_ms
+    return Launch(shown_ms, typed_ms)
+
+
+def _wait_for(
+    leader: int, screen: pyte.Screen, started: float, condition: Callable[[Sequence[str]], bool]
+) -> float | None:
+    """Feed the output to the emulator until its lines meet `condition`: ms since `started`, or None."""
+    import pyte
+
+    stream = pyte.ByteStream(screen)
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline:
+        data = _read(leader, timeout=0.5)
+        if data is None:
+            return None  # the child closed the terminal: it exited
+        if data:
+            stream.feed(data)
+            if condition(screen.display):
+                return (time.perf_counter() - started) * 1000.0
+    return None
+
+
+def _last_line(screen: pyte.Screen) -> str:
+    shown = [line.strip() for line in screen.display if line.strip()]
+    return f"; its screen ends with {shown[-1][:80]!r}" if shown else ""
 
 
 def _read(leader: int, *, timeout: float) -> bytes | None:
@@ -155,9 +244,9 @@ def _read(leader: int, *, timeout: float) -> bytes | None:
     return data or None
 
 
-def _shows(screen: pyte.Screen, screen_text: Sequence[str]) -> bool:
-    """Whether the emulated screen shows every one of `screen_text`."""
-    text = "\n".join(screen.display)
+def _shows(lines: Sequence[str], screen_text: Sequence[str]) -> bool:
+    """Whether the emulated screen's lines show every one of `screen_text`."""
+    text = "\n".join(lines)
     return all(words in text for words in screen_text)
 
 
@@ -188,18 +277,28 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
     repeats = 2 if quick else 9
     orkestra = [installed_orkestra()]
     bare_app = [sys.executable, "-c", BARE_APP]
+    bare_typing_app = [sys.executable, "-c", BARE_TYPING_APP]
     bare: list[float] = []
-    fresh: list[float] = []
-    second: list[float] = []
+    bare_typed: list[float] = []
+    fresh: list[Launch] = []
+    second: list[Launch] = []
     with tempfile.TemporaryDirectory(prefix="orkestra-bench-") as scratch:
         # Warm-up: the bytecode caches of both, and the page cache.
-        time_to_screen(bare_app, terminal_environment(None), (BARE_LINE,))
-        time_to_screen(orkestra, terminal_environment(f"{scratch}/warm-up"), ORKESTRA_SCREEN_TEXT)
+        time_to_screen(bare_typing_app, terminal_environment(None), (BARE_LINE,), BARE_TYPING)
+        time_to_screen(
+            orkestra, terminal_environment(f"{scratch}/warm-up"), ORKESTRA_SCREEN_TEXT, ORKESTRA_TYPING
+        )
         for run_number in range(repeats):
             home = f"{scratch}/home-{run_number}"
-            bare.append(time_to_screen(bare_app, terminal_environment(None), (BARE_LINE,)))
-            fresh.append(time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT))
-            second.append(time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT))
+            bare.append(time_to_screen(bare_app, terminal_environment(None), (BARE_LINE,)).shown_ms)
+            typed = time_to_screen(bare_typing_app, terminal_environment(None), (BARE_LINE,), BARE_TYPING)
+            bare_typed.append(_typed(typed))
+            fresh.append(
+                time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT, ORKESTRA_TYPING)
+            )
+            second.append(
+                time_to_screen(orkestra, terminal_environment(home), ORKESTRA_SCREEN_TEXT, ORKESTRA_TYPING)
+            )
     bare_ms = statistics.median(bare)
     return {
         "runs": repeats,
@@ -207,6 +306,14 @@ def run(*, quick: bool = False) -> dict[str, float | int | str]:
         "bare_textual_ms": round(bare_ms, 1),
         "bare_textual_min_ms": round(min(bare), 1),
         "bare_textual_max_ms": round(max(bare), 1),
-        **_summary("fresh_home", fresh, bare),
-        **_summary("second_launch", second, bare),
+        **_summary("fresh_home", [launch.shown_ms for launch in fresh], bare),
+        **_summary("second_launch", [launch.shown_ms for launch in second], bare),
+        "bare_textual_typed_ms": round(statistics.median(bare_typed), 1),
+        **_summary("fresh_home_typed", [_typed(launch) for launch in fresh], bare_typed),
+        **_summary("second_launch_typed", [_typed(launch) for launch in second], bare_typed),
     }
+
+
+def _typed(launch: Launch) -> float:
+    assert launch.typed_ms is not None  # every launch given keys to type reports when they showed
+    return launch.typed_ms

@@ -81,6 +81,7 @@ class EngineScreen(Screen[None]):
         self._when_ready: list[Callable[[], Any]] = []
 
     def compose(self) -> ComposeResult:
+        self._set_breakpoint_classes()
         yield ModeBar(self.MODE, self.engine.agents())
         yield Lazy(ScreenBody(self.compose_body))
         yield KeyBar()
@@ -88,6 +89,19 @@ class EngineScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         """The screen's content, mounted right after the first frame."""
         yield from ()
+
+    def _set_breakpoint_classes(self) -> None:
+        """Give the screen its breakpoint class for the terminal's width before its widgets mount.
+
+        Textual adds it on the first resize, after they are styled, and a class
+        added to the screen restyles every widget on it: set now, each is
+        styled once, and the resize finds the class already there.
+        """
+        breakpoints = sorted(self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or [])
+        width = self.app.size.width
+        reached = [name for least_width, name in breakpoints if width >= least_width]
+        for _least_width, name in breakpoints:
+            self.set_class(bool(reached) and name == reached[-1], name)
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._event_arrived)

@@ -2,7 +2,9 @@
 
 A form gives each of its fields an error line: a Static with the id
 `{field}-error` that its CSS hides until it has the class `-shown`. A problem
-that belongs to no field goes to the error line of `form`.
+that belongs to no field goes to the error line of `form`. A form may add an
+error line only when its field first has a problem: fields without one then
+have nothing to clear.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def show_field_errors(
     """
     first = None
     for field in fields:
+        if field not in errors and not root.query(f"#{field}-error"):
+            continue  # no error line yet: nothing to clear
         error = root.query_one(f"#{field}-error", Static)
         error.update(plain(errors.get(field, "")))
         error.set_class(field in errors, "-shown")

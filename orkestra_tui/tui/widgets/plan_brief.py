@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Input,
-    Label,
     OptionList,
     RadioSet,
     Select,
@@ -86,6 +87,45 @@ class FeatureInput(Input):
         self.post_message(self.Pasted(lines))
 
 
+class FieldRow(Horizontal):
+    """A field with its label to the left: the row draws the label itself, beside its one child.
+
+    One widget fewer per field than a Label in the row, and the same to see.
+    """
+
+    COMPONENT_CLASSES = {"field-row--label"}
+
+    DEFAULT_CSS = """
+    FieldRow {
+        height: auto;
+        margin-bottom: 1;
+        & > * {
+            margin-left: 13;
+        }
+        & > .field-row--label {
+            color: $text-muted;
+        }
+    }
+    """
+
+    def __init__(self, label: str, field: Widget) -> None:
+        super().__init__(field)
+        self._label = Content.styled(label, ".field-row--label")
+
+    def render(self) -> RenderResult:
+        return self._label
+
+
+ERROR_AFTER = {
+    "name": "#brief-name",
+    "description": "#brief-description",
+    "features": "#brief-features",
+    "agents": "#brief-agents",
+    "method": "#brief-method",
+}
+"""The field whose row each error line follows; the form's own line goes above the buttons."""
+
+
 class BriefForm(VerticalScroll):
     """Name, description, goals, constraints, features, involvement, agents and method."""
 
@@ -100,14 +140,6 @@ class BriefForm(VerticalScroll):
     BriefForm {
         height: 1fr;
         padding: 0 1;
-        .row {
-            height: auto;
-            margin-bottom: 1;
-        }
-        .field-label {
-            width: 13;
-            color: $text-muted;
-        }
         .field {
             width: 1fr;
         }
@@ -181,66 +213,62 @@ class BriefForm(VerticalScroll):
         self._features: list[str] = []
 
     def compose(self) -> ComposeResult:
+        # Error lines are added under their fields when there is an error (see `show_errors`).
         yield Static(agents_banner(self._all_agents), id="brief-banner")
         yield Static(TYPING_HINT, id="brief-how")
-        with Horizontal(classes="row"):
-            yield Label("Name", classes="field-label")
-            yield Input(
-                placeholder="e.g. Inventory service",
-                id="brief-name",
-                classes="field",
-                max_length=80,
-                compact=True,
-            )
-        yield Static(id="name-error", classes="field-error")
-        with Horizontal(classes="row"):
-            yield Label("Description", classes="field-label")
-            yield TextArea(id="brief-description", classes="field", soft_wrap=True, compact=True)
-        yield Static(id="description-error", classes="field-error")
-        with Horizontal(classes="row"):
-            yield Label("Goals", classes="field-label")
-            yield Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
-        with Horizontal(classes="row"):
-            yield Label("Constraints", classes="field-label")
-            yield Input(placeholder="optional", id="brief-constraints", classes="field", compact=True)
-        with Horizontal(classes="row"):
-            yield Label("Features", classes="field-label")
-            yield FeatureInput(
-                placeholder="a feature, then Enter (Delete in the empty field removes the last)",
-                id="brief-feature",
-                classes="field",
-                max_length=FEATURE_LIMIT,
-                compact=True,
-            )
-        yield OptionList(id="brief-features", compact=True)
-        yield Static(id="features-error", classes="field-error")
-        with Horizontal(classes="row"):
-            yield Label("Involvement", classes="field-label")
-            with RadioSet(id="brief-involvement", compact=True, classes="field"):
-                for level, label in INVOLVEMENT_LABELS.items():
-                    yield MarkedRadioButton(
-                        label, value=level is Involvement.CHECKPOINTS, name=str(int(level))
-                    )
-        with Horizontal(classes="row"):
-            yield Label("Agents", classes="field-label")
-            yield MarkedSelectionList[str](
-                *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
-                id="brief-agents",
-                classes="field",
-                compact=True,
-            )
-        yield Static(id="agents-error", classes="field-error")
-        with Horizontal(classes="row"):
-            yield Label("Method", classes="field-label")
-            yield Select(
-                [(method.replace("_", " "), method) for method in METHODS],
-                value=self._default_method,
-                allow_blank=False,
-                id="brief-method",
-                compact=True,
-            )
-        yield Static(id="method-error", classes="field-error")
-        yield Static(id="form-error", classes="field-error")
+        name = Input(
+            placeholder="e.g. Inventory service",
+            id="brief-name",
+            classes="field",
+            max_length=80,
+            compact=True,
+        )
+        yield FieldRow("Name", name)
+        description = TextArea(id="brief-description", classes="field", soft_wrap=True, compact=True)
+        yield FieldRow("Description", description)
+        yield FieldRow(
+            "Goals", Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
+        )
+        yield FieldRow(
+            "Constraints",
+            Input(placeholder="optional", id="brief-constraints", classes="field", compact=True),
+        )
+        feature = FeatureInput(
+            placeholder="a feature, then Enter (Delete in the empty field removes the last)",
+            id="brief-feature",
+            classes="field",
+            max_length=FEATURE_LIMIT,
+            compact=True,
+        )
+        yield FieldRow("Features", feature)
+        features = OptionList(id="brief-features", compact=True)
+        features.display = False  # until there is a feature
+        yield features
+        involvement = RadioSet(
+            *[
+                MarkedRadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
+                for level, label in INVOLVEMENT_LABELS.items()
+            ],
+            id="brief-involvement",
+            compact=True,
+            classes="field",
+        )
+        yield FieldRow("Involvement", involvement)
+        agents = MarkedSelectionList[str](
+            *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
+            id="brief-agents",
+            classes="field",
+            compact=True,
+        )
+        yield FieldRow("Agents", agents)
+        method = Select(
+            [(method.replace("_", " "), method) for method in METHODS],
+            value=self._default_method,
+            allow_blank=False,
+            id="brief-method",
+            compact=True,
+        )
+        yield FieldRow("Method", method)
         with Horizontal(id="brief-buttons"):
             yield Static("ctrl+s asks the agents for plans", id="brief-hint")
             yield Button("Next: proposals", id="brief-next", variant="primary", compact=True)
@@ -251,8 +279,14 @@ class BriefForm(VerticalScroll):
         label.append(f"  {agent.provider}" + (" (simulated)" if agent.simulated else ""), style="dim")
         return label
 
-    def on_mount(self) -> None:
-        self.query_one("#brief-features", OptionList).display = False
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        """Restyle the form alone when it gains or loses the focus.
+
+        Textual restyles a widget and all its descendants then, in case a rule
+        depends on the focus of an ancestor; no rule here does, and the
+        form's 45 widgets took longer to restyle than the first frame to paint.
+        """
+        self.app.stylesheet.update_nodes([self], animate=True)
 
     def focus_first(self) -> None:
         self.query_one("#brief-name", Input).focus()
@@ -320,9 +354,9 @@ class BriefForm(VerticalScroll):
             self.query_one("#brief-feature", Input).focus()
 
     def _clear_error(self, field: str) -> None:
-        error = self.query_one(f"#{field}-error", Static)
-        error.update("")
-        error.remove_class("-shown")
+        for error in self.query(f"#{field}-error").results(Static):
+            error.update("")
+            error.remove_class("-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_feature":
@@ -385,7 +419,21 @@ class BriefForm(VerticalScroll):
             "agents": "#brief-agents",
             "method": "#brief-method",
         }
+        for field in errors:
+            self._add_error_line(field)
         show_field_errors(self, FIELDS, errors, focus)
+
+    def _add_error_line(self, field: str) -> None:
+        """Add the field's error line, under its row, unless it is there already."""
+        if self.query(f"#{field}-error"):
+            return
+        line = Static(id=f"{field}-error", classes="field-error")
+        if field in ERROR_AFTER:
+            field_widget = self.query_one(ERROR_AFTER[field])
+            row = field_widget.parent
+            self.mount(line, after=row if isinstance(row, FieldRow) else field_widget)
+        else:
+            self.mount(line, before="#brief-buttons")
 
     def clear(self) -> None:
         """An empty brief, for the next project."""
