@@ -27,6 +27,7 @@ from orkestra_tui.config import (
     SimulationSettings,
     UISettings,
 )
+from orkestra_tui.consensus_methods import METHODS
 
 
 class SettingsReader:
@@ -151,8 +152,6 @@ class SettingsReader:
             self.fail(f"{name} must be {bounds.describe()}, not {_show(value)}", *where)
 
     def check_semantics(self, settings: Settings) -> None:
-        from orkestra_tui.engine.methods import METHODS
-
         engine = settings.engine
         if engine.default_method not in METHODS:
             self.fail(
