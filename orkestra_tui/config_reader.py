@@ -15,7 +15,8 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
-from orkestra_tui.config import (
+from orkestra_tui.consensus_methods import METHODS
+from orkestra_tui.settings import (
     PROVIDERS,
     QUORUM_MAJORITY,
     ROUTING_STRATEGIES,
@@ -27,7 +28,6 @@ from orkestra_tui.config import (
     SimulationSettings,
     UISettings,
 )
-from orkestra_tui.consensus_methods import METHODS
 
 
 class SettingsReader:
