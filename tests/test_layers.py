@@ -43,13 +43,14 @@ def test_headless_modules_do_not_import_textual_or_rich_at_run_time() -> None:
     # Every module of the engine and the providers, found by walking the packages (no list to keep).
     modules = imported_after(
         "import importlib, pkgutil\n"
-        "import orkestra_tui.config, orkestra_tui.config_reader, orkestra_tui.secrets, orkestra_tui.wording\n"
+        "import orkestra_tui.config, orkestra_tui.config_reader, orkestra_tui.settings\n"
+        "import orkestra_tui.errors, orkestra_tui.safe_text, orkestra_tui.secrets, orkestra_tui.wording\n"
         "import orkestra_tui.engine, orkestra_tui.providers\n"
         "for package in (orkestra_tui.engine, orkestra_tui.providers):\n"
         "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
         "        importlib.import_module(module.name)"
     )
-    assert "orkestra_tui.engine.scheduler" in modules  # the walk found the engine's modules
+    assert "orkestra_tui.engine.engine" in modules  # the walk found the engine's modules
     assert not sorted(name for name in modules if name.split(".")[0] in ("textual", "rich"))
 
 
