@@ -15,7 +15,8 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
-from orkestra_tui.config import (
+from orkestra_tui.consensus_methods import METHODS
+from orkestra_tui.settings import (
     PROVIDERS,
     QUORUM_MAJORITY,
     ROUTING_STRATEGIES,
@@ -151,8 +152,6 @@ class SettingsReader:
             self.fail(f"{name} must be {bounds.describe()}, not {_show(value)}", *where)
 
     def check_semantics(self, settings: Settings) -> None:
-        from orkestra_tui.engine.methods import METHODS
-
         engine = settings.engine
         if engine.default_method not in METHODS:
             self.fail(

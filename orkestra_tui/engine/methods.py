@@ -1,18 +1,11 @@
 """The names of the consensus methods, importable without the tally machinery.
 
-Config validation and the start-up path need only the names; the consensus package,
-with its exact Fraction arithmetic, is imported when a tally is counted.
+They are defined in `orkestra_tui.consensus_methods`, below the config that
+validates `default_method` with them; the engine's modules import them from here.
 """
 
 from __future__ import annotations
 
-METHODS: tuple[str, ...] = (
-    "unanimous",
-    "supermajority",
-    "majority",
-    "plurality",
-    "ranked_choice",
-    "weighted",
-    "borda",
-    "condorcet",
-)
+from orkestra_tui.consensus_methods import METHODS
+
+__all__ = ["METHODS"]

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.plain_prompt import prompt_text
 
 PASSED_VARIABLES = (
     "PATH",
@@ -37,15 +38,6 @@ def command_environment(env: Mapping[str, str], key_variable: str = "") -> dict[
     """The environment for a command: the basics, and the agent's own key variable if it has one."""
     allowed = {*PASSED_VARIABLES, *([key_variable] if key_variable else [])}
     return {name: value for name, value in env.items() if name in allowed}
-
-
-def prompt_text(request: ProviderRequest) -> str:
-    """The whole conversation as plain text for a CLI's standard input."""
-    parts = [request.system] if request.system else []
-    for message in request.messages:
-        prefix = "" if message.role == "user" else "Your earlier answer:\n"
-        parts.append(prefix + message.content)
-    return "\n\n".join(parts) + "\n"
 
 
 class CommandProvider:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
-from orkestra_tui.providers.command import prompt_text
+from orkestra_tui.providers.plain_prompt import prompt_text
 
 if TYPE_CHECKING:
     from copilot import CopilotClient, PermissionRequest, PermissionRequestResult
