@@ -13,7 +13,14 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.base import (
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    ProviderResponse,
+    ProviderSettings,
+    VendorFacts,
+)
 
 PASSED_VARIABLES = (
     "PATH",
@@ -48,8 +55,18 @@ def prompt_text(request: ProviderRequest) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-class CommandProvider:
+class CommandProvider(VendorFacts):
     vendor = "local"
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        return cls(
+            settings.command,
+            workspace=settings.workspace,
+            model=settings.model,
+            env=settings.command_env,
+            timeout_s=settings.timeout_s,
+        )
 
     def __init__(
         self,
@@ -108,3 +125,6 @@ class CommandProvider:
         return ProviderResponse(
             text=text, tokens_in=max(1, len(prompt) // 4), tokens_out=max(1, len(text) // 4), model=self.model
         )
+
+    async def aclose(self) -> None:
+        """Nothing to close: each call's process has ended by the time the call returns."""
