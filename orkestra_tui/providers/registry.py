@@ -1,5 +1,10 @@
 """Builds the committee's agents from settings and the environment.
 
+Each `provider` of config.toml names one provider class (`PROVIDER_CLASSES`),
+and everything known about its vendor (key and model variables, endpoints,
+SDK, what counts as local, how it is built) is a class attribute or class
+method of that class (`VendorFacts` in `providers/base.py`).
+
 Key lookup order, for each agent:
 1. the variable named by the agent's `api_key_env`;
 2. the vendor's usual variable (ANTHROPIC_API_KEY, OPENAI_API_KEY,
