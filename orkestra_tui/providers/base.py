@@ -116,7 +116,7 @@ class VendorFacts:
     """What Orkestra knows about one vendor, as class attributes of its provider class.
 
     The registry maps each `provider` name of config.toml to one such class and
-    reads these facts from it; nothing about a vendor is written anywhere else.
+    reads these facts from it, so that adding a vendor is adding one class.
     """
 
     vendor: str = ""
@@ -144,6 +144,7 @@ class VendorFacts:
 
     @classmethod
     def keyless(cls) -> bool:
+        """Runs without a key (a local server, a command, a simulation)."""
         return not cls.key_variables
 
     @classmethod
