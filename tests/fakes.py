@@ -35,6 +35,9 @@ class ScriptedProvider:
             raise answer
         return ProviderResponse(text=answer, tokens_in=100, tokens_out=20, model=self.model)
 
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
 
 def ballot_for(*options: str, confidence: float = 0.8, reasoning: str = "because") -> Script:
     """A voter that ranks the given options (by their text) first, in that order."""

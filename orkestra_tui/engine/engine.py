@@ -144,12 +144,7 @@ class Engine:
     async def aclose(self) -> None:
         """Close the providers' network clients, then the store."""
         for runtime in self.runtimes.values():
-            built = runtime.__dict__.get(
-                "provider"
-            )  # only providers already made: never build one to close it
-            closer = getattr(built, "aclose", None)
-            if closer is not None:
-                await closer()
+            await runtime.aclose()  # only providers already made: never builds one to close it
         self.close()
 
     # -------------------------------------------------------------- agents

@@ -12,15 +12,8 @@ import difflib
 from dataclasses import dataclass
 
 from orkestra_tui.providers.base import ProviderError
-from orkestra_tui.providers.registry import AgentRuntime
+from orkestra_tui.providers.registry import AgentRuntime, provider_class
 from orkestra_tui.secrets import redact
-
-DEFAULT_ENDPOINTS: dict[str, str] = {
-    "anthropic": "https://api.anthropic.com",
-    "openai": "https://api.openai.com/v1",
-    "gemini": "https://generativelanguage.googleapis.com",
-}
-"""What each SDK calls when no base URL is configured (the registry fills in xAI's and Ollama's)."""
 
 CLOSEST_COUNT = 3
 
@@ -64,7 +57,8 @@ class ModelCheck:
 
 def endpoint_of(runtime: AgentRuntime) -> str:
     """The URL an agent's calls go to."""
-    return runtime.base_url or DEFAULT_ENDPOINTS.get(runtime.settings.provider, runtime.settings.provider)
+    provider = runtime.settings.provider
+    return runtime.base_url or provider_class(provider).sdk_endpoint or provider
 
 
 async def check_model(runtime: AgentRuntime) -> ModelCheck:

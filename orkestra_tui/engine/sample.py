@@ -239,3 +239,6 @@ class _MarkupVoter:
         ranking = [label_of[self.prefer], *others[:1]] if self.prefer in label_of else others
         text = json.dumps({"ranking": ranking, "confidence": 0.62, "reasoning": MARKUP_REASONING})
         return ProviderResponse(text=text, tokens_in=420, tokens_out=60, model=f"simulated:{self.model}")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""

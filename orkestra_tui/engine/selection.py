@@ -70,7 +70,7 @@ class Candidate:
 
     name: str
     provider: str
-    """The company behind the agent (registry.VENDORS), e.g. google for gemini."""
+    """The company behind the agent (its provider class's `vendor`), e.g. google for gemini."""
     specialties: Mapping[str, float]
     """Task category to a weight from 0 to 1."""
     success_rate: float

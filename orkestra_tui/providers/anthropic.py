@@ -26,6 +26,10 @@ from orkestra_tui.providers.models_catalog import anthropic_options
 
 class AnthropicProvider(SdkProvider):
     vendor = "anthropic"
+    key_variables = ("ANTHROPIC_API_KEY", "CLAUDE_API_KEY")
+    model_variable = "CLAUDE_MODEL"
+    base_url_variable = "ANTHROPIC_BASE_URL"
+    sdk_endpoint = "https://api.anthropic.com"
     sdk_module = "anthropic"
     structured_output_refused = False
     """Set when the endpoint refused `output_config`: the agent's later calls go without it."""

@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
 
 from orkestra_tui.secrets import redact
 
@@ -87,6 +88,97 @@ class Provider(Protocol):
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse: ...
 
+    async def aclose(self) -> None:
+        """Let go of what the provider holds open (an SDK client, a CLI session); a no-op otherwise."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What a provider is built from: one agent's settings, resolved against the environment."""
+
+    model: str
+    api_key: str = field(default="", repr=False)
+    base_url: str = ""
+    """The endpoint; empty for the SDK's own."""
+    timeout_s: float = 120.0
+    local: bool = False
+    """The model is served on this machine or network (see `VendorFacts.serves_locally`)."""
+    workspace: Path = Path()
+    """The folder a command or Copilot agent runs in."""
+    command: tuple[str, ...] = ()
+    """A command agent's program and arguments."""
+    command_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The stripped environment a command agent runs with."""
+
+
+class VendorFacts:
+    """What Orkestra knows about one vendor, as class attributes of its provider class.
+
+    The registry maps each `provider` name of config.toml to one such class and
+    reads these facts from it, so that adding a vendor is adding one class.
+    """
+
+    vendor: str = ""
+    """The company behind the model; cross-review pairs agents of different vendors."""
+    key_variables: ClassVar[tuple[str, ...]] = ()
+    """The vendor's usual key variables, then the older names, in lookup order; empty: no key needed."""
+    model_variable: ClassVar[str] = ""
+    """An older variable that overrides the configured model."""
+    base_url_variable: ClassVar[str] = ""
+    """The vendor's variable for its endpoint."""
+    default_base_url: ClassVar[str] = ""
+    """The endpoint when neither config.toml nor the variable names one ("" for the SDK's own)."""
+    sdk_endpoint: ClassVar[str] = ""
+    """Where the SDK goes when given no base URL: shown to the user, never used to call."""
+    sdk_module: str = ""
+    """The SDK's module, imported on first use (e.g. `anthropic`, `google.genai`)."""
+    sdk_extra: ClassVar[str] = ""
+    """The optional extra of orkestra-tui that installs the SDK ("" when it comes with Orkestra)."""
+    sdk_package: ClassVar[str] = ""
+    """The package that extra installs."""
+    placeholder_key: ClassVar[str] = ""
+    """Sent as the key by a keyless provider whose SDK insists on one."""
+    real: ClassVar[bool] = True
+    """Has a real adapter in this build; the others run simulated."""
+
+    @classmethod
+    def keyless(cls) -> bool:
+        """Runs without a key (a local server, a command, a simulation)."""
+        return not cls.key_variables
+
+    @classmethod
+    def base_url_from(cls, env: Mapping[str, str]) -> str:
+        """The endpoint from the environment: the vendor's variable, else its default."""
+        if cls.base_url_variable and env.get(cls.base_url_variable, "").strip():
+            return env[cls.base_url_variable].strip()
+        return cls.default_base_url
+
+    @classmethod
+    def serves_locally(cls, base_url: str) -> bool:
+        """Whether the model at this endpoint runs on this machine or network."""
+        return False
+
+    @classmethod
+    def missing_extra(cls) -> str:
+        """Why the optional SDK cannot be used ("" when installed or not optional); nothing is imported."""
+        if not cls.sdk_extra:
+            return ""
+        from importlib.util import find_spec
+
+        try:
+            found = find_spec(cls.sdk_module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if found:
+            return ""
+        return f"the {cls.sdk_package} package is missing; pip install 'orkestra-tui[{cls.sdk_extra}]'"
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        """The provider for one agent."""
+        raise NotImplementedError(f"{cls.__name__} is not built from settings")
+
 
 @contextmanager
 def reading_answer() -> Iterator[None]:
@@ -153,16 +245,18 @@ def short_message(body: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class SdkProvider:
+class SdkProvider(VendorFacts):
     """What the vendor-SDK adapters share: settings, and one SDK client per event loop.
 
     An SDK client belongs to the event loop it was made in, so a new loop gets a
     new client. Subclasses make the client (`_make_client`) and the call.
     """
 
-    vendor = ""
-    sdk_module = ""
-    """The SDK's module, imported by `prepare` (e.g. `anthropic`, `google.genai`)."""
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        return cls(
+            settings.model, settings.api_key, base_url=settings.base_url or None, timeout_s=settings.timeout_s
+        )
 
     def __init__(
         self, model: str, api_key: str, *, base_url: str | None = None, timeout_s: float = 120.0
@@ -180,6 +274,9 @@ class SdkProvider:
             importlib.import_module(self.sdk_module)
 
     def _make_client(self) -> Any:
+        raise NotImplementedError
+
+    async def complete(self, request: ProviderRequest) -> ProviderResponse:
         raise NotImplementedError
 
     async def _close_client(self, client: Any) -> None:

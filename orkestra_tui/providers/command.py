@@ -13,7 +13,14 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.base import (
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    ProviderResponse,
+    ProviderSettings,
+    VendorFacts,
+)
 from orkestra_tui.providers.plain_prompt import prompt_text
 
 PASSED_VARIABLES = (
@@ -40,8 +47,18 @@ def command_environment(env: Mapping[str, str], key_variable: str = "") -> dict[
     return {name: value for name, value in env.items() if name in allowed}
 
 
-class CommandProvider:
+class CommandProvider(VendorFacts):
     vendor = "local"
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        return cls(
+            settings.command,
+            workspace=settings.workspace,
+            model=settings.model,
+            env=settings.command_env,
+            timeout_s=settings.timeout_s,
+        )
 
     def __init__(
         self,
@@ -100,3 +117,6 @@ class CommandProvider:
         return ProviderResponse(
             text=text, tokens_in=max(1, len(prompt) // 4), tokens_out=max(1, len(text) // 4), model=self.model
         )
+
+    async def aclose(self) -> None:
+        """Nothing to close: each call's process has ended by the time the call returns."""

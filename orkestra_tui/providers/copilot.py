@@ -17,7 +17,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.base import (
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    ProviderResponse,
+    ProviderSettings,
+    VendorFacts,
+)
 from orkestra_tui.providers.plain_prompt import prompt_text
 
 if TYPE_CHECKING:
@@ -155,8 +162,17 @@ def _deny_everything(request: PermissionRequest, invocation: PermissionInvocatio
     return PermissionDecisionDeniedInteractivelyByUser(feedback="Orkestra asks for text only.")
 
 
-class CopilotProvider:
+class CopilotProvider(VendorFacts):
     vendor = "github"
+    key_variables = ("GITHUB_TOKEN", "COPILOT_API_KEY")
+    model_variable = "COPILOT_MODEL"
+    sdk_module = "copilot"
+    sdk_extra = "copilot"
+    sdk_package = "github-copilot-sdk"
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        return cls(settings.model, workspace=settings.workspace, timeout_s=settings.timeout_s)
 
     def __init__(
         self,
@@ -202,10 +218,15 @@ class CopilotProvider:
             text=text, tokens_in=max(1, len(prompt) // 4), tokens_out=max(1, len(text) // 4), model=self.model
         )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
+        """End the CLI session, if one was started (the next call starts a new one)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    async def close(self) -> None:
+        """The same as `aclose`."""
+        await self.aclose()
 
 
 async def _close_quietly(session: CopilotSession) -> None:

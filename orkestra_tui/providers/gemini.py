@@ -30,6 +30,10 @@ from orkestra_tui.providers.models_catalog import gemini_sampling
 
 class GeminiProvider(SdkProvider):
     vendor = "google"
+    key_variables = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    model_variable = "GEMINI_MODEL"
+    base_url_variable = "GOOGLE_GEMINI_BASE_URL"
+    sdk_endpoint = "https://generativelanguage.googleapis.com"
     sdk_module = "google.genai"
     structured_output_refused = False
     """Set when the endpoint refused the JSON schema or mime type: the agent's later calls go without."""

@@ -1,6 +1,7 @@
 """ChatGPT, and every OpenAI-compatible endpoint (Grok at xAI, Ollama, others), through `AsyncOpenAI`.
 
-One adapter serves them all by `base_url`. The SDK is imported on first use
+One adapter serves them all by `base_url`; xAI and Ollama are subclasses that
+differ only in their vendor facts. The SDK is imported on first use
 and its own retries are off (`max_retries=0`). A structured request gets its
 schema as `response_format` (`json_schema`: strict at OpenAI and xAI, without
 strict mode for a local server), or JSON mode where there is no schema form
@@ -10,37 +11,84 @@ strict mode for a local server), or JSON mode where there is no schema form
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from orkestra_tui.providers import structured
 from orkestra_tui.providers.base import (
+    Provider,
     ProviderError,
     ProviderRequest,
     ProviderResponse,
+    ProviderSettings,
     SdkProvider,
     reading_answer,
     stainless_error,
 )
 from orkestra_tui.providers.models_catalog import chat_options
 
+OLLAMA_DEFAULT_HOST = "http://localhost:11434"
+LOCAL_NAME_SUFFIXES = (".localhost", ".local", ".lan", ".internal")
+
+
+def is_local_address(base_url: str) -> bool:
+    """Whether a URL's host is on this machine or network: loopback, a private network,
+    `localhost`, a `.local` or `.lan` name."""
+    if not base_url:
+        return False
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(base_url).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(LOCAL_NAME_SUFFIXES):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+
 
 class OpenAIProvider(SdkProvider):
+    vendor = "openai"
+    key_variables: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY", "CHATGPT_API_KEY")
+    model_variable = "CHATGPT_MODEL"
+    base_url_variable = "OPENAI_BASE_URL"
+    sdk_endpoint = "https://api.openai.com/v1"
     sdk_module = "openai"
     structured_output_refused = False
     """Set when the endpoint refused `response_format`: the agent's later calls go without it."""
+
+    @classmethod
+    def serves_locally(cls, base_url: str) -> bool:
+        """An OpenAI-compatible server at a local address (llama.cpp, vLLM, LM Studio...)."""
+        return is_local_address(base_url)
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> Provider:
+        return cls(
+            settings.model,
+            settings.api_key,
+            base_url=settings.base_url or None,
+            timeout_s=settings.timeout_s,
+            stream=settings.local,  # a local server stops generating when the stream it writes to closes
+        )
 
     def __init__(
         self,
         model: str,
         api_key: str,
         *,
-        vendor: str = "openai",
+        vendor: str | None = None,
         base_url: str | None = None,
         timeout_s: float = 120.0,
         stream: bool = False,
     ) -> None:
         super().__init__(model, api_key, base_url=base_url, timeout_s=timeout_s)
-        self.vendor = vendor
+        self.vendor = vendor or type(self).vendor
+        """The class's vendor unless told otherwise (one class serves every compatible endpoint)."""
         self.stream = stream
         """Take the answer as a stream (local servers): a call given up on then closes a stream the
         server is writing to, and a server that answers in one piece would notice only once done."""
@@ -180,3 +228,41 @@ class OpenAIProvider(SdkProvider):
             model=str(model),
             stop_reason=str(stop_reason),
         )
+
+
+class XaiProvider(OpenAIProvider):
+    """Grok, at xAI's OpenAI-compatible endpoint."""
+
+    vendor = "xai"
+    key_variables = ("XAI_API_KEY", "GROK_API_KEY")
+    model_variable = "GROK_MODEL"
+    base_url_variable = ""
+    default_base_url = "https://api.x.ai/v1"
+    sdk_endpoint = default_base_url
+
+    @classmethod
+    def serves_locally(cls, base_url: str) -> bool:
+        return False  # a base URL on this machine is a proxy to xAI
+
+
+class OllamaProvider(OpenAIProvider):
+    """A model served by Ollama (OLLAMA_HOST, else this machine), through its OpenAI-compatible API."""
+
+    vendor = "local"
+    key_variables = ()
+    model_variable = ""
+    base_url_variable = ""
+    sdk_endpoint = OLLAMA_DEFAULT_HOST + "/v1"
+    placeholder_key = "ollama"
+    """Ollama wants no key, but the SDK refuses to run without one."""
+
+    @classmethod
+    def base_url_from(cls, env: Mapping[str, str]) -> str:
+        host = env.get("OLLAMA_HOST", "").strip() or OLLAMA_DEFAULT_HOST
+        if "://" not in host:
+            host = f"http://{host}"
+        return host.rstrip("/") + "/v1"
+
+    @classmethod
+    def serves_locally(cls, base_url: str) -> bool:
+        return True  # wherever it runs, it is one machine answering one request at a time

@@ -1,5 +1,10 @@
 """Builds the committee's agents from settings and the environment.
 
+Each `provider` of config.toml names one provider class (`PROVIDER_CLASSES`),
+and everything known about its vendor (key and model variables, endpoints,
+SDK, what counts as local, how it is built) is a class attribute or class
+method of that class (`VendorFacts` in `providers/base.py`).
+
 Key lookup order, for each agent:
 1. the variable named by the agent's `api_key_env`;
 2. the vendor's usual variable (ANTHROPIC_API_KEY, OPENAI_API_KEY,
@@ -18,64 +23,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from orkestra_tui.config import AgentSettings, Settings, SimulationSettings
+from orkestra_tui.providers.anthropic import AnthropicProvider
+from orkestra_tui.providers.base import Provider, ProviderSettings, VendorFacts
+from orkestra_tui.providers.command import CommandProvider, command_environment
+from orkestra_tui.providers.copilot import CopilotProvider
+from orkestra_tui.providers.gemini import GeminiProvider
+from orkestra_tui.providers.openai import OllamaProvider, OpenAIProvider, XaiProvider
+from orkestra_tui.providers.simulated import SimulatedProvider
 from orkestra_tui.secrets import register_secret
 
-if TYPE_CHECKING:
-    from orkestra_tui.providers.base import Provider
-
-VENDORS: dict[str, str] = {
-    "anthropic": "anthropic",
-    "openai": "openai",
-    "gemini": "google",
-    "xai": "xai",
-    "ollama": "local",
-    "copilot": "github",
-    "command": "local",
-    "simulated": "simulated",
+PROVIDER_CLASSES: dict[str, type[VendorFacts]] = {
+    "anthropic": AnthropicProvider,
+    "openai": OpenAIProvider,
+    "gemini": GeminiProvider,
+    "xai": XaiProvider,
+    "ollama": OllamaProvider,
+    "copilot": CopilotProvider,
+    "command": CommandProvider,
+    "simulated": SimulatedProvider,
 }
-"""The company behind each provider; cross-review pairs agents of different vendors."""
+"""The class behind each `provider` of config.toml; each carries its vendor's facts.
+Importing them imports no SDK: each is imported on an agent's first call."""
 
-KEY_VARIABLES: dict[str, tuple[str, ...]] = {
-    "anthropic": ("ANTHROPIC_API_KEY", "CLAUDE_API_KEY"),
-    "openai": ("OPENAI_API_KEY", "CHATGPT_API_KEY"),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "xai": ("XAI_API_KEY", "GROK_API_KEY"),
-    "copilot": ("GITHUB_TOKEN", "COPILOT_API_KEY"),
-}
-"""The vendor's usual variables, then the older names, in lookup order."""
-
-KEYLESS_PROVIDERS = frozenset({"ollama", "command", "simulated"})
-
-REAL_PROVIDERS = frozenset({"anthropic", "openai", "gemini", "xai", "ollama", "command", "copilot"})
-"""Providers with a real adapter in this build; the others run simulated."""
-
-OPTIONAL_EXTRAS: dict[str, tuple[str, str]] = {"copilot": ("copilot", "github-copilot-sdk")}
-"""Providers whose SDK comes in an optional extra: (the module it imports, the package to install)."""
-
-MODEL_VARIABLES: dict[str, str] = {
-    "anthropic": "CLAUDE_MODEL",
-    "openai": "CHATGPT_MODEL",
-    "gemini": "GEMINI_MODEL",
-    "xai": "GROK_MODEL",
-    "copilot": "COPILOT_MODEL",
-}
-"""The older variables that override an agent's configured model."""
-
-BASE_URL_VARIABLES: dict[str, str] = {
-    "anthropic": "ANTHROPIC_BASE_URL",
-    "openai": "OPENAI_BASE_URL",
-    "gemini": "GOOGLE_GEMINI_BASE_URL",
-}
-DEFAULT_BASE_URLS: dict[str, str] = {"xai": "https://api.x.ai/v1"}
-OLLAMA_DEFAULT_HOST = "http://localhost:11434"
-LOCAL_NAME_SUFFIXES = (".localhost", ".local", ".lan", ".internal")
 DEFAULT_CONCURRENCY = 2
 LOCAL_CONCURRENCY = 1
 """A local server answers one request at a time: a second task would only queue behind the first."""
+
+
+def provider_class(provider: str) -> type[VendorFacts]:
+    """The class of a configured provider name (config.toml accepts no other)."""
+    return PROVIDER_CLASSES[provider]
 
 
 @dataclass(frozen=True)
@@ -107,18 +87,29 @@ class AgentRuntime:
     command_env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     """The stripped environment a command agent runs with."""
 
+    _built: list[Provider] = field(default_factory=list, init=False, repr=False, compare=False)
+    """The provider once made (at most one): what `aclose` closes."""
+
     @property
     def name(self) -> str:
         return self.settings.name
 
-    @cached_property
+    @property
     def provider(self) -> Provider:
+        if not self._built:
+            self._built.append(self._make_provider())
+        return self._built[0]
+
+    async def aclose(self) -> None:
+        """Close the provider if it was made; never make one to close it."""
+        if self._built:
+            await self._built[0].aclose()
+
+    def _make_provider(self) -> Provider:
         if self.provider_override is not None:
             return self.provider_override
         if not self.simulated:
-            return self._real_provider()
-        from orkestra_tui.providers.simulated import SimulatedProvider
-
+            return provider_class(self.settings.provider).from_settings(self.provider_settings())
         return SimulatedProvider(
             self.settings.name,
             vendor=self.vendor,
@@ -128,51 +119,23 @@ class AgentRuntime:
             failure_rate=self.simulation.failure_rate,
         )
 
-    def _real_provider(self) -> Provider:
-        provider = self.settings.provider
-        base_url = self.base_url or None
-        if provider == "copilot":
-            from pathlib import Path
-
-            from orkestra_tui.providers.copilot import CopilotProvider
-
-            return CopilotProvider(self.model, workspace=Path(self.workspace), timeout_s=self.timeout_s)
-        if provider == "command":
-            from pathlib import Path
-
-            from orkestra_tui.providers.command import CommandProvider
-
-            return CommandProvider(
-                self.settings.command,
-                workspace=Path(self.workspace),
-                model=self.model,
-                env=self.command_env,
-                timeout_s=self.timeout_s,
-            )
-        if provider == "anthropic":
-            from orkestra_tui.providers.anthropic import AnthropicProvider
-
-            return AnthropicProvider(self.model, self.api_key, base_url=base_url, timeout_s=self.timeout_s)
-        if provider == "gemini":
-            from orkestra_tui.providers.gemini import GeminiProvider
-
-            return GeminiProvider(self.model, self.api_key, base_url=base_url, timeout_s=self.timeout_s)
-        from orkestra_tui.providers.openai import OpenAIProvider
-
-        return OpenAIProvider(
-            self.model,
-            self.api_key,
-            vendor=self.vendor,
-            base_url=base_url,
+    def provider_settings(self) -> ProviderSettings:
+        """What the agent's real provider is built from."""
+        return ProviderSettings(
+            model=self.model,
+            api_key=self.api_key,
+            base_url=self.base_url,
             timeout_s=self.timeout_s,
-            stream=self.local,  # a local server stops generating when the stream it writes to closes
+            local=self.local,
+            workspace=Path(self.workspace),
+            command=tuple(self.settings.command),
+            command_env=self.command_env,
         )
 
 
 def find_key(agent: AgentSettings, env: Mapping[str, str]) -> tuple[str, str] | None:
     """The (variable, key) for an agent, following the documented lookup order."""
-    candidates = ((agent.api_key_env,) if agent.api_key_env else ()) + KEY_VARIABLES.get(agent.provider, ())
-    for variable in candidates:
+    for variable in key_variables(agent):
         value = env.get(variable, "").strip()
         if value:
             return variable, value
@@ -182,7 +145,7 @@ def find_key(agent: AgentSettings, env: Mapping[str, str]) -> tuple[str, str] | 
 def key_variables(agent: AgentSettings) -> tuple[str, ...]:
     """The variables an agent's key may come from, in lookup order."""
     own = (agent.api_key_env,) if agent.api_key_env else ()
-    return own + KEY_VARIABLES.get(agent.provider, ())
+    return own + provider_class(agent.provider).key_variables
 
 
 def build_agents(
@@ -195,24 +158,20 @@ def build_agents(
 def _runtime(
     agent: AgentSettings, settings: Settings, env: Mapping[str, str], demo: bool, workspace: str
 ) -> AgentRuntime:
-    key = None if agent.provider in KEYLESS_PROVIDERS else find_key(agent, env)
+    facts = provider_class(agent.provider)
+    keyless = facts.keyless()
+    key = None if keyless else find_key(agent, env)
     if key is not None:
         register_secret(key[1])
-    keyless = agent.provider in KEYLESS_PROVIDERS
-    real = (
-        not demo
-        and agent.provider in REAL_PROVIDERS
-        and (key is not None or keyless)
-        and not missing_extra(agent.provider)
-    )
-    model = env.get(MODEL_VARIABLES.get(agent.provider, ""), "").strip() or agent.model
+    real = not demo and facts.real and (key is not None or keyless) and not facts.missing_extra()
+    model = (env.get(facts.model_variable, "").strip() if facts.model_variable else "") or agent.model
     base_url = base_url_for(agent, env)
-    local = is_local(agent.provider, base_url)
+    local = facts.serves_locally(base_url)
     engine = settings.engine
     default_timeout_s = engine.local_agent_timeout_s if local else engine.agent_timeout_s
     return AgentRuntime(
         settings=agent,
-        vendor=VENDORS[agent.provider],
+        vendor=facts.vendor,
         simulated=not real,
         simulated_reason="" if real else _simulated_reason(agent, key, demo),
         simulation=settings.simulation,
@@ -222,9 +181,9 @@ def _runtime(
         timeout_s=agent.timeout_s or default_timeout_s,
         local=local,
         concurrency=agent.concurrency or (LOCAL_CONCURRENCY if local else DEFAULT_CONCURRENCY),
-        api_key=key[1] if key else ("ollama" if agent.provider == "ollama" else ""),
+        api_key=key[1] if key else facts.placeholder_key,
         workspace=workspace,
-        command_env=_command_env(agent, env) if agent.provider == "command" else {},
+        command_env=command_environment(env, agent.api_key_env) if facts is CommandProvider else {},
     )
 
 
@@ -236,68 +195,27 @@ def is_local(provider: str, base_url: str) -> bool:
     timeouts and one task at a time by default. Only OpenAI-compatible endpoints
     count: an Anthropic or Gemini base URL on this machine is a proxy to the vendor.
     """
-    if provider == "ollama":
-        return True
-    if provider != "openai" or not base_url:
-        return False
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    try:
-        host = (urlsplit(base_url).hostname or "").lower()
-    except ValueError:
-        return False
-    if host == "localhost" or host.endswith(LOCAL_NAME_SUFFIXES):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
-
-
-def _command_env(agent: AgentSettings, env: Mapping[str, str]) -> dict[str, str]:
-    from orkestra_tui.providers.command import command_environment
-
-    return command_environment(env, agent.api_key_env)
+    return provider_class(provider).serves_locally(base_url)
 
 
 def base_url_for(agent: AgentSettings, env: Mapping[str, str]) -> str:
     """The endpoint: the config's base_url wins, then the vendor's variable, then its default."""
-    if agent.base_url:
-        return agent.base_url
-    if agent.provider == "ollama":
-        host = env.get("OLLAMA_HOST", "").strip() or OLLAMA_DEFAULT_HOST
-        if "://" not in host:
-            host = f"http://{host}"
-        return host.rstrip("/") + "/v1"
-    variable = BASE_URL_VARIABLES.get(agent.provider)
-    if variable and env.get(variable, "").strip():
-        return env[variable].strip()
-    return DEFAULT_BASE_URLS.get(agent.provider, "")
+    return agent.base_url or provider_class(agent.provider).base_url_from(env)
 
 
 def missing_extra(provider: str) -> str:
     """Why the provider's optional SDK cannot be used ("" when it is installed); nothing is imported."""
-    if provider not in OPTIONAL_EXTRAS:
-        return ""
-    from importlib.util import find_spec
-
-    module, package = OPTIONAL_EXTRAS[provider]
-    try:
-        found = find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    return "" if found else f"the {package} package is missing; pip install 'orkestra-tui[{provider}]'"
+    return provider_class(provider).missing_extra()
 
 
 def _simulated_reason(agent: AgentSettings, key: tuple[str, str] | None, demo: bool) -> str:
+    facts = provider_class(agent.provider)
     if demo:
         return "demo mode"
-    if agent.provider == "simulated":
+    if not facts.real:
         return "configured as simulated"
-    if agent.provider not in KEYLESS_PROVIDERS and key is None:
+    if not facts.keyless() and key is None:
         return f"no key ({key_variables(agent)[0]} is not set)"
-    if missing_extra(agent.provider):
-        return missing_extra(agent.provider)
+    if facts.missing_extra():
+        return facts.missing_extra()
     return f"the {agent.provider} provider is not available in this version"

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse, VendorFacts
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,15 @@ def _stable_int(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-class SimulatedProvider:
-    """A provider that never leaves the process."""
+class SimulatedProvider(VendorFacts):
+    """A provider that never leaves the process.
+
+    Any agent may run simulated (demo mode, no key), so the registry builds this
+    one itself, with the agent's own vendor and the simulation settings.
+    """
+
+    vendor = "simulated"
+    real = False
 
     def __init__(
         self,
@@ -144,6 +151,9 @@ class SimulatedProvider:
         self.jitter = jitter
         self.persona = persona_for(agent_name, vendor)
         self._seen: Counter[str] = Counter()
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
         fingerprint = _fingerprint(request)
