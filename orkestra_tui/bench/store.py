@@ -18,6 +18,7 @@ from pathlib import Path
 
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.models import TaskSpec
+from orkestra_tui.engine.tasks import MOVE_SQL
 
 DESCRIPTION = "create and complete tasks through the engine vs raw sqlite3"
 DEFAULT_TASKS = 10_000
@@ -91,10 +92,7 @@ def _raw_run(path: Path, count: int) -> float:
         connection.execute("COMMIT")
         for task_id in range(1, count + 1):
             connection.execute("BEGIN")
-            connection.execute(
-                "UPDATE task SET status = 'running', attempts = attempts + 1 WHERE id = ?",
-                (task_id,),
-            )
+            connection.execute(MOVE_SQL, ("running", time.time(), None, "agent", 1, task_id, "ready"))
             connection.execute(audit, (time.time(), "agent", "task.running", f"task:{task_id}", "running"))
             connection.execute("COMMIT")
             connection.execute("BEGIN")
@@ -104,9 +102,7 @@ def _raw_run(path: Path, count: int) -> float:
                 (time.time(),),
             )
             connection.execute(audit, (time.time(), "agent", "call.ok", f"task:{task_id}", "answered"))
-            connection.execute(
-                "UPDATE task SET status = 'done', result = ? WHERE id = ?", ("# Result\n", task_id)
-            )
+            connection.execute(MOVE_SQL, ("done", time.time(), "# Result\n", None, 0, task_id, "running"))
             connection.execute(audit, (time.time(), "agent", "task.done", f"task:{task_id}", "done"))
             connection.execute("COMMIT")
         return time.perf_counter() - started

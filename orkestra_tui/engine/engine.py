@@ -50,9 +50,11 @@ from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
 from orkestra_tui.engine.tasks import (
     block_dependents,
+    control_task,
     insert_tasks,
     move_task,
     note_milestone,
+    pin_task,
     release_dependents,
 )
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
@@ -657,22 +659,14 @@ class Engine:
                 (task_id,),
             ):
                 status = TaskStatus.PENDING
-            tx.execute(
-                "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = ? WHERE id = ?",
-                (status.value, note, tx.clock.now(), task_id),
-            )
-            if unpin:
-                tx.execute("UPDATE task SET pinned_agent = NULL WHERE id = ?", (task_id,))
-            tx.execute(  # an attempt under way ends here; its scheduler finds its lease gone
-                "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
-                " WHERE task_id = ? AND outcome = 'running'",
-                (
-                    "cancelled" if status is TaskStatus.CANCELLED else "retry",
-                    note or f"{why} by the human",
-                    tx.clock.now(),
-                    task_id,
-                ),
+            control_task(  # an attempt under way ends here; its scheduler finds its lease gone
+                tx,
+                task,
+                status,
+                note=note,
+                outcome="cancelled" if status is TaskStatus.CANCELLED else "retry",
+                error=note or f"{why} by the human",
+                unpin=unpin,
             )
             tx.audit(
                 "human",
@@ -788,10 +782,7 @@ class Engine:
         if task.status in (TaskStatus.RUNNING, TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.CANCELLED):
             raise EngineError(f"task {task_id} is {task.status.label}: it cannot be reassigned now")
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE task SET pinned_agent = ?, updated_at = ? WHERE id = ?",
-                (agent, tx.clock.now(), task_id),
-            )
+            pin_task(tx, task, agent)
             tx.audit(
                 "human",
                 "task.reassigned",
