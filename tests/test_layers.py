@@ -22,7 +22,7 @@ def imported_after(statement: str) -> set[str]:
     [
         "orkestra_tui.engine.engine",
         "orkestra_tui.engine.consensus",
-        "orkestra_tui.engine.sample",
+        "orkestra_tui.demo.sample",
         "orkestra_tui.engine.planning",
         "orkestra_tui.engine.scheduler",
         "orkestra_tui.engine.leases",

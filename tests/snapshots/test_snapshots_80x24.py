@@ -18,7 +18,7 @@ from textual.screen import Screen
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxKind, Involvement, ProjectStatus
-from orkestra_tui.engine.sample import populate
+from orkestra_tui.demo.sample import populate
 from orkestra_tui.tui.app import OrkestraApp
 
 SIZE = (80, 24)
