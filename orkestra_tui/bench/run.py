@@ -151,7 +151,7 @@ def _raw_run(path: Path, count: int) -> float:
         _raw_graph(connection, count)
         started = time.perf_counter()
         for _ in range(count):
-            _raw_task(connection)
+            raw_task(connection)
         seconds = time.perf_counter() - started
         done = connection.execute("SELECT count(*) FROM task WHERE status = 'done'").fetchone()[0]
         if done != count:
@@ -201,9 +201,10 @@ CHECKS = {
 }
 
 
-def _raw_task(connection: sqlite3.Connection) -> None:
-    """One task's four transactions and its lease renewal, as the scheduler writes them."""
-    owner, agent, reviewer = "bench:1:0", "claude", "chatgpt"
+def raw_task(connection: sqlite3.Connection, *, reviewer: str | None = "chatgpt", renew: bool = True) -> None:
+    """The next ready task of project 1 carried out, as the scheduler writes it: four transactions
+    (three with no `reviewer`: no review call, no review row), and with `renew` its lease renewal."""
+    owner, agent = "bench:1:0", "claude"
     subject_of = "task:{}".format
     # 1. claim
     connection.execute("BEGIN IMMEDIATE")
@@ -236,28 +237,31 @@ def _raw_task(connection: sqlite3.Connection) -> None:
     )
     connection.execute("COMMIT")
     # 3. the review call's record
-    connection.execute("BEGIN IMMEDIATE")
-    connection.execute(CALL, (reviewer, "simulated", "review", time.time(), task_id))
-    _audit(
-        connection,
-        reviewer,
-        "call.ok",
-        f"agent:{reviewer}",
-        f"{reviewer} answered a review in 0 ms",
-        tokens=140,
-    )
-    connection.execute("COMMIT")
+    if reviewer is not None:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(CALL, (reviewer, "simulated", "review", time.time(), task_id))
+        _audit(
+            connection,
+            reviewer,
+            "call.ok",
+            f"agent:{reviewer}",
+            f"{reviewer} answered a review in 0 ms",
+            tokens=140,
+        )
+        connection.execute("COMMIT")
     # 4. finish
     connection.execute("BEGIN IMMEDIATE")
     now = time.time()
-    connection.execute(task_writes.FINISH_SQL, ("done", f"approved by {reviewer}", 0, now, task_id, owner))
+    note = f"approved by {reviewer}" if reviewer is not None else ""
+    connection.execute(task_writes.FINISH_SQL, ("done", note, 0, now, task_id, owner))
     connection.execute(task_writes.END_ATTEMPT_SQL, ("done", "", now, task_id, 1))
-    connection.execute(
-        task_writes.REVIEW_ROW_SQL, (task_id, 1, reviewer, "approve", "meets the acceptance criteria.", now)
-    )
-    _audit(
-        connection, agent, "task.done", subject, f"Task {title!r} is done: approved by {reviewer}", to="done"
-    )
+    if reviewer is not None:
+        connection.execute(
+            task_writes.REVIEW_ROW_SQL,
+            (task_id, 1, reviewer, "approve", "meets the acceptance criteria.", now),
+        )
+    summary = f"Task {title!r} is done" + (f": {note}" if note else "")
+    _audit(connection, agent, "task.done", subject, summary, to="done")
     for dependent_id, dependent_title in connection.execute(
         task_writes.DEPENDENTS_DONE_QUERY, (task_id,)
     ).fetchall():
@@ -274,10 +278,10 @@ def _raw_task(connection: sqlite3.Connection) -> None:
         connection, "engine", "task.checked", subject, f"Checks after {title!r}: all passed", checks=CHECKS
     )
     connection.execute("COMMIT")
-    # the lease renewal of the scheduler's next wake (one statement, autocommit)
-    connection.execute(
-        "UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN (?)", (now, owner, 0)
-    )
+    if renew:  # the lease renewal of the scheduler's next wake (one statement, autocommit)
+        connection.execute(
+            "UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN (?)", (now, owner, 0)
+        )
 
 
 def _audit(

@@ -598,42 +598,6 @@ class Engine:
             )
         return self.task(task_id)
 
-    async def perform_task(self, task_id: int, agent_name: str) -> Task:
-        """Have one agent carry out one ready task and store its result.
-
-        The full scheduler (leases, review, retries) builds on this; here the
-        task runs once and ends done or failed.
-        """
-        from orkestra_tui.providers.base import Message, ProviderRequest
-
-        task = self.task(task_id)
-        with self.store.transaction() as tx:
-            move_task(tx, self.store, task, TaskStatus.RUNNING, actor=agent_name, assigned_to=agent_name)
-        project = self.store.project(task.project_id)
-        request = ProviderRequest(
-            system="You are a member of a committee of agents carrying out a software project.",
-            messages=(Message("user", f"Task: {task.title}\n\n{task.instructions}"),),
-            purpose="task",
-            context={
-                "title": task.title,
-                "instructions": task.instructions,
-                "project": project.name if project else "",
-            },
-        )
-        outcome = await self.call(agent_name, request, record=False)
-        running = self.task(task_id)
-        with self.store.transaction() as tx:
-            for attempt in outcome.attempts:
-                record_call(tx, attempt, task.project_id, task_id=task.id)
-            if outcome.response is not None and outcome.response.text.strip():
-                move_task(
-                    tx, self.store, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text
-                )
-            else:
-                reason = str(outcome.error) if outcome.error else "the agent returned nothing"
-                move_task(tx, self.store, running, TaskStatus.FAILED, actor=agent_name, note=reason)
-        return self.task(task_id)
-
     # ------------------------------------------------------- task controls
 
     def _control_task(

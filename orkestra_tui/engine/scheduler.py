@@ -524,6 +524,27 @@ class Scheduler:
 
     # ----------------------------------------------------------------- run
 
+    async def run_task(self, task_id: int, agent: str) -> str:
+        """Carry out one ready task with `agent`, on the run's own path; the status it ended in.
+
+        The claim (pre-checks, lease, attempt, call started), the work, the review
+        and the finish are those of `run`; only the choice of task and agent is
+        the caller's. For sample data and benchmarks that need a given task done
+        by a given agent. A task the pre-checks stop is not run: `EngineError`
+        says why.
+        """
+        from orkestra_tui.engine.selection import Choice
+
+        task = self.engine.task(task_id)
+        if task.status is not TaskStatus.READY:
+            raise EngineError(f"task {task_id} is {task.status.label}: only a ready task can be run")
+        with self.store.transaction() as tx:
+            problem = self._pre_checks(tx, task, agent)
+            claim = None if problem else self._lease(tx, task, Choice(agent, 0.0, f"{agent}: chosen"))
+        if claim is None:
+            raise EngineError(f"task {task_id} cannot run now: {problem}")
+        return await self._work(claim)
+
     async def run(self, project_id: int | None = None, *, until_done: bool = True) -> RunSummary:
         """Work until nothing is left that this process can do (or, not `until_done`, until stopped)."""
         summary = RunSummary()
