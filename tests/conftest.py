@@ -67,7 +67,7 @@ def engine(paths: Paths, settings: Settings, clock: FixedClock) -> Iterator[Engi
 @pytest.fixture
 def sample_engine(engine: Engine) -> Engine:
     """An engine holding the sample project, decisions and calls."""
-    from orkestra_tui.engine.sample import populate
+    from orkestra_tui.demo.sample import populate
 
     asyncio.run(populate(engine))
     return engine

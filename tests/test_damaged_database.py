@@ -62,7 +62,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 
 def with_history(paths: Paths, settings: Settings) -> snapshots.Snapshot:
     """A data dir holding an active project with tasks, decided votes and a long audit log; its snapshot."""
-    from orkestra_tui.engine.sample import populate
+    from orkestra_tui.demo.sample import populate
 
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     (paths.config_dir / "config.toml").write_text(CONFIG, encoding="utf-8")

@@ -20,6 +20,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
+from orkestra_tui.engine.scheduler import Scheduler
 
 
 def kinds(engine: Engine) -> list[str]:
@@ -99,12 +100,13 @@ def test_an_unknown_dependency_is_dropped_and_recorded(engine: Engine) -> None:
     assert created.data["dropped_dependencies"] == ["ghost"]
 
 
-def test_performing_a_task_stores_the_result_the_call_and_frees_dependents(engine: Engine) -> None:
+def test_running_a_task_stores_the_result_the_call_and_frees_dependents(engine: Engine) -> None:
     project = engine.create_project("P")
     first, second = engine.add_tasks(
-        project.id, [TaskSpec("First", key="a"), TaskSpec("Second", key="b", depends_on=("a",))]
+        project.id, [TaskSpec("First", "Do it.", key="a"), TaskSpec("Second", key="b", depends_on=("a",))]
     )
-    done = asyncio.run(engine.perform_task(first.id, "claude"))
+    assert asyncio.run(Scheduler(engine, reviewers=0).run_task(first.id, "claude")) == "done"
+    done = engine.task(first.id)
     assert done.status is TaskStatus.DONE
     assert done.assigned_to == "claude"
     assert done.attempts == 1
@@ -112,10 +114,17 @@ def test_performing_a_task_stores_the_result_the_call_and_frees_dependents(engin
     assert engine.task(second.id).status is TaskStatus.READY
     calls = engine.store.calls("claude")
     assert [(call.purpose, call.ok) for call in calls] == [("task", True)]
-    assert kinds(engine)[-4:] == ["task.running", "call.ok", "task.done", "task.ready"]
+    assert kinds(engine)[-6:] == [
+        "task.running",
+        "call.ok",
+        "task.review",
+        "task.done",
+        "task.ready",
+        "task.checked",
+    ]
 
 
-def test_a_failing_agent_fails_the_task_with_the_reason(paths: Paths, settings: Settings) -> None:
+def test_a_failing_agent_gives_the_task_back_with_the_reason(paths: Paths, settings: Settings) -> None:
     from dataclasses import replace
 
     from orkestra_tui.config import SimulationSettings
@@ -123,9 +132,9 @@ def test_a_failing_agent_fails_the_task_with_the_reason(paths: Paths, settings: 
     failing = replace(settings, simulation=SimulationSettings(seed=1, latency_ms=0, failure_rate=1.0))
     engine = Engine(paths, failing, env={})
     project = engine.create_project("P")
-    (task,) = engine.add_tasks(project.id, [TaskSpec("A")])
-    failed = asyncio.run(engine.perform_task(task.id, "grok"))
-    assert failed.status is TaskStatus.FAILED
+    (task,) = engine.add_tasks(project.id, [TaskSpec("A", "Do it.")])
+    assert asyncio.run(Scheduler(engine, reviewers=0).run_task(task.id, "grok")) == "deferred"
+    assert engine.task(task.id).status is TaskStatus.READY
     assert engine.audit_events(1)[0].summary.endswith("simulated server error (HTTP 503)")
     assert engine.store.calls("grok")[0].error_class == "server"
     engine.close()

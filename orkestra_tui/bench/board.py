@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from orkestra_tui.bench.frames import FrameProbe, percentile
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.models import Priority, TaskSpec
+from orkestra_tui.engine.tasks import place_tasks
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -114,30 +115,23 @@ def fill(engine: Engine, count: int) -> int:
     tasks = engine.add_tasks(project.id, specs)
     agents = [agent.name for agent in engine.agents()]
     ids = [task.id for task in tasks]
-    with engine.store.transaction() as tx:
-        start = 0
-        for status, share in SHARES:
-            chosen = ids[start : start + max(1, round(count * share))]
-            start += len(chosen)
-            tx.executemany(
-                "UPDATE task SET status = ?, assigned_to = ?, result = ?, note = ? WHERE id = ?",
-                [
-                    (
-                        status,
-                        agents[task_id % len(agents)],
-                        RESULT.format(title=f"Task {task_id}") if status != "failed" else None,
-                        "the agent timed out" if status == "failed" else "",
-                        task_id,
-                    )
-                    for task_id in chosen
-                ],
+    placed: list[tuple[str, str, str | None, str, int]] = []
+    start = 0
+    for status, share in SHARES:
+        chosen = ids[start : start + max(1, round(count * share))]
+        start += len(chosen)
+        placed.extend(
+            (
+                status,
+                agents[task_id % len(agents)],
+                RESULT.format(title=f"Task {task_id}") if status != "failed" else None,
+                "the agent timed out" if status == "failed" else "",
+                task_id,
             )
-        tx.execute(
-            "UPDATE task SET status = 'ready' WHERE project_id = ? AND status = 'pending' AND NOT EXISTS ("
-            " SELECT 1 FROM task_dependency d JOIN task o ON o.id = d.depends_on"
-            " WHERE d.task_id = task.id AND o.status != 'done')",
-            (project.id,),
+            for task_id in chosen
         )
+    with engine.store.transaction() as tx:
+        place_tasks(tx, project.id, placed)
         tx.audit("bench", "bench.filled", f"{count} tasks spread over the Board", project_id=project.id)
     return project.id
 

@@ -9,7 +9,9 @@ figure is not swayed by which results a persona happens to block. Only the
 scheduler's run is timed, not creating the graph.
 
 The baseline writes, with plain sqlite3 on the same pragmas, what the
-scheduler writes for each task, in as many transactions (four):
+scheduler writes for each task, in as many transactions (four), running the
+very statements the scheduler's task writes run (the constants of
+`engine/tasks.py`, the one module that writes a task's status):
 
 1. claim: the lease, the attempt row, the pre-check and `task.running` audit rows;
 2. the move to review, with the result, its audit row, and the task call's
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from orkestra_tui.config import EngineSettings, Settings, SimulationSettings, resolve_paths
+from orkestra_tui.engine import tasks as task_writes
 from orkestra_tui.engine.models import TaskSpec
 from orkestra_tui.providers.simulated import SimulatedProvider
 
@@ -148,7 +151,7 @@ def _raw_run(path: Path, count: int) -> float:
         _raw_graph(connection, count)
         started = time.perf_counter()
         for _ in range(count):
-            _raw_task(connection)
+            raw_task(connection)
         seconds = time.perf_counter() - started
         done = connection.execute("SELECT count(*) FROM task WHERE status = 'done'").fetchone()[0]
         if done != count:
@@ -198,9 +201,10 @@ CHECKS = {
 }
 
 
-def _raw_task(connection: sqlite3.Connection) -> None:
-    """One task's four transactions and its lease renewal, as the scheduler writes them."""
-    owner, agent, reviewer = "bench:1:0", "claude", "chatgpt"
+def raw_task(connection: sqlite3.Connection, *, reviewer: str | None = "chatgpt", renew: bool = True) -> None:
+    """The next ready task of project 1 carried out, as the scheduler writes it: four transactions
+    (three with no `reviewer`: no review call, no review row), and with `renew` its lease renewal."""
+    owner, agent = "bench:1:0", "claude"
     subject_of = "task:{}".format
     # 1. claim
     connection.execute("BEGIN IMMEDIATE")
@@ -212,26 +216,17 @@ def _raw_task(connection: sqlite3.Connection) -> None:
     _audit(
         connection, "engine", "task.checked", subject, f"Checks before {title!r}: all passed", checks=CHECKS
     )
-    connection.execute(
-        "UPDATE task SET status = 'running', lease_owner = ?, lease_expires_at = ?, assigned_to = ?,"
-        " rationale = 'bench', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'ready'",
-        (owner, now + 30, agent, now, task_id),
-    )
-    connection.execute(
-        "INSERT INTO task_attempt (task_id, number, agent, started_at) VALUES (?, 1, ?, ?)",
-        (task_id, agent, now),
-    )
+    connection.execute(task_writes.CLAIM_SQL, (owner, now + 30, agent, "bench", 1, now, task_id))
+    connection.execute(task_writes.START_ATTEMPT_SQL, (task_id, 1, agent, now))
     _audit(connection, "engine", "task.running", subject, f"Task {title!r} went to {agent}", to="running")
     connection.execute("COMMIT")
     # 2. to review, with the result and the task call's record
     connection.execute("BEGIN IMMEDIATE")
     connection.execute(CALL, (agent, "simulated", "task", time.time(), task_id))
     _audit(connection, agent, "call.ok", f"agent:{agent}", f"{agent} answered a task in 0 ms", tokens=140)
-    connection.execute(
-        "UPDATE task SET status = 'review', result = ?, artifact = ?, updated_at = ? WHERE id = ?"
-        " AND lease_owner = ?",
-        (RESULT, f"projects/1/artifacts/{task_id:05d}.md", time.time(), task_id, owner),
-    )
+    artifact = f"projects/1/artifacts/{task_id:05d}.md"
+    connection.execute(task_writes.TO_REVIEW_SQL, (RESULT, artifact, time.time(), task_id, owner))
+    connection.execute(task_writes.ATTEMPT_REVIEWED_SQL, (task_id, 1))
     _audit(
         connection,
         agent,
@@ -242,48 +237,35 @@ def _raw_task(connection: sqlite3.Connection) -> None:
     )
     connection.execute("COMMIT")
     # 3. the review call's record
-    connection.execute("BEGIN IMMEDIATE")
-    connection.execute(CALL, (reviewer, "simulated", "review", time.time(), task_id))
-    _audit(
-        connection,
-        reviewer,
-        "call.ok",
-        f"agent:{reviewer}",
-        f"{reviewer} answered a review in 0 ms",
-        tokens=140,
-    )
-    connection.execute("COMMIT")
+    if reviewer is not None:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(CALL, (reviewer, "simulated", "review", time.time(), task_id))
+        _audit(
+            connection,
+            reviewer,
+            "call.ok",
+            f"agent:{reviewer}",
+            f"{reviewer} answered a review in 0 ms",
+            tokens=140,
+        )
+        connection.execute("COMMIT")
     # 4. finish
     connection.execute("BEGIN IMMEDIATE")
     now = time.time()
-    connection.execute(
-        "UPDATE task SET status = 'done', note = ?, lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = ? WHERE id = ? AND lease_owner = ?",
-        (f"approved by {reviewer}", now, task_id, owner),
-    )
-    connection.execute(
-        "UPDATE task_attempt SET outcome = 'done', error = '', finished_at = ?"
-        " WHERE task_id = ? AND number = 1",
-        (now, task_id),
-    )
-    connection.execute(
-        "INSERT INTO task_review (task_id, attempt, reviewer, verdict, comments, created_at)"
-        " VALUES (?, 1, ?, 'approve', 'meets the acceptance criteria.', ?)",
-        (task_id, reviewer, now),
-    )
-    _audit(
-        connection, agent, "task.done", subject, f"Task {title!r} is done: approved by {reviewer}", to="done"
-    )
-    for dependent_id, dependent_title in connection.execute(
-        "SELECT t.id, t.title FROM task_dependency d JOIN task t ON t.id = d.task_id"
-        " WHERE d.depends_on = ? AND t.status = 'pending' AND NOT EXISTS ("
-        "  SELECT 1 FROM task_dependency d2 JOIN task o ON o.id = d2.depends_on"
-        "  WHERE d2.task_id = t.id AND o.status != 'done')",
-        (task_id,),
-    ).fetchall():
+    note = f"approved by {reviewer}" if reviewer is not None else ""
+    connection.execute(task_writes.FINISH_SQL, ("done", note, 0, now, task_id, owner))
+    connection.execute(task_writes.END_ATTEMPT_SQL, ("done", "", now, task_id, 1))
+    if reviewer is not None:
         connection.execute(
-            "UPDATE task SET status = 'ready', updated_at = ? WHERE id = ?", (now, dependent_id)
+            task_writes.REVIEW_ROW_SQL,
+            (task_id, 1, reviewer, "approve", "meets the acceptance criteria.", now),
         )
+    summary = f"Task {title!r} is done" + (f": {note}" if note else "")
+    _audit(connection, agent, "task.done", subject, summary, to="done")
+    for dependent_id, dependent_title in connection.execute(
+        task_writes.DEPENDENTS_DONE_QUERY, (task_id,)
+    ).fetchall():
+        connection.execute(task_writes.READY_SQL, (now, dependent_id))
         _audit(
             connection,
             "engine",
@@ -296,10 +278,10 @@ def _raw_task(connection: sqlite3.Connection) -> None:
         connection, "engine", "task.checked", subject, f"Checks after {title!r}: all passed", checks=CHECKS
     )
     connection.execute("COMMIT")
-    # the lease renewal of the scheduler's next wake (one statement, autocommit)
-    connection.execute(
-        "UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN (?)", (now, owner, 0)
-    )
+    if renew:  # the lease renewal of the scheduler's next wake (one statement, autocommit)
+        connection.execute(
+            "UPDATE task SET lease_expires_at = ? WHERE lease_owner = ? AND id IN (?)", (now, owner, 0)
+        )
 
 
 def _audit(

@@ -1,10 +1,13 @@
 """Persisting work through the engine, next to the same writes with raw sqlite3.
 
 The engine creates N tasks in one batch and then has zero-latency simulated
-agents carry out each one (running, then done with its call record), every
-change in its own transaction with its audit events. The baseline writes the
-same rows with plain sqlite3 on the same pragmas and the same number of
-commits, so the ratio is the cost of the engine's own layers.
+agents carry out each one on the scheduler's path (`Scheduler.run_task`: the
+pre-checks, the lease, the call, the result stored as an artifact, the
+finish; no reviewer), every change in its own transaction with its audit
+events. The baseline writes the same rows with plain sqlite3 on the same
+pragmas and the same number of commits, running the scheduler's own task
+statements (`bench/run.py`'s `raw_task`, with no review), so the ratio is the
+cost of the engine's own layers.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from orkestra_tui.bench.run import raw_task
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.models import TaskSpec
 
@@ -40,10 +44,12 @@ def run(*, quick: bool = False, tasks: int | None = None) -> dict[str, float | i
 
 async def _engine_run(folder: Path, count: int) -> float:
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.scheduler import Scheduler
 
     settings = replace(Settings(), simulation=SimulationSettings(seed=1, latency_ms=0, failure_rate=0.0))
     engine = Engine(resolve_paths(folder), settings, demo=True, env={})
     agent_names = [agent.name for agent in engine.agents()]
+    scheduler = Scheduler(engine, reviewers=0)
     try:
         started = time.perf_counter()
         project = engine.create_project("bench")
@@ -52,7 +58,9 @@ async def _engine_run(folder: Path, count: int) -> float:
             [TaskSpec(title=f"Task {number}", instructions="Do it.") for number in range(count)],
         )
         for index, task in enumerate(created):
-            await engine.perform_task(task.id, agent_names[index % len(agent_names)])
+            outcome = await scheduler.run_task(task.id, agent_names[index % len(agent_names)])
+            if outcome != "done":
+                raise RuntimeError(f"task {task.id} ended {outcome}")
         return time.perf_counter() - started
     finally:
         engine.close()
@@ -65,7 +73,9 @@ def _raw_run(path: Path, count: int) -> float:
     try:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
-        connection.executescript(MIGRATIONS[0])
+        connection.execute("PRAGMA foreign_keys = ON")
+        for script in MIGRATIONS:
+            connection.executescript(script)
         audit = (
             "INSERT INTO audit (ts, project_id, actor, kind, subject, summary, data)"
             " VALUES (?, 1, ?, ?, ?, ?, '{}')"
@@ -89,26 +99,8 @@ def _raw_run(path: Path, count: int) -> float:
             [(now, "engine", "task.created", f"task:{number + 1}", "created") for number in range(count)],
         )
         connection.execute("COMMIT")
-        for task_id in range(1, count + 1):
-            connection.execute("BEGIN")
-            connection.execute(
-                "UPDATE task SET status = 'running', attempts = attempts + 1 WHERE id = ?",
-                (task_id,),
-            )
-            connection.execute(audit, (time.time(), "agent", "task.running", f"task:{task_id}", "running"))
-            connection.execute("COMMIT")
-            connection.execute("BEGIN")
-            connection.execute(
-                "INSERT INTO call (agent, model, purpose, started_at, latency_ms)"
-                " VALUES ('agent', 'm', 'task', ?, 0)",
-                (time.time(),),
-            )
-            connection.execute(audit, (time.time(), "agent", "call.ok", f"task:{task_id}", "answered"))
-            connection.execute(
-                "UPDATE task SET status = 'done', result = ? WHERE id = ?", ("# Result\n", task_id)
-            )
-            connection.execute(audit, (time.time(), "agent", "task.done", f"task:{task_id}", "done"))
-            connection.execute("COMMIT")
+        for _ in range(count):
+            raw_task(connection, reviewer=None, renew=False)
         return time.perf_counter() - started
     finally:
         connection.close()

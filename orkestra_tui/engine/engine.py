@@ -50,9 +50,11 @@ from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
 from orkestra_tui.engine.tasks import (
     block_dependents,
+    control_task,
     insert_tasks,
     move_task,
     note_milestone,
+    pin_task,
     release_dependents,
 )
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
@@ -591,42 +593,6 @@ class Engine:
             )
         return self.task(task_id)
 
-    async def perform_task(self, task_id: int, agent_name: str) -> Task:
-        """Have one agent carry out one ready task and store its result.
-
-        The full scheduler (leases, review, retries) builds on this; here the
-        task runs once and ends done or failed.
-        """
-        from orkestra_tui.providers.base import Message, ProviderRequest
-
-        task = self.task(task_id)
-        with self.store.transaction() as tx:
-            move_task(tx, self.store, task, TaskStatus.RUNNING, actor=agent_name, assigned_to=agent_name)
-        project = self.store.project(task.project_id)
-        request = ProviderRequest(
-            system="You are a member of a committee of agents carrying out a software project.",
-            messages=(Message("user", f"Task: {task.title}\n\n{task.instructions}"),),
-            purpose="task",
-            context={
-                "title": task.title,
-                "instructions": task.instructions,
-                "project": project.name if project else "",
-            },
-        )
-        outcome = await self.call(agent_name, request, record=False)
-        running = self.task(task_id)
-        with self.store.transaction() as tx:
-            for attempt in outcome.attempts:
-                record_call(tx, attempt, task.project_id, task_id=task.id)
-            if outcome.response is not None and outcome.response.text.strip():
-                move_task(
-                    tx, self.store, running, TaskStatus.DONE, actor=agent_name, result=outcome.response.text
-                )
-            else:
-                reason = str(outcome.error) if outcome.error else "the agent returned nothing"
-                move_task(tx, self.store, running, TaskStatus.FAILED, actor=agent_name, note=reason)
-        return self.task(task_id)
-
     # ------------------------------------------------------- task controls
 
     def _control_task(
@@ -652,22 +618,14 @@ class Engine:
                 (task_id,),
             ):
                 status = TaskStatus.PENDING
-            tx.execute(
-                "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = ? WHERE id = ?",
-                (status.value, note, tx.clock.now(), task_id),
-            )
-            if unpin:
-                tx.execute("UPDATE task SET pinned_agent = NULL WHERE id = ?", (task_id,))
-            tx.execute(  # an attempt under way ends here; its scheduler finds its lease gone
-                "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
-                " WHERE task_id = ? AND outcome = 'running'",
-                (
-                    "cancelled" if status is TaskStatus.CANCELLED else "retry",
-                    note or f"{why} by the human",
-                    tx.clock.now(),
-                    task_id,
-                ),
+            control_task(  # an attempt under way ends here; its scheduler finds its lease gone
+                tx,
+                task,
+                status,
+                note=note,
+                outcome="cancelled" if status is TaskStatus.CANCELLED else "retry",
+                error=note or f"{why} by the human",
+                unpin=unpin,
             )
             tx.audit(
                 "human",
@@ -783,10 +741,7 @@ class Engine:
         if task.status in (TaskStatus.RUNNING, TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.CANCELLED):
             raise EngineError(f"task {task_id} is {task.status.label}: it cannot be reassigned now")
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE task SET pinned_agent = ?, updated_at = ? WHERE id = ?",
-                (agent, tx.clock.now(), task_id),
-            )
+            pin_task(tx, task, agent)
             tx.audit(
                 "human",
                 "task.reassigned",

@@ -15,6 +15,7 @@ import socket
 import uuid
 
 from orkestra_tui.engine.store import Store
+from orkestra_tui.engine.tasks import give_back, keep_in_review
 
 
 def lease_owner_name() -> str:
@@ -61,18 +62,10 @@ def release_stale(store: Store, me: str, now: float) -> int:
             why = "its lease expired" if expires is None or expires < now else "its process is gone"
             if status == "review":
                 # The agent's result is stored: it stays, and its review is what the next run resumes.
-                tx.execute(
-                    "UPDATE task SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
-                    " WHERE id = ? AND lease_owner = ?",
-                    (now, task_id, owner),
-                )
+                keep_in_review(tx, task_id, owner=owner, now=now)
                 summary = f"Task {title!r} keeps its result and waits for its review: {why}"
             else:
-                tx.execute(
-                    "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
-                    " updated_at = ? WHERE id = ? AND lease_owner = ?",
-                    (now, task_id, owner),
-                )
+                give_back(tx, task_id, owner=owner, now=now)
                 tx.execute(
                     "UPDATE task_attempt SET outcome = 'abandoned', finished_at = ?"
                     " WHERE task_id = ? AND outcome = 'running'",

@@ -70,7 +70,19 @@ from orkestra_tui.engine.models import CallRecord, InboxKind, ProjectStatus, Tas
 from orkestra_tui.engine.prompts import task_request
 from orkestra_tui.engine.rows import TASK_COLUMNS
 from orkestra_tui.engine.store import Transaction
-from orkestra_tui.engine.tasks import note_milestone, release_dependents
+from orkestra_tui.engine.tasks import (
+    END_ATTEMPT_SQL,
+    REVIEW_ROW_SQL,
+    block_task,
+    claim_review,
+    claim_task,
+    finish_task,
+    give_back,
+    keep_in_review,
+    note_milestone,
+    release_dependents,
+    store_result,
+)
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 from orkestra_tui.wording import plural
 
@@ -319,15 +331,15 @@ class Scheduler:
 
         now = tx.clock.now()
         attempt = task.attempts + 1
-        tx.execute(
-            "UPDATE task SET status = 'running', lease_owner = ?, lease_expires_at = ?,"
-            " assigned_to = ?, rationale = ?, attempts = ?, updated_at = ? WHERE id = ?"
-            " AND status = 'ready'",
-            (self.owner, now + self.lease_s, choice.agent, choice.rationale, attempt, now, task.id),
-        )
-        tx.execute(
-            "INSERT INTO task_attempt (task_id, number, agent, started_at) VALUES (?, ?, ?, ?)",
-            (task.id, attempt, choice.agent, now),
+        claim_task(
+            tx,
+            task.id,
+            owner=self.owner,
+            expires_at=now + self.lease_s,
+            agent=choice.agent,
+            rationale=choice.rationale,
+            attempt=attempt,
+            now=now,
         )
         tx.audit(
             "engine",
@@ -378,11 +390,7 @@ class Scheduler:
             self._paused_for_budget = True
             return None
         now = tx.clock.now()
-        tx.execute(
-            "UPDATE task SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?"
-            " AND status = 'review' AND lease_owner IS NULL",
-            (self.owner, now + self.lease_s, now, task.id),
-        )
+        claim_review(tx, task.id, owner=self.owner, expires_at=now + self.lease_s, now=now)
         tx.audit(
             "engine",
             "task.review_resumed",
@@ -459,10 +467,7 @@ class Scheduler:
         if "agent" in failed and len(failed) == 1:
             return "agent"
         reason = "; ".join(failed.values())
-        tx.execute(
-            "UPDATE task SET status = 'blocked', note = ?, updated_at = ? WHERE id = ?",
-            (reason, tx.clock.now(), task.id),
-        )
+        block_task(tx, task.id, reason, TaskStatus.READY.value, now=tx.clock.now())
         tx.audit(
             "engine",
             "task.blocked",
@@ -518,6 +523,27 @@ class Scheduler:
             )
 
     # ----------------------------------------------------------------- run
+
+    async def run_task(self, task_id: int, agent: str) -> str:
+        """Carry out one ready task with `agent`, on the run's own path; the status it ended in.
+
+        The claim (pre-checks, lease, attempt, call started), the work, the review
+        and the finish are those of `run`; only the choice of task and agent is
+        the caller's. For sample data and benchmarks that need a given task done
+        by a given agent. A task the pre-checks stop is not run: `EngineError`
+        says why.
+        """
+        from orkestra_tui.engine.selection import Choice
+
+        task = self.engine.task(task_id)
+        if task.status is not TaskStatus.READY:
+            raise EngineError(f"task {task_id} is {task.status.label}: only a ready task can be run")
+        with self.store.transaction() as tx:
+            problem = self._pre_checks(tx, task, agent)
+            claim = None if problem else self._lease(tx, task, Choice(agent, 0.0, f"{agent}: chosen"))
+        if claim is None:
+            raise EngineError(f"task {task_id} cannot run now: {problem}")
+        return await self._work(claim)
 
     async def run(self, project_id: int | None = None, *, until_done: bool = True) -> RunSummary:
         """Work until nothing is left that this process can do (or, not `until_done`, until stopped)."""
@@ -692,11 +718,7 @@ class Scheduler:
         task = claim.task
         status = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
         if status == TaskStatus.REVIEW.value:  # the agent's result is stored: keep it for the next run
-            tx.execute(
-                "UPDATE task SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
-                " WHERE id = ? AND lease_owner = ?",
-                (tx.clock.now(), task.id, self.owner),
-            )
+            keep_in_review(tx, task.id, owner=self.owner, now=tx.clock.now())
             tx.audit(
                 "engine",
                 "task.released",
@@ -706,16 +728,9 @@ class Scheduler:
                 data={"from": status, "to": status, "note": why},
             )
             return
-        tx.execute(
-            "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
-            " updated_at = ? WHERE id = ? AND lease_owner = ?",
-            (tx.clock.now(), task.id, self.owner),
-        )
-        tx.execute(
-            "UPDATE task_attempt SET outcome = 'interrupted', error = ?, finished_at = ?"
-            " WHERE task_id = ? AND number = ?",
-            (why, tx.clock.now(), task.id, claim.attempt),
-        )
+        now = tx.clock.now()
+        give_back(tx, task.id, owner=self.owner, now=now)
+        tx.execute(END_ATTEMPT_SQL, ("interrupted", why, now, task.id, claim.attempt))
         tx.audit(
             "engine",
             "task.released",
@@ -799,18 +814,10 @@ class Scheduler:
         with self.store.transaction() as tx:
             self._record_calls(tx, task)
             now = tx.clock.now()
-            cursor = tx.execute(  # the note stays: it is what the next agent reads of the last review
-                "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = ? WHERE id = ? AND lease_owner = ?",
-                (now, task.id, self.owner),
-            )
-            if not cursor.rowcount:
+            # The note stays: it is what the next agent reads of the last review.
+            if not give_back(tx, task.id, owner=self.owner, now=now):
                 raise EngineError("the lease was lost before the task could be given back")
-            tx.execute(
-                "UPDATE task_attempt SET outcome = 'deferred', error = ?, finished_at = ?"
-                " WHERE task_id = ? AND number = ?",
-                (reason, now, task.id, claim.attempt),
-            )
+            tx.execute(END_ATTEMPT_SQL, ("deferred", reason, now, task.id, claim.attempt))
             tx.audit(
                 "engine",
                 "task.deferred",
@@ -855,18 +862,17 @@ class Scheduler:
         request = review_request(task, text, brief) if reviewers else None
         with self.store.transaction() as tx:
             self._record_calls(tx, task)
-            cursor = tx.execute(
-                "UPDATE task SET status = 'review', result = ?, artifact = ?, updated_at = ?"
-                " WHERE id = ? AND lease_owner = ?",
-                (text, self._relative(artifact), tx.clock.now(), task.id, self.owner),
-            )
-            if not cursor.rowcount:
-                raise EngineError("the lease was lost while the agent worked")
             # The attempt's work is done: a stop or a crash from here on keeps it (see `_release`).
-            tx.execute(
-                "UPDATE task_attempt SET outcome = 'review' WHERE task_id = ? AND number = ?",
-                (task.id, claim.attempt),
-            )
+            if not store_result(
+                tx,
+                task.id,
+                owner=self.owner,
+                attempt=claim.attempt,
+                result=text,
+                artifact=self._relative(artifact),
+                now=tx.clock.now(),
+            ):
+                raise EngineError("the lease was lost while the agent worked")
             tx.audit(
                 agent,
                 "task.review",
@@ -983,23 +989,21 @@ class Scheduler:
             self._record_calls(tx, task)
             now = tx.clock.now()
             previous = self.store.scalar("SELECT status FROM task WHERE id = ?", (task.id,))
-            cursor = tx.execute(
-                "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
-                " review_rounds = review_rounds + ?, updated_at = ? WHERE id = ? AND lease_owner = ?",
-                (status.value, note, int(retry), now, task.id, self.owner),
-            )
-            if not cursor.rowcount:
+            if not finish_task(
+                tx,
+                task.id,
+                status,
+                owner=self.owner,
+                attempt=claim.attempt,
+                note=note,
+                error=error,
+                retry=retry,
+                now=now,
+            ):
                 raise EngineError("the lease was lost before the task could be finished")
-            tx.execute(
-                "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
-                " WHERE task_id = ? AND number = ?",
-                ("retry" if retry else status.value, error, now, task.id, claim.attempt),
-            )
             for item in reviews:
                 tx.execute(
-                    "INSERT INTO task_review (task_id, attempt, reviewer, verdict, comments, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (task.id, claim.attempt, item.reviewer, item.verdict, item.comments, now),
+                    REVIEW_ROW_SQL, (task.id, claim.attempt, item.reviewer, item.verdict, item.comments, now)
                 )
             kind = "task.retried" if retry else f"task.{status.value}"
             summary = (

@@ -1,8 +1,14 @@
-"""Writing tasks: creation with dependencies, status moves, and releasing dependents.
+"""Writing tasks: creation with dependencies, status moves, leases, and releasing dependents.
 
-Each function writes inside the caller's transaction and records the audit
-events that describe what it did; the rules of the task lifecycle
-(`TASK_TRANSITIONS`) are enforced here, in one place.
+This is the only module that writes a task's status. Each function writes
+inside the caller's transaction; the rules of the task lifecycle
+(`TASK_TRANSITIONS`) are enforced here, in one place. The scheduler's moves
+(claim, review, finish, release) and the human's controls (retry, cancel,
+approve, reject, reassign) are conditioned on the lease the task is known to
+have, so a task is moved once, by whoever holds it.
+
+The statements are module constants: the benchmarks' baselines run these same
+statements through plain sqlite3.
 """
 
 from __future__ import annotations
@@ -15,6 +21,106 @@ from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.graph import check_acyclic
 from orkestra_tui.engine.models import TASK_TRANSITIONS, Task, TaskSpec, TaskStatus
 from orkestra_tui.engine.store import Store, Transaction, dumps
+
+CLAIM_SQL = (
+    "UPDATE task SET status = 'running', lease_owner = ?, lease_expires_at = ?,"
+    " assigned_to = ?, rationale = ?, attempts = ?, updated_at = ? WHERE id = ?"
+    " AND status = 'ready'"
+)
+"""Lease a ready task to an agent: (owner, expires_at, agent, rationale, attempt, now, task_id)."""
+
+START_ATTEMPT_SQL = "INSERT INTO task_attempt (task_id, number, agent, started_at) VALUES (?, ?, ?, ?)"
+"""The attempt a claim starts: (task_id, attempt, agent, now)."""
+
+CLAIM_REVIEW_SQL = (
+    "UPDATE task SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?"
+    " AND status = 'review' AND lease_owner IS NULL"
+)
+"""Lease a task a stopped run left in review, to review it: (owner, expires_at, now, task_id)."""
+
+TO_REVIEW_SQL = (
+    "UPDATE task SET status = 'review', result = ?, artifact = ?, updated_at = ?"
+    " WHERE id = ? AND lease_owner = ?"
+)
+"""Store the agent's result, the task going to review: (result, artifact, now, task_id, owner)."""
+
+ATTEMPT_REVIEWED_SQL = "UPDATE task_attempt SET outcome = 'review' WHERE task_id = ? AND number = ?"
+"""The attempt's work is done, its review to come: (task_id, attempt)."""
+
+FINISH_SQL = (
+    "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
+    " review_rounds = review_rounds + ?, updated_at = ? WHERE id = ? AND lease_owner = ?"
+)
+"""Record a task's outcome and release its lease: (status, note, retried, now, task_id, owner)."""
+
+END_ATTEMPT_SQL = (
+    "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ? WHERE task_id = ? AND number = ?"
+)
+"""How an attempt ended: (outcome, error, now, task_id, attempt)."""
+
+REVIEW_ROW_SQL = (
+    "INSERT INTO task_review (task_id, attempt, reviewer, verdict, comments, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+"""One reviewer's verdict on an attempt: (task_id, attempt, reviewer, verdict, comments, now)."""
+
+GIVE_BACK_SQL = (
+    "UPDATE task SET status = 'ready', lease_owner = NULL, lease_expires_at = NULL,"
+    " updated_at = ? WHERE id = ? AND lease_owner = ?"
+)
+"""A leased task back to ready, its lease released (the note stays): (now, task_id, owner)."""
+
+KEEP_IN_REVIEW_SQL = (
+    "UPDATE task SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
+    " WHERE id = ? AND lease_owner = ? AND status = 'review'"
+)
+"""Release the lease of a task in review, its result kept for the next run: (now, task_id, owner)."""
+
+BLOCK_SQL = "UPDATE task SET status = 'blocked', note = ?, updated_at = ? WHERE id = ? AND status = ?"
+"""Block an unleased task with the reason: (reason, now, task_id, status it was read in)."""
+
+DEPENDENTS_DONE_QUERY = (
+    "SELECT t.id, t.title FROM task_dependency d JOIN task t ON t.id = d.task_id"
+    " WHERE d.depends_on = ? AND t.status = 'pending' AND NOT EXISTS ("
+    "  SELECT 1 FROM task_dependency d2 JOIN task o ON o.id = d2.depends_on"
+    "  WHERE d2.task_id = t.id AND o.status != 'done')"
+)
+"""The pending tasks whose last unfinished dependency is the task done: (task_id,)."""
+
+READY_SQL = "UPDATE task SET status = 'ready', updated_at = ? WHERE id = ? AND status = 'pending'"
+"""A pending task whose dependencies are done becomes ready: (now, task_id)."""
+
+MOVE_SQL = (
+    "UPDATE task SET status = ?, updated_at = ?, result = coalesce(?, result),"
+    " assigned_to = coalesce(?, assigned_to), attempts = attempts + ? WHERE id = ? AND status = ?"
+)
+"""A move allowed by the lifecycle: (status, now, result, assigned_to, started, task_id, status read)."""
+
+CONTROL_SQL = (
+    "UPDATE task SET status = ?, note = ?, lease_owner = NULL, lease_expires_at = NULL,"
+    " pinned_agent = CASE WHEN ? THEN NULL ELSE pinned_agent END, updated_at = ?"
+    " WHERE id = ? AND status = ? AND lease_owner IS ?"
+)
+"""The human moves a task and clears its lease: (status, note, unpin, now, task_id, status read,
+lease owner read); a task that moved or changed hands meanwhile is left alone."""
+
+END_RUNNING_ATTEMPT_SQL = (
+    "UPDATE task_attempt SET outcome = ?, error = ?, finished_at = ?"
+    " WHERE task_id = ? AND outcome = 'running'"
+)
+"""An attempt under way ends (its scheduler finds its lease gone): (outcome, error, now, task_id)."""
+
+PIN_SQL = (
+    "UPDATE task SET pinned_agent = ?, updated_at = ? WHERE id = ? AND status = ? AND lease_owner IS NULL"
+)
+"""Pin a task that is not leased to an agent (None: none): (agent, now, task_id, status read)."""
+
+
+class TaskChangedError(EngineError):
+    """A task moved, or changed hands, between when it was read and when it was written."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"task {task_id} changed meanwhile: look at it again")
 
 
 def insert_tasks(
@@ -93,11 +199,20 @@ def move_task(
     """Move a task to `status` if its lifecycle allows it; a task done frees its dependents."""
     if status not in TASK_TRANSITIONS[task.status]:
         raise EngineError(f"task {task.id} cannot go from {task.status.label} to {status.label}")
-    tx.execute(
-        "UPDATE task SET status = ?, updated_at = ?, result = coalesce(?, result),"
-        " assigned_to = coalesce(?, assigned_to), attempts = attempts + ? WHERE id = ?",
-        (status.value, tx.clock.now(), result, assigned_to, int(status is TaskStatus.RUNNING), task.id),
+    cursor = tx.execute(
+        MOVE_SQL,
+        (
+            status.value,
+            tx.clock.now(),
+            result,
+            assigned_to,
+            int(status is TaskStatus.RUNNING),
+            task.id,
+            task.status.value,
+        ),
     )
+    if not cursor.rowcount:
+        raise TaskChangedError(task.id)
     summary = f"Task {task.title!r} is {status.label}"
     if note:
         summary += f": {note}"
@@ -116,16 +231,10 @@ def move_task(
 
 def release_dependents(tx: Transaction, store: Store, task: Task) -> None:
     """Pending tasks whose last unfinished dependency was `task` become ready."""
-    rows = store.query(
-        "SELECT t.id, t.title FROM task_dependency d JOIN task t ON t.id = d.task_id"
-        " WHERE d.depends_on = ? AND t.status = 'pending' AND NOT EXISTS ("
-        "  SELECT 1 FROM task_dependency d2 JOIN task o ON o.id = d2.depends_on"
-        "  WHERE d2.task_id = t.id AND o.status != 'done')",
-        (task.id,),
-    )
+    rows = store.query(DEPENDENTS_DONE_QUERY, (task.id,))
     now = tx.clock.now()
     for dependent_id, title in rows:
-        tx.execute("UPDATE task SET status = 'ready', updated_at = ? WHERE id = ?", (now, dependent_id))
+        tx.execute(READY_SQL, (now, dependent_id))
         tx.audit(
             "engine",
             "task.ready",
@@ -145,10 +254,7 @@ def block_dependents(tx: Transaction, store: Store, task: Task, reason: str) -> 
     )
     now = tx.clock.now()
     for dependent_id, title, status in rows:
-        tx.execute(
-            "UPDATE task SET status = 'blocked', note = ?, updated_at = ? WHERE id = ?",
-            (reason, now, dependent_id),
-        )
+        block_task(tx, dependent_id, reason, status, now=now)
         tx.audit(
             "engine",
             "task.blocked",
@@ -157,6 +263,126 @@ def block_dependents(tx: Transaction, store: Store, task: Task, reason: str) -> 
             project_id=task.project_id,
             data={"from": status, "to": "blocked", "note": reason},
         )
+
+
+def block_task(tx: Transaction, task_id: int, reason: str, status: str, *, now: float) -> bool:
+    """Block a task not leased, read in `status`, with `reason`; whether it was still in it."""
+    return bool(tx.execute(BLOCK_SQL, (reason, now, task_id, status)).rowcount)
+
+
+# ------------------------------------------------------------------ the scheduler's moves, under a lease
+
+
+def claim_task(
+    tx: Transaction,
+    task_id: int,
+    *,
+    owner: str,
+    expires_at: float,
+    agent: str,
+    rationale: str,
+    attempt: int,
+    now: float,
+) -> bool:
+    """Lease a ready task to `agent` for `owner` and start its attempt; whether it was still ready."""
+    claimed = bool(
+        tx.execute(CLAIM_SQL, (owner, expires_at, agent, rationale, attempt, now, task_id)).rowcount
+    )
+    tx.execute(START_ATTEMPT_SQL, (task_id, attempt, agent, now))
+    return claimed
+
+
+def claim_review(tx: Transaction, task_id: int, *, owner: str, expires_at: float, now: float) -> bool:
+    """Lease a task left in review with no lease, to review it; whether it still was."""
+    return bool(tx.execute(CLAIM_REVIEW_SQL, (owner, expires_at, now, task_id)).rowcount)
+
+
+def store_result(
+    tx: Transaction, task_id: int, *, owner: str, attempt: int, result: str, artifact: str, now: float
+) -> bool:
+    """The agent's result stored, the task goes to review; whether `owner` still held its lease."""
+    if not tx.execute(TO_REVIEW_SQL, (result, artifact, now, task_id, owner)).rowcount:
+        return False
+    tx.execute(ATTEMPT_REVIEWED_SQL, (task_id, attempt))
+    return True
+
+
+def finish_task(
+    tx: Transaction,
+    task_id: int,
+    status: TaskStatus,
+    *,
+    owner: str,
+    attempt: int,
+    note: str,
+    error: str,
+    retry: bool,
+    now: float,
+) -> bool:
+    """Record a task's outcome, its attempt's, and release its lease; whether `owner` still held it."""
+    if not tx.execute(FINISH_SQL, (status.value, note, int(retry), now, task_id, owner)).rowcount:
+        return False
+    tx.execute(END_ATTEMPT_SQL, ("retry" if retry else status.value, error, now, task_id, attempt))
+    return True
+
+
+def give_back(tx: Transaction, task_id: int, *, owner: str, now: float) -> bool:
+    """A leased task goes back to ready, its lease released; whether `owner` still held it."""
+    return bool(tx.execute(GIVE_BACK_SQL, (now, task_id, owner)).rowcount)
+
+
+def keep_in_review(tx: Transaction, task_id: int, *, owner: str, now: float) -> bool:
+    """Release the lease of a task in review, keeping its result; whether `owner` still held it."""
+    return bool(tx.execute(KEEP_IN_REVIEW_SQL, (now, task_id, owner)).rowcount)
+
+
+# ------------------------------------------------------------------------------- the human's controls
+
+
+def control_task(
+    tx: Transaction, task: Task, status: TaskStatus, *, note: str, outcome: str, error: str, unpin: bool
+) -> None:
+    """The human moves `task`, as read, to `status` and clears its lease; an attempt under way ends.
+
+    A task that moved or changed hands since it was read is left alone (`TaskChangedError`).
+    """
+    now = tx.clock.now()
+    cursor = tx.execute(
+        CONTROL_SQL, (status.value, note, int(unpin), now, task.id, task.status.value, task.lease_owner)
+    )
+    if not cursor.rowcount:
+        raise TaskChangedError(task.id)
+    tx.execute(END_RUNNING_ATTEMPT_SQL, (outcome, error, now, task.id))
+
+
+def pin_task(tx: Transaction, task: Task, agent: str | None) -> None:
+    """Pin `task`, as read and not leased, to `agent` (None: let the scheduler choose)."""
+    if not tx.execute(PIN_SQL, (agent, tx.clock.now(), task.id, task.status.value)).rowcount:
+        raise TaskChangedError(task.id)
+
+
+# ------------------------------------------------------------------------------------ sample data
+
+
+PLACE_SQL = "UPDATE task SET status = ?, assigned_to = ?, result = ?, note = ? WHERE id = ?"
+"""Put a task straight into a status, outside the lifecycle: (status, agent, result, note, task_id)."""
+
+READY_UNBLOCKED_SQL = (
+    "UPDATE task SET status = 'ready' WHERE project_id = ? AND status = 'pending' AND NOT EXISTS ("
+    " SELECT 1 FROM task_dependency d JOIN task o ON o.id = d.depends_on"
+    " WHERE d.task_id = task.id AND o.status != 'done')"
+)
+"""Every pending task of a project whose dependencies are done becomes ready: (project_id,)."""
+
+
+def place_tasks(
+    tx: Transaction, project_id: int, placed: Sequence[tuple[str, str, str | None, str, int]]
+) -> None:
+    """Fill a project's board for a benchmark or a sample: tasks put straight into their statuses
+    (status, agent, result, note, task_id), outside the lifecycle; then those whose dependencies
+    are done are ready."""
+    tx.executemany(PLACE_SQL, placed)
+    tx.execute(READY_UNBLOCKED_SQL, (project_id,))
 
 
 UNFINISHED_BY_LIKELINESS = ("running", "review", "awaiting_human", "ready", "failed", "blocked", "pending")

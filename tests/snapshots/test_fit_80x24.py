@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, TextArea
 
+from orkestra_tui.demo.sample import populate
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.sample import populate
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 

@@ -26,6 +26,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
+from orkestra_tui.engine.scheduler import Scheduler
 from orkestra_tui.providers.base import Message, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.simulated import SimulatedProvider
 
@@ -123,9 +124,10 @@ async def populate(engine: Engine) -> None:
     )
     tasks = {task.key: task for task in engine.add_tasks(project.id, SAMPLE_TASKS, actor="engine")}
     agents = [agent.name for agent in engine.agents()]
-    await engine.perform_task(tasks["store"].id, agents[0])
-    await engine.perform_task(tasks["ci"].id, agents[3])
-    await engine.perform_task(tasks["schema"].id, agents[2])
+    scheduler = Scheduler(engine, reviewers=0)
+    await scheduler.run_task(tasks["store"].id, agents[0])
+    await scheduler.run_task(tasks["ci"].id, agents[3])
+    await scheduler.run_task(tasks["schema"].id, agents[2])
     engine.set_task_status(tasks["import"].id, TaskStatus.RUNNING, actor=agents[1], assigned_to=agents[1])
     engine.set_task_status(tasks["api"].id, TaskStatus.RUNNING, actor=agents[3], assigned_to=agents[3])
     engine.set_task_status(tasks["api"].id, TaskStatus.REVIEW, actor=agents[3])
