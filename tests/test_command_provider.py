@@ -96,3 +96,20 @@ def test_a_configured_command_agent_runs_through_the_engine(
     answer = json.loads(outcome.response.text)  # type: ignore[union-attr]
     assert Path(answer["cwd"]) == (paths.data_dir / "workspace").resolve()
     assert "GROK_API_KEY" not in answer["env"]
+
+
+def test_an_agent_built_from_its_settings_gives_its_program_its_own_key_variable(
+    fake_cli: Path, tmp_path: Path
+) -> None:
+    from orkestra_tui.providers.registry import build_agents
+
+    agent = AgentSettings(
+        name="tool",
+        provider="command",
+        command=[sys.executable, str(fake_cli), "ok"],
+        api_key_env="MY_TOOL_KEY",
+    )
+    env = {"PATH": "/usr/bin:/bin", "MY_TOOL_KEY": "tool-key", "ANTHROPIC_API_KEY": "sk-ant-other"}
+    (runtime,) = build_agents(Settings(agents=[agent]), env, workspace=str(tmp_path / "workspace"))
+    answer = json.loads(asyncio.run(runtime.provider.complete(REQUEST)).text)
+    assert "MY_TOOL_KEY" in answer["env"] and "ANTHROPIC_API_KEY" not in answer["env"]

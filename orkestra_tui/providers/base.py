@@ -110,6 +110,8 @@ class ProviderSettings:
     """A command agent's program and arguments."""
     command_env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The stripped environment a command agent runs with."""
+    key_variable: str = ""
+    """The agent's own key variable (`api_key_env`), which a command agent's program is given."""
 
 
 class VendorFacts:

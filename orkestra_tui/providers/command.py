@@ -57,6 +57,7 @@ class CommandProvider(VendorFacts):
             workspace=settings.workspace,
             model=settings.model,
             env=settings.command_env,
+            key_variable=settings.key_variable,
             timeout_s=settings.timeout_s,
         )
 

@@ -130,6 +130,7 @@ class AgentRuntime:
             workspace=Path(self.workspace),
             command=tuple(self.settings.command),
             command_env=self.command_env,
+            key_variable=self.settings.api_key_env,
         )
 
 
