@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from fakes import ScriptedProvider, answers, ballot_for
+from fresh import current_screen
 from test_voting_screen import screen_text
 
 from orkestra_tui.config import Paths, Settings
@@ -70,14 +71,14 @@ async def test_the_health_screen_shows_the_last_refused_answer_and_enter_shows_t
         assert ["again" in line for line in endings] == [True, False]  # whole, the newest first
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, RefusedAnswersScreen)
+        assert not isinstance(current_screen(app), RefusedAnswersScreen)
 
         await pilot.press("down", "down")  # gemini: every answer was used
         await pilot.pause()
         assert "refused ballot answer" not in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
-        assert not isinstance(app.screen, RefusedAnswersScreen)
+        assert not isinstance(current_screen(app), RefusedAnswersScreen)
         assert any("gemini has no refused answers" in str(toast.message) for toast in app._notifications)
     engine.close()
 

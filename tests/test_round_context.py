@@ -43,7 +43,8 @@ def second_round_requests(
 
 
 def label_in(request: ProviderRequest, option: str) -> str:
-    return next(item["label"] for item in request.context["options"] if item["text"] == option)
+    label: str = next(item["label"] for item in request.context["options"] if item["text"] == option)
+    return label
 
 
 def test_a_tied_round_is_told_as_a_tie_with_its_counts(engine: Engine) -> None:
