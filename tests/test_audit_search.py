@@ -415,7 +415,7 @@ def test_a_sqlite_without_fts5_is_refused_with_a_clear_message(tmp_path: Path) -
             raise sqlite3.OperationalError("no such module: fts5")
 
     with pytest.raises(StoreError, match=r"built without full-text search \(FTS5\)"):
-        _require_full_text_search(NoFullTextSearch(), tmp_path / "o.db")  # type: ignore[arg-type]
+        _require_full_text_search(NoFullTextSearch(), tmp_path / "o.db")  # type: ignore[arg-type]  # a stand-in for the connection: only execute() is called
 
 
 # --------------------------------------------------------------- orkestra audit

@@ -39,7 +39,7 @@ def simulated_engine(home: Path, seed: int, **engine_settings: object) -> Engine
     settings = replace(
         settings,
         simulation=SimulationSettings(seed=seed, latency_ms=0),
-        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]
+        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]  # EngineSettings fields by name; replace() checks them
     )
     return Engine(resolve_paths(home), settings, env={})
 
@@ -48,7 +48,7 @@ def run_seed(tmp_path: Path, seed: int, **kwargs: object) -> tuple[Engine, Decis
     kwargs.setdefault("tie_break", TieBreakPolicy.FIRST)  # nobody is there to ask
     engine = simulated_engine(tmp_path / f"seed-{seed}", seed)
     decision = engine.open_decision("Which database should back the ledger?", OPTIONS)
-    decided = asyncio.run(engine.decide(decision.id, **kwargs))  # type: ignore[arg-type]
+    decided = asyncio.run(engine.decide(decision.id, **kwargs))  # type: ignore[arg-type]  # decide()'s keywords, by name
     return engine, decided
 
 
@@ -498,7 +498,7 @@ async def vote_until_feedback_asked(
             asked.set()
 
     subscription = engine.bus.subscribe(note)
-    voting = asyncio.create_task(engine.decide(decision_id, resolution=("fallback",), **kwargs))  # type: ignore[arg-type]
+    voting = asyncio.create_task(engine.decide(decision_id, resolution=("fallback",), **kwargs))  # type: ignore[arg-type]  # decide()'s keywords, by name
     waiting = asyncio.ensure_future(asked.wait())
     await asyncio.wait({voting, waiting}, return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()

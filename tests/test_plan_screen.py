@@ -51,7 +51,7 @@ def shown(app: OrkestraApp, selector: str) -> str:
 def brief(**changes: object) -> Brief:
     values: dict[str, object] = {"name": "Shop", "description": "A small shop.", "agents": AGENTS}
     values.update(changes)
-    return Brief(**values)  # type: ignore[arg-type]
+    return Brief(**values)  # type: ignore[arg-type]  # Brief fields by name; the constructor checks them
 
 
 async def plan_to_review(engine: Engine) -> int:

@@ -26,7 +26,7 @@ def brief(**changes: object) -> Brief:
         "agents": AGENTS,
     }
     values.update(changes)
-    return Brief(**values)  # type: ignore[arg-type]
+    return Brief(**values)  # type: ignore[arg-type]  # Brief fields by name; the constructor checks them
 
 
 def plan_through_review(planner: Planner, project_id: int) -> None:

@@ -33,7 +33,7 @@ def second_round_requests(
         OPTIONS,
         voters=list(votes),
         max_rounds=2,
-        **rules,  # type: ignore[arg-type]
+        **rules,  # type: ignore[arg-type]  # open_decision()'s keywords, by name
     )
     asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST, resolution=("fallback",)))
     return {

@@ -339,7 +339,7 @@ def test_a_half_open_circuit_with_its_probe_out_is_unavailable(engine: Engine) -
     breaker = engine.breakers["claude"]
     for _ in range(engine.settings.engine.circuit_failures):
         breaker.record(False)
-    engine.clock.advance(engine.settings.engine.circuit_cooldown_s)  # type: ignore[attr-defined]
+    engine.clock.advance(engine.settings.engine.circuit_cooldown_s)  # type: ignore[attr-defined]  # the engine fixture's clock is a FixedClock
     claude = next(item for item in candidates(engine, {}) if item.name == "claude")
     assert claude.available
     assert breaker.acquire()
