@@ -92,7 +92,8 @@ def test_convergence_over_rounds(tmp_path: Path) -> None:
     )
     first, last = engine.store.rounds(decided.id)[0], engine.store.rounds(decided.id)[-1]
     assert first.tally is not None and first.tally["winner"] is None
-    assert last.tally is not None and last.tally["winner"] == decided.outcome["winner"]  # type: ignore[index]
+    assert decided.outcome is not None
+    assert last.tally is not None and last.tally["winner"] == decided.outcome["winner"]
     # From round 2 on, each agent saw the previous round's anonymous tally.
     round_two = engine.store.ballots(decided.id, 2)
     assert any("lead" in ballot.reasoning for ballot in round_two)
@@ -129,7 +130,8 @@ def test_a_deadlock_resolved_by_the_human(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         (request,) = engine.inbox.open_items()
         assert request.kind is InboxKind.TIE_BREAK
-        assert engine.store.decision(decision_id).status is DecisionStatus.AWAITING_HUMAN  # type: ignore[union-attr]
+        stored = engine.store.decision(decision_id)
+        assert stored is not None and stored.status is DecisionStatus.AWAITING_HUMAN
         tied = [entry["option"] for entry in request.payload["tied"]]
         assert len(tied) >= 2 and all(0 <= entry["support"] <= 1 for entry in request.payload["tied"])
         engine.answer_tie_break(request.id, tied[-1])
@@ -167,10 +169,11 @@ def test_headless_tie_break_policies(tmp_path: Path, policy: str, expected: Deci
     assert decided.status is expected
     item = next(item for item in engine.store.inbox(None) if item.kind is InboxKind.TIE_BREAK)
     assert item.status is InboxStatus.ANSWERED  # the policy answered through the inbox, on record
+    assert decided.outcome is not None
     if policy == "first":
-        assert decided.outcome["winner"] == item.payload["tied"][0]["option"]  # type: ignore[index]
+        assert decided.outcome["winner"] == item.payload["tied"][0]["option"]
     else:
-        assert "not broken" in decided.outcome["reason"]  # type: ignore[index]
+        assert "not broken" in decided.outcome["reason"]
 
 
 def test_the_fallback_takes_plurality(tmp_path: Path) -> None:
@@ -527,7 +530,8 @@ def test_feedback_asked_after_a_round_without_a_winner_reaches_the_next_round(en
         return await voting
 
     decided = asyncio.run(vote_and_answer())
-    assert decided.status is DecisionStatus.DECIDED and decided.outcome["how"] == "fallback"  # type: ignore[index]
+    assert decided.outcome is not None
+    assert decided.status is DecisionStatus.DECIDED and decided.outcome["how"] == "fallback"
     assert [(item.round, item.text) for item in engine.store.feedback(decision.id)] == [
         (2, "Think about backups.")
     ]

@@ -91,7 +91,7 @@ async def test_the_ballot_card_shows_the_answer_behind_an_abstention_and_a_repai
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         cards = {card.card.voter: card for card in app.screen.query(BallotCard) if card.card}
-        assert [len(cards[voter].card.refused) for voter in ("claude", "chatgpt", "gemini")] == [2, 1, 0]  # type: ignore[union-attr]
+        assert [len(cards[voter].card.refused) for voter in ("claude", "chatgpt", "gemini")] == [2, 1, 0]  # type: ignore[union-attr]  # only cards with a ballot were kept
         claude = cards["claude"].render().plain
         assert "the last of 2 answers: I will not [bold]vote[/]" in claude
         assert_literal(claude)

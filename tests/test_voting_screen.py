@@ -16,6 +16,7 @@ from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision, DecisionStatus, InboxKind, InboxStatus
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.feedback import FeedbackScreen
+from orkestra_tui.tui.screens.help import HelpScreen
 from orkestra_tui.tui.screens.human_ballot import HumanBallotScreen
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
@@ -121,7 +122,8 @@ async def test_a_ballot_shows_as_it_arrives(engine: Engine) -> None:
         await wait_until(
             pilot, lambda: bars.tally is not None and bars.tally.waiting == ("copilot",), "3 ballots"
         )
-        assert "3 of 4 ballots in" in bars.tally.title  # type: ignore[union-attr]
+        assert bars.tally is not None
+        assert "3 of 4 ballots in" in bars.tally.title
         assert "copilot  thinking…" in screen_text(app)
         fakes["copilot"].release.set()
         await wait_until(pilot, lambda: bars.tally is not None and bars.tally.winner == TIED[0], "the result")
@@ -361,7 +363,8 @@ async def test_the_help_lists_the_tie_break_key(engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        everywhere = dict(app.screen.sections)["Everywhere"]  # type: ignore[attr-defined]
+        assert isinstance(app.screen, HelpScreen)
+        everywhere = dict(app.screen.sections)["Everywhere"]
         assert any(getattr(binding, "key", "") == "ctrl+t" for binding in everywhere)
 
 
