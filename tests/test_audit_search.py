@@ -409,7 +409,7 @@ def test_migration_6_indexes_the_events_of_a_schema_5_database(tmp_path: Path) -
 
 def test_a_sqlite_without_fts5_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     class NoFullTextSearch:
-        def execute(self, sql: str, *parameters: object) -> Any:
+        def execute(self, sql: str, *parameters: object) -> sqlite3.Cursor:
             if "compileoption" in sql:
                 return sqlite3.connect(":memory:").execute("SELECT 0")
             raise sqlite3.OperationalError("no such module: fts5")
