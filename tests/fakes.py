@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
 
 Script = Callable[[ProviderRequest, int], str | BaseException]
 """Given the request and how many calls came before it, the text to answer, or an error to raise."""
@@ -129,7 +132,7 @@ def committee_member(author: str) -> Script:
     return script
 
 
-async def vote_until_the_tie_break(engine: Any, project_id: int) -> None:
+async def vote_until_the_tie_break(engine: Engine, project_id: int) -> None:
     """Run a plan's vote until the committee asks for a tie-break, then stop it, as a closed app would."""
     from orkestra_tui.engine.planning import Planner
 

@@ -21,7 +21,7 @@ from orkestra_tui.engine.answers import (
 )
 from orkestra_tui.engine.committee import Committee
 from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.models import Involvement, TaskSpec
+from orkestra_tui.engine.models import Involvement, Task, TaskSpec
 from orkestra_tui.engine.planning import Brief, Planner, PlanStep, check_plan
 from orkestra_tui.engine.prompts import (
     Presentation,
@@ -33,6 +33,7 @@ from orkestra_tui.engine.prompts import (
     repair_request,
 )
 from orkestra_tui.engine.review import Review, review, review_request
+from orkestra_tui.providers.base import ProviderRequest
 
 TEMPLATE = {
     "summary": "...",
@@ -276,7 +277,7 @@ def test_review_and_compromise_repairs_restate_what_is_valid(engine: Engine) -> 
 # ---------------------------------------------------------------- reviews
 
 
-def stored_task(engine: Engine) -> Any:
+def stored_task(engine: Engine) -> Task:
     project = engine.create_project("Notes", "A notes app.")
     (task,) = engine.add_tasks(project.id, [TaskSpec(title="Store notes", instructions="Use SQLite.")])
     return task
@@ -343,7 +344,7 @@ async def test_a_review_echoing_the_prompts_comment_slot_has_no_comments(engine:
 
 
 async def test_a_ballot_echoing_the_prompts_reasoning_slot_has_no_reasoning(engine: Engine) -> None:
-    def by_text(request: Any, _index: int) -> str:
+    def by_text(request: ProviderRequest, _index: int) -> str:
         return json.dumps(
             {"ranking": ["SQLite"], "confidence": 0.5, "reasoning": "<why, in a few sentences>"}
         )

@@ -7,11 +7,13 @@ import html
 import io
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fresh import current_screen, is_displayed
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
@@ -328,7 +330,7 @@ async def test_the_detail_shows_pretty_json_with_hostile_text_escaped(engine: En
         assert "newer" in str(pane.query_one(Static).render())
         await pilot.press("escape")
         await pilot.pause()
-        assert not pane.display
+        assert not is_displayed(pane)
         assert app.focused is table_of(screen)
 
 
@@ -388,7 +390,7 @@ def test_an_export_never_leaves_half_a_file(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text("before\n")
 
-    def broken() -> Any:
+    def broken() -> Iterator[AuditEvent]:
         yield from sample_events()[:1]
         raise RuntimeError("the store went away")
 
@@ -429,8 +431,8 @@ async def test_export_writes_every_matching_event_not_only_the_pages_read(
         assert table_of(screen).pages.loaded < 1_235
         await pilot.press("x")
         await pilot.pause()
+        assert isinstance(app.screen, AuditExportScreen)
         dialog = app.screen
-        assert isinstance(dialog, AuditExportScreen)
         default = Path(dialog.query_one("#export-path", Input).value)
         assert default.parent == tmp_path and default.suffix == ".jsonl"
         dialog.query_one("#export-path", Input).value = str(tmp_path / "all.csv")
@@ -468,7 +470,7 @@ async def test_an_existing_file_is_replaced_only_after_a_yes(engine: Engine, tmp
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         await pilot.pause()
-        assert app.screen is dialog
+        assert current_screen(app) is dialog
         assert target.read_text() == "keep me\n"
         assert "was kept" in str(dialog.query_one("#export-error", Static).render())
         await pilot.press("ctrl+s")
@@ -548,7 +550,7 @@ def test_pages_are_read_once_and_evicted_pages_read_again(
     assert pages.row(0) == expected[0]  # evicted: read again, from where the page began
     assert len(searches) == 7 and searches[-1]["before_id"] == expected[0].id + 1
     record(engine, "human", "note.added", "newer")
-    assert pages.newer() == 1 and pages.row(0) is not None and pages.row(0).summary == "newer"  # type: ignore[union-attr]
+    assert pages.newer() == 1 and (newest := pages.row(0)) is not None and newest.summary == "newer"
     assert pages.row(1) == expected[0]
 
 

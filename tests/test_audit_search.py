@@ -409,13 +409,13 @@ def test_migration_6_indexes_the_events_of_a_schema_5_database(tmp_path: Path) -
 
 def test_a_sqlite_without_fts5_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     class NoFullTextSearch:
-        def execute(self, sql: str, *parameters: object) -> Any:
+        def execute(self, sql: str, *parameters: object) -> sqlite3.Cursor:
             if "compileoption" in sql:
                 return sqlite3.connect(":memory:").execute("SELECT 0")
             raise sqlite3.OperationalError("no such module: fts5")
 
     with pytest.raises(StoreError, match=r"built without full-text search \(FTS5\)"):
-        _require_full_text_search(NoFullTextSearch(), tmp_path / "o.db")  # type: ignore[arg-type]
+        _require_full_text_search(NoFullTextSearch(), tmp_path / "o.db")  # type: ignore[arg-type]  # a stand-in for the connection: only execute() is called
 
 
 # --------------------------------------------------------------- orkestra audit

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 
 import pytest
+from fresh import current_focus, is_displayed
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, OptionList
 
@@ -152,27 +153,32 @@ async def test_w_hides_and_shows_the_waiting_tasks(sample_engine: Engine) -> Non
         assert len(ready.tasks) == 3
 
 
+def is_ticking(board: BoardScreen) -> bool:
+    """Whether the Board's clock runs now (a fresh read: see fresh.py)."""
+    return board.ticking
+
+
 async def test_the_elapsed_time_ticks_only_while_tasks_run(engine: Engine, clock: FixedClock) -> None:
     _project_id, tasks = project_with(engine, SPECS)
     clock.step = 0.0
     app = OrkestraApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         board = await open_board(app, pilot)
-        assert not board.ticking
+        assert not is_ticking(board)
         move(engine, tasks[0], TaskStatus.RUNNING, agent="gemini")
         await wait_until(pilot, lambda: bool(column(board, "running").tasks), "the task runs")
-        assert board.ticking
+        assert is_ticking(board)
         clock.advance(75)
         board._tick()  # what the one-second timer does
         running = column(board, "running")
         assert card_lines(running.tasks[0], now=running.now)[1].plain == "▍1m15s gemini"
         await pilot.press("4")  # another screen: the Board's clock stops
-        assert not board.ticking
+        assert not is_ticking(board)
         await pilot.press("2")
-        assert board.ticking
+        assert is_ticking(board)
         move(engine, tasks[0], TaskStatus.DONE, agent="gemini")
         await wait_until(pilot, lambda: not column(board, "running").tasks, "the task is done")
-        assert not board.ticking
+        assert not is_ticking(board)
 
 
 async def test_the_board_rereads_only_the_tasks_that_changed(
@@ -267,7 +273,7 @@ async def test_enter_opens_the_detail_and_escape_closes_it(engine: Engine) -> No
         assert content.scroll_y == 0
         assert "move_column(1)" not in shown_actions(board) and "filter" not in shown_actions(board)
         await pilot.press("escape")
-        assert not pane.display and board.query_one("#columns").display
+        assert not is_displayed(pane) and board.query_one("#columns").display
         assert app.focused is column(board, "done")
 
 
@@ -491,10 +497,10 @@ async def test_slash_filters_by_text_agent_and_phase_and_escape_clears(engine: E
         await pilot.press(*("backspace",) * 9, *"phase:release")
         assert titles(board, "ready") == ["User guide"]
         await pilot.press("enter")  # keeps the filter and goes back to the columns
-        assert field.display and app.focused is column(board, "ready")
+        assert field.display and current_focus(app) is column(board, "ready")
         assert titles(board, "ready") == ["User guide"]
         await pilot.press("escape")
-        assert not field.display and field.value == ""
+        assert not is_displayed(field) and field.value == ""
         assert titles(board, "ready") == ["Write the cart", "Checkout", "User guide"]
 
 

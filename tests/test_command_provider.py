@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -36,13 +37,22 @@ def fake_cli(tmp_path: Path) -> Path:
     return script
 
 
-def provider(fake_cli: Path, tmp_path: Path, mode: str, **options: object) -> CommandProvider:
+class ProviderOptions(TypedDict, total=False):
+    """The keywords of CommandProvider that a test sets."""
+
+    key_variable: str
+    timeout_s: float
+
+
+def provider(
+    fake_cli: Path, tmp_path: Path, mode: str, **options: Unpack[ProviderOptions]
+) -> CommandProvider:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-other-vendor", "MY_KEY": "k"}
     return CommandProvider(
         [sys.executable, str(fake_cli), mode],
         workspace=tmp_path / "workspace",
         env=env,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
@@ -92,8 +102,8 @@ def test_a_configured_command_agent_runs_through_the_engine(
     (info,) = engine.agents()
     assert not info.simulated
     outcome = asyncio.run(engine.call("coder", REQUEST))
-    assert outcome.ok
-    answer = json.loads(outcome.response.text)  # type: ignore[union-attr]
+    assert outcome.response is not None  # the call is ok
+    answer = json.loads(outcome.response.text)
     assert Path(answer["cwd"]) == (paths.data_dir / "workspace").resolve()
     assert "GROK_API_KEY" not in answer["env"]
 

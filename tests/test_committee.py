@@ -39,7 +39,7 @@ def simulated_engine(home: Path, seed: int, **engine_settings: object) -> Engine
     settings = replace(
         settings,
         simulation=SimulationSettings(seed=seed, latency_ms=0),
-        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]
+        engine=replace(settings.engine, **engine_settings),  # type: ignore[arg-type]  # EngineSettings fields by name; replace() checks them
     )
     return Engine(resolve_paths(home), settings, env={})
 
@@ -48,7 +48,7 @@ def run_seed(tmp_path: Path, seed: int, **kwargs: object) -> tuple[Engine, Decis
     kwargs.setdefault("tie_break", TieBreakPolicy.FIRST)  # nobody is there to ask
     engine = simulated_engine(tmp_path / f"seed-{seed}", seed)
     decision = engine.open_decision("Which database should back the ledger?", OPTIONS)
-    decided = asyncio.run(engine.decide(decision.id, **kwargs))  # type: ignore[arg-type]
+    decided = asyncio.run(engine.decide(decision.id, **kwargs))  # type: ignore[arg-type]  # decide()'s keywords, by name
     return engine, decided
 
 
@@ -92,7 +92,8 @@ def test_convergence_over_rounds(tmp_path: Path) -> None:
     )
     first, last = engine.store.rounds(decided.id)[0], engine.store.rounds(decided.id)[-1]
     assert first.tally is not None and first.tally["winner"] is None
-    assert last.tally is not None and last.tally["winner"] == decided.outcome["winner"]  # type: ignore[index]
+    assert decided.outcome is not None
+    assert last.tally is not None and last.tally["winner"] == decided.outcome["winner"]
     # From round 2 on, each agent saw the previous round's anonymous tally.
     round_two = engine.store.ballots(decided.id, 2)
     assert any("lead" in ballot.reasoning for ballot in round_two)
@@ -129,7 +130,8 @@ def test_a_deadlock_resolved_by_the_human(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         (request,) = engine.inbox.open_items()
         assert request.kind is InboxKind.TIE_BREAK
-        assert engine.store.decision(decision_id).status is DecisionStatus.AWAITING_HUMAN  # type: ignore[union-attr]
+        stored = engine.store.decision(decision_id)
+        assert stored is not None and stored.status is DecisionStatus.AWAITING_HUMAN
         tied = [entry["option"] for entry in request.payload["tied"]]
         assert len(tied) >= 2 and all(0 <= entry["support"] <= 1 for entry in request.payload["tied"])
         engine.answer_tie_break(request.id, tied[-1])
@@ -167,10 +169,11 @@ def test_headless_tie_break_policies(tmp_path: Path, policy: str, expected: Deci
     assert decided.status is expected
     item = next(item for item in engine.store.inbox(None) if item.kind is InboxKind.TIE_BREAK)
     assert item.status is InboxStatus.ANSWERED  # the policy answered through the inbox, on record
+    assert decided.outcome is not None
     if policy == "first":
-        assert decided.outcome["winner"] == item.payload["tied"][0]["option"]  # type: ignore[index]
+        assert decided.outcome["winner"] == item.payload["tied"][0]["option"]
     else:
-        assert "not broken" in decided.outcome["reason"]  # type: ignore[index]
+        assert "not broken" in decided.outcome["reason"]
 
 
 def test_the_fallback_takes_plurality(tmp_path: Path) -> None:
@@ -498,7 +501,7 @@ async def vote_until_feedback_asked(
             asked.set()
 
     subscription = engine.bus.subscribe(note)
-    voting = asyncio.create_task(engine.decide(decision_id, resolution=("fallback",), **kwargs))  # type: ignore[arg-type]
+    voting = asyncio.create_task(engine.decide(decision_id, resolution=("fallback",), **kwargs))  # type: ignore[arg-type]  # decide()'s keywords, by name
     waiting = asyncio.ensure_future(asked.wait())
     await asyncio.wait({voting, waiting}, return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()
@@ -527,7 +530,8 @@ def test_feedback_asked_after_a_round_without_a_winner_reaches_the_next_round(en
         return await voting
 
     decided = asyncio.run(vote_and_answer())
-    assert decided.status is DecisionStatus.DECIDED and decided.outcome["how"] == "fallback"  # type: ignore[index]
+    assert decided.outcome is not None
+    assert decided.status is DecisionStatus.DECIDED and decided.outcome["how"] == "fallback"
     assert [(item.round, item.text) for item in engine.store.feedback(decision.id)] == [
         (2, "Think about backups.")
     ]

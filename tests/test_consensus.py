@@ -437,7 +437,7 @@ def test_to_dict_is_a_copy() -> None:
 
 
 def test_ranking_given_as_a_list_is_accepted() -> None:
-    ballot = RankedBallot("ann", ["A", "B"])  # type: ignore[arg-type]
+    ballot = RankedBallot("ann", ["A", "B"])  # type: ignore[arg-type]  # a list where a tuple is declared, on purpose
     assert ballot.ranking == ("A", "B")
     assert tally("plurality", tuple("AB"), [ballot]).winner == "A"
 
@@ -473,7 +473,7 @@ def test_result_is_independent_of_ballot_order() -> None:
             "ballot 1: count must be a whole number of voters, 0 or more, not -1",
         ),
         (
-            {"ballots": [RankedBallot("bo", ("A",), count=1.5)]},  # type: ignore[arg-type]
+            {"ballots": [RankedBallot("bo", ("A",), count=1.5)]},  # type: ignore[arg-type]  # a wrong type, on purpose
             'ballot 1 (voter "bo"): count must be a whole number of voters, 0 or more, not 1.5',
         ),
         (
@@ -493,15 +493,15 @@ def test_result_is_independent_of_ballot_order() -> None:
             'ballot 1 (voter "cy"): weight must be a finite number, 0 or more, not inf',
         ),
         (
-            {"ballots": [RankedBallot("cy", ("A",), weight="2")]},  # type: ignore[arg-type]
+            {"ballots": [RankedBallot("cy", ("A",), weight="2")]},  # type: ignore[arg-type]  # a wrong type, on purpose
             'ballot 1 (voter "cy"): weight must be a finite number, 0 or more, not "2"',
         ),
         (
-            {"ballots": [RankedBallot("dee", "AB")]},  # type: ignore[arg-type]
+            {"ballots": [RankedBallot("dee", "AB")]},  # type: ignore[arg-type]  # a wrong type, on purpose
             'ballot 1 (voter "dee"): ranking must be a sequence of option names, not "AB"',
         ),
         (
-            {"ballots": [RankedBallot("dee", (["A"],))]},  # type: ignore[arg-type]
+            {"ballots": [RankedBallot("dee", (["A"],))]},  # type: ignore[arg-type]  # a wrong type, on purpose
             'ballot 1 (voter "dee"): ranking entries must be option names, not a list',
         ),
         ({"ballots": [("A",)]}, "ballot 1 is a tuple, not a RankedBallot"),
@@ -520,7 +520,7 @@ def test_invalid_input_raises_one_line_ballot_error(kwargs: dict[str, object], m
     }
     arguments.update(kwargs)
     with pytest.raises(BallotError) as raised:
-        tally(**arguments)  # type: ignore[arg-type]
+        tally(**arguments)  # type: ignore[arg-type]  # arguments of mixed types, some wrong on purpose
     assert str(raised.value) == message
     assert isinstance(raised.value, ValueError)
 
@@ -542,7 +542,7 @@ def test_tally_result_is_frozen() -> None:
     result = tally("plurality", tuple("AB"), [RankedBallot("ann", ("A",))])
     assert isinstance(result, TallyResult)
     with pytest.raises(AttributeError):
-        result.winner = "B"  # type: ignore[misc]
+        result.winner = "B"  # type: ignore[misc]  # frozen: the assignment must fail
 
 
 def test_module_imports_nothing_of_the_ui_or_the_rest_of_the_engine() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fresh import current_focus
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
@@ -56,7 +57,7 @@ async def test_screen_keys_work_on_arrival_and_typing_starts_when_chosen(engine:
         assert app.current_mode == "plan" and isinstance(app.focused, BriefForm)
         assert screen.query_one("#brief-name", Input).value == ""
         await pilot.press("enter", *"Shop")
-        assert isinstance(app.focused, Input) and app.focused.value == "Shop"
+        assert isinstance(field := current_focus(app), Input) and field.value == "Shop"
         await pilot.press("escape", "4")  # out of the field, the keys switch screens again
         assert app.current_mode == "health"
 

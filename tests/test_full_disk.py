@@ -292,7 +292,7 @@ def test_any_command_says_a_full_or_read_only_disk_in_one_line(tmp_path: Path) -
         try:
             raise sqlite3.OperationalError("database or disk is full")  # as SQLite raises it: code 13
         except sqlite3.OperationalError as full:
-            full.sqlite_errorcode = 13  # type: ignore[attr-defined]
+            full.sqlite_errorcode = 13
             raise RuntimeError("cannot rollback - no transaction is active") from None
     except RuntimeError as masked:
         assert _disk_line(args, masked) == str(DiskFullError(tmp_path / "home" / "data"))

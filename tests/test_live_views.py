@@ -14,7 +14,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from fresh import current_screen
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -26,6 +28,10 @@ from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.screens.health import HealthScreen
 from orkestra_tui.tui.widgets.board_progress import BoardProgress
 from orkestra_tui.tui.widgets.task_list import TaskList
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.decision_view import DecisionView
+    from orkestra_tui.tui.screens.voting import VotingScreen
 
 TASKS = 12
 SIZE = (100, 30)
@@ -89,6 +95,11 @@ def calls_shown(health: HealthScreen) -> int:
     return sum(int(str(table.get_row_at(row)[calls])) for row in range(table.row_count))
 
 
+def shown_view(voting: VotingScreen) -> DecisionView | None:
+    """The decision the Voting screen shows now (a fresh read: see fresh.py)."""
+    return voting.shown
+
+
 def done_shown(board: BoardScreen) -> int:
     summary = board.query_one(BoardProgress).summary
     return summary.done if summary is not None else -1
@@ -105,14 +116,14 @@ async def test_board_follows_a_headless_run_on_the_same_data_dir(tmp_path: Path)
             await wait_for(
                 pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.body_ready, "health"
             )
+            assert isinstance(app.screen, HealthScreen)
             health = app.screen
-            assert isinstance(health, HealthScreen)
             assert calls_shown(health) == 0
             await pilot.press("2")
             await wait_for(
                 pilot, lambda: isinstance(app.screen, BoardScreen) and app.screen.body_ready, "board"
             )
-            board = app.screen
+            board = current_screen(app)
             assert isinstance(board, BoardScreen)
             assert done_shown(board) == 0
             assert len(board.query_one("#column-ready", TaskList).tasks) == TASKS
@@ -234,7 +245,7 @@ async def test_voting_follows_a_vote_run_from_the_shell(tmp_path: Path) -> None:
             )
             voting = app.screen
             assert isinstance(voting, VotingScreen)
-            assert voting.shown is None
+            assert shown_view(voting) is None
             other = run_other(
                 home,
                 "vote",

@@ -8,7 +8,7 @@ sees the SDK's connection close.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec, TaskStatus
 from orkestra_tui.engine.scheduler import Scheduler
-from orkestra_tui.providers.base import Message, ProviderRequest
+from orkestra_tui.providers.base import Message, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.registry import build_agents, is_local
 
 KEYS = {
@@ -41,7 +41,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[WireFake]:
         yield server
 
 
-async def until(condition: Any, what: str) -> None:
+async def until(condition: Callable[[], object], what: str) -> None:
     """Poll `condition` (the fake's server thread reports through plain lists) until it holds."""
     for _ in range(1000):
         if condition():
@@ -137,7 +137,7 @@ class CountingProvider(ScriptedProvider):
         self.under_way = 0
         self.most_under_way = 0
 
-    async def complete(self, request: ProviderRequest) -> Any:
+    async def complete(self, request: ProviderRequest) -> ProviderResponse:
         self.under_way += 1
         self.most_under_way = max(self.most_under_way, self.under_way)
         try:

@@ -21,7 +21,7 @@ def member(option: str, confidence: float) -> ScriptedProvider:
     """Votes for `option` with `confidence`; asked to mediate, proposes MIDWEEK (and then votes for it)."""
     ballot = ballot_for(option, confidence=confidence)
 
-    def script(request: ProviderRequest, index: int) -> str:
+    def script(request: ProviderRequest, index: int) -> str | BaseException:
         if request.purpose == "compromise":
             return json.dumps({"option": MIDWEEK, "rationale": "QA gets its day"})
         if MIDWEEK in [item["text"] for item in request.context.get("options", ())]:

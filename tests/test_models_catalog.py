@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from orkestra_tui.bench.fake_api import WireFake, serving
-from orkestra_tui.config import Settings, default_agents
+from orkestra_tui.config import AgentSettings, Settings, default_agents
 from orkestra_tui.providers.anthropic import AnthropicProvider
 from orkestra_tui.providers.base import Message, ProviderRequest
 from orkestra_tui.providers.gemini import GeminiProvider
@@ -32,7 +32,10 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[WireFake]:
         yield server
 
 
-def sent(provider: Any, fake: WireFake) -> dict[str, Any]:
+VendorProvider = AnthropicProvider | GeminiProvider | OpenAIProvider
+
+
+def sent(provider: VendorProvider, fake: WireFake) -> dict[str, Any]:
     """The JSON body the provider's SDK put on the wire for one call."""
 
     async def once() -> None:
@@ -47,7 +50,7 @@ def sent(provider: Any, fake: WireFake) -> dict[str, Any]:
     return body
 
 
-def provider_for(provider: str, model: str, fake: WireFake) -> Any:
+def provider_for(provider: str, model: str, fake: WireFake) -> VendorProvider:
     if provider == "anthropic":
         return AnthropicProvider(model, "sk-ant-test", base_url=fake.url)
     if provider == "gemini":
@@ -137,7 +140,7 @@ DEFAULT_API_AGENTS = [agent for agent in default_agents() if agent.provider != "
 
 
 @pytest.mark.parametrize("agent", DEFAULT_API_AGENTS, ids=[agent.name for agent in DEFAULT_API_AGENTS])
-def test_no_default_agent_sends_a_parameter_its_model_refuses(fake: WireFake, agent: Any) -> None:
+def test_no_default_agent_sends_a_parameter_its_model_refuses(fake: WireFake, agent: AgentSettings) -> None:
     body = sent(provider_for(agent.provider, agent.model, fake), fake)
     found = capabilities({"gemini": "google"}.get(agent.provider, agent.provider), agent.model)
     keys = set(body) | set(body.get("generationConfig", {}))

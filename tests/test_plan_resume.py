@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def calls(home: Path, purpose: str) -> Counter[str]:
     return Counter(str(agent) for (agent,) in rows)
 
 
-def kill_when(home: Path, condition: object, what: str) -> None:
+def kill_when(home: Path, condition: Callable[[Path], bool], what: str) -> None:
     """Start the plan and SIGKILL it as soon as `condition(home)` holds."""
     process = subprocess.Popen(
         command(home, *COMMAND),
@@ -87,7 +88,7 @@ def kill_when(home: Path, condition: object, what: str) -> None:
     )
     deadline = time.monotonic() + TIMEOUT_S
     try:
-        while not condition(home):  # type: ignore[operator]
+        while not condition(home):
             assert process.poll() is None, f"the plan ended before {what}"
             assert time.monotonic() < deadline, f"never happened: {what}"
             time.sleep(0.01)

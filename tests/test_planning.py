@@ -26,7 +26,7 @@ def brief(**changes: object) -> Brief:
         "agents": AGENTS,
     }
     values.update(changes)
-    return Brief(**values)  # type: ignore[arg-type]
+    return Brief(**values)  # type: ignore[arg-type]  # Brief fields by name; the constructor checks them
 
 
 def plan_through_review(planner: Planner, project_id: int) -> None:
@@ -43,17 +43,20 @@ def test_the_whole_workflow_gives_an_acyclic_task_graph(engine: Engine) -> None:
     assert proposed.step is PlanStep.VOTE and all(proposal.ok for proposal in proposed.proposals)
     voted = asyncio.run(planner.vote(session.project_id, tie_break="first"))
     assert voted.step is PlanStep.SYNTHESIS and voted.plan is not None
-    decision = engine.store.decision(voted.decision_id)  # type: ignore[arg-type]
+    assert voted.decision_id is not None
+    decision = engine.store.decision(voted.decision_id)
     assert decision is not None and set(decision.authors.values()) == set(AGENTS)
     synthesized = asyncio.run(planner.synthesize(session.project_id))
     assert synthesized.step is PlanStep.REVIEW
     assert any(change.startswith("added: ") for change in synthesized.changes)
     tasks = planner.approve(session.project_id)
-    assert tasks and {task.phase for task in tasks} == {phase["name"] for phase in synthesized.plan["phases"]}  # type: ignore[index]
+    assert synthesized.plan is not None
+    assert tasks and {task.phase for task in tasks} == {phase["name"] for phase in synthesized.plan["phases"]}
     graph = {str(task.id): tuple(str(dep) for dep in task.depends_on) for task in tasks}
     assert find_cycle(graph) is None
     assert any(task.status is TaskStatus.READY for task in tasks)
-    assert engine.store.project(session.project_id).status is ProjectStatus.ACTIVE  # type: ignore[union-attr]
+    stored_project = engine.store.project(session.project_id)
+    assert stored_project is not None and stored_project.status is ProjectStatus.ACTIVE
     assert planner.session(session.project_id).step is PlanStep.DONE
 
 
@@ -62,7 +65,8 @@ def test_no_agent_votes_for_its_own_plan(engine: Engine) -> None:
     project_id = planner.start(brief()).project_id
     asyncio.run(planner.propose(project_id))
     voted = asyncio.run(planner.vote(project_id, tie_break="first"))
-    decision = engine.store.decision(voted.decision_id)  # type: ignore[arg-type]
+    assert voted.decision_id is not None
+    decision = engine.store.decision(voted.decision_id)
     assert decision is not None
     for ballot in engine.store.ballots(decision.id):
         own = next(option for option, author in decision.authors.items() if author == ballot.voter)
@@ -227,7 +231,8 @@ def test_hands_on_goes_one_step_at_a_time_and_its_vote_asks_for_feedback(engine:
     assert asyncio.run(planner.advance(project_id, pause=True)).step is PlanStep.VOTE
     session = asyncio.run(planner.advance(project_id, tie_break="first", pause=True))
     assert session.step is PlanStep.SYNTHESIS
-    decision = engine.store.decision(session.decision_id)  # type: ignore[arg-type]
+    assert session.decision_id is not None
+    decision = engine.store.decision(session.decision_id)
     assert decision is not None and decision.rules == {"quorum": "majority", "round_feedback": True}
 
 
@@ -267,8 +272,11 @@ def test_cancel_archives_the_project_and_withdraws_its_vote(engine: Engine) -> N
     asyncio.run(vote_until_the_tie_break(engine, project_id))
     session = planner.cancel(project_id)
     assert session.step is PlanStep.CANCELLED
-    assert engine.store.project(project_id).status is ProjectStatus.ARCHIVED  # type: ignore[union-attr]
-    assert engine.store.decision(session.decision_id).status is DecisionStatus.CANCELLED  # type: ignore[arg-type, union-attr]
+    stored_project = engine.store.project(project_id)
+    assert stored_project is not None and stored_project.status is ProjectStatus.ARCHIVED
+    assert session.decision_id is not None
+    stored_decision = engine.store.decision(session.decision_id)
+    assert stored_decision is not None and stored_decision.status is DecisionStatus.CANCELLED
     assert engine.inbox.open_items() == []
     with pytest.raises(EngineError, match="already cancelled"):
         planner.cancel(project_id)

@@ -121,7 +121,7 @@ def test_a_share_quorum_is_inclusive_and_counts_ballots_exactly() -> None:
 @pytest.mark.parametrize("bad", ["most", "", "Majority ", True])
 def test_a_quorum_is_a_share_or_the_word_majority(bad: object) -> None:
     with pytest.raises(BallotError) as raised:
-        tally("plurality", OPTIONS, ballots(1, 0), quorum=bad)  # type: ignore[arg-type]
+        tally("plurality", OPTIONS, ballots(1, 0), quorum=bad)  # type: ignore[arg-type]  # a wrong value, on purpose
     assert "\n" not in str(raised.value)
     assert str(raised.value).startswith("quorum must be")
     assert CONFIG_MAJORITY == QUORUM_MAJORITY  # the setting's word is the tally's
@@ -132,7 +132,7 @@ def test_a_quorum_is_a_share_or_the_word_majority(bad: object) -> None:
 
 def committee(paths: Paths, settings: Settings, voting: int, **config: object) -> Engine:
     """Five agents: the first `voting` rank SQLite first, the others answer garbage (they abstain)."""
-    engine = Engine(paths, replace(settings, engine=replace(settings.engine, **config)), env={})  # type: ignore[arg-type]
+    engine = Engine(paths, replace(settings, engine=replace(settings.engine, **config)), env={})  # type: ignore[arg-type]  # EngineSettings fields by name; replace() checks them
     for index, name in enumerate(AGENTS):
         engine.use_provider(name, ScriptedProvider(ballot_for(OPTIONS[0]) if index < voting else garbage))
     return engine
@@ -140,7 +140,7 @@ def committee(paths: Paths, settings: Settings, voting: int, **config: object) -
 
 def decide(engine: Engine, *, tie_break: TieBreakPolicy, **resolution: object) -> tuple[int, object]:
     decision = engine.open_decision("Which database?", OPTIONS, method="plurality", max_rounds=2)
-    return decision.id, asyncio.run(engine.decide(decision.id, tie_break=tie_break, **resolution))  # type: ignore[arg-type]
+    return decision.id, asyncio.run(engine.decide(decision.id, tie_break=tie_break, **resolution))  # type: ignore[arg-type]  # decide()'s keywords, by name
 
 
 def test_new_decisions_take_the_configured_quorum(paths: Paths, settings: Settings) -> None:

@@ -93,7 +93,7 @@ def test_a_refused_plan_draft_keeps_its_answer(paths: Paths, settings: Settings,
     asyncio.run(planner.propose(project_id))
     kept = refused_answers(engine.store, "grok")
     assert [answer.purpose for answer in kept] == ["plan", "plan"]
-    assert kept[0].text == garbage(None, 0)  # type: ignore[arg-type]
+    assert kept[0].text == garbage(None, 0)  # type: ignore[arg-type]  # garbage ignores its request
     assert kept[0].round is None and "no JSON object" in kept[0].problem
     assert refused_answers(engine.store, "claude") == []
     engine.close()

@@ -195,7 +195,8 @@ def test_a_ranked_choice_record_tells_the_whole_vote(engine: Engine, decided: De
     # The outcome, the consensus level and the cost.
     assert "- **How:** by the human's tie-break" in record
     assert "- **Consensus:** split, support 25%, participation 100%" in record
-    assert f"- **Closed:** {_utc(decided.decided_at)} by human" in record  # type: ignore[arg-type]
+    assert decided.decided_at is not None
+    assert f"- **Closed:** {_utc(decided.decided_at)} by human" in record
     calls, tokens, cost = engine.store.decision_cost(decided.id)
     assert calls > 0 and tokens > 0
     assert f"- **Calls:** {calls}\n- **Tokens:** {tokens:,}\n- **Dollars:** ${cost:.4f}" in record

@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +24,11 @@ from orkestra_tui.engine.recovery import recover
 from orkestra_tui.engine.scheduler import Scheduler
 from orkestra_tui.engine.store import StoreError
 from orkestra_tui.engine.tasks import phase_progress
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from orkestra_tui.tui.app import OrkestraApp
 
 # ------------------------------------------------------------------ helpers
 
@@ -70,7 +75,7 @@ def recovered_events(engine: Engine) -> list[dict[str, object]]:
     return [event.data for event in engine.audit_events(100, kind="recovered")]
 
 
-async def upkeep_done(app: Any, pilot: Any) -> None:
+async def upkeep_done(app: OrkestraApp, pilot: Pilot[None]) -> None:
     """Wait until the app's check of the database (a thread worker) has run and been reported."""
     for _ in range(500):
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 
 import pytest
 from fakes import ScriptedProvider
@@ -70,7 +71,9 @@ def test_text_without_a_key_is_left_as_it_is(text: str) -> None:
 
 
 def test_answers_and_errors_are_redacted_where_they_enter_the_engine(engine: Engine) -> None:
-    answers = iter([f"my key is {KEY[:24]}…", ProviderError("auth", f"bad key {escaped(KEY)}")])
+    answers: Iterator[str | BaseException] = iter(
+        [f"my key is {KEY[:24]}…", ProviderError("auth", f"bad key {escaped(KEY)}")]
+    )
 
     def echo(_request: ProviderRequest, _index: int) -> str | BaseException:
         return next(answers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from fakes import ScriptedProvider, answers, ballot_for
+from fresh import current_screen
 from test_voting_screen import screen_text
 
 from orkestra_tui.config import Paths, Settings
@@ -70,14 +71,14 @@ async def test_the_health_screen_shows_the_last_refused_answer_and_enter_shows_t
         assert ["again" in line for line in endings] == [True, False]  # whole, the newest first
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, RefusedAnswersScreen)
+        assert not isinstance(current_screen(app), RefusedAnswersScreen)
 
         await pilot.press("down", "down")  # gemini: every answer was used
         await pilot.pause()
         assert "refused ballot answer" not in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
-        assert not isinstance(app.screen, RefusedAnswersScreen)
+        assert not isinstance(current_screen(app), RefusedAnswersScreen)
         assert any("gemini has no refused answers" in str(toast.message) for toast in app._notifications)
     engine.close()
 
@@ -90,7 +91,7 @@ async def test_the_ballot_card_shows_the_answer_behind_an_abstention_and_a_repai
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         cards = {card.card.voter: card for card in app.screen.query(BallotCard) if card.card}
-        assert [len(cards[voter].card.refused) for voter in ("claude", "chatgpt", "gemini")] == [2, 1, 0]  # type: ignore[union-attr]
+        assert [len(cards[voter].card.refused) for voter in ("claude", "chatgpt", "gemini")] == [2, 1, 0]  # type: ignore[union-attr]  # only cards with a ballot were kept
         claude = cards["claude"].render().plain
         assert "the last of 2 answers: I will not [bold]vote[/]" in claude
         assert_literal(claude)

@@ -114,7 +114,7 @@ def test_the_authors_vendor_can_be_given_when_the_author_is_not_available() -> N
 
 def reviewed(*verdicts: tuple[str, str]) -> list[Review]:
     return [
-        Review(f"agent{index}", verdict, comments)  # type: ignore[arg-type]
+        Review(f"agent{index}", verdict, comments)  # type: ignore[arg-type]  # verdicts given as their text
         for index, (verdict, comments) in enumerate(verdicts)
     ]
 

@@ -33,7 +33,7 @@ def second_round_requests(
         OPTIONS,
         voters=list(votes),
         max_rounds=2,
-        **rules,  # type: ignore[arg-type]
+        **rules,  # type: ignore[arg-type]  # open_decision()'s keywords, by name
     )
     asyncio.run(engine.decide(decision.id, tie_break=TieBreakPolicy.FIRST, resolution=("fallback",)))
     return {
@@ -43,7 +43,8 @@ def second_round_requests(
 
 
 def label_in(request: ProviderRequest, option: str) -> str:
-    return next(item["label"] for item in request.context["options"] if item["text"] == option)
+    label: str = next(item["label"] for item in request.context["options"] if item["text"] == option)
+    return label
 
 
 def test_a_tied_round_is_told_as_a_tie_with_its_counts(engine: Engine) -> None:

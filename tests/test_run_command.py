@@ -10,14 +10,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import InboxKind, ProjectStatus, TaskSpec
+from orkestra_tui.engine.models import InboxItem, InboxKind, ProjectStatus, TaskSpec
 
 NAME = "Shop"
 DOCUMENT_KEYS = {
@@ -121,7 +120,7 @@ def run(capsys: pytest.CaptureFixture[str], home: Path, *arguments: str) -> tupl
     return status, captured.out, captured.err
 
 
-def open_inbox(home: Path) -> list[Any]:
+def open_inbox(home: Path) -> list[InboxItem]:
     engine = open_engine(home)
     try:
         return engine.inbox.open_items()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from orkestra_tui.commands.run_waiting import waiting_line
@@ -85,10 +86,10 @@ def read(database: Path, sql: str) -> list[tuple[object, ...]]:
         return reader.execute(sql).fetchall()
 
 
-def wait_until(condition: object, what: str) -> None:
+def wait_until(condition: Callable[[], bool], what: str) -> None:
     """Poll `condition` (a callable) until it holds; the other processes do the work meanwhile."""
     deadline = time.monotonic() + TIMEOUT_S
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"never happened: {what}")
         time.sleep(0.02)

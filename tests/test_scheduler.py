@@ -72,10 +72,10 @@ def scripted_engine(
     )
     tuned = replace(settings, agents=agents, engine=replace(settings.engine, **engine_options))
     engine = Engine(paths, tuned, clock=clock, env=KEYS)
-    engine.delays = []  # type: ignore[attr-defined]
+    engine.delays = []  # type: ignore[attr-defined]  # the sleeps the helper records on the engine
 
     async def record_delay(seconds: float) -> None:
-        engine.delays.append(seconds)  # type: ignore[attr-defined]
+        engine.delays.append(seconds)  # type: ignore[attr-defined]  # the sleeps the helper records on the engine
 
     engine.sleep = record_delay
     return engine
@@ -548,7 +548,7 @@ async def test_a_failure_that_cannot_be_retried_fails_the_task_at_once(
     task = scripted.task(task_id)
     assert task.status is TaskStatus.FAILED and summary.failed == 1
     assert task.note == f"{task.assigned_to} failed and it cannot be retried: simulated {error_class}"
-    assert task_calls(providers) == 1 and not scripted.delays  # type: ignore[attr-defined]
+    assert task_calls(providers) == 1 and not scripted.delays  # type: ignore[attr-defined]  # the sleeps the helper records on the engine
 
 
 # -------------------------------------------------------------- pre-checks

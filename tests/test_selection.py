@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orkestra_tui.config import ROUTING_STRATEGIES
+from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.selection import (
@@ -335,11 +336,11 @@ def test_candidates_know_why_an_agent_is_unavailable(engine: Engine) -> None:
     assert why_none(list(built.values()), pinned="claude").endswith("claude's circuit is open")
 
 
-def test_a_half_open_circuit_with_its_probe_out_is_unavailable(engine: Engine) -> None:
+def test_a_half_open_circuit_with_its_probe_out_is_unavailable(engine: Engine, clock: FixedClock) -> None:
     breaker = engine.breakers["claude"]
     for _ in range(engine.settings.engine.circuit_failures):
         breaker.record(False)
-    engine.clock.advance(engine.settings.engine.circuit_cooldown_s)  # type: ignore[attr-defined]
+    clock.advance(engine.settings.engine.circuit_cooldown_s)  # the engine's clock
     claude = next(item for item in candidates(engine, {}) if item.name == "claude")
     assert claude.available
     assert breaker.acquire()

@@ -27,6 +27,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,8 @@ def start_run(home: Path) -> subprocess.Popen[str]:
     )
 
 
-def read(database: Path, sql: str) -> list[tuple[object, ...]]:
+def read(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of `sql`; SQLite's values carry no static type."""
     with sqlite3.connect(database, timeout=10.0) as reader:
         return reader.execute(sql).fetchall()
 

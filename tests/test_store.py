@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from orkestra_tui.engine.clock import FixedClock
+from orkestra_tui.engine.models import AuditEvent
 from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
 from orkestra_tui.engine.store import Store, StoreError, UnauditedChangeError
 
@@ -84,7 +85,7 @@ def test_committed_events_reach_the_listener_after_commit(tmp_path: Path) -> Non
     store = open_store(tmp_path / "o.db")
     seen: list[tuple[str, int]] = []
 
-    def listener(events: list[object]) -> None:
+    def listener(events: list[AuditEvent]) -> None:
         # By the time the listener runs, the change is visible to a second connection.
         other = sqlite3.connect(tmp_path / "o.db")
         seen.append(("projects", other.execute("SELECT count(*) FROM project").fetchone()[0]))

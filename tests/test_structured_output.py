@@ -126,7 +126,8 @@ def test_openai_and_xai_get_a_strict_json_schema(
         "type": "json_schema",
         "json_schema": {"name": "ballot", "schema": structured.strict_schema(BALLOT_SCHEMA), "strict": True},
     }
-    assert parse_answer(outcome.response.text, BALLOT_SCHEMA)["ranking"] == ["A", "B"]  # type: ignore[union-attr]
+    assert outcome.response is not None
+    assert parse_answer(outcome.response.text, BALLOT_SCHEMA)["ranking"] == ["A", "B"]
     (record,) = engine.store.calls()
     assert record.output_mode == outcome.record.output_mode == "schema"
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fakes import ScriptedProvider, committee_member, plan_for
+from fakes import Script, ScriptedProvider, committee_member, plan_for
 
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.engine import Engine
@@ -82,12 +82,12 @@ def test_a_subject_is_the_title_less_a_phase_name() -> None:
 # ------------------------------------------------------------ the engine's guard
 
 
-def duplicating_chair(author: str) -> Any:
+def duplicating_chair(author: str) -> Script:
     """`committee_member`, but as chair it adds a copy of t1 under another phase's name, a copy of
     t3 under another title, a task depending on that copy, and a task with no dependency at all."""
     member = committee_member(author)
 
-    def script(request: ProviderRequest, index: int) -> str:
+    def script(request: ProviderRequest, index: int) -> str | BaseException:
         if request.purpose != "synthesis":
             return member(request, index)
         plan = plan_for(author)

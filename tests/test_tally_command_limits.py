@@ -65,7 +65,7 @@ def test_options_past_the_limit_get_one_line_and_status_2(tmp_path: Path) -> Non
 def test_ballots_past_the_limit_get_one_line_and_status_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    ballot = {"ranking": ["A"]}
+    ballot: dict[str, object] = {"ranking": ["A"]}
     path = write_ballots(tmp_path, ["A", "B"], [ballot] * MAX_BALLOTS)
     assert main(["tally", str(path), "--json"]) == 0
     capsys.readouterr()

@@ -87,7 +87,12 @@ def test_lines_prompts_and_json_are_escaped(
     output.print_json({"text": HOSTILE})
     output.print_json_line({"text": HOSTILE})
     asked: list[str] = []
-    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "n")
+
+    def answer_no(question: str) -> str:
+        asked.append(question)
+        return "n"
+
+    monkeypatch.setattr("builtins.input", answer_no)
     assert output.ask(HOSTILE) == "n"
     captured = capsys.readouterr()
     assert unsafe_in(captured.out + captured.err + "".join(asked)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from orkestra_tui.engine.engine import Engine
@@ -59,8 +60,10 @@ async def test_question_mark_lists_every_binding_and_escape_closes(sample_engine
         titles = [title for title, _bindings in app.screen.sections]
         assert titles == ["Everywhere", "Plan", "Board", "Voting", "Health", "Audit"]
         descriptions = {
-            binding.description for _title, bindings in app.screen.sections for binding in bindings
-        }  # type: ignore[union-attr]
+            binding.description
+            for _title, bindings in app.screen.sections
+            for binding in Binding.make_bindings(bindings)
+        }
         assert {
             "Plan",
             "Board",

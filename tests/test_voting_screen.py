@@ -16,6 +16,7 @@ from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision, DecisionStatus, InboxKind, InboxStatus
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.feedback import FeedbackScreen
+from orkestra_tui.tui.screens.help import HelpScreen
 from orkestra_tui.tui.screens.human_ballot import HumanBallotScreen
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
@@ -75,6 +76,11 @@ def tie_break_modals(app: OrkestraApp) -> int:
 # ------------------------------------------------------------------ the screen
 
 
+def is_decided(engine: Engine, decision_id: int) -> bool:
+    decision = engine.store.decision(decision_id)
+    return decision is not None and decision.status is DecisionStatus.DECIDED
+
+
 async def test_the_vote_under_way_shows_its_round_tally_and_voters(sample_engine: Engine) -> None:
     app = OrkestraApp(sample_engine)
     async with app.run_test(size=SIZE) as pilot:
@@ -116,7 +122,8 @@ async def test_a_ballot_shows_as_it_arrives(engine: Engine) -> None:
         await wait_until(
             pilot, lambda: bars.tally is not None and bars.tally.waiting == ("copilot",), "3 ballots"
         )
-        assert "3 of 4 ballots in" in bars.tally.title  # type: ignore[union-attr]
+        assert bars.tally is not None
+        assert "3 of 4 ballots in" in bars.tally.title
         assert "copilot  thinking…" in screen_text(app)
         fakes["copilot"].release.set()
         await wait_until(pilot, lambda: bars.tally is not None and bars.tally.winner == TIED[0], "the result")
@@ -135,8 +142,9 @@ async def test_ranked_choice_shows_its_eliminations(sample_engine: Engine) -> No
         assert detail.view.pairwise is None
         await pilot.press("down")
         await pilot.pause()
-        assert detail.view is not None and detail.view.decision.method == "condorcet"
-        assert detail.view.pairwise is not None and detail.view.runoff == ()
+        condorcet = detail.view  # a new view, read afresh: mypy keeps the one narrowed above
+        assert condorcet is not None and condorcet.decision.method == "condorcet"
+        assert condorcet.pairwise is not None and condorcet.runoff == ()
         assert "Head to head" in screen_text(app)
 
 
@@ -311,9 +319,7 @@ async def test_the_tie_break_opens_by_itself_and_enter_confirms_the_choice(engin
         await pilot.press("9")  # out of range: ignored
         assert modal.picked is None
         await pilot.press("2", "enter")
-        await wait_until(
-            pilot, lambda: engine.store.decision(decision.id).status is DecisionStatus.DECIDED, "the decision"
-        )
+        await wait_until(pilot, lambda: is_decided(engine, decision.id), "the decision")
         decided = engine.store.decision(decision.id)
         assert decided is not None and decided.outcome is not None
         assert decided.outcome["winner"] == sorted(TIED)[1]
@@ -348,9 +354,7 @@ async def test_escape_defers_the_badge_reminds_and_ctrl_t_reopens_anywhere(engin
         await pilot.pause()
         assert isinstance(app.screen, TieBreakScreen)
         await pilot.press("down", "enter")
-        await wait_until(
-            pilot, lambda: engine.store.decision(decision.id).status is DecisionStatus.DECIDED, "the decision"
-        )
+        await wait_until(pilot, lambda: is_decided(engine, decision.id), "the decision")
         assert app.current_mode == "health" and app.tie_breaks_waiting == 0
 
 
@@ -359,7 +363,8 @@ async def test_the_help_lists_the_tie_break_key(engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        everywhere = dict(app.screen.sections)["Everywhere"]  # type: ignore[attr-defined]
+        assert isinstance(app.screen, HelpScreen)
+        everywhere = dict(app.screen.sections)["Everywhere"]
         assert any(getattr(binding, "key", "") == "ctrl+t" for binding in everywhere)
 
 
@@ -393,7 +398,7 @@ async def test_closing_the_app_stops_the_votes_and_the_next_start_resumes_them(e
     async with again.run_test(size=SIZE) as pilot:
         await wait_until(
             pilot,
-            lambda: engine.store.decision(decision.id).status is DecisionStatus.DECIDED,
+            lambda: is_decided(engine, decision.id),
             "the resumed vote",
         )
     assert len(engine.store.ballots(decision.id, 1)) == 4

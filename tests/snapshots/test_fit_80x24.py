@@ -49,7 +49,11 @@ def test_the_review_editor_fields_are_wide_enough_at_80_columns(engine: Engine) 
             await pilot.press("down", "e")
             await pilot.pause()
             screen_region = app.screen.region
-            fields = {"edit-title": Input, "edit-instructions": TextArea, "edit-depends": Input}
+            fields: dict[str, type[Widget]] = {
+                "edit-title": Input,
+                "edit-instructions": TextArea,
+                "edit-depends": Input,
+            }
             for field_id, field_type in fields.items():
                 field = app.screen.query_one(f"#{field_id}", field_type)
                 assert field.region.width >= FIELD_WIDTH, field_id
