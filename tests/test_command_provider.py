@@ -120,6 +120,6 @@ def test_an_agent_built_from_its_settings_gives_its_program_its_own_key_variable
         api_key_env="MY_TOOL_KEY",
     )
     env = {"PATH": "/usr/bin:/bin", "MY_TOOL_KEY": "tool-key", "ANTHROPIC_API_KEY": "sk-ant-other"}
-    (runtime,) = build_agents(Settings(agents=[agent]), env, workspace=str(tmp_path / "workspace"))
+    (runtime,) = build_agents(Settings(agents=(agent,)), env, workspace=str(tmp_path / "workspace"))
     answer = json.loads(asyncio.run(runtime.provider.complete(REQUEST)).text)
     assert "MY_TOOL_KEY" in answer["env"] and "ANTHROPIC_API_KEY" not in answer["env"]
