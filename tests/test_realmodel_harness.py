@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -9,9 +10,15 @@ import openai
 import pytest
 
 from orkestra_tui.bench.fake_api import Reply, serving
-from orkestra_tui.bench.realmodel import committee_config, committee_environment, find_runtime
-from orkestra_tui.bench.realmodel_relay import relaying
-from orkestra_tui.bench.realmodel_report import is_placeholder, is_real_task
+from orkestra_tui.bench.realmodel import (
+    Session,
+    Step,
+    committee_config,
+    committee_environment,
+    find_runtime,
+)
+from orkestra_tui.bench.realmodel_relay import Exchange, relaying
+from orkestra_tui.bench.realmodel_report import is_placeholder, is_real_task, report
 
 
 def test_the_relay_passes_answers_through_and_notes_repairs_and_cut_offs() -> None:
@@ -76,3 +83,19 @@ def test_a_request_the_client_gives_up_on_is_noted_as_abandoned() -> None:
             time.sleep(0.01)
     (exchange,) = relay.exchanges
     assert exchange.abandoned and exchange.status == 0
+
+
+def test_a_session_is_kept_as_json_and_counted() -> None:
+    session = Session(7)
+    session.steps["vote"] = Step("vote", 0, 1.0, {"status": "decided"})
+    session.ballots = [('["SQLite"]', ""), ("[]", "abstained: invalid answer twice (no JSON)")]
+    session.exchanges = [
+        Exchange("vote", "/v1/chat/completions", False, 800, "json_object", 200, "stop"),
+        Exchange("vote", "/v1/chat/completions", True, 800, "json_object", 200, "length"),
+    ]
+    record = json.loads(json.dumps(session.record()))
+    assert record["steps"]["vote"]["exit_code"] == 0 and len(record["exchanges"]) == 2
+    figures = report([session], "SmolLM2-135M-Instruct")
+    assert figures["ballots"] == {"cast": 2, "counted": 1, "refused": 1, "failed": 0}
+    assert figures["exchanges"]["vote"] == {"requests": 1, "repairs": 1, "cut_off": 1, "abandoned": 0}
+    assert "refused ballots     1/2 (50%)" in figures["text"]

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,22 @@ class Session:
     def counted_ballots(self) -> int:
         return sum(1 for ranking, _ in self.ballots if ranking not in ("", "[]"))
 
+    def record(self) -> dict[str, Any]:
+        """The session as JSON, kept beside its files."""
+        return {
+            "seed": self.seed,
+            "steps": {
+                name: {
+                    "exit_code": step.exit_code,
+                    "seconds": round(step.seconds, 1),
+                    "stopped": step.stopped,
+                }
+                for name, step in self.steps.items()
+            },
+            "ballots": self.ballots,
+            "exchanges": [asdict(exchange) for exchange in self.exchanges],
+        }
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -235,6 +251,7 @@ def run_session(
             step("run", [*run_arguments, "--tie-break", "first", "--json"], limits.run_s)
         session.exchanges = list(relay.exchanges)
     session.ballots = _agent_ballots(data_dir / "data" / "orkestra.db")
+    (workdir / "session.json").write_text(json.dumps(session.record(), indent=1))
     return session
 
 
@@ -334,7 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             workdir = base / f"session-{seed}"
             print(f"session {index + 1} of {options.runs} (seed {seed}) in {workdir}", file=sys.stderr)
             limits = Limits(run_s=options.run_seconds)
-            sessions.append(run_session(runtime, workdir, seed=seed, threads=options.threads, limits=limits))
+            session = run_session(runtime, workdir, seed=seed, threads=options.threads, limits=limits)
+            sessions.append(session)
+            print(report([session], runtime.alias)["text"], file=sys.stderr)
     figures = report(sessions, runtime.alias)
     print(json.dumps(figures, indent=2) if options.json else figures["text"])
     return 0
