@@ -6,10 +6,14 @@ Kinds, each counted over every session:
 - plans: the drafts refused as invalid, beside failed calls;
 - placeholder tasks: tasks of an approved plan whose title or instructions are
   empty or only echo the prompt's template;
-- repairs: requests that carry the agent's earlier answer back to it, per
-  command (vote, plan, run), beside the first requests;
+- repair requests: requests that carry the agent's earlier answer back to it
+  (a retried repair counts again), per command (vote, plan, run), beside the
+  first requests;
 - cut-off answers: answers that ended at the token limit (`finish_reason` length);
-- abandoned requests: the client gave up before the answer came.
+- abandoned requests: the client gave up before the answer came (a timeout).
+
+`orkestra doctor`'s pings are left out of the exchanges: they ask for a few
+tokens, so they are cut off by design.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from orkestra_tui.bench.realmodel import Session
 
-PHASES = ("doctor", "vote", "plan", "run")
+PHASES = ("vote", "plan", "run")
+"""The commands whose answers are counted; doctor's pings ask for a few tokens and are cut off by design."""
 PLACEHOLDER_WORDS = frozenset(
     {"", "title", "instructions", "string", "task", "text", "todo", "tbd", "n/a", "none", "example"}
 )
@@ -61,7 +66,9 @@ def report(sessions: Sequence[Session], model: str) -> dict[str, Any]:
     approved = [session for session in sessions if session.plan.get("approved")]
     approved_tasks = sum(len(session.plan_tasks()) for session in approved)
     placeholder_tasks = approved_tasks - sum(len(session.real_plan_tasks()) for session in approved)
-    exchanges = [exchange for session in sessions for exchange in session.exchanges]
+    exchanges = [
+        exchange for session in sessions for exchange in session.exchanges if exchange.phase in PHASES
+    ]
     per_phase = {
         phase: {
             "requests": sum(1 for exchange in exchanges if exchange.phase == phase and not exchange.repair),
@@ -116,9 +123,9 @@ def _text(figures: dict[str, Any]) -> str:
         f"  (valid {plans['valid']}, failed calls {plans['failed']})",
         f"  placeholder tasks   {_share(plans['placeholder_tasks'], plans['approved_tasks'])}"
         f"  in {plans['approved']} approved plan(s)",
-        f"  repairs             {_share(repairs, requests)} of first requests"
+        f"  repair requests     {repairs} beside {requests} first requests"
         + "".join(
-            f"; {name} {_share(phase['repairs'], phase['requests'])}"
+            f"; {name} {phase['repairs']}/{phase['requests']}"
             for name, phase in phases.items()
             if phase["requests"]
         ),
