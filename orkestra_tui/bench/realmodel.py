@@ -160,9 +160,9 @@ class Step:
     name: str
     exit_code: int | None
     seconds: float
-    document: Any = None
+    document: Any = field(default=None, repr=False)
     """Its --json output, when it printed one."""
-    stderr: str = ""
+    stderr: str = field(default="", repr=False)
     stopped: bool = False
     """It ran past its time and was stopped with ctrl+c (SIGINT)."""
 
@@ -177,9 +177,9 @@ class Session:
 
     seed: int
     steps: dict[str, Step] = field(default_factory=dict)
-    ballots: list[tuple[str, str]] = field(default_factory=list)
+    ballots: list[tuple[str, str]] = field(default_factory=list, repr=False)
     """(ranking, abstain_reason) of every agent ballot, in the vote and the plan's vote."""
-    exchanges: list[Exchange] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list, repr=False)
 
     @property
     def plan(self) -> dict[str, Any]:
