@@ -226,6 +226,7 @@ def run_session(
     runtime: Runtime, workdir: Path, *, seed: int, threads: int, limits: Limits = Limits()
 ) -> Session:
     """One session in `workdir` (a fresh data directory is made there): doctor, vote, plan, run."""
+    _hear_ctrl_c()
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True)
     session = Session(seed)
@@ -291,12 +292,11 @@ def _run_command(
             process.wait(timeout=limit_s)
         except subprocess.TimeoutExpired:
             stopped = True
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+        except BaseException:
+            # The measurement itself is interrupted: the command (in a session of its own) goes too.
+            _stop(process)
+            raise
     document = None
     with contextlib.suppress(ValueError):
         document = json.loads(stdout_path.read_text(errors="replace"))
@@ -308,6 +308,30 @@ def _run_command(
         stderr_path.read_text(errors="replace"),
         stopped,
     )
+
+
+def _hear_ctrl_c() -> None:
+    """SIGINT handled as ctrl+c here and in the commands, even where a background job ignores it.
+
+    A program started in the background by a non-interactive shell (as CI may
+    start the tests) inherits SIGINT ignored, and so would every command the
+    session starts: the short run's ctrl+c would then do nothing.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        with contextlib.suppress(ValueError):  # not the main thread: leave it as it is
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """ctrl+c (SIGINT) for the command, as a user would; then SIGTERM, then kill, a minute apart."""
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        process.send_signal(stop)
+        try:
+            process.wait(timeout=60)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
 
 
 def _agent_ballots(database: Path) -> list[tuple[str, str]]:
@@ -339,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep each session's files under DIR")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON document")
     options = parser.parse_args(argv)
+    # SIGTERM stops the measurement as ctrl+c does: the command under way and the server go with it.
+    signal.signal(signal.SIGTERM, _terminated)
     runtime = find_runtime(options.runtime, options.model)
     if isinstance(runtime, str):
         print(f"realmodel: {runtime}", file=sys.stderr)
@@ -357,6 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = report(sessions, runtime.alias)
     print(json.dumps(figures, indent=2) if options.json else figures["text"])
     return 0
+
+
+def _terminated(signal_number: int, _frame: object) -> None:
+    raise SystemExit(128 + signal_number)
 
 
 if __name__ == "__main__":

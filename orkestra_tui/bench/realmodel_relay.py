@@ -72,6 +72,11 @@ class Relay:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            # Exchanges still under way (the measurement was interrupted) end with the relay.
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
