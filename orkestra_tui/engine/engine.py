@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
+from orkestra_tui.engine.brief_rules import fold_name, name_problems
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "EngineError"]
 
-PROJECT_NAME_LIMIT = 80
 APPROVED_OVER = "Approved over the review's concern:"
 """How an approved task's note begins when the reviewers had raised something: their text follows."""
 
@@ -497,13 +497,10 @@ class Engine:
         involvement: Involvement = Involvement.CHECKPOINTS,
         actor: str = "human",
     ) -> Project:
-        clean_name = " ".join(name.split())
-        if not clean_name:
-            raise EngineError("a project needs a name")
-        if len(clean_name) > PROJECT_NAME_LIMIT:
-            raise EngineError(f"a project name is at most {PROJECT_NAME_LIMIT} characters")
-        if self.store.project_by_name(clean_name) is not None:
-            raise EngineError(f"a project named {clean_name!r} already exists")
+        clean_name = fold_name(name)
+        problems = name_problems(name, taken=self.store.project_by_name(clean_name) is not None)
+        if problems:
+            raise RequestRejected(problems)
         with self.store.transaction() as tx:
             cursor = tx.execute(
                 "INSERT INTO project (name, brief, involvement, status, created_at) VALUES (?, ?, ?, ?, ?)",
