@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from orkestra_tui.engine.decision_rules import FieldProblem, method_problems
+from orkestra_tui.engine.decision_rules import method_problems
+from orkestra_tui.engine.errors import FieldProblem
 from orkestra_tui.engine.models import Involvement
 
 if TYPE_CHECKING:

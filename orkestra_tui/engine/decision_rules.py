@@ -10,13 +10,12 @@ one line.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from orkestra_tui.config import QUORUM_MAJORITY, EngineSettings, setting_bounds
 from orkestra_tui.engine.consensus.wording import describe_value
 from orkestra_tui.engine.decisions import MAX_OPTIONS
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.errors import FieldProblem
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import HUMAN_VOTER
 
@@ -24,39 +23,6 @@ FIELDS = ("question", "options", "method", "rules", "rounds", "voters")
 """The parts of a new decision a problem can concern."""
 SHARE_RULES = ("threshold", "quorum", "human_weight")
 """The rules whose value is a number (human_weight from 0 to 100, the others from 0 to 1)."""
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """What is wrong with one field of a request, in one line."""
-
-    field: str
-    message: str
-
-
-class RequestRejected(EngineError):
-    """A request with problems, each tied to its field; the first is the one-line message."""
-
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        super().__init__(problems[0].message)
-        self.problems = tuple(problems)
-
-    @property
-    def field(self) -> str:
-        """The field of the first problem."""
-        return self.problems[0].field
-
-    def by_field(self) -> dict[str, str]:
-        """Each field's problems joined in one line, in the order they were found."""
-        return problems_by_field(self.problems)
-
-
-def problems_by_field(problems: Sequence[FieldProblem]) -> dict[str, str]:
-    """Each field's problems joined in one line, in the order they were found, for a form."""
-    joined: dict[str, str] = {}
-    for problem in problems:
-        joined[problem.field] = "; ".join(filter(None, (joined.get(problem.field), problem.message)))
-    return joined
 
 
 def unknown_method(method: str) -> str:

@@ -23,9 +23,9 @@ from orkestra_tui.engine.brief_rules import fold_name, name_problems
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
-from orkestra_tui.engine.decision_rules import FieldProblem, RequestRejected, decision_problems, fold_options
+from orkestra_tui.engine.decision_rules import decision_problems, fold_options
 from orkestra_tui.engine.decisions import add_feedback, close, insert_ballot, insert_decision
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.errors import EngineError, FieldProblem, RequestRejected
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.leases import lease_owner_name

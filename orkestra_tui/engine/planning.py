@@ -37,8 +37,7 @@ from orkestra_tui.engine.answers import (
     real_tasks,
 )
 from orkestra_tui.engine.brief_rules import brief_problems, fold_name
-from orkestra_tui.engine.decision_rules import RequestRejected
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
 from orkestra_tui.engine.models import (

@@ -16,8 +16,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 
-from orkestra_tui.engine.decision_rules import RequestRejected, problems_by_field
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.errors import RequestRejected, problems_by_field
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.errors import OrkestraError

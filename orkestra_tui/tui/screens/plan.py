@@ -554,7 +554,7 @@ class PlanScreen(EngineScreen):
         self.brief_form.submit()
 
     def on_brief_form_submitted(self, message: BriefForm.Submitted) -> None:
-        from orkestra_tui.engine.decision_rules import RequestRejected
+        from orkestra_tui.engine.errors import RequestRejected
 
         try:
             session = self.planner.start(message.brief)
