@@ -285,11 +285,16 @@ def _resuming_line(engine: Engine, session: PlanSession) -> str:
 
 def _checked_request(args: argparse.Namespace) -> PlanRequest:
     """The brief the arguments ask for, or one line saying what is wrong with them."""
+    from orkestra_tui.engine.brief_rules import name_problems
     from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.decision_rules import method_problems
 
     name = " ".join((args.name or "").split())
     if not name:
         raise UsageError('a plan needs a project name: orkestra plan --name NAME --description "TEXT"')
+    problems = name_problems(name, taken=False)  # the engine's rule; a name taken is found later
+    if problems:
+        raise UsageError(problems[0].message)
     if args.description is None:
         raise UsageError(
             'a plan needs a description: --description "TEXT" (or - for stdin, @PATH for a file)'
@@ -299,7 +304,7 @@ def _checked_request(args: argparse.Namespace) -> PlanRequest:
         raise UsageError("--feature cannot be empty")
     if args.involvement not in ("1", "2", "3"):
         raise UsageError(f"--involvement must be 1, 2 or 3, not {quote_name(args.involvement)}")
-    if args.method not in METHODS:
+    if method_problems(args.method):  # said as `orkestra tally` and `orkestra vote` say it
         raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
     agents = None
     if args.agents is not None:

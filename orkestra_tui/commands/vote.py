@@ -145,20 +145,23 @@ def run(args: argparse.Namespace) -> int:
 def _checked_request(args: argparse.Namespace) -> VoteRequest:
     """The new decision the arguments ask for, or one line saying what is wrong with them."""
     from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.decisions import check_option_count
+    from orkestra_tui.engine.decision_rules import method_problems, option_problems
 
     if args.question is None or not args.question.strip():
         raise UsageError('a vote needs a question: orkestra vote "QUESTION" --option A --option B')
     options = [" ".join(option.split()) for option in args.option or []]
     if len(options) < 2 or not all(options):
         raise UsageError("a vote needs at least two non-empty options (--option A --option B)")
-    check_option_count(len(options))
     seen: set[str] = set()
     for option in options:
         if option in seen:
             raise UsageError(f"option {quote_name(option)} is given twice")
         seen.add(option)
-    if args.method is not None and args.method not in METHODS:
+    # The rules for the options are the engine's: the same check and words as the app's.
+    problems = option_problems(args.question, options)
+    if problems:
+        raise UsageError(problems[0].message)
+    if args.method is not None and method_problems(args.method):  # said as `orkestra tally` says it
         raise UsageError(f"unknown method {quote_name(args.method)}; valid methods: {', '.join(METHODS)}")
     rounds = None
     if args.rounds is not None:

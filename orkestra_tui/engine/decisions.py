@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
 from orkestra_tui.engine.store import Transaction, dumps
 
 MAX_OPTIONS = 26
 """The most options a question to the committee takes: one letter each on every ballot."""
-
-
-def check_option_count(count: int) -> None:
-    """Refuse, in one line, a question with more options than MAX_OPTIONS."""
-    if count > MAX_OPTIONS:
-        raise EngineError(f"a decision takes at most {MAX_OPTIONS} options, not {count}")
-
-
-def clean_options(question: str, options: Sequence[str], method: str) -> list[str]:
-    """The options with white space folded, or one line saying what is wrong with the question."""
-    if method not in METHODS:
-        raise EngineError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if not question.strip():
-        raise EngineError("a decision needs a question")
-    cleaned = [" ".join(option.split()) for option in options]
-    if len(cleaned) < 2 or any(not option for option in cleaned):
-        raise EngineError("a decision needs at least two non-empty options")
-    check_option_count(len(cleaned))
-    if len(set(cleaned)) != len(cleaned):
-        raise EngineError("two options are the same")
-    return cleaned
 
 
 def insert_decision(

@@ -18,12 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.config import QUORUM_MAJORITY, EngineSettings, Paths, Settings, setting_bounds
+from orkestra_tui.config import Paths, Settings
+from orkestra_tui.engine.brief_rules import fold_name, name_problems
 from orkestra_tui.engine.call_log import record_call
 from orkestra_tui.engine.circuit import CircuitBreaker
 from orkestra_tui.engine.clock import Clock, SystemClock
-from orkestra_tui.engine.decisions import add_feedback, clean_options, close, insert_ballot, insert_decision
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.decision_rules import decision_problems, fold_options
+from orkestra_tui.engine.decisions import add_feedback, close, insert_ballot, insert_decision
+from orkestra_tui.engine.errors import EngineError, FieldProblem, RequestRejected
 from orkestra_tui.engine.events import EventBus
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.leases import lease_owner_name
@@ -70,7 +72,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "EngineError"]
 
-PROJECT_NAME_LIMIT = 80
 APPROVED_OVER = "Approved over the review's concern:"
 """How an approved task's note begins when the reviewers had raised something: their text follows."""
 
@@ -493,13 +494,10 @@ class Engine:
         involvement: Involvement = Involvement.CHECKPOINTS,
         actor: str = "human",
     ) -> Project:
-        clean_name = " ".join(name.split())
-        if not clean_name:
-            raise EngineError("a project needs a name")
-        if len(clean_name) > PROJECT_NAME_LIMIT:
-            raise EngineError(f"a project name is at most {PROJECT_NAME_LIMIT} characters")
-        if self.store.project_by_name(clean_name) is not None:
-            raise EngineError(f"a project named {clean_name!r} already exists")
+        clean_name = fold_name(name)
+        problems = name_problems(name, taken=self.store.project_by_name(clean_name) is not None)
+        if problems:
+            raise RequestRejected(problems)
         with self.store.transaction() as tx:
             cursor = tx.execute(
                 "INSERT INTO project (name, brief, involvement, status, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -807,6 +805,27 @@ class Engine:
 
     # ----------------------------------------------------------- decisions
 
+    def decision_problems(
+        self,
+        question: str,
+        options: Sequence[str],
+        *,
+        method: str | None = None,
+        rules: Mapping[str, Any] | None = None,
+        voters: Sequence[str] | None = None,
+        max_rounds: int | None = None,
+    ) -> list[FieldProblem]:
+        """Every problem `open_decision` would refuse these with, each with its field; none if it opens."""
+        return decision_problems(
+            question,
+            options,
+            method=method or self.settings.engine.default_method,
+            rules=rules or {},
+            voters=list(voters) if voters is not None else [agent.name for agent in self.enabled_agents()],
+            max_rounds=max_rounds,
+            agent_names=list(self.runtimes),
+        )
+
     def open_decision(
         self,
         question: str,
@@ -828,38 +847,20 @@ class Engine:
         who proposed it, which then may not vote for it.
         """
         chosen_method = method or self.settings.engine.default_method
-        cleaned = clean_options(question, options, chosen_method)
         voter_names = list(voters) if voters is not None else [agent.name for agent in self.enabled_agents()]
-        unknown = [name for name in voter_names if name != HUMAN_VOTER and name not in self.runtimes]
-        if unknown:
-            raise EngineError(f"there is no agent named {unknown[0]!r} (agents: {', '.join(self.runtimes)})")
-        if not voter_names:
-            raise EngineError("a decision needs at least one voter")
-        if max_rounds is not None and max_rounds < 1:
-            raise EngineError("a decision needs at least one round")
-        most_rounds = setting_bounds(EngineSettings, "max_rounds").high
-        if max_rounds is not None and max_rounds > most_rounds:
-            raise EngineError(f"a decision has at most {most_rounds} rounds, not {max_rounds}")
         # The quorum in force when the question is put is stored with it, so the decision keeps it.
         chosen_rules = {"quorum": self.settings.engine.quorum, **(rules or {})}
-        for rule, value in chosen_rules.items():
-            if rule == "round_feedback":
-                if not isinstance(value, bool):
-                    raise EngineError("round_feedback must be true or false")
-                continue
-            if rule == "quorum" and value == QUORUM_MAJORITY:
-                continue
-            if rule not in ("threshold", "quorum", "human_weight"):
-                raise EngineError(
-                    f"unknown rule {rule!r}; the rules are threshold, quorum, human_weight and round_feedback"
-                )
-            if (
-                not isinstance(value, int | float)
-                or isinstance(value, bool)
-                or not 0 <= value <= (100 if rule == "human_weight" else 1)
-            ):
-                words = f'"{QUORUM_MAJORITY}" or a number' if rule == "quorum" else "a number"
-                raise EngineError(f"{rule} must be {words} from 0 to 1")
+        problems = self.decision_problems(
+            question,
+            options,
+            method=chosen_method,
+            rules=chosen_rules,
+            voters=voter_names,
+            max_rounds=max_rounds,
+        )
+        if problems:
+            raise RequestRejected(problems)
+        cleaned = fold_options(options)
         with self.store.transaction() as tx:
             decision_id = insert_decision(
                 tx,

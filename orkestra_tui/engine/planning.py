@@ -36,10 +36,10 @@ from orkestra_tui.engine.answers import (
     plan_refusal,
     real_tasks,
 )
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.brief_rules import brief_problems, fold_name
+from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.graph import find_cycle
-from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import (
     DecisionStatus,
     Involvement,
@@ -260,14 +260,11 @@ class Planner:
         With `take_up`, a project of that name left in planning with no plan stored (a start
         killed in between) is planned instead of refused.
         """
-        if not brief.agents:
-            raise EngineError("choose at least one agent")
-        unknown = [name for name in brief.agents if name not in self.engine.runtimes]
-        if unknown:
-            raise EngineError(f"there is no agent named {unknown[0]!r}")
-        if brief.method not in METHODS:
-            raise EngineError(f"unknown method {brief.method!r}; choose one of {', '.join(METHODS)}")
         orphan = self.orphan(brief.name) if take_up else None
+        taken = orphan is None and self.engine.store.project_by_name(fold_name(brief.name)) is not None
+        problems = brief_problems(brief, agent_names=list(self.engine.runtimes), name_taken=taken)
+        if problems:
+            raise RequestRejected(problems)
         project = orphan or self.engine.create_project(
             brief.name, brief.description, involvement=brief.involvement
         )

@@ -1,9 +1,10 @@
 """The form that puts a new question to the committee.
 
-Every field is checked on submit and each problem is shown beside its field,
-in the engine's own words where the engine is the judge (the question, the
-options, the voters). On success the decision is opened and the form returns
-it; the caller has the committee vote on it.
+Every field is checked on submit and each problem is shown beside its field:
+the form only reads its fields (a number that is no number), and the engine
+judges the decision, each of its problems naming the field it concerns. On
+success the decision is opened and the form returns it; the caller has the
+committee vote on it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 
-from orkestra_tui.engine.decisions import clean_options
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.errors import RequestRejected, problems_by_field
 from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
+from orkestra_tui.tui.widgets.field_errors import show_field_errors
 from orkestra_tui.tui.widgets.toggles import MarkedSelectionList
 
 FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
@@ -31,17 +31,6 @@ FIELDS = ("question", "options", "method", "rules", "rounds", "voters", "form")
 DEFAULT_THRESHOLD = "0.75"
 
 
-PROBLEM_WORDS = {
-    "method": "method",
-    "question": "question",
-    "option": "options",
-    "voter": "voters",
-    "agent": "voters",
-    "round": "rounds",
-    "threshold": "rules",
-    "quorum": "rules",
-}
-"""The field an engine error is about, by a word of its wording; the first word found wins."""
 FOCUS = {
     "question": "#question-text",
     "options": "#question-options",
@@ -218,12 +207,11 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
         errors: dict[str, str] = {}
         rules = self._rules(errors)
         max_rounds = self._max_rounds(errors)
-        try:
-            clean_options(question, options, method)
-        except EngineError as problem:
-            errors[field_for(str(problem), PROBLEM_WORDS)] = str(problem)
-        if not voters:
-            errors["voters"] = "choose at least one voter"
+        problems = self.engine.decision_problems(
+            question, options, method=method, rules=rules, voters=voters, max_rounds=max_rounds
+        )
+        for field, message in problems_by_field(problems).items():
+            errors.setdefault(field, message)  # a field the form could not read keeps that problem
         decision = None
         if not errors:
             try:
@@ -236,15 +224,17 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
                     max_rounds=max_rounds,
                     category=category,
                 )
+            except RequestRejected as rejected:
+                errors.update(rejected.by_field())
             except OrkestraError as problem:
-                errors[field_for(str(problem), PROBLEM_WORDS)] = str(problem)
+                errors["form"] = str(problem)
         show_field_errors(self, FIELDS, errors, FOCUS)
         if decision is not None:
             self.dismiss(decision)
 
     def _rules(self, errors: dict[str, str]) -> dict[str, float | str]:
-        from orkestra_tui.engine.consensus import QUORUM_MAJORITY, BallotError
-        from orkestra_tui.engine.consensus.electorate import unit_share
+        """The threshold and quorum as numbers (or "majority"); the engine judges their range."""
+        from orkestra_tui.engine.consensus import QUORUM_MAJORITY
 
         rules: dict[str, float | str] = {}
         problems = []
@@ -254,28 +244,19 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
                 rules[name] = QUORUM_MAJORITY
                 continue
             try:
-                value = float(text)
+                rules[name] = float(text)
             except ValueError:
                 words = f"{QUORUM_MAJORITY} or a number" if name == "quorum" else "a number"
                 problems.append(f"{name} must be {words} from 0 to 1, not {text!r}")
-                continue
-            try:
-                unit_share(name, value)  # the tally's own check, so its rules and wording apply
-            except BallotError as problem:
-                problems.append(str(problem))
-                continue
-            rules[name] = value
         if problems:
             errors["rules"] = "; ".join(problems)
         return rules
 
     def _max_rounds(self, errors: dict[str, str]) -> int | None:
+        """The number typed in Max rounds; the engine judges its range."""
         text = self.query_one("#question-rounds", Input).value.strip()
         try:
-            rounds = int(text)
+            return int(text)
         except ValueError:
             errors["rounds"] = f"max rounds must be a whole number, not {text!r}"
             return None
-        if rounds < 1:
-            errors["rounds"] = "a decision needs at least one round"
-        return rounds

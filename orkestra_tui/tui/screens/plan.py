@@ -554,12 +554,15 @@ class PlanScreen(EngineScreen):
         self.brief_form.submit()
 
     def on_brief_form_submitted(self, message: BriefForm.Submitted) -> None:
-        from orkestra_tui.tui.widgets.plan_brief import field_of
+        from orkestra_tui.engine.errors import RequestRejected
 
         try:
             session = self.planner.start(message.brief)
+        except RequestRejected as rejected:
+            self.brief_form.show_errors(rejected.by_field())
+            return
         except EngineError as problem:
-            self.brief_form.show_errors({field_of(str(problem)): str(problem)})
+            self.brief_form.show_errors({"form": str(problem)})
             return
         self.brief_form.clear()
         self.project_id = session.project_id

@@ -37,12 +37,3 @@ def show_field_errors(
             first = field
     if first is not None and first in focus:
         root.query_one(focus[first]).focus()
-
-
-def field_for(problem: str, words: Mapping[str, str], default: str = "form") -> str:
-    """The field an engine error is about, from its wording.
-
-    `words` maps a word to its field; the first word (in the mapping's order)
-    found in `problem` wins, and `default` takes the problem when none is.
-    """
-    return next((field for word, field in words.items() if word in problem), default)

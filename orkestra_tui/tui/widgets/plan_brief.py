@@ -1,9 +1,8 @@
 """The planning wizard's first step: the project brief, checked field by field.
 
-Name and agents are required; everything else has a sensible default. A
-problem is shown under its field and blocks Next; the engine is the judge of
-what it checks itself (a name already taken, an unknown method), and its words
-are shown under the field they concern.
+Name and agents are required; everything else has a sensible default. The
+engine is the judge of a brief (planning's one check, engine/brief_rules.py):
+each of its problems names its field and is shown under it, and blocks Next.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import AgentInfo, Involvement
 from orkestra_tui.engine.planning import Brief
 from orkestra_tui.tui.text import plain
-from orkestra_tui.tui.widgets.field_errors import field_for, show_field_errors
+from orkestra_tui.tui.widgets.field_errors import show_field_errors
 from orkestra_tui.tui.widgets.toggles import MarkedRadioButton, MarkedSelectionList
 
 FIELDS = ("name", "description", "features", "agents", "method", "form")
@@ -45,11 +44,6 @@ TYPING_HINT = "Enter or Tab starts typing · Esc leaves a field (then 1–5 and 
 """How to start filling in the form: on arrival no field has the focus, so screen keys work."""
 FEATURE_LIMIT = 300
 """The longest feature line accepted, in characters."""
-
-
-def field_of(problem: str) -> str:
-    """The field an engine error is about, from its wording."""
-    return field_for(problem, {"name": "name", "agent": "agents", "method": "method"})
 
 
 def agents_banner(agents: list[AgentInfo]) -> Text:
@@ -399,19 +393,17 @@ class BriefForm(VerticalScroll):
         )
 
     def submit(self) -> None:
-        """Check the brief; if it passes, post it for the screen to start the plan."""
-        brief = self.brief()
-        errors: dict[str, str] = {}
-        if not brief.name:
-            errors["name"] = "a project needs a name"
-        if not brief.agents:
-            errors["agents"] = "choose at least one agent"
-        self.show_errors(errors)
-        if not errors:
-            self.post_message(self.Submitted(brief))
+        """Post the brief for the screen to start the plan; the engine's problems come back by field."""
+        self.show_errors({})
+        self.post_message(self.Submitted(self.brief()))
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Show each problem under its field (none clears them) and focus the first."""
+        """Show each problem under its field (none clears them) and focus the first.
+
+        A field the form has no error line for (the involvement, whose buttons cannot be wrong)
+        shows its problem on the form's line.
+        """
+        errors = {field if field in FIELDS else "form": problem for field, problem in errors.items()}
         focus = {
             "name": "#brief-name",
             "description": "#brief-description",
