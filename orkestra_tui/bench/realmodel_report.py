@@ -19,11 +19,37 @@ tokens, so they are cut off by design.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from orkestra_tui.bench.realmodel import Session
+    from orkestra_tui.bench.realmodel_relay import Exchange
+
+
+class StepFigures(Protocol):
+    """What the report reads of one command of a session (`realmodel.Step`)."""
+
+    @property
+    def exit_code(self) -> int | None: ...
+    @property
+    def traceback(self) -> bool: ...
+
+
+class Session(Protocol):
+    """What the report reads of one session (`realmodel.Session`, which uses this module's checks)."""
+
+    @property
+    def steps(self) -> Mapping[str, StepFigures]: ...
+    @property
+    def ballots(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def exchanges(self) -> Sequence[Exchange]: ...
+    @property
+    def plan(self) -> dict[str, Any]: ...
+    def plan_tasks(self) -> list[dict[str, Any]]: ...
+    def real_plan_tasks(self) -> list[dict[str, Any]]: ...
+    def counted_ballots(self) -> int: ...
+
 
 PHASES = ("vote", "plan", "run")
 """The commands whose answers are counted; doctor's pings ask for a few tokens and are cut off by design."""

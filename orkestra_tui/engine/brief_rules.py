@@ -9,14 +9,27 @@ decision's do (see decision_rules), so the form shows it under that field.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from orkestra_tui.engine.decision_rules import method_problems
 from orkestra_tui.engine.errors import FieldProblem
 from orkestra_tui.engine.models import Involvement
 
-if TYPE_CHECKING:
-    from orkestra_tui.engine.planning import Brief
+
+class Brief(Protocol):
+    """The parts of a brief (`planning.Brief`) these rules read; planning uses them, so not imported."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def features(self) -> Sequence[str]: ...
+    @property
+    def involvement(self) -> Involvement: ...
+    @property
+    def agents(self) -> Sequence[str]: ...
+    @property
+    def method(self) -> str: ...
+
 
 PROJECT_NAME_LIMIT = 80
 """The longest project name, in characters."""
