@@ -42,6 +42,10 @@ class Exchange:
     latency_s: float = 0.0
 
 
+STOP_GRACE_S = 5.0
+"""How long a stopping relay waits for exchanges under way to finish before cutting them off."""
+
+
 class Relay:
     """Relays 127.0.0.1:<port> to `upstream` (host, port), recording every exchange."""
 
@@ -72,8 +76,13 @@ class Relay:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-            # Exchanges still under way (the measurement was interrupted) end with the relay.
+            # An exchange whose answer the client already has may still be finishing (the server
+            # closing its side): it gets a moment to be recorded. Exchanges still under way after
+            # that (the measurement was interrupted) end with the relay.
             pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            if pending:
+                _done, pending_set = await asyncio.wait(pending, timeout=STOP_GRACE_S)
+                pending = list(pending_set)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
