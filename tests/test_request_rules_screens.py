@@ -15,8 +15,10 @@ SIZE = (100, 32)
 
 
 def shown(app: OrkestraApp, field: str) -> str:
-    error = app.screen.query_one(f"#{field}-error", Static)
-    return str(error.render()) if error.display else ""
+    """The error line under a field; "" when it is hidden or (the brief form adds them on demand) absent."""
+    errors = app.screen.query(f"#{field}-error").results(Static)
+    error = next(errors, None)
+    return str(error.render()) if error is not None and error.display else ""
 
 
 def test_every_field_the_engine_names_has_an_error_line() -> None:
