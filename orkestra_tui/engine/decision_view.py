@@ -32,16 +32,6 @@ from orkestra_tui.engine.models import (
 from orkestra_tui.engine.raw_answers import RefusedAnswer, refused_ballot_answers
 from orkestra_tui.engine.store import Store
 
-STATUS_STYLES = {
-    DecisionStatus.OPEN: "yellow",
-    DecisionStatus.VOTING: "bold yellow",
-    DecisionStatus.DEADLOCKED: "bold red",
-    DecisionStatus.AWAITING_HUMAN: "bold magenta",
-    DecisionStatus.DECIDED: "green",
-    DecisionStatus.NO_DECISION: "red",
-    DecisionStatus.CANCELLED: "dim",
-}
-"""The Rich style each decision status is shown in."""
 COUNT_TITLES = {
     "borda": "Borda points",
     "weighted": "weighted first choices",
