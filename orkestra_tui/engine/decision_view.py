@@ -3,7 +3,7 @@
 The screen builds a `DecisionView` on each refresh and hands its parts down;
 each widget compares the part it shows with the one it is given and redraws
 only when it changed. This module is plain data and the rules for deriving it
-from the store (no widgets, no Textual).
+from the store (no widgets, no Textual, no styles: how a status looks is the TUI's).
 
 Every option is shown by one stable letter for the whole decision
 (`stable_labels`): A is the first option as the question was put, and an
