@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from orkestra_tui.config import AgentSettings, Paths, Settings
+from orkestra_tui.engine.board_view import read_task_detail
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Priority, ProjectStatus, Task, TaskSpec, TaskStatus
@@ -31,7 +32,7 @@ from orkestra_tui.providers.base import ProviderError, ProviderRequest
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, project_line
-from orkestra_tui.tui.widgets.task_detail import heading_text, read_task_detail
+from orkestra_tui.tui.widgets.task_detail import heading_text
 from orkestra_tui.tui.widgets.task_list import TaskList
 
 SIZE = (100, 30)

@@ -117,10 +117,8 @@ async def break_tie_on_terminal(engine: Engine, item: InboxItem, ask: TieBreakAs
 
     The tied options come in the order of the decision's stable letters, as the app lists them.
     """
-    from orkestra_tui.engine.decision_view import stable_labels_of
-
     decision_id = item.payload.get("decision_id")
-    order = list(stable_labels_of(engine.store, decision_id)) if isinstance(decision_id, int) else []
+    order = list(engine.stable_labels(decision_id)) if isinstance(decision_id, int) else []
     tied = [
         (str(entry["option"]), float(entry.get("support", 0.0))) for entry in item.payload.get("tied", [])
     ]

@@ -17,7 +17,7 @@ import argparse
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orkestra_tui.commands.context import add_common_options, load_context, whole_number
 from orkestra_tui.config import Bounds
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from orkestra_tui.engine.audit_export import AuditSearch
     from orkestra_tui.engine.models import AuditEvent
-    from orkestra_tui.engine.store import Store
 
 FOLLOW_INTERVAL_SECONDS = 0.5
 FOLLOW_PAGE = 500
@@ -38,8 +38,18 @@ EVENTS_PER_WRITE = 500
 """Events of the `--json` document written to stdout at once."""
 JSON_EVENT_INDENT = " " * 4
 """How deep an event sits in the `--json` document (as `json.dumps(indent=2)` puts it)."""
+
 LIMIT = Bounds(0, 1_000_000_000)
 """The values of `--limit`; 0 is every event."""
+
+
+class AuditLog(Protocol):
+    """What `follow` reads the log through: the Engine (or a Store)."""
+
+    @property
+    def search_audit(self) -> AuditSearch: ...
+
+    def newest_audit_id(self) -> int: ...
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -131,18 +141,18 @@ def run(args: argparse.Namespace) -> int:
             "since": args.since,
         }
         if args.project is not None:
-            project = engine.store.project_by_name(" ".join(args.project.split()))
+            project = engine.project_by_name(" ".join(args.project.split()))
             if project is None:
                 names = ", ".join(quote_name(known.name) for known in engine.projects()) or "none yet"
                 raise UsageError(f"there is no project named {quote_name(args.project)}; projects: {names}")
             filters["project_id"] = project.id
         if args.follow:
-            return _follow_until_interrupted(engine.store, filters, backlog=args.limit)
+            return _follow_until_interrupted(engine, filters, backlog=args.limit)
         from orkestra_tui.engine.audit_export import matching_events
         from orkestra_tui.engine.audit_search import AuditFilter
 
         # Read a page at a time and write each event as it is read, with the database open.
-        events = matching_events(engine.store.search_audit, AuditFilter(**filters), limit=args.limit or None)
+        events = matching_events(engine.search_audit, AuditFilter(**filters), limit=args.limit or None)
         if args.json:
             _print_json_events(event_document(event) for event in events)
             return 0
@@ -189,7 +199,7 @@ def event_document(event: AuditEvent) -> dict[str, Any]:
 
 
 def follow(
-    store: Store,
+    log: AuditLog,
     filters: dict[str, Any],
     write: Callable[[AuditEvent], None],
     *,
@@ -202,15 +212,15 @@ def follow(
 
     Events are read `FOLLOW_PAGE` at a time, however long the backlog.
     """
-    seen = store.newest_audit_id()
-    _write_between(store, filters, write, _backlog_start(store, filters, backlog, seen), seen)
+    seen = log.newest_audit_id()
+    _write_between(log, filters, write, _backlog_start(log, filters, backlog, seen), seen)
     while not stop.wait(interval):
-        newest = store.newest_audit_id()
-        _write_between(store, filters, write, seen, newest)
+        newest = log.newest_audit_id()
+        _write_between(log, filters, write, seen, newest)
         seen = max(seen, newest)
 
 
-def _backlog_start(store: Store, filters: dict[str, Any], backlog: int, newest: int) -> int:
+def _backlog_start(log: AuditLog, filters: dict[str, Any], backlog: int, newest: int) -> int:
     """The id after which the newest `backlog` matches up to `newest` begin (0: every match)."""
     from orkestra_tui.engine.audit_export import matching_events
     from orkestra_tui.engine.audit_search import AuditFilter
@@ -219,18 +229,18 @@ def _backlog_start(store: Store, filters: dict[str, Any], backlog: int, newest: 
         return 0
     oldest = newest + 1
     for event in matching_events(
-        store.search_audit, AuditFilter(**filters), before_id=newest + 1, limit=backlog
+        log.search_audit, AuditFilter(**filters), before_id=newest + 1, limit=backlog
     ):
         oldest = event.id
     return oldest - 1
 
 
 def _write_between(
-    store: Store, filters: dict[str, Any], write: Callable[[AuditEvent], None], after: int, newest: int
+    log: AuditLog, filters: dict[str, Any], write: Callable[[AuditEvent], None], after: int, newest: int
 ) -> None:
     """Write the matches after id `after` up to id `newest`, oldest first, a page at a time."""
     while newest > after:
-        page = store.search_audit(**filters, after_id=after, before_id=newest + 1, limit=FOLLOW_PAGE)
+        page = log.search_audit(**filters, after_id=after, before_id=newest + 1, limit=FOLLOW_PAGE)
         for event in page:
             write(event)
         if len(page) < FOLLOW_PAGE:
@@ -238,14 +248,14 @@ def _write_between(
         after = page[-1].id
 
 
-def _follow_until_interrupted(store: Store, filters: dict[str, Any], *, backlog: int) -> int:
+def _follow_until_interrupted(log: AuditLog, filters: dict[str, Any], *, backlog: int) -> int:
     from orkestra_tui.commands.output import print_json_line
 
     def write_line(event: AuditEvent) -> None:
         print_json_line(event_document(event))
 
     try:
-        follow(store, filters, write_line, backlog=backlog, stop=threading.Event())
+        follow(log, filters, write_line, backlog=backlog, stop=threading.Event())
     except KeyboardInterrupt:
         return 0
     return 0

@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from orkestra_tui.engine.records import RecordExistsError, export_records
+    from orkestra_tui.engine.records import RecordExistsError
     from orkestra_tui.errors import UsageError
 
     out_dir = Path(args.out).expanduser().absolute()
@@ -64,8 +64,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         project = engine.project_named(args.project) if args.project is not None else None
         try:
-            written = export_records(
-                engine.store,
+            written = engine.export_decision_records(
                 out_dir,
                 project_id=project.id if project else None,
                 decision_ids=args.decision,

@@ -61,7 +61,6 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
     model_checks = {agent.name: check for agent, check in zip(enabled, checks, strict=True)}
     report = []
     for agent in agents:
-        runtime = engine.runtimes[agent.name]
         entry: dict[str, Any] = {
             "name": agent.name,
             "provider": agent.provider,
@@ -69,9 +68,9 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
             "enabled": agent.enabled,
             "simulated": agent.simulated,
             "simulated_reason": agent.simulated_reason,
-            "key_present": bool(runtime.key_variable),
-            "key_variable": runtime.key_variable,
-            "base_url": runtime.base_url,
+            "key_present": bool(agent.key_variable),
+            "key_variable": agent.key_variable,
+            "base_url": agent.base_url,
         }
         if agent.provider == "copilot":
             from orkestra_tui.providers.copilot import cli_available
@@ -91,8 +90,8 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
             entry["latency_ms"] = round(outcome.record.latency_ms, 1)
             entry["error_class"] = outcome.record.error_class
             entry["error"] = outcome.record.error
-            if outcome.record.error_class in UNREACHED and runtime.base_url:
-                entry["error"] += f" (tried {shown_url(runtime.base_url)})"
+            if outcome.record.error_class in UNREACHED and agent.base_url:
+                entry["error"] += f" (tried {shown_url(agent.base_url)})"
         report.append(entry)
     return report
 

@@ -148,8 +148,6 @@ def run(args: argparse.Namespace) -> int:
     )
     engine = context.open_engine()
     try:
-        from orkestra_tui.engine.leases import lease_owner_name
-        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
         planner = Planner(engine)
@@ -160,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError('a plan needs a description: --description "TEXT"')
             session = _start(engine, planner, request, description=description, chosen=chosen, args=args)
         tie_break = _check_tie_break(args.tie_break, session.brief.involvement, args.description)
-        note_plan_run(engine.store, session.project_id, lease_owner_name(), resumed=resumed)
+        engine.note_plan_run(session.project_id, resumed=resumed)
         return _plan_and_report(engine, planner, session, tie_break, args)
     finally:
         engine.close()
@@ -214,7 +212,7 @@ def _session_to_resume(
     project whose plan is over (or that has none) keeps its name to itself.
     """
     from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.plan_runs import live_plan_holder, owner_pid
+    from orkestra_tui.engine.plan_runs import owner_pid
     from orkestra_tui.engine.planning import PlanStep
 
     wanted = " ".join((resume or name or "").split())
@@ -227,7 +225,7 @@ def _session_to_resume(
             raise UsageError(f"several plans are under way ({names}): say which, with --resume NAME")
         session = under_way[0]
     else:
-        project = engine.store.project_by_name(wanted)
+        project = engine.project_by_name(wanted)
         if project is None:
             if asked:
                 raise UsageError(
@@ -249,7 +247,7 @@ def _session_to_resume(
                 + (" (orkestra status shows it)" if how == "approved" else "")
             )
         session = found
-    holder = live_plan_holder(engine.store, session.project_id, "")
+    holder = engine.plan_holder(session.project_id)
     if holder is not None:
         raise UsageError(
             f"the plan for {quote_name(_project_name(engine, session))} is being made by another run "
@@ -260,7 +258,7 @@ def _session_to_resume(
 
 
 def _project_name(engine: Engine, session: PlanSession) -> str:
-    project = engine.store.project(session.project_id)
+    project = engine.project(session.project_id)
     return project.name if project else session.brief.name
 
 
@@ -272,9 +270,7 @@ def _resuming_line(engine: Engine, session: PlanSession) -> str:
         f"{sum(proposal.ok for proposal in session.proposals)} of {len(session.brief.agents)} proposals"
     ]
     if session.decision_id is not None:
-        ballots = int(
-            engine.store.scalar("SELECT count(*) FROM ballot WHERE decision_id = ?", (session.decision_id,))
-        )
+        ballots = len(engine.ballots(session.decision_id))
         stored.append(f"{ballots} ballot{'s' if ballots != 1 else ''}")
     name = quote_name(_project_name(engine, session))
     return f"resuming the plan for {name} at the {session.step.value} step: {' and '.join(stored)} stored"
@@ -354,7 +350,7 @@ def _plan_and_report(
     if session.decision_id is not None:  # resumed during the vote: its ballots are told as they come
         from orkestra_tui.commands.vote_display import VoteProgress
 
-        decision = engine.store.decision(session.decision_id)
+        decision = engine.decision(session.decision_id)
         progress.vote = VoteProgress(decision, live=progress.live) if decision is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     failure = ""
@@ -403,7 +399,7 @@ def _standing(engine: Engine, session: PlanSession) -> str:
     from orkestra_tui.engine.consensus import quote_name
     from orkestra_tui.engine.planning import PlanStep
 
-    project = engine.store.project(session.project_id)
+    project = engine.project(session.project_id)
     name = quote_name(project.name if project else "")
     if session.step is PlanStep.REVIEW:
         return f"project {name} waits at review: open orkestra and review it on the Plan screen"

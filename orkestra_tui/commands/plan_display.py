@@ -74,7 +74,7 @@ class PlanProgress:
         if event.project_id != self.project_id or event.kind not in TOLD_EVENTS:
             return
         if event.kind == "plan.vote_opened":
-            decision = self.engine.store.decision(int(event.data.get("decision", 0)))
+            decision = self.engine.decision(int(event.data.get("decision", 0)))
             if decision is not None:
                 self.vote = VoteProgress(decision, live=self.live)
         self.say(event.summary, "bold" if event.kind in STEP_EVENTS else "")
@@ -101,10 +101,10 @@ def plan_document(engine: Engine, session: PlanSession, *, error: str | None = N
     """The project, its plan as it stands, the proposals, the vote, the cost and the warnings."""
     from orkestra_tui.engine.planning import PlanStep
 
-    project = engine.store.project(session.project_id)
+    project = engine.project(session.project_id)
     approved = session.step is PlanStep.DONE
     task_ids = {task.key: task.id for task in engine.tasks(session.project_id)} if approved else {}
-    calls, tokens, _cost = engine.store.call_usage([session.project_id])
+    calls, tokens, _cost = engine.call_usage([session.project_id])
     plan_phases: list[dict[str, Any]] = session.plan["phases"] if session.plan else []
     phases = [
         {"name": phase["name"], "tasks": [_task_entry(task, task_ids) for task in phase["tasks"]]}
@@ -130,7 +130,7 @@ def plan_document(engine: Engine, session: PlanSession, *, error: str | None = N
         ],
         "vote": _vote_entry(engine, session.decision_id),
         "changes": list(session.changes),
-        "cost_usd": float(sum(engine.store.project_costs(session.project_id).values())),
+        "cost_usd": engine.project_cost(session.project_id),
         "calls": calls,
         "tokens": tokens,
         "warnings": _warnings(engine, session, phases, approved=approved),
@@ -154,7 +154,7 @@ def _task_entry(task: dict[str, Any], task_ids: dict[str, int]) -> dict[str, Any
 
 
 def _vote_entry(engine: Engine, decision_id: int | None) -> dict[str, Any] | None:
-    decision = engine.store.decision(decision_id) if decision_id is not None else None
+    decision = engine.decision(decision_id) if decision_id is not None else None
     if decision is None:
         return None
     winner = (decision.outcome or {}).get("winner")
@@ -163,7 +163,7 @@ def _vote_entry(engine: Engine, decision_id: int | None) -> dict[str, Any] | Non
         "method": decision.method,
         "winner": winner,
         "author": decision.authors.get(str(winner)) if winner is not None else None,
-        "rounds": len(engine.store.rounds(decision.id)),
+        "rounds": len(engine.rounds(decision.id)),
         "status": decision.status.value,
     }
 

@@ -172,7 +172,7 @@ def _chosen_projects(engine: Engine, name: str | None) -> list[Project]:
                 "no project is active: approve a plan first (on the Plan screen, or orkestra plan --yes)"
             )
         return chosen
-    project = engine.store.project_by_name(" ".join(name.split()))
+    project = engine.project_by_name(" ".join(name.split()))
     if project is None:
         names = ", ".join(quote_name(project.name) for project in engine.projects()) or "none yet"
         raise UsageError(f"there is no project named {quote_name(name)}; projects: {names}")
@@ -225,7 +225,7 @@ def _run_and_report(
     counts = progress.counts()
     at_budget = answerer.open_budget_requests()
     reasons = _unfinished(engine, counts, at_budget)
-    calls, tokens, cost = engine.store.call_usage(project_ids, since=started_at)
+    calls, tokens, cost = engine.call_usage(project_ids, since=started_at)
     document = run_document(
         engine,
         projects,
@@ -265,7 +265,9 @@ async def _carry_out(
         summaries.append(await scheduler.run(project_id, until_done=True))
         moved = await answerer.answer_open()
         if until_done and not moved:
-            moved = await wait_for_other_runs(scheduler, answerer.project_ids, answerer.progress)
+            moved = await wait_for_other_runs(
+                answerer.engine, scheduler, answerer.project_ids, answerer.progress
+            )
         if not (until_done and moved):
             return summaries
 
@@ -286,7 +288,7 @@ def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxIte
 
     reasons: list[tuple[str, str]] = []
     for item in at_budget:
-        project = engine.store.project(int(item.payload.get("project_id", item.project_id or 0)))
+        project = engine.project(int(item.payload.get("project_id", item.project_id or 0)))
         name = quote_name(project.name if project else "?")
         budget = float(item.payload.get("budget") or 0.0)
         reasons.append(
@@ -359,7 +361,7 @@ class InboxAnswerer:
 
         moved = 0
         for item in self._open():
-            current = self.engine.store.inbox_item(item.id)
+            current = self.engine.inbox_item(item.id)
             if item.id in self.left or current is None or current.status is not InboxStatus.OPEN:
                 continue  # left for the app, or answered meanwhile (approving a task answers its request)
             try:
@@ -409,7 +411,7 @@ class InboxAnswerer:
         if self.policies.budget == "stop":
             self.left.add(item.id)
             return 0
-        project = self.engine.store.project(int(item.payload.get("project_id", item.project_id or 0)))
+        project = self.engine.project(int(item.payload.get("project_id", item.project_id or 0)))
         name = quote_name(project.name if project else "?")
         budget = float(item.payload.get("budget") or 0.0)
         lines = [(f"Project {name} reached its budget: {item.payload.get('reason', '')}", "bold yellow")]

@@ -226,8 +226,14 @@ class RunProgress:
 
     def _name(self, task_id: int) -> tuple[str, str]:
         if task_id not in self.names:
-            task = self.engine.store.task(task_id)
-            self.names[task_id] = (task_label(task), task.title) if task else (f"#{task_id}", "")
+            from orkestra_tui.engine.errors import EngineError
+
+            try:
+                task = self.engine.task(task_id)
+            except EngineError:  # gone: named by its number
+                self.names[task_id] = (f"#{task_id}", "")
+            else:
+                self.names[task_id] = (task_label(task), task.title)
         return self.names[task_id]
 
     # ------------------------------------------------------------- prompts
@@ -283,8 +289,8 @@ def run_document(
     counts = {status.value: 0 for status in TaskStatus}
     for task in tasks:
         counts[task.status.value] += 1
-    current = {project.id: engine.store.project(project.id) or project for project in projects}
-    used = {project.id: engine.store.call_usage([project.id]) for project in projects}
+    current = {project.id: engine.project(project.id) or project for project in projects}
+    used = {project.id: engine.call_usage([project.id]) for project in projects}
     calls, tokens, cost_usd = usage
     return {
         "projects": [
@@ -293,7 +299,7 @@ def run_document(
                 "name": project.name,
                 "status": current[project.id].status.value,
                 "budget_usd": current[project.id].budget,
-                "cost_usd": float(sum(engine.store.project_costs(project.id).values())),
+                "cost_usd": engine.project_cost(project.id),
                 "calls": used[project.id][0],
                 "tokens": used[project.id][1],
                 "tasks": len([task for task in tasks if task.project_id == project.id]),

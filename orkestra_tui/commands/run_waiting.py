@@ -14,17 +14,21 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections import Counter
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
+    from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.scheduler import Scheduler
 
 WAIT_POLL_S = 0.5
 """How often a waiting run looks at the tasks the others hold (and releases those of dead runs)."""
 
 
-async def wait_for_other_runs(scheduler: Scheduler, project_ids: set[int], progress: RunProgress) -> bool:
+async def wait_for_other_runs(
+    engine: Engine, scheduler: Scheduler, project_ids: Collection[int], progress: RunProgress
+) -> bool:
     """While other runs hold tasks of these projects and none is ready here, wait (saying so once).
 
     A holder that dies loses its tasks at once (its pid is gone), one that hangs when its
@@ -35,8 +39,8 @@ async def wait_for_other_runs(scheduler: Scheduler, project_ids: set[int], progr
     waited = False
     while True:
         scheduler.release_stale()
-        holders = _held_elsewhere(scheduler, project_ids)
-        if not holders or (waited and _ready_here(scheduler, project_ids)):
+        holders = engine.tasks_held_elsewhere(project_ids, scheduler.owner)
+        if not holders or (waited and engine.has_ready_task(project_ids)):
             return waited
         line = waiting_line(holders)
         if line != said:
@@ -45,29 +49,6 @@ async def wait_for_other_runs(scheduler: Scheduler, project_ids: set[int], progr
         waited = True
         await asyncio.sleep(WAIT_POLL_S)
         progress.recount()
-
-
-def _held_elsewhere(scheduler: Scheduler, project_ids: set[int]) -> Counter[str]:
-    """How many tasks of these projects each other run holds (by its lease's owner)."""
-    marks = ", ".join("?" * len(project_ids))
-    rows = scheduler.store.query(
-        f"SELECT lease_owner FROM task WHERE project_id IN ({marks}) AND lease_owner IS NOT NULL"
-        " AND lease_owner != ? AND status IN ('running', 'review')",
-        [*project_ids, scheduler.owner],
-    )
-    return Counter(str(owner) for (owner,) in rows)
-
-
-def _ready_here(scheduler: Scheduler, project_ids: set[int]) -> bool:
-    """Whether an active project of these has a ready task (one this run could take)."""
-    marks = ", ".join("?" * len(project_ids))
-    return bool(
-        scheduler.store.scalar(
-            f"SELECT count(*) FROM task JOIN project ON project.id = task.project_id"
-            f" WHERE task.project_id IN ({marks}) AND task.status = 'ready' AND project.status = 'active'",
-            list(project_ids),
-        )
-    )
 
 
 def waiting_line(holders: Counter[str]) -> str:

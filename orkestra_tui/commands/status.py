@@ -21,8 +21,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def collect(args: argparse.Namespace) -> dict[str, Any]:
-    from orkestra_tui.engine.tasks import phase_progress
-
     context = load_context(args)
     engine = context.open_engine(only_reads=True)
     try:
@@ -32,7 +30,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
             counts = progress.counts
             phases = [
                 {"phase": phase.phase, "done": phase.done, "total": phase.total}
-                for phase in phase_progress(engine.store, project.id)
+                for phase in engine.phase_progress(project.id)
             ]
             projects.append(
                 {

@@ -220,7 +220,7 @@ def _resume_id(args: argparse.Namespace) -> int | None:
 
 
 def _decision_to_resume(engine: Engine, decision_id: int) -> Decision:
-    decision = engine.store.decision(decision_id)
+    decision = engine.decision(decision_id)
     if decision is None:
         raise UsageError(f"decision {decision_id} does not exist")
     if not decision.status.is_open:
@@ -247,7 +247,7 @@ def _vote_and_report(
         final = asyncio.run(_run_vote(engine, decision.id, tie_break, progress))
     except TieLeftForTheApp:
         left = True
-        final = engine.store.decision(decision.id) or decision
+        final = engine.decision(decision.id) or decision
     except KeyboardInterrupt:
         progress.stop()
         error_line(_interrupted_line(engine, decision.id, args))
@@ -295,10 +295,10 @@ def _state_of(engine: Engine, decision_id: int) -> str:
     """Where an unfinished vote stands, in a few words, as the store has it."""
     from orkestra_tui.engine.models import DecisionStatus, RoundStatus
 
-    decision = engine.store.decision(decision_id)
-    rounds = engine.store.rounds(decision_id)
+    decision = engine.decision(decision_id)
+    rounds = engine.rounds(decision_id)
     if rounds and rounds[-1].status is RoundStatus.OPEN:
-        ballots = len(engine.store.ballots(decision_id, rounds[-1].round))
+        ballots = len(engine.ballots(decision_id, rounds[-1].round))
         return f"round {rounds[-1].round} under way, {plural(ballots, 'ballot')} in"
     if decision is not None and decision.status is DecisionStatus.AWAITING_HUMAN:
         return (

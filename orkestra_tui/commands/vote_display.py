@@ -201,19 +201,11 @@ async def read_line() -> str | None:
 def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
     """The decision, its outcome, and every round with every ballot, as one JSON-ready dict."""
     from orkestra_tui.engine.decision_view import stable_labels
-    from orkestra_tui.engine.models import InboxKind
 
-    held = engine.store.rounds(decision.id)
+    held = engine.rounds(decision.id)
     outcome = decision.outcome or {}
-    calls, tokens, cost = engine.store.decision_cost(decision.id)
-    tie_break_answers = [
-        item.answer
-        for item in engine.store.inbox(None)
-        if item.kind is InboxKind.TIE_BREAK
-        and item.payload.get("decision_id") == decision.id
-        and isinstance(item.answer, dict)
-        and item.answer.get("choice")
-    ]
+    calls, tokens, cost = engine.decision_cost(decision.id)
+    tie_break_answers = engine.tie_break_answers(decision.id)
     rounds = [
         {
             "round": item.round,
@@ -231,7 +223,7 @@ def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
                     "abstain_reason": ballot.abstain_reason,
                     "excluded": list(ballot.excluded),
                 }
-                for ballot in engine.store.ballots(decision.id, item.round)
+                for ballot in engine.ballots(decision.id, item.round)
             ],
         }
         for item in held

@@ -3,7 +3,7 @@
 The screen builds a `DecisionView` on each refresh and hands its parts down;
 each widget compares the part it shows with the one it is given and redraws
 only when it changed. This module is plain data and the rules for deriving it
-from the store (no widgets, no Textual).
+from the store (no widgets, no Textual, no styles: how a status looks is the TUI's).
 
 Every option is shown by one stable letter for the whole decision
 (`stable_labels`): A is the first option as the question was put, and an
@@ -32,16 +32,6 @@ from orkestra_tui.engine.models import (
 from orkestra_tui.engine.raw_answers import RefusedAnswer, refused_ballot_answers
 from orkestra_tui.engine.store import Store
 
-STATUS_STYLES = {
-    DecisionStatus.OPEN: "yellow",
-    DecisionStatus.VOTING: "bold yellow",
-    DecisionStatus.DEADLOCKED: "bold red",
-    DecisionStatus.AWAITING_HUMAN: "bold magenta",
-    DecisionStatus.DECIDED: "green",
-    DecisionStatus.NO_DECISION: "red",
-    DecisionStatus.CANCELLED: "dim",
-}
-"""The Rich style each decision status is shown in."""
 COUNT_TITLES = {
     "borda": "Borda points",
     "weighted": "weighted first choices",

@@ -48,6 +48,7 @@ from orkestra_tui.engine.models import (
     TaskStatus,
 )
 from orkestra_tui.engine.progress import ProjectProgress
+from orkestra_tui.engine.reads import EngineReads
 from orkestra_tui.engine.retry import RetryPolicy
 from orkestra_tui.engine.store import Store
 from orkestra_tui.engine.tasks import (
@@ -80,8 +81,8 @@ PING_TOKENS = 64
 """The token limit of an agent test: room for "pong", or for a reasoning model's first thoughts."""
 
 
-class Engine:
-    """Orkestra's engine over one data directory."""
+class Engine(EngineReads):
+    """Orkestra's engine over one data directory; what screens and commands read is in `EngineReads`."""
 
     def __init__(
         self,
@@ -197,6 +198,8 @@ class Engine:
                 specialties=dict(runtime.settings.specialties),
                 weight=runtime.settings.weight,
                 concurrency=runtime.concurrency,
+                key_variable=runtime.key_variable,
+                base_url=runtime.base_url,
             )
             for runtime in self.runtimes.values()
         ]

@@ -341,3 +341,7 @@ class AgentInfo:
     specialties: dict[str, float]
     weight: float
     concurrency: int
+    key_variable: str = ""
+    """The environment variable its key was read from ("" without a key)."""
+    base_url: str = ""
+    """The endpoint it calls: config.toml's, the vendor's variable's, or its default ("" for none)."""

@@ -283,7 +283,7 @@ class OrkestraApp(DamageGuardApp):
         elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
             actor, snapshot = worker.result
             # Written by the worker's own connection: announce it, as the store announces its own.
-            self.engine.bus.publish_stored(self.engine.store.audit_events(1, kind="snapshot.created"))
+            self.engine.bus.publish_stored(self.engine.audit_events(1, kind="snapshot.created"))
             if actor == "human":
                 self.notify(f"Snapshot {snapshot.id} taken", title="Snapshot", markup=False)
 
@@ -381,14 +381,12 @@ class OrkestraApp(DamageGuardApp):
         )
 
     async def _advance_plan(self, project_id: int) -> Any:
-        from orkestra_tui.engine.leases import lease_owner_name
         from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.plan_runs import note_plan_run
         from orkestra_tui.engine.planning import Planner
 
         if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
             self._plans_noted.add(project_id)
-            note_plan_run(self.engine.store, project_id, lease_owner_name(), resumed=False)
+            self.engine.note_plan_run(project_id, resumed=False)
         planner = Planner(self.engine)
         hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
         return await planner.advance(project_id, pause=hands_on)
@@ -408,11 +406,10 @@ class OrkestraApp(DamageGuardApp):
         Hands-on plans that had stopped for the human's go-ahead stay stopped.
         """
         from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.plan_runs import live_plan_holder
         from orkestra_tui.engine.planning import Planner, PlanStep
 
         for session in Planner(self.engine).under_way():
-            if live_plan_holder(self.engine.store, session.project_id, "") is not None:
+            if self.engine.plan_holder(session.project_id) is not None:
                 continue  # an `orkestra plan` still running makes it: it is not paid for twice
             hands_on = session.brief.involvement is Involvement.HANDS_ON
             started = session.step is PlanStep.PROPOSALS or (

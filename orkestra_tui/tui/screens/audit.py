@@ -93,7 +93,7 @@ class AuditScreen(EngineScreen):
 
     @property
     def search(self) -> AuditSearch:
-        return self.engine.store.search_audit
+        return self.engine.search_audit
 
     # ------------------------------------------------------------ layout
 
@@ -181,7 +181,7 @@ class AuditScreen(EngineScreen):
         if not filter_active(self.view.filter):
             return None
         try:
-            return self.engine.store.audit_count(**search_arguments(self.view.filter), most=COUNT_MOST)
+            return self.engine.audit_count(**search_arguments(self.view.filter), most=COUNT_MOST)
         except OrkestraError:
             return None
 

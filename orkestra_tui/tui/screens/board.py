@@ -6,9 +6,9 @@ tasks, whose dependencies are not done, show dimmed under Ready (`w` hides
 them); cancelled ones dimmed under Failed/Blocked. Above the columns, the
 project's and its phases' progress, the scheduler's state and the cost.
 
-The screen reads light task cards (`Store.task_cards`: no instructions, no
+The screen reads light task cards (`Engine.task_cards`: no instructions, no
 results), all of them once, then only the tasks that events name; counts,
-columns and progress are worked out from the cards in memory. The detail
+columns and progress are worked out from the cards in memory (`board_view`). The detail
 (Enter) reads the one task it shows. The app runs the scheduler: `r` starts
 or resumes it, `p` pauses it. The other keys act on the highlighted task.
 """
@@ -25,23 +25,16 @@ from textual.containers import Horizontal
 from textual.events import DescendantFocus, Key
 from textual.timer import Timer
 
+from orkestra_tui.engine.board_view import CardKeeper, TaskCard, phase_progress, sort_cards
 from orkestra_tui.engine.models import InboxItem, InboxKind, Project, ProjectStatus, TaskStatus
 from orkestra_tui.engine.progress import scheduler_state
-from orkestra_tui.engine.store import TaskCard
 from orkestra_tui.engine.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean
-from orkestra_tui.tui.widgets.board_cards import (
-    COLUMNS,
-    TITLES_WITH_CANCELLED,
-    CardKeeper,
-    phase_progress,
-    sort_cards,
-)
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
-from orkestra_tui.tui.widgets.task_list import TaskList
+from orkestra_tui.tui.widgets.task_list import COLUMNS, TITLES_WITH_CANCELLED, TaskList
 
 if TYPE_CHECKING:
     from textual.widgets import Input
@@ -94,7 +87,7 @@ class BoardScreen(EngineScreen):
         self.show_waiting = True
         """Whether pending tasks show (dimmed) under Ready."""
         self.filter_text = ""
-        self.keeper = CardKeeper(engine.store)
+        self.keeper = CardKeeper(engine.task_cards)
         """The project's tasks as cards."""
         self._projects: list[Project] | None = None
         self._cost: float | None = None
@@ -274,7 +267,7 @@ class BoardScreen(EngineScreen):
             progress.summary = None
             return
         if self._cost is None:
-            self._cost = sum(self.engine.store.project_costs(project.id).values())
+            self._cost = self.engine.project_cost(project.id)
         if self._budget_stale:
             self._budget_stale = False
             self._budget_item = next(
@@ -417,11 +410,7 @@ class BoardScreen(EngineScreen):
         self.refresh_bindings()
 
     def _show_detail(self, task_id: int) -> None:
-        from orkestra_tui.tui.widgets.task_detail import read_task_detail
-
-        self.detail_pane.show(
-            task_id, read_task_detail(self.engine.store, task_id, data_dir=self.engine.paths.data_dir)
-        )
+        self.detail_pane.show(task_id, self.engine.task_detail(task_id))
 
     def action_close_detail(self) -> None:
         self.detail_pane.display = False

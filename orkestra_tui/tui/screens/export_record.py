@@ -11,6 +11,7 @@ it is written at once rather than in a worker.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,12 +20,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from orkestra_tui.engine.models import Decision
-from orkestra_tui.engine.records import record_filename, write_record
-from orkestra_tui.engine.store import Store
+from orkestra_tui.engine.records import record_filename
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen
 from orkestra_tui.tui.text import plain
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
 
 
 class ExportRecordScreen(DialogScreen[Path | None]):
@@ -47,9 +50,9 @@ class ExportRecordScreen(DialogScreen[Path | None]):
     }
     """
 
-    def __init__(self, store: Store, decision: Decision, folder: Path) -> None:
+    def __init__(self, engine: Engine, decision: Decision, folder: Path) -> None:
         super().__init__()
-        self.store = store
+        self.engine = engine
         self.decision = decision
         self.folder = folder
         """Where the default path points, and what a relative path is taken from."""
@@ -117,7 +120,7 @@ class ExportRecordScreen(DialogScreen[Path | None]):
 
     def _write(self, path: Path, *, overwrite: bool) -> None:
         try:
-            written = write_record(self.store, self.decision.id, path, overwrite=overwrite)
+            written = self.engine.write_decision_record(self.decision.id, path, overwrite=overwrite)
         except OrkestraError as problem:
             self._show_problem(str(problem))
             return

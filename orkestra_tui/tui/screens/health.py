@@ -135,7 +135,7 @@ class HealthScreen(EngineScreen):
                 "calls": str(health.calls),
                 "tokens": f"{health.tokens:,}",
                 "cost": f"${health.cost:.4f}" if 0 < health.cost < 0.01 else f"${health.cost:.2f}",
-                "circuit": self.engine.breakers[agent.name].state.value,
+                "circuit": self.engine.agent_circuit(agent.name),
                 "latency": Text(sparkline(health.recent_latencies_ms), style="cyan"),
             }
             table.add_row(*(cells[column] for column in columns), key=agent.name)
@@ -158,13 +158,12 @@ class HealthScreen(EngineScreen):
             detail.update("")
             return
         health = self.engine.agent_health(agent.name)
-        runtime = self.engine.runtimes[agent.name]
         title = plain(agent.name, style="bold")
         title.append(f"  {self.engine.agent_status(agent, health)}", style="bold")
         if agent.simulated:
             title.append(f" ({agent.simulated_reason})", style="yellow")
-        elif runtime.key_variable:
-            title.append(f"  key from {runtime.key_variable}", style="dim")
+        elif agent.key_variable:
+            title.append(f"  key from {agent.key_variable}", style="dim")
         specialties = ", ".join(f"{name} {weight:.2f}" for name, weight in sorted(agent.specialties.items()))
         summary = f"specialties: {specialties or 'none'} · weight {agent.weight:g}"
         if "model" not in self._shown_columns:  # the table has no room for them

@@ -319,7 +319,7 @@ class PlanScreen(EngineScreen):
 
         session = self.session
         assert session is not None and self.project_id is not None
-        costs = self.engine.store.project_costs(self.project_id, ["plan"])
+        costs = self.engine.project_costs(self.project_id, ["plan"])
         cards = proposal_cards(session, self._drafting.get(self.project_id, set()), running, costs)
         self.query_one(ProposalCards).set_cards(cards)
         brief = session.brief
@@ -351,7 +351,7 @@ class PlanScreen(EngineScreen):
         self.query_one("#proposals-footer", widgets.Static).update(footer)
 
     def _show_vote(self, running: bool) -> None:
-        from orkestra_tui.engine.decision_view import method_name, read_decision_view
+        from orkestra_tui.engine.decision_view import method_name
         from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
 
         session = self.session
@@ -367,7 +367,7 @@ class PlanScreen(EngineScreen):
         self.query_one("#vote-intro", widgets.Static).update(intro)
         detail = self.query_one(DecisionDetail)
         decision_id = session.decision_id
-        detail.view = read_decision_view(self.engine.store, decision_id) if decision_id is not None else None
+        detail.view = self.engine.decision_view(decision_id) if decision_id is not None else None
 
     def _show_synthesis(self, running: bool) -> None:
         session = self.session
@@ -376,7 +376,7 @@ class PlanScreen(EngineScreen):
         chair = next((p.agent for p in session.proposals if p.plan == plan), "the author")
         others = sum(proposal.ok for proposal in session.proposals) - 1
         text = Text().append("The committee chose a plan", style="bold green")
-        decision = self.engine.store.decision(session.decision_id) if session.decision_id else None
+        decision = self.engine.decision(session.decision_id) if session.decision_id else None
         if decision is not None and decision.outcome:
             text.append_text(plain(f": {decision.outcome.get('winner', '')}", style="bold"))
             text.append("\n")
@@ -411,7 +411,7 @@ class PlanScreen(EngineScreen):
         changes.display = bool(session.changes)
         if session.changes:
             chair = next((p.agent for p in session.proposals if p.ok), "the chair")
-            decision = self.engine.store.decision(session.decision_id) if session.decision_id else None
+            decision = self.engine.decision(session.decision_id) if session.decision_id else None
             if decision is not None and decision.outcome:
                 chair = decision.authors.get(str(decision.outcome.get("winner")), chair)
             changes.update(changes_text(session.changes, chair))
@@ -472,7 +472,7 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.engine.planning import PlanStep, dependency_problems
 
         assert self.project_id is not None
-        project = self.engine.store.project(self.project_id)
+        project = self.engine.project(self.project_id)
         tasks = self.engine.tasks(self.project_id)
         session = self.session
         if session is not None and session.step is PlanStep.CANCELLED:

@@ -63,11 +63,11 @@ class RoundFeedbackScreen(TextDialog[str]):
         """The round just closed: why it had no winner, and its leading options."""
         from orkestra_tui.engine.committee import Committee
 
-        decision = self.engine.store.decision(int(self.item.payload.get("decision_id", 0)))
+        decision = self.engine.decision(int(self.item.payload.get("decision_id", 0)))
         closed = next(
             (
                 item
-                for item in (self.engine.store.rounds(decision.id) if decision else [])
+                for item in (self.engine.rounds(decision.id) if decision else [])
                 if item.status is RoundStatus.CLOSED and item.round == self.next_round - 1
             ),
             None,

@@ -15,7 +15,6 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from orkestra_tui.engine.decision_view import stable_labels_of
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxItem
 from orkestra_tui.errors import OrkestraError
@@ -94,7 +93,7 @@ class TieBreakScreen(ModalScreen[str | None]):
         self.engine = engine
         self.item = item
         decision_id = item.payload.get("decision_id")
-        self.labels = stable_labels_of(engine.store, decision_id) if isinstance(decision_id, int) else {}
+        self.labels = engine.stable_labels(decision_id) if isinstance(decision_id, int) else {}
         """Each option's stable letter, as the Voting screen shows it."""
         self.options = tied_options(item, self.labels)
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 
-from orkestra_tui.engine.decision_view import DecisionView, read_decision_view
+from orkestra_tui.engine.decision_view import DecisionView
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
 from orkestra_tui.engine.records import exportable
@@ -106,7 +106,7 @@ class VotingScreen(EngineScreen):
         self._changed_decisions.clear()
         if not stale and detail.decision_id == decision_id and detail.view is not None:
             return
-        detail.view = read_decision_view(self.engine.store, decision_id) if decision_id is not None else None
+        detail.view = self.engine.decision_view(decision_id) if decision_id is not None else None
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -183,7 +183,7 @@ class VotingScreen(EngineScreen):
         if shown is None or not exportable(shown.decision):
             return
         self.app.push_screen(
-            ExportRecordScreen(self.engine.store, shown.decision, Path.cwd()), self._record_exported
+            ExportRecordScreen(self.engine, shown.decision, Path.cwd()), self._record_exported
         )
 
     def _record_exported(self, path: Path | None) -> None:

@@ -22,7 +22,7 @@ CACHED_PAGES = 30
 
 
 class AuditPages:
-    """A filtered view of the audit log, read lazily through `search` (`Store.search_audit`)."""
+    """A filtered view of the audit log, read lazily through `search` (`Engine.search_audit`)."""
 
     def __init__(
         self,

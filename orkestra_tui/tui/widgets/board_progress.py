@@ -15,6 +15,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from orkestra_tui.engine.board_view import BoardPhase
 from orkestra_tui.engine.models import ProjectStatus
 from orkestra_tui.tui.text import plain
 
@@ -32,14 +33,6 @@ SCHEDULER_STYLES = {
 
 
 @dataclass(frozen=True)
-class PhaseProgress:
-    name: str
-    done: int
-    total: int
-    """Tasks of the phase, the cancelled ones left out."""
-
-
-@dataclass(frozen=True)
 class BoardSummary:
     """What the heading shows."""
 
@@ -50,7 +43,7 @@ class BoardSummary:
     done: int
     total: int
     """Tasks of the project, the cancelled ones left out."""
-    phases: tuple[PhaseProgress, ...]
+    phases: tuple[BoardPhase, ...]
     cost: float
     budget: float | None
     budget_asked: bool = False
@@ -102,7 +95,7 @@ def project_line(summary: BoardSummary, width: int) -> Text:
     return line
 
 
-def phase_chip(phase: PhaseProgress) -> Text:
+def phase_chip(phase: BoardPhase) -> Text:
     finished = phase.total > 0 and phase.done == phase.total
     chip = plain(truncated(phase.name, PHASE_NAME_CHARS), style="green" if finished else "")
     chip.append(" ")
@@ -111,7 +104,7 @@ def phase_chip(phase: PhaseProgress) -> Text:
     return chip
 
 
-def phase_lines(phases: tuple[PhaseProgress, ...], width: int) -> list[Text]:
+def phase_lines(phases: tuple[BoardPhase, ...], width: int) -> list[Text]:
     """The phases' chips, laid out on lines of `width`, at most `PHASE_LINES`; the rest are counted."""
     rows: list[list[Text]] = [[]]
     for index, phase in enumerate(phases):

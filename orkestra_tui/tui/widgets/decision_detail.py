@@ -16,7 +16,6 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from orkestra_tui.engine.decision_view import (
-    STATUS_STYLES,
     DecisionView,
     Notice,
     VoterCard,
@@ -25,6 +24,7 @@ from orkestra_tui.engine.decision_view import (
 from orkestra_tui.engine.models import Decision
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.ballot_card import BallotCard
+from orkestra_tui.tui.widgets.decision_list import STATUS_STYLES
 from orkestra_tui.tui.widgets.pairwise_table import PairwiseTable
 from orkestra_tui.tui.widgets.runoff_steps import RunoffSteps
 from orkestra_tui.tui.widgets.tally_bars import TallyBars

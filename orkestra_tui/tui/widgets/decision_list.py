@@ -12,11 +12,21 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from orkestra_tui.engine.decision_view import STATUS_STYLES, method_name, round_heading
-from orkestra_tui.engine.models import Decision
+from orkestra_tui.engine.decision_view import method_name, round_heading
+from orkestra_tui.engine.models import Decision, DecisionStatus
 from orkestra_tui.tui.text import plain
 
 OPTION_PREFIX = "decision-"
+STATUS_STYLES = {
+    DecisionStatus.OPEN: "yellow",
+    DecisionStatus.VOTING: "bold yellow",
+    DecisionStatus.DEADLOCKED: "bold red",
+    DecisionStatus.AWAITING_HUMAN: "bold magenta",
+    DecisionStatus.DECIDED: "green",
+    DecisionStatus.NO_DECISION: "red",
+    DecisionStatus.CANCELLED: "dim",
+}
+"""The Rich style each decision status is shown in (here and in the decision's detail)."""
 
 
 def decision_prompt(decision: Decision) -> Text:

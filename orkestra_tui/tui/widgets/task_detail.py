@@ -1,16 +1,13 @@
-"""Everything about one task: read in a few small queries, shown in a pane of the Board.
+"""Everything about one task, shown in a pane of the Board.
 
-`read_task_detail` reads one task, its dependencies' cards, its attempts, its
-reviews and its audit trail: a handful of indexed lookups, however many tasks
-the project has. The text builders turn them into Rich `Text` with every
-model-made string shown literally (`plain`); the result itself is Markdown,
-rendered by the pane's Markdown widget (imported when the pane is built).
+The engine reads it (`Engine.task_detail`, a `TaskDetail`); the text builders
+here turn it into Rich `Text` with every model-made string shown literally
+(`plain`); the result itself is Markdown, rendered by the pane's Markdown
+widget (imported when the pane is built).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from orkestra_tui.engine.models import AuditEvent, Task, TaskStatus
-from orkestra_tui.engine.store import Store, TaskAttempt, TaskCard, TaskReview
+from orkestra_tui.engine.board_view import TaskAttempt, TaskDetail
+from orkestra_tui.engine.models import Task, TaskStatus
 from orkestra_tui.tui.text import clean, clock_time, plain
 
 if TYPE_CHECKING:
@@ -40,44 +37,6 @@ STATUS_STYLES = {
     TaskStatus.CANCELLED: "dim",
 }
 VERDICT_STYLES = {"approve": "green", "concerns": "yellow", "blocker": "red", "failed": "red"}
-
-
-@dataclass(frozen=True)
-class TaskDetail:
-    task: Task
-    dependencies: tuple[TaskCard, ...]
-    attempts: tuple[TaskAttempt, ...]
-    reviews: tuple[TaskReview, ...]
-    events: tuple[AuditEvent, ...]
-    artifact_file: Path | None = None
-    """Where the result is kept on disk, in full."""
-    files: tuple[str, ...] = ()
-    """The workspace files the last finished attempt wrote."""
-
-
-def read_task_detail(store: Store, task_id: int, *, data_dir: Path | None = None) -> TaskDetail | None:
-    """One task and what belongs to it; None if there is no such task.
-
-    The artifact's path is stored relative to the data directory: `data_dir` makes it whole.
-    """
-    task = store.task(task_id)
-    if task is None:
-        return None
-    events = tuple(store.subject_events(f"task:{task_id}", project_id=task.project_id))
-    artifact_file = None
-    if task.artifact:
-        artifact_file = data_dir / task.artifact if data_dir is not None else Path(task.artifact)
-    finished = [event for event in events if event.kind == "task.review" and "files" in event.data]
-    files = tuple(str(path) for path in finished[-1].data["files"]) if finished else ()
-    return TaskDetail(
-        task=task,
-        dependencies=tuple(store.task_cards(task.project_id, task.depends_on)) if task.depends_on else (),
-        attempts=tuple(store.task_attempts(task_id)),
-        reviews=tuple(store.task_reviews(task_id)),
-        events=events,
-        artifact_file=artifact_file,
-        files=files,
-    )
 
 
 def section(title: str, *, first: bool = False) -> Text:

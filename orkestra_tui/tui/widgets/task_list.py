@@ -11,6 +11,7 @@ re-rendered when the clock moves on (`set_now`), at most once a second.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,8 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from orkestra_tui.engine.board_view import TaskCard
 from orkestra_tui.engine.models import TaskStatus
-from orkestra_tui.engine.store import TaskCard
+from orkestra_tui.engine.progress import STATUS_GROUPS
 from orkestra_tui.tui.text import plain
 
 CARD_HEIGHT = 2
@@ -33,6 +35,31 @@ PRIORITY_STYLES = ("bold red", "yellow", "blue", "bright_black")
 BAR = "▍"
 DIMMED = (TaskStatus.PENDING, TaskStatus.CANCELLED)
 """Cards shown dimmed: waiting for their dependencies, or cancelled."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One of the Board's columns, each a `TaskList`."""
+
+    id: str
+    """The engine's status group it shows (`STATUS_GROUPS`)."""
+    titles: tuple[str, ...]
+    """Longest first, then an icon: the column shows the longest that fits, else the icon."""
+
+
+SHORT_TITLES = {
+    "ready": ("Ready", "○"),
+    "running": ("Running", "▶"),
+    "review": ("Review", "◎"),
+    "human": ("Awaiting human", "Human", "!"),
+    "done": ("Done", "✔"),
+    "failed": ("Failed/Blocked", "Failed", "✘"),
+}
+"""Each column's names, longest first, then its icon."""
+TITLES_WITH_CANCELLED = ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘")
+"""The last column's names while it holds cancelled cards: every name covers them too."""
+COLUMNS = tuple(Column(group.id, SHORT_TITLES[group.id]) for group in STATUS_GROUPS)
+"""The Board's columns: the engine's status groups, in order."""
 
 
 def elapsed_text(seconds: float) -> str:

@@ -1,49 +1,101 @@
-"""The Board's cards: read and kept up to date, then sorted into columns and filtered.
+"""What the Board shows of a project: task cards kept up to date, sorted and filtered; one task in full.
 
-No widgets here. `CardKeeper` holds a project's cards and re-reads only the
-tasks that events named; `sort_cards` and `phase_progress` run over every card
-it holds (10,000 in a few milliseconds) whenever something changed.
+Plain data and the rules for deriving it from the store (no widgets, no
+styles); the Board's widgets draw it. `CardKeeper` holds a project's cards and
+re-reads only the tasks that events named; `sort_cards` and `phase_progress`
+run over every card it holds (10,000 in a few milliseconds) whenever something
+changed. `read_task_detail` reads one task, its dependencies' cards, its
+attempts, its reviews and its audit trail: a handful of indexed lookups,
+however many tasks the project has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
-from orkestra_tui.engine.models import TaskStatus
+from orkestra_tui.engine.models import AuditEvent, Task, TaskStatus
 from orkestra_tui.engine.progress import GROUP_OF, STATUS_GROUPS, ProjectProgress
-from orkestra_tui.engine.store import Store, TaskCard
-from orkestra_tui.tui.widgets.board_progress import PhaseProgress
+from orkestra_tui.engine.store import Store, TaskAttempt, TaskCard, TaskReview
+
+__all__ = [
+    "FULL_READ_AFTER",
+    "BoardPhase",
+    "CardKeeper",
+    "CardReader",
+    "SortedCards",
+    "TaskAttempt",
+    "TaskCard",
+    "TaskDetail",
+    "TaskReview",
+    "filter_terms",
+    "matches",
+    "phase_progress",
+    "read_task_detail",
+    "sort_cards",
+]
+
+GROUP_IDS = tuple(group.id for group in STATUS_GROUPS)
+"""The Board's columns by id, in order (the engine's status groups)."""
+FULL_READ_AFTER = 1_000
+"""More changed tasks than this are re-read with all the others, in one query."""
+
+
+# ------------------------------------------------------------------ one task
 
 
 @dataclass(frozen=True)
-class Column:
-    id: str
-    titles: tuple[str, ...]
-    """Longest first, then an icon: the column shows the longest that fits, else the icon."""
-    statuses: tuple[TaskStatus, ...]
-    """The tasks it counts."""
-    dimmed: tuple[TaskStatus, ...] = ()
-    """Tasks it shows dimmed after those, without counting them."""
+class TaskDetail:
+    """One task and what belongs to it, as of one read of the store."""
+
+    task: Task
+    dependencies: tuple[TaskCard, ...]
+    attempts: tuple[TaskAttempt, ...]
+    reviews: tuple[TaskReview, ...]
+    events: tuple[AuditEvent, ...]
+    artifact_file: Path | None = None
+    """Where the result is kept on disk, in full."""
+    files: tuple[str, ...] = ()
+    """The workspace files the last finished attempt wrote."""
 
 
-SHORT_TITLES = {
-    "ready": ("Ready", "○"),
-    "running": ("Running", "▶"),
-    "review": ("Review", "◎"),
-    "human": ("Awaiting human", "Human", "!"),
-    "done": ("Done", "✔"),
-    "failed": ("Failed/Blocked", "Failed", "✘"),
-}
-"""Each column's names, longest first, then its icon."""
-TITLES_WITH_CANCELLED = ("Failed/Blocked/Cancelled", "Failed/Cancelled", "Stopped", "✘")
-"""The last column's names while it holds cancelled cards: every name covers them too."""
-COLUMNS = tuple(
-    Column(group.id, SHORT_TITLES[group.id], group.statuses, group.dimmed) for group in STATUS_GROUPS
-)
-"""The Board's columns: the engine's status groups (`STATUS_GROUPS`)."""
-PLACES: dict[TaskStatus, tuple[str, bool]] = GROUP_OF
-"""Each status's column, and whether it shows dimmed there."""
+def read_task_detail(store: Store, task_id: int, *, data_dir: Path | None = None) -> TaskDetail | None:
+    """One task and what belongs to it; None if there is no such task.
+
+    The artifact's path is stored relative to the data directory: `data_dir` makes it whole.
+    """
+    task = store.task(task_id)
+    if task is None:
+        return None
+    events = tuple(store.subject_events(f"task:{task_id}", project_id=task.project_id))
+    artifact_file = None
+    if task.artifact:
+        artifact_file = data_dir / task.artifact if data_dir is not None else Path(task.artifact)
+    finished = [event for event in events if event.kind == "task.review" and "files" in event.data]
+    files = tuple(str(path) for path in finished[-1].data["files"]) if finished else ()
+    return TaskDetail(
+        task=task,
+        dependencies=tuple(store.task_cards(task.project_id, task.depends_on)) if task.depends_on else (),
+        attempts=tuple(store.task_attempts(task_id)),
+        reviews=tuple(store.task_reviews(task_id)),
+        events=events,
+        artifact_file=artifact_file,
+        files=files,
+    )
+
+
+# ------------------------------------------------------------------ the cards
+
+
+@dataclass(frozen=True)
+class BoardPhase:
+    """One phase of the project on the Board: its tasks done, and all of them but the cancelled ones."""
+
+    name: str
+    done: int
+    total: int
 
 
 def filter_terms(text: str) -> list[tuple[str, str]]:
@@ -73,7 +125,7 @@ def matches(card: TaskCard, terms: list[tuple[str, str]]) -> bool:
     return True
 
 
-def phase_progress(cards: Iterable[TaskCard]) -> tuple[ProjectProgress, tuple[PhaseProgress, ...]]:
+def phase_progress(cards: Iterable[TaskCard]) -> tuple[ProjectProgress, tuple[BoardPhase, ...]]:
     """The project's progress, and each phase's tasks done and counted (not cancelled) in plan order."""
     phases: dict[str, list[int]] = {}
     first_id: dict[str, int] = {}
@@ -89,15 +141,15 @@ def phase_progress(cards: Iterable[TaskCard]) -> tuple[ProjectProgress, tuple[Ph
             counts[1] += 1
             first_id[card.phase] = min(first_id.get(card.phase, card.id), card.id)
     ordered = sorted(phases, key=first_id.__getitem__)
-    return ProjectProgress.of(statuses), tuple(PhaseProgress(name, *phases[name]) for name in ordered)
+    return ProjectProgress.of(statuses), tuple(BoardPhase(name, *phases[name]) for name in ordered)
 
 
 @dataclass
 class SortedCards:
     """The cards of each column: its own tasks, then the dimmed ones; the waiting tasks' counts."""
 
-    shown: dict[str, list[TaskCard]] = field(default_factory=lambda: {column.id: [] for column in COLUMNS})
-    dimmed: dict[str, list[TaskCard]] = field(default_factory=lambda: {column.id: [] for column in COLUMNS})
+    shown: dict[str, list[TaskCard]] = field(default_factory=lambda: {group: [] for group in GROUP_IDS})
+    dimmed: dict[str, list[TaskCard]] = field(default_factory=lambda: {group: [] for group in GROUP_IDS})
     waiting: dict[int, int] = field(default_factory=dict)
     """Unfinished dependencies of each pending task shown, by task id."""
     hidden_waiting: int = 0
@@ -111,7 +163,7 @@ def sort_cards(cards: Mapping[int, TaskCard], filter_text: str, *, show_waiting:
     for card in cards.values():
         if terms and not matches(card, terms):
             continue
-        column_id, dim = PLACES[card.status]
+        column_id, dim = GROUP_OF[card.status]
         if not dim:
             result.shown[column_id].append(card)
             continue
@@ -128,15 +180,17 @@ def sort_cards(cards: Mapping[int, TaskCard], filter_text: str, *, show_waiting:
     return result
 
 
-FULL_READ_AFTER = 1_000
-"""More changed tasks than this are re-read with all the others, in one query."""
+class CardReader(Protocol):
+    """Reads a project's cards: all of them, or those of `task_ids` (`Engine.task_cards`)."""
+
+    def __call__(self, project_id: int, task_ids: Sequence[int] | None = None) -> list[TaskCard]: ...
 
 
 class CardKeeper:
     """One project's tasks as cards, in the store's order (priority, then id), re-read as they change."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, read_cards: CardReader) -> None:
+        self.read_cards = read_cards
         self.project_id: int | None = None
         self.cards: dict[int, TaskCard] = {}
         self._changed: set[int] = set()
@@ -159,14 +213,14 @@ class CardKeeper:
         stale = self._all_stale or project_id != self.project_id or len(changed) > FULL_READ_AFTER
         self._all_stale = False
         if not stale and changed:
-            fresh = self.store.task_cards(project_id, sorted(changed))
+            fresh = self.read_cards(project_id, sorted(changed))
             if len(fresh) == len(changed) and all(card.id in self.cards for card in fresh):
                 for card in fresh:
                     self.cards[card.id] = card
                 return changed
             stale = True  # tasks came or went: read them all, in their order
         if stale:
-            self.cards = {card.id: card for card in self.store.task_cards(project_id)}
+            self.cards = {card.id: card for card in self.read_cards(project_id)}
             self.project_id = project_id
             return None
         return changed
