@@ -55,7 +55,8 @@ def sample(engine: Engine) -> None:
 
 def plan_first_run(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
     async def settle(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: body_ready(pilot))
+        # The body, then the first focus it sets (the form), which changes what is drawn.
+        await until(pilot, lambda: body_ready(pilot) and pilot.app.focused is not None)
 
     return OrkestraApp(engine), settle
 
@@ -267,16 +268,24 @@ def plan_tie_break(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunB
 
 
 def review_then(keys: tuple[str, ...], wanted: str | None = None) -> Scenario:
-    """The wizard's review step, after `keys` (e edits, r rejects, x cancels the plan)."""
+    """The wizard's review step, after `keys` (e edits, r rejects, x cancels the plan).
+
+    Without a `wanted` screen, `keys` open the task editor: the shot waits for its field to
+    take the focus, so the cursor is drawn in every shot or in none.
+    """
 
     def scenario(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
         app = wizard_at(engine, "review")
+
+        def editing() -> bool:
+            focused = app.focused
+            return focused is not None and any(node.id == "task-editor" for node in focused.ancestors)
 
         async def act(pilot: Pilot[None]) -> None:
             await until(pilot, lambda: getattr(app.screen, "pane", None) == "review")
             await pilot.pause(0.1)
             await pilot.press(*keys)
-            await until(pilot, lambda: wanted is None or screen_named(pilot, wanted))
+            await until(pilot, lambda: screen_named(pilot, wanted) if wanted else editing())
 
         return app, act
 
