@@ -297,10 +297,23 @@ def test_a_ballot_repair_restates_the_valid_labels_and_their_options(
     assert f"The valid labels are {listed}." in message
 
 
+@pytest.mark.parametrize(
+    ("template", "refusal"),
+    [
+        (
+            '{"option": "<the compromise, one sentence>", "rationale": "<why>"}',
+            'the option "<the compromise, one sentence>" is a placeholder',
+        ),
+        # SmolLM2's answer, once the ballots had shown it letters.
+        (
+            '{"option": "B", "rationale": "B is the best choice"}',
+            'the option "B" is too short to be a compromise',
+        ),
+    ],
+)
 def test_a_placeholder_compromise_is_refused(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, fake: WireFake
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fake: WireFake, template: str, refusal: str
 ) -> None:
-    template = '{"option": "<the compromise, one sentence>", "rationale": "<why>"}'
     split = {"qwen": "SQLite", "smol": "PostgreSQL"}
     fake.responder = model = LocalModel(
         ballot=lambda received: by_text(split[str(received.body["model"])])(received), compromise=[template]
@@ -329,9 +342,7 @@ def test_a_placeholder_compromise_is_refused(
     assert status == 0, err
     _first, repair = model.asked["compromise"]
     message = last_user_message(repair)
-    assert message.startswith(
-        'That answer could not be used: the option "<the compromise, one sentence>" is a placeholder'
-    )
+    assert message.startswith(f"That answer could not be used: {refusal}")
     assert "not an option already on the table and not a placeholder" in message
     engine = open_engine(home)
     try:

@@ -72,6 +72,8 @@ REFUSALS = {
         }
     },
 }
+SENT_BALLOT_SCHEMA = BALLOT_REQUEST.json_schema or {}
+"""The ballot's schema as this voter's request carries it: its own labels, at least one."""
 
 
 @pytest.fixture
@@ -124,7 +126,11 @@ def test_openai_and_xai_get_a_strict_json_schema(
     (received,) = fake.received
     assert received.body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "ballot", "schema": structured.strict_schema(BALLOT_SCHEMA), "strict": True},
+        "json_schema": {
+            "name": "ballot",
+            "schema": structured.strict_schema(SENT_BALLOT_SCHEMA),
+            "strict": True,
+        },
     }
     assert outcome.response is not None
     assert parse_answer(outcome.response.text, BALLOT_SCHEMA)["ranking"] == ["A", "B"]
@@ -141,7 +147,7 @@ def test_ollama_gets_its_schema_without_strict_mode(paths: Paths, settings: Sett
     assert received.path == "/v1/chat/completions"
     assert received.body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "ballot", "schema": structured.local_schema(BALLOT_SCHEMA)},
+        "json_schema": {"name": "ballot", "schema": structured.local_schema(SENT_BALLOT_SCHEMA)},
     }
     assert engine.store.calls()[0].output_mode == "schema"
 
@@ -153,7 +159,7 @@ def test_claude_gets_output_config_format(paths: Paths, settings: Settings, fake
     assert fake.refusals == []
     (received,) = fake.received
     assert received.body["output_config"] == {
-        "format": {"type": "json_schema", "schema": structured.anthropic_schema(BALLOT_SCHEMA)}
+        "format": {"type": "json_schema", "schema": structured.anthropic_schema(SENT_BALLOT_SCHEMA)}
     }
     assert "output_format" not in received.body
     headers = {name.lower() for name in received.headers}
@@ -171,7 +177,7 @@ def test_gemini_gets_a_json_schema_and_its_mime_type(
     (received,) = fake.received
     config = generation_config(received)
     assert config["responseMimeType"] == "application/json"
-    assert config["responseJsonSchema"] == structured.gemini_schema(BALLOT_SCHEMA)
+    assert config["responseJsonSchema"] == structured.gemini_schema(SENT_BALLOT_SCHEMA)
     assert "responseSchema" not in config
     assert engine.store.calls()[0].output_mode == "schema"
 
@@ -359,3 +365,15 @@ def test_a_vote_through_the_schema_path_is_still_validated_and_repaired(
     assert first.body["response_format"] == repair.body["response_format"]
     assert repair.body["response_format"]["json_schema"]["strict"] is True
     assert [record.output_mode for record in engine.store.calls()] == ["schema", "schema"]
+
+
+def test_a_ballot_request_constrains_its_ranking_to_the_labels_shown() -> None:
+    ranking = SENT_BALLOT_SCHEMA["properties"]["ranking"]
+    labels = list(BALLOT_REQUEST.context["options"])
+    assert ranking["items"] == {"type": "string", "enum": [option["label"] for option in labels]}
+    assert ranking["minItems"] == 1 and ranking["maxItems"] == len(labels)
+    # Every vendor's form keeps the labels: a constrained model can answer nothing else.
+    for form in (structured.strict_schema, structured.anthropic_schema, structured.gemini_schema):
+        converted = form(SENT_BALLOT_SCHEMA)
+        assert converted is not None
+        assert converted["properties"]["ranking"]["items"]["enum"] == ranking["items"]["enum"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 CATEGORIES = (
@@ -115,6 +115,23 @@ BALLOT_SCHEMA: dict[str, Any] = {
         "reasoning": {"type": "string", "maxLength": 4000},
     },
 }
+
+
+def ballot_schema(labels: Sequence[str]) -> dict[str, Any]:
+    """The schema one voter's ballot request carries: a ranking of at least one of its labels.
+
+    Sent as the vendor's structured output, it keeps the model to the labels it
+    was shown (a small model left free answers `[]` or `"<label>"`). The
+    answer is still validated with `BALLOT_SCHEMA`, which also takes an
+    option's text for its label and an empty ranking from the prompt path.
+    """
+    if not labels:
+        return BALLOT_SCHEMA
+    ranking = {**BALLOT_SCHEMA["properties"]["ranking"], "items": {"type": "string", "enum": list(labels)}}
+    ranking["minItems"] = 1
+    ranking["maxItems"] = len(labels)
+    return {**BALLOT_SCHEMA, "properties": {**BALLOT_SCHEMA["properties"], "ranking": ranking}}
+
 
 TASK_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import re
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -141,6 +142,10 @@ def quorum_rule(decision: Decision) -> float | str:
 
 def first_preferences(ballots: Sequence[Ballot]) -> Counter[str]:
     return Counter(ballot.ranking[0] for ballot in ballots if ballot.ranking)
+
+
+COMPROMISE_LEAST_CHARS = 3
+"""The fewest letters or digits a compromise's option has: "B" or "A+" is a label, not an option."""
 
 
 class Committee:
@@ -585,6 +590,9 @@ class Committee:
             option = " ".join(str(answer["option"]).split())
             if is_placeholder(option):
                 return ("", ""), f"the option {clip_value(option)} is a placeholder, not a compromise"
+            if len(re.findall(r"[^\W_]", option)) < COMPROMISE_LEAST_CHARS:
+                # "B": a ballot's label, not a new option anyone could weigh.
+                return ("", ""), f"the option {clip_value(option)} is too short to be a compromise"
             if option.casefold() in existing:
                 return ("", ""), "the compromise repeats an option already on the table"
             return (option, str(answer["rationale"])), ""

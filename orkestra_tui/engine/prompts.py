@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orkestra_tui.engine.answers import (
-    BALLOT_SCHEMA,
     CATEGORIES,
     COMPROMISE_SCHEMA,
     PLAN_SCHEMA,
     PRIORITY_NAMES,
     VERDICTS,
+    ballot_schema,
 )
 from orkestra_tui.providers.base import Message, ProviderRequest
 
@@ -211,7 +211,7 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
         messages=(Message("user", "\n\n".join(parts)),),
         max_tokens=800,
         temperature=0.3,
-        json_schema=BALLOT_SCHEMA,
+        json_schema=ballot_schema(list(presentation.labels)),
         purpose="ballot",
         context=structured,
     )
