@@ -358,6 +358,29 @@ async def test_a_ballot_echoing_the_prompts_reasoning_slot_has_no_reasoning(engi
     assert (grok.ranking, grok.reasoning, grok.abstain_reason) == (("SQLite",), "", "")
 
 
+@pytest.mark.parametrize(
+    ("ranking", "counted", "abstain_reason"),
+    [
+        # SmolLM2's ballots: the example's slot first, then its real choice.
+        (["<label>", "SQLite"], ("SQLite",), ""),
+        ([], (), "abstained: ranked no option"),
+    ],
+)
+async def test_a_ballot_ranking_the_examples_slot_or_nothing(
+    engine: Engine, ranking: list[str], counted: tuple[str, ...], abstain_reason: str
+) -> None:
+    def answer(_request: ProviderRequest, _index: int) -> str:
+        return json.dumps({"ranking": ranking, "confidence": 0.5, "reasoning": "Simple and safe."})
+
+    engine.use_provider("grok", ScriptedProvider(answer))
+    decision = engine.open_decision(
+        "Which storage?", ["SQLite", "PostgreSQL"], method="plurality", max_rounds=1
+    )
+    await engine.decide(decision.id, tie_break="first")
+    grok = next(ballot for ballot in engine.store.ballots(decision.id, 1) if ballot.voter == "grok")
+    assert (grok.ranking, grok.abstain_reason) == (counted, abstain_reason)
+
+
 async def test_a_plan_whose_tasks_were_all_deleted_in_review_is_not_approved(engine: Engine) -> None:
     planner = Planner(engine)
     session = planner.start(Brief(name="Shop", description="A shop.", agents=("claude",)))

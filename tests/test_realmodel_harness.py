@@ -96,6 +96,6 @@ def test_a_session_is_kept_as_json_and_counted() -> None:
     record = json.loads(json.dumps(session.record()))
     assert record["steps"]["vote"]["exit_code"] == 0 and len(record["exchanges"]) == 2
     figures = report([session], "SmolLM2-135M-Instruct")
-    assert figures["ballots"] == {"cast": 2, "counted": 1, "refused": 1, "failed": 0}
+    assert figures["ballots"] == {"cast": 2, "counted": 1, "refused": 1, "empty": 0, "failed": 0}
     assert figures["exchanges"]["vote"] == {"requests": 1, "repairs": 1, "cut_off": 1, "abandoned": 0}
     assert "refused ballots     1/2 (50%)" in figures["text"]

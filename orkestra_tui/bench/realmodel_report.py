@@ -81,7 +81,15 @@ def report(sessions: Sequence[Session], model: str) -> dict[str, Any]:
     """The counts over all sessions, per kind, and the same as text (under "text")."""
     ballots = [ballot for session in sessions for ballot in session.ballots]
     counted = sum(session.counted_ballots() for session in sessions)
-    refused_ballots = sum(1 for ranking, reason in ballots if ranking in ("", "[]") and "invalid" in reason)
+    refused_ballots = sum(
+        1 for ranking, reason in ballots if ranking in ("", "[]") and ("invalid" in reason or "cut" in reason)
+    )
+    # A ballot that ranks nothing (the answer was valid, its ranking empty) is the model's own choice.
+    empty_ballots = sum(
+        1
+        for ranking, reason in ballots
+        if ranking in ("", "[]") and reason in ("", "abstained: ranked no option")
+    )
     proposals = [
         proposal
         for session in sessions
@@ -114,7 +122,8 @@ def report(sessions: Sequence[Session], model: str) -> dict[str, Any]:
             "cast": len(ballots),
             "counted": counted,
             "refused": refused_ballots,
-            "failed": len(ballots) - counted - refused_ballots,
+            "empty": empty_ballots,
+            "failed": len(ballots) - counted - refused_ballots - empty_ballots,
         },
         "plans": {
             "drafted": len(proposals),
@@ -144,7 +153,8 @@ def _text(figures: dict[str, Any]) -> str:
     lines = [
         f"{figures['model']}, {figures['sessions']} session(s): invalid answers",
         f"  refused ballots     {_share(ballots['refused'], ballots['cast'])}"
-        f"  (counted {ballots['counted']}, lost to failed calls {ballots['failed']})",
+        f"  (counted {ballots['counted']}, ranked nothing {ballots['empty']},"
+        f" lost to failed calls {ballots['failed']})",
         f"  refused plans       {_share(plans['refused'], plans['drafted'])}"
         f"  (valid {plans['valid']}, failed calls {plans['failed']})",
         f"  placeholder tasks   {_share(plans['placeholder_tasks'], plans['approved_tasks'])}"

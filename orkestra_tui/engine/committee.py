@@ -350,7 +350,9 @@ class Committee:
                 ranking=ranking,
                 confidence=confidence,
                 reasoning=reasoning,
-                abstain_reason=f"abstained: {problem}" if problem else "",
+                abstain_reason=f"abstained: {problem or 'ranked no option'}"
+                if problem or not ranking
+                else "",
                 cast_at=self.engine.clock.now(),
                 excluded=presentation.excluded,
             ),
@@ -399,7 +401,10 @@ class Committee:
         ranking: list[str] = []
         # The voter's own proposals under labels no answer can write, to say so when it names one.
         own = {f"\x00{number}": option for number, option in enumerate(presentation.excluded)}
-        for label in answer["ranking"]:
+        named = [label for label in answer["ranking"] if not is_placeholder(str(label))]
+        if answer["ranking"] and not named:
+            return (), f"ranked only {clip(str(answer['ranking'][0]), 20)!r}, the example's slot, not a label"
+        for label in named:  # the example's "<label>" echoed before real labels is left out
             option = presentation.choice_of(str(label))
             if option is None:
                 if named_option(str(label), own) is not None:
