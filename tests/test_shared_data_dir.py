@@ -368,6 +368,14 @@ FILE_CALLS = {
 }
 """Calls that open, connect to, move or replace a file by name."""
 ALLOWED: dict[tuple[str, str, str], str] = {
+    ("bench/realmodel.py", "serving", "log_path.open"): "the model server's log",
+    ("bench/realmodel.py", "serving", "log_path.read_text"): "the model server's log",
+    ("bench/realmodel.py", "run_session", "(data_dir / 'config.toml').write_text"): "a session's config.toml",
+    ("bench/realmodel.py", "run_session", "(workdir / 'session.json').write_text"): "a session's figures",
+    ("bench/realmodel.py", "_run_command", "stdout_path.open"): "a command's captured output",
+    ("bench/realmodel.py", "_run_command", "stderr_path.open"): "a command's captured output",
+    ("bench/realmodel.py", "_run_command", "stdout_path.read_text"): "a command's captured output",
+    ("bench/realmodel.py", "_run_command", "stderr_path.read_text"): "a command's captured output",
     ("bench/run.py", "_raw_run", "sqlite3.connect"): "a bare baseline database of the benchmark's own",
     ("bench/store.py", "_raw_run", "sqlite3.connect"): "a bare baseline database of the benchmark's own",
     ("cli.py", "main", "os.open"): "/dev/null, for stdout once its reader has gone",

@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -339,7 +338,9 @@ def _agent_ballots(database: Path) -> list[tuple[str, str]]:
     if not database.exists():
         return []
     agent_names = [name for name, _ in AGENTS]
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    from orkestra_tui.engine.dbfile import connect
+
+    connection = connect(database, mode="ro")
     try:
         rows = connection.execute(
             "SELECT ranking, abstain_reason FROM ballot WHERE voter IN (?, ?, ?)", agent_names
