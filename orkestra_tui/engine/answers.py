@@ -202,7 +202,12 @@ class AnswerError(ValueError):
 
 def parse_answer(text: str, schema: Mapping[str, Any]) -> Any:
     """The JSON value in `text`, conformed to `schema` (see `conform`), then validated against it."""
-    value = conform(extract_json(text), schema)
+    return checked(extract_json(text), schema)
+
+
+def checked(value: Any, schema: Mapping[str, Any]) -> Any:
+    """`value` (JSON already read from an answer) conformed to `schema`, then validated against it."""
+    value = conform(value, schema)
     problems = validate(value, schema)
     if problems:
         shown = "; ".join(problems[:5])

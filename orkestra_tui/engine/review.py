@@ -34,16 +34,16 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orkestra_tui.engine.answers import (
     REVIEW_SCHEMA,
     VERDICTS,
     AnswerError,
+    checked,
     conform,
     extract_json,
     is_placeholder,
-    parse_answer,
 )
 from orkestra_tui.engine.prompts import clip, repair_request
 from orkestra_tui.engine.raw_answers import keep_refused_answer
@@ -280,10 +280,11 @@ def _parsed(reviewer: str, text: str) -> Review:
     kept with the comments when they hold text; comments that are missing, too long or not
     text are made text: a repair could only risk the verdict.
     """
+    raw = extract_json(text)  # no JSON at all: refused, as any answer would be
     try:
-        answer = parse_answer(text, REVIEW_SCHEMA)
+        answer = checked(raw, REVIEW_SCHEMA)
     except AnswerError:
-        salvaged = _valid_verdict(text)
+        salvaged = _valid_verdict(raw)
         if salvaged is None:
             raise
         verdict, comments = salvaged
@@ -292,19 +293,15 @@ def _parsed(reviewer: str, text: str) -> Review:
     # The prompt's "<what is missing or wrong, briefly>" echoed back says nothing.
     comments = "" if is_placeholder(comments) else comments
     limit: int = REVIEW_SCHEMA["properties"]["comments"]["maxLength"]
-    return Review(reviewer, verdict, "; ".join(filter(None, (comments, *_said_beside(text))))[:limit])
+    return Review(reviewer, verdict, "; ".join(filter(None, (comments, *_said_beside(raw))))[:limit])
 
 
-def _said_beside(text: str) -> list[str]:
+def _said_beside(answer: Any) -> list[str]:
     """What a reviewer wrote under keys the schema lacks (`"concerns": "no tests"`), as `key: text`.
 
     An empty extra key says nothing and is ignored; one with text is the
     reviewer's word, kept with the comments rather than lost.
     """
-    try:
-        answer = extract_json(text)
-    except AnswerError:
-        return []
     if not isinstance(answer, dict):
         return []
     said: list[str] = []
@@ -318,12 +315,9 @@ def _said_beside(text: str) -> list[str]:
     return said
 
 
-def _valid_verdict(text: str) -> tuple[Verdict, str] | None:
+def _valid_verdict(raw: Any) -> tuple[Verdict, str] | None:
     """The verdict of an answer outside the schema, with its comments as text; None without a verdict."""
-    try:
-        answer = conform(extract_json(text), REVIEW_SCHEMA)
-    except AnswerError:
-        return None
+    answer = conform(raw, REVIEW_SCHEMA)
     if not isinstance(answer, dict) or answer.get("verdict") not in VERDICTS:
         return None
     verdict: Verdict = answer["verdict"]
