@@ -97,11 +97,12 @@ class EngineScreen(Screen[None]):
         added to the screen restyles every widget on it: set now, each is
         styled once, and the resize finds the class already there.
         """
-        breakpoints = sorted(self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or [])
-        width = self.app.size.width
-        reached = [name for least_width, name in breakpoints if width >= least_width]
+        # The same choice as Textual's resize makes (its own method), so the resize changes nothing.
+        own = self.HORIZONTAL_BREAKPOINTS
+        breakpoints = (self.app.HORIZONTAL_BREAKPOINTS if own is None else own) or []
+        reached = self._get_breakpoint_classes(self.app.size.width, breakpoints)
         for _least_width, name in breakpoints:
-            self.set_class(bool(reached) and name == reached[-1], name)
+            self.set_class(name in reached, name)
 
     def on_mount(self) -> None:
         self._subscription = self.engine.bus.subscribe(self._event_arrived)
