@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
 import sys
 from contextlib import redirect_stderr
 from pathlib import Path
 
 import pytest
+from processes import orkestra
 
 from orkestra_tui.cli import main
 from orkestra_tui.commands.output import ERROR_LINE_CHARS, error_line
@@ -49,17 +48,6 @@ VOTE = (
     "--method",
     "ranked_choice",
 )
-
-
-def orkestra(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def command_agent(home: Path, name: str, program: str) -> str:

@@ -7,14 +7,12 @@ file, the line and the key, and exit status 2 for a command; never a traceback.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import MISSING, Field, fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import orkestra
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import (
@@ -198,17 +196,6 @@ def test_no_field_without_a_default_has_bounds() -> None:
 
 
 # ------------------------------------------------------------ the real command
-
-
-def orkestra(home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orkestra_tui", "--data-dir", str(home), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 @pytest.mark.parametrize(
