@@ -176,7 +176,7 @@ def _folder_of(args: argparse.Namespace, error: BaseException) -> str:
 
 def _damaged_database_line(args: argparse.Namespace, error: Exception) -> OrkestraError | None:
     """The one line for an error that says the database file is damaged; None for any other error."""
-    store = sys.modules.get("orkestra_tui.engine.store")  # imported if a database was opened at all
+    store = sys.modules.get("orkestra_tui.engine.store.store")  # imported if a database was opened at all
     if store is None:
         return None
     from orkestra_tui.config import resolve_paths
@@ -208,7 +208,7 @@ def run_tui(
         app = OrkestraApp(engine, on_ready=on_ready)
         app.run(headless=headless)
         if app.damage is not None:
-            from orkestra_tui.engine.store import StoreError
+            from orkestra_tui.engine.store.store import StoreError
 
             raise StoreError(app.damage)  # the same line as the app showed, on the terminal
         return app.return_code or 0

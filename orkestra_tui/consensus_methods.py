@@ -2,7 +2,7 @@
 
 Config validation needs them as much as the engine does, so they sit below
 both: `orkestra_tui.config_reader` checks `default_method` against them
-without importing the engine, and `orkestra_tui.engine.methods` hands them to
+without importing the engine, and `orkestra_tui.engine.voting.methods` hands them to
 the engine. The consensus package, with its exact Fraction arithmetic, is
 imported when a tally is counted.
 """

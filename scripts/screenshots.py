@@ -23,7 +23,7 @@ from orkestra_tui.config import Settings, SimulationSettings, resolve_paths  # n
 from orkestra_tui.demo.sample import populate  # noqa: E402
 from orkestra_tui.engine.clock import FixedClock  # noqa: E402
 from orkestra_tui.engine.engine import Engine  # noqa: E402
-from orkestra_tui.engine.planning import Brief, Planner  # noqa: E402
+from orkestra_tui.engine.planning.planning import Brief, Planner  # noqa: E402
 from orkestra_tui.tui.app import OrkestraApp  # noqa: E402
 
 SCREENS = (("2", "board"), ("3", "voting"), ("4", "health"), ("5", "audit"))

@@ -134,7 +134,7 @@ def committee_member(author: str) -> Script:
 
 async def vote_until_the_tie_break(engine: Engine, project_id: int) -> None:
     """Run a plan's vote until the committee asks for a tie-break, then stop it, as a closed app would."""
-    from orkestra_tui.engine.planning import Planner
+    from orkestra_tui.engine.planning.planning import Planner
 
     voting = asyncio.ensure_future(Planner(engine).vote(project_id))
     for _ in range(500):

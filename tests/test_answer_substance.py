@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fakes import ScriptedProvider, answers, plan_for
 
-from orkestra_tui.engine.answers import (
+from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
     COMPROMISE_SCHEMA,
     PLAN_SCHEMA,
@@ -19,11 +19,7 @@ from orkestra_tui.engine.answers import (
     is_placeholder,
     parse_answer,
 )
-from orkestra_tui.engine.committee import Committee
-from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.models import Involvement, Task, TaskSpec
-from orkestra_tui.engine.planning import Brief, Planner, PlanStep, check_plan
-from orkestra_tui.engine.prompts import (
+from orkestra_tui.engine.agents.prompts import (
     Presentation,
     RoundContext,
     ballot_request,
@@ -32,7 +28,11 @@ from orkestra_tui.engine.prompts import (
     plan_request,
     repair_request,
 )
-from orkestra_tui.engine.review import Review, review, review_request
+from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.execution.review import Review, review, review_request
+from orkestra_tui.engine.models import Involvement, Task, TaskSpec
+from orkestra_tui.engine.planning.planning import Brief, Planner, PlanStep, check_plan
+from orkestra_tui.engine.voting.committee import Committee
 from orkestra_tui.providers.base import ProviderRequest
 
 TEMPLATE = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orkestra_tui.engine.answers import (
+from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
     AnswerError,
     extract_json,

@@ -19,16 +19,16 @@ from textual.widgets import Input, Select, Static
 
 from orkestra_tui.bench.fake_api import Reply, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
-from orkestra_tui.engine.audit_export import (
+from orkestra_tui.engine.clock import FixedClock
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.models import AuditEvent
+from orkestra_tui.engine.store.audit_export import (
     ExportError,
     export_events,
     matching_pages,
     parse_time,
 )
-from orkestra_tui.engine.audit_search import AuditFilter
-from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import AuditEvent
+from orkestra_tui.engine.store.audit_search import AuditFilter
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.audit import PAUSED, AuditScreen

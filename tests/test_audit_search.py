@@ -22,12 +22,12 @@ import pytest
 from orkestra_tui.cli import main
 from orkestra_tui.commands import audit as audit_command
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine import audit_search
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import AuditEvent
-from orkestra_tui.engine.schema import MIGRATIONS
-from orkestra_tui.engine.store import APPLICATION_ID, Store, StoreError, _require_full_text_search
+from orkestra_tui.engine.store import audit_search
+from orkestra_tui.engine.store.schema import MIGRATIONS
+from orkestra_tui.engine.store.store import APPLICATION_ID, Store, StoreError, _require_full_text_search
 
 START = 1_800_000_000.0
 

@@ -26,11 +26,11 @@ from orkestra_tui.bench.audit import make_events
 from orkestra_tui.commands import audit as audit_command
 from orkestra_tui.commands.output import print_json
 from orkestra_tui.config import Paths, Settings, resolve_paths
-from orkestra_tui.engine.audit_export import matching_events, matching_pages
-from orkestra_tui.engine.audit_search import AuditFilter
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.store import AUDIT_INSERT, Store, dumps
+from orkestra_tui.engine.store.audit_export import matching_events, matching_pages
+from orkestra_tui.engine.store.audit_search import AuditFilter
+from orkestra_tui.engine.store.store import AUDIT_INSERT, Store, dumps
 
 LARGE_LOG = 100_000
 """Events in the large log. Reading them all into a list first took 430 MB for the JSON

@@ -14,7 +14,7 @@ from textual.widgets import Input, Markdown, OptionList
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxKind, Priority, ProjectStatus, Task, TaskSpec, TaskStatus
-from orkestra_tui.engine.store import TaskCard
+from orkestra_tui.engine.store.store import TaskCard
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.assign_agent import AssignAgentScreen
 from orkestra_tui.tui.screens.board import BoardScreen

@@ -18,8 +18,8 @@ from fakes import ScriptedProvider, answers
 from orkestra_tui.config import AgentSettings, Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import CLAIM_PAGE, Scheduler
 from orkestra_tui.engine.models import Priority, ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.scheduler import CLAIM_PAGE, Scheduler
 
 ROSTER = (("claude", "anthropic"), ("chatgpt", "openai"), ("gemini", "gemini"))
 KEYS = {

@@ -12,7 +12,6 @@ import pytest
 from fakes import ScriptedProvider, answers, ballot_for, failing, garbage
 
 from orkestra_tui.config import Paths, Settings, SimulationSettings, resolve_paths
-from orkestra_tui.engine.committee import RESOLUTION_STEPS, TieBreakPolicy, labels_for, presentation_for
 from orkestra_tui.engine.engine import Engine, EngineError
 from orkestra_tui.engine.events import EngineEvent
 from orkestra_tui.engine.models import (
@@ -23,6 +22,12 @@ from orkestra_tui.engine.models import (
     InboxKind,
     InboxStatus,
     RoundStatus,
+)
+from orkestra_tui.engine.voting.committee import (
+    RESOLUTION_STEPS,
+    TieBreakPolicy,
+    labels_for,
+    presentation_for,
 )
 
 OPTIONS = [
@@ -338,7 +343,7 @@ def test_each_decision_records_its_calls_and_cost(engine: Engine) -> None:
 
 
 def test_round_estimates_use_agent_prices(engine: Engine) -> None:
-    from orkestra_tui.engine.committee import Committee
+    from orkestra_tui.engine.voting.committee import Committee
 
     priced = {name: replace(runtime, simulated=False) for name, runtime in engine.runtimes.items()}
     engine.runtimes.update(priced)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from orkestra_tui.engine.consensus import (
+from orkestra_tui.engine.voting.consensus import (
     METHODS,
     BallotError,
     RankedBallot,
@@ -547,11 +547,11 @@ def test_tally_result_is_frozen() -> None:
 
 def test_module_imports_nothing_of_the_ui_or_the_rest_of_the_engine() -> None:
     code = (
-        "import sys, orkestra_tui.engine.consensus\n"
-        "own = ('orkestra_tui.engine.consensus', 'orkestra_tui.engine.methods')\n"
+        "import sys, orkestra_tui.engine.voting.consensus\n"
+        "own = ('orkestra_tui.engine.voting.consensus', 'orkestra_tui.engine.voting.methods')\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')\n"
         "    or (m.startswith('orkestra_tui.engine.')\n"
-        "        and m not in own and not m.startswith('orkestra_tui.engine.consensus.')))\n"
+        "        and m not in own and not m.startswith('orkestra_tui.engine.voting.consensus.')))\n"
         "print(','.join(bad))\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orkestra_tui.engine.consensus import MAX_BALLOTS, MAX_OPTIONS, BallotError, RankedBallot, tally
-from orkestra_tui.engine.consensus.electorate import normalise_ballots
-from orkestra_tui.engine.consensus.pairwise import pairwise_counts, strongest_paths
+from orkestra_tui.engine.voting.consensus import MAX_BALLOTS, MAX_OPTIONS, BallotError, RankedBallot, tally
+from orkestra_tui.engine.voting.consensus.electorate import normalise_ballots
+from orkestra_tui.engine.voting.consensus.pairwise import pairwise_counts, strongest_paths
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

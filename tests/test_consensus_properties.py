@@ -14,7 +14,7 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orkestra_tui.engine.consensus import (
+from orkestra_tui.engine.voting.consensus import (
     METHODS,
     BallotError,
     RankedBallot,

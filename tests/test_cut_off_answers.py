@@ -18,12 +18,12 @@ import pytest
 
 from orkestra_tui.bench.fake_api import Received, Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
-from orkestra_tui.engine.circuit import CircuitState
+from orkestra_tui.engine.agents.circuit import CircuitState
 from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.committee import TieBreakPolicy
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.scheduler import Scheduler
+from orkestra_tui.engine.voting.committee import TieBreakPolicy
 from orkestra_tui.providers.base import Message, ProviderRequest
 
 KEYS = {

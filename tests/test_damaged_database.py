@@ -19,11 +19,11 @@ import pytest
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine import snapshots
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec
-from orkestra_tui.engine.store import DatabaseDamagedError, Store, damage_in
+from orkestra_tui.engine.store import snapshots
+from orkestra_tui.engine.store.store import DatabaseDamagedError, Store, damage_in
 
 CONFIG = "[simulation]\nseed = 3\nlatency_ms = 0\n"
 

@@ -20,8 +20,8 @@ from hostile_model import HostileModel, Terminal, committee_config, echoed_keys
 
 from orkestra_tui.bench.fake_api import Received, Reply, WireFake, serving
 from orkestra_tui.config import load_settings, resolve_paths
-from orkestra_tui.engine.audit_export import export_events
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.store.audit_export import export_events
 
 KEYS = {
     "ANTHROPIC_API_KEY": "anthropic-key-7f3a9c1e5b2d4f6a8c0e1f3b5d7a9c2e",

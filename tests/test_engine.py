@@ -10,6 +10,7 @@ from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine, EngineError
 from orkestra_tui.engine.events import EngineEvent
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.inbox import InboxError
 from orkestra_tui.engine.models import (
     Ballot,
@@ -20,7 +21,6 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
-from orkestra_tui.engine.scheduler import Scheduler
 
 
 def kinds(engine: Engine) -> list[str]:

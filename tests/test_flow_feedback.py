@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import DecisionStatus, InboxKind, ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.planning import Brief, Planner
+from orkestra_tui.engine.planning.planning import Brief, Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.screens.health import HealthScreen

@@ -9,7 +9,7 @@ from textual.widgets import Select, TextArea
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Involvement
-from orkestra_tui.engine.planning import Planner, PlanStep
+from orkestra_tui.engine.planning.planning import Planner, PlanStep
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.prompt import ConfirmScreen
 from orkestra_tui.tui.screens.proposal_plan import ProposalPlanScreen

@@ -21,8 +21,8 @@ from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import TEMPORARY_FAILURES_LIMIT, Scheduler
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.scheduler import TEMPORARY_FAILURES_LIMIT, Scheduler
 from orkestra_tui.providers.base import Message, ProviderError, ProviderRequest
 
 ROSTER = (("claude", "anthropic"), ("chatgpt", "openai"), ("gemini", "gemini"))

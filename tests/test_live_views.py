@@ -30,7 +30,7 @@ from orkestra_tui.tui.widgets.board_progress import BoardProgress
 from orkestra_tui.tui.widgets.task_list import TaskList
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.decision_view import DecisionView
+    from orkestra_tui.engine.voting.decision_view import DecisionView
     from orkestra_tui.tui.screens.voting import VotingScreen
 
 TASKS = 12

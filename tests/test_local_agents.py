@@ -20,8 +20,8 @@ from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, ConfigError, EngineSettings, Paths, Settings, parse_settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.scheduler import Scheduler
 from orkestra_tui.providers.base import Message, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.registry import build_agents, is_local
 

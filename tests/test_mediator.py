@@ -7,9 +7,9 @@ import json
 
 from fakes import ScriptedProvider, ballot_for
 
-from orkestra_tui.engine.decision_view import read_decision_view
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Decision
+from orkestra_tui.engine.voting.decision_view import read_decision_view
 from orkestra_tui.providers.base import ProviderRequest
 
 FRIDAY, MONDAY = "Ship on Friday", "Ship on Monday"

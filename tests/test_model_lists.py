@@ -11,8 +11,8 @@ import pytest
 
 from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
+from orkestra_tui.engine.agents.model_check import ModelCheck
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.model_check import ModelCheck
 from orkestra_tui.tui.app import OrkestraApp
 
 FAKE_KEY = "sk-models-SECRET-0123456789abcdef"

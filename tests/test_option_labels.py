@@ -14,11 +14,11 @@ import pytest
 from textual.widgets import Input, Static, TextArea
 
 from orkestra_tui.cli import main
-from orkestra_tui.engine.committee import labels_for, option_labels, presentation_for
-from orkestra_tui.engine.decisions import MAX_OPTIONS, insert_decision
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import DecisionStatus
+from orkestra_tui.engine.voting.committee import labels_for, option_labels, presentation_for
+from orkestra_tui.engine.voting.decisions import MAX_OPTIONS, insert_decision
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 

@@ -15,9 +15,9 @@ from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.cli import main
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.graph import find_cycle
-from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import Task
+from orkestra_tui.engine.planning.graph import find_cycle
+from orkestra_tui.engine.voting.methods import METHODS
 
 NAME = "Shop"
 DESCRIPTION = "A small online shop."

@@ -12,7 +12,7 @@ from textual.widgets import Input, OptionList, SelectionList, Static, TextArea
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Involvement, ProjectStatus, TaskStatus
-from orkestra_tui.engine.planning import Brief, Planner, PlanStep
+from orkestra_tui.engine.planning.planning import Brief, Planner, PlanStep
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.plan import PlanScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen, TextPromptScreen

@@ -10,9 +10,9 @@ from fakes import ScriptedProvider, answers, committee_member, garbage, plan_for
 
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.graph import find_cycle
 from orkestra_tui.engine.models import DecisionStatus, Involvement, ProjectStatus, TaskStatus
-from orkestra_tui.engine.planning import Brief, Planner, PlanStep
+from orkestra_tui.engine.planning.graph import find_cycle
+from orkestra_tui.engine.planning.planning import Brief, Planner, PlanStep
 
 AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")
 

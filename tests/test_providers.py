@@ -11,8 +11,8 @@ import pytest
 
 from orkestra_tui.bench.fake_api import Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings
-from orkestra_tui.engine.calls import CallOutcome
-from orkestra_tui.engine.circuit import CircuitBreaker, CircuitState
+from orkestra_tui.engine.agents.calls import CallOutcome
+from orkestra_tui.engine.agents.circuit import CircuitBreaker, CircuitState
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.providers.base import Message, ProviderRequest

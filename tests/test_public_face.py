@@ -66,7 +66,7 @@ def test_the_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
         "state = engine.breakers['claude'].state\n"
         "runtime = self.engine.runtimes[name]\n"
         "rows = scheduler.store.query('SELECT 1')\n"
-        "from orkestra_tui.engine.store import damage_in\n"
+        "from orkestra_tui.engine.store.store import damage_in\n"
         "parser.add_argument('--json', action='store_true')\n",
         encoding="utf-8",
     )
@@ -96,7 +96,7 @@ def test_the_engine_holds_no_style_names() -> None:
     assert found == {}
 
 
-@pytest.mark.parametrize("module", ["orkestra_tui.engine.board_view", "orkestra_tui.engine.reads"])
+@pytest.mark.parametrize("module", ["orkestra_tui.engine.execution.board_view", "orkestra_tui.engine.reads"])
 def test_read_models_import_no_textual_or_rich(module: str) -> None:
     code = f"import sys, json\nimport {module}\nprint(json.dumps(sorted(sys.modules)))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -12,18 +12,18 @@ from fakes import ScriptedProvider, ballot_for, garbage
 
 from orkestra_tui.config import QUORUM_MAJORITY as CONFIG_MAJORITY
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine.committee import TieBreakPolicy
-from orkestra_tui.engine.consensus import (
+from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.models import DecisionStatus
+from orkestra_tui.engine.voting.committee import TieBreakPolicy
+from orkestra_tui.engine.voting.consensus import (
     QUORUM_MAJORITY,
     BallotError,
     RankedBallot,
     quorum_ballots,
     tally,
 )
-from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.methods import METHODS
-from orkestra_tui.engine.models import DecisionStatus
-from orkestra_tui.engine.records import decision_record
+from orkestra_tui.engine.voting.methods import METHODS
+from orkestra_tui.engine.voting.records import decision_record
 
 OPTIONS = ("SQLite", "PostgreSQL")
 AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")

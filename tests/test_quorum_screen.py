@@ -6,8 +6,8 @@ from fakes import ScriptedProvider, ballot_for, garbage
 from test_voting_screen import screen_text, wait_until
 from textual.widgets import Input
 
-from orkestra_tui.engine.committee import TieBreakPolicy
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.voting.committee import TieBreakPolicy
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen
 from orkestra_tui.tui.widgets.decision_detail import DecisionDetail

@@ -9,17 +9,17 @@ from pathlib import Path
 from fakes import ScriptedProvider, answers, ballot_for, garbage
 
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import Involvement, TaskSpec
-from orkestra_tui.engine.planning import Brief, Planner
-from orkestra_tui.engine.raw_answers import (
+from orkestra_tui.engine.agents.raw_answers import (
     RAW_ANSWER_CHARS,
     kept_text,
     refused_answers,
     refused_ballot_answers,
 )
-from orkestra_tui.engine.review import review
+from orkestra_tui.engine.clock import FixedClock
+from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.review import review
+from orkestra_tui.engine.models import Involvement, TaskSpec
+from orkestra_tui.engine.planning.planning import Brief, Planner
 from orkestra_tui.secrets import REDACTED, register_secret
 
 KEY = "anthropic-key-3f9c1e7b5d2a4c6e8f0a1b3c5d7e9f2a4b"

@@ -21,8 +21,8 @@ from orkestra_tui.bench.fake_api import Received, Reply, WireFake, serving
 from orkestra_tui.cli import main
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.review import Review, decide, review
 from orkestra_tui.engine.models import Priority, TaskSpec
-from orkestra_tui.engine.review import Review, decide, review
 
 PLACEHOLDER_PLAN = (
     '{"summary":"...","phases":[{"name":"...","tasks":[{"title":"...","instructions":"...",'

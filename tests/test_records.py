@@ -25,7 +25,7 @@ from orkestra_tui.config import Paths
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
-from orkestra_tui.engine.records import (
+from orkestra_tui.engine.voting.records import (
     RecordExistsError,
     decision_record,
     export_records,
@@ -375,7 +375,7 @@ def test_asked_for_decisions_must_be_finished_and_of_the_project(sample_engine: 
 
 def test_the_records_module_imports_no_textual_or_rich() -> None:
     code = (
-        "import sys, json\nimport orkestra_tui.engine.records\n"
+        "import sys, json\nimport orkestra_tui.engine.voting.records\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

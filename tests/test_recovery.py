@@ -15,15 +15,15 @@ import pytest
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine import snapshots
 from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.decisions import open_round
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.recovery import recover
+from orkestra_tui.engine.execution.scheduler import Scheduler
+from orkestra_tui.engine.execution.tasks import phase_progress
 from orkestra_tui.engine.models import InboxKind, ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.recovery import recover
-from orkestra_tui.engine.scheduler import Scheduler
-from orkestra_tui.engine.store import StoreError
-from orkestra_tui.engine.tasks import phase_progress
+from orkestra_tui.engine.store import snapshots
+from orkestra_tui.engine.store.store import StoreError
+from orkestra_tui.engine.voting.decisions import open_round
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

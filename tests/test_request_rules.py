@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from orkestra_tui.engine.brief_rules import FIELDS as BRIEF_FIELDS
-from orkestra_tui.engine.decision_rules import FIELDS as DECISION_FIELDS
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import FieldProblem, RequestRejected
 from orkestra_tui.engine.models import HUMAN_VOTER
-from orkestra_tui.engine.planning import Brief, Planner
+from orkestra_tui.engine.planning.brief_rules import FIELDS as BRIEF_FIELDS
+from orkestra_tui.engine.planning.planning import Brief, Planner
+from orkestra_tui.engine.voting.decision_rules import FIELDS as DECISION_FIELDS
 
 OPTIONS = ("Postgres", "SQLite")
 

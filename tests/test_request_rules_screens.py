@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input, SelectionList, Static, TextArea
 
-from orkestra_tui.engine.decision_rules import FIELDS as DECISION_FIELDS
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.voting.decision_rules import FIELDS as DECISION_FIELDS
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens import new_question
 from orkestra_tui.tui.screens.new_question import NewQuestionScreen

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from fakes import ScriptedProvider, answers, as_json, failing, garbage
 
-from orkestra_tui.engine.answers import REVIEW_SCHEMA, parse_answer
+from orkestra_tui.engine.agents.answers import REVIEW_SCHEMA, parse_answer
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.models import Task, TaskSpec
-from orkestra_tui.engine.review import (
+from orkestra_tui.engine.execution.review import (
     NOT_REVIEWED,
     RESULT_CHARS,
     Review,
@@ -24,6 +23,7 @@ from orkestra_tui.engine.review import (
     review,
     review_request,
 )
+from orkestra_tui.engine.models import Task, TaskSpec
 from orkestra_tui.providers.base import ProviderRequest
 from orkestra_tui.providers.simulated import SimulatedProvider
 
@@ -344,6 +344,9 @@ async def test_simulated_reviewers_mostly_approve_sometimes_raise_concerns_and_r
 
 
 def test_the_review_module_imports_neither_textual_nor_rich() -> None:
-    code = "import sys, json\nimport orkestra_tui.engine.review\nprint(json.dumps(sorted(sys.modules)))"
+    code = (
+        "import sys, json\nimport orkestra_tui.engine.execution.review\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert not {name for name in json.loads(output) if name.split(".")[0] in ("textual", "rich")}

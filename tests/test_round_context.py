@@ -12,9 +12,9 @@ from pathlib import Path
 from fakes import ScriptedProvider, ballot_for
 
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
-from orkestra_tui.engine.committee import TieBreakPolicy, first_preferences, labels_for
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import RoundStatus
+from orkestra_tui.engine.voting.committee import TieBreakPolicy, first_preferences, labels_for
 from orkestra_tui.providers.base import ProviderRequest
 from orkestra_tui.providers.simulated import SimulatedProvider
 
@@ -83,7 +83,7 @@ def test_a_tie_with_the_voters_own_proposal_is_still_a_tie(engine: Engine) -> No
 
 
 def test_the_standing_sentence() -> None:
-    from orkestra_tui.engine.prompts import leaders_of, standing
+    from orkestra_tui.engine.agents.prompts import leaders_of, standing
 
     assert standing(*leaders_of({"A": 3, "B": 3, "C": 0})) == "A and B are tied at 3 votes each."
     assert standing(*leaders_of({"A": 1, "B": 1, "C": 1})) == "A, B and C are tied at 1 vote each."

@@ -21,6 +21,8 @@ from fakes import Script, ScriptedProvider, failing
 from orkestra_tui.config import AgentSettings, Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine, EngineError
+from orkestra_tui.engine.execution.review import NOT_REVIEWED
+from orkestra_tui.engine.execution.scheduler import RunSummary, Scheduler
 from orkestra_tui.engine.models import (
     AuditEvent,
     InboxKind,
@@ -30,8 +32,6 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
-from orkestra_tui.engine.review import NOT_REVIEWED
-from orkestra_tui.engine.scheduler import RunSummary, Scheduler
 from orkestra_tui.providers.base import ProviderRequest
 
 ROSTER = (("claude", "anthropic"), ("chatgpt", "openai"), ("gemini", "gemini"))

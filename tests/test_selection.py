@@ -15,7 +15,7 @@ from orkestra_tui.config import ROUTING_STRATEGIES
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.selection import (
+from orkestra_tui.engine.execution.selection import (
     NEUTRAL_SUCCESS_RATE,
     STRATEGY_WEIGHTS,
     Candidate,

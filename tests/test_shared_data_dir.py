@@ -10,7 +10,7 @@ must be seen by the other and survive a `kill -9` of either.
 
 A scan of the package's source keeps every plain opening of a file, and every
 SQLite connection, to the places that are known not to touch a database file
-under a connection (see `orkestra_tui/engine/dbfile.py`).
+under a connection (see `orkestra_tui/engine/store/dbfile.py`).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ import pytest
 
 import orkestra_tui
 from orkestra_tui.config import resolve_paths
-from orkestra_tui.engine import dbfile, integrity, snapshots
-from orkestra_tui.engine.schema import SCHEMA_VERSION
-from orkestra_tui.engine.store import Store
+from orkestra_tui.engine.store import dbfile, integrity, snapshots
+from orkestra_tui.engine.store.schema import SCHEMA_VERSION
+from orkestra_tui.engine.store.store import Store
 
 PACKAGE = Path(orkestra_tui.__file__).parent
 
@@ -48,8 +48,8 @@ HOLDER = '''
 import argparse, json, sys, threading
 
 from orkestra_tui.commands.context import load_context
-from orkestra_tui.engine import snapshots
-from orkestra_tui.engine.recovery import recover
+from orkestra_tui.engine.store import snapshots
+from orkestra_tui.engine.execution.recovery import recover
 
 engine = load_context(argparse.Namespace(data_dir=sys.argv[1])).open_engine(check_pages=False)  # as run_tui
 database = engine.paths.database
@@ -383,19 +383,35 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("commands/tally.py", "load_ballots", "path.read_bytes"): "a ballots file; tally opens no database",
     ("config.py", "load_settings", "path.read_text"): "config.toml",
     ("config.py", "write_config", "os.replace"): "config.toml, written atomically",
-    ("engine/audit_export.py", "EventWriter.__exit__", "os.replace"): "an export file the user names",
-    ("engine/records.py", "_write_atomically", "os.replace"): "a decision record (Markdown)",
-    ("engine/snapshots.py", "_publish", "os.link"): "a checked snapshot copy, closed, given its name",
-    ("engine/snapshots.py", "_publish", "os.replace"): "a checked snapshot copy, closed, given its name",
-    ("engine/snapshots.py", "_set_aside", "os.replace"): "a damaged database, once no connection is open",
-    ("engine/snapshots.py", "_sync_directory", "os.open"): "the snapshots folder, to sync a rename",
-    ("engine/workspace.py", "_write_atomically", "os.open"): "a file an agent writes in the workspace",
-    ("engine/workspace.py", "_write_atomically", "open"): "a file an agent writes in the workspace",
-    ("engine/workspace.py", "_write_atomically", "os.replace"): "a file an agent writes in the workspace",
-    ("engine/workspace.py", "_sync_folder", "os.open"): "a workspace folder, to sync a rename",
+    ("engine/store/audit_export.py", "EventWriter.__exit__", "os.replace"): "an export file the user names",
+    ("engine/voting/records.py", "_write_atomically", "os.replace"): "a decision record (Markdown)",
+    ("engine/store/snapshots.py", "_publish", "os.link"): "a checked snapshot copy, closed, given its name",
+    (
+        "engine/store/snapshots.py",
+        "_publish",
+        "os.replace",
+    ): "a checked snapshot copy, closed, given its name",
+    (
+        "engine/store/snapshots.py",
+        "_set_aside",
+        "os.replace",
+    ): "a damaged database, once no connection is open",
+    ("engine/store/snapshots.py", "_sync_directory", "os.open"): "the snapshots folder, to sync a rename",
+    (
+        "engine/execution/workspace.py",
+        "_write_atomically",
+        "os.open",
+    ): "a file an agent writes in the workspace",
+    ("engine/execution/workspace.py", "_write_atomically", "open"): "a file an agent writes in the workspace",
+    (
+        "engine/execution/workspace.py",
+        "_write_atomically",
+        "os.replace",
+    ): "a file an agent writes in the workspace",
+    ("engine/execution/workspace.py", "_sync_folder", "os.open"): "a workspace folder, to sync a rename",
 }
 """Every other place that opens a file by name, and why it is never a database file."""
-OWNER = "engine/dbfile.py"
+OWNER = "engine/store/dbfile.py"
 """The one module that opens database files outside SQLite, and the one that connects to them."""
 
 
@@ -432,7 +448,7 @@ def test_only_dbfile_opens_a_database_file_outside_sqlite() -> None:
             if (module, function, callee) not in ALLOWED:
                 unexpected.append(f"{module}: {function}() calls {callee}")
     assert not unexpected, (
-        "Open a database file only through engine/dbfile.py (connect, read_header): a plain open "
+        "Open a database file only through engine/store/dbfile.py (connect, read_header): a plain open "
         "and close drops the process's SQLite locks. If this call never touches a database file, "
         f"add it to ALLOWED with why: {unexpected}"
     )

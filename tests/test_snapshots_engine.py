@@ -15,13 +15,13 @@ import pytest
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import ConfigError, Paths, Settings, parse_settings
-from orkestra_tui.engine import snapshots
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec
-from orkestra_tui.engine.scheduler import Scheduler
-from orkestra_tui.engine.schema import SCHEMA_VERSION
-from orkestra_tui.engine.snapshots import SnapshotError
+from orkestra_tui.engine.store import snapshots
+from orkestra_tui.engine.store.schema import SCHEMA_VERSION
+from orkestra_tui.engine.store.snapshots import SnapshotError
 
 # ------------------------------------------------------------------ helpers
 

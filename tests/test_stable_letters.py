@@ -16,11 +16,11 @@ from fakes import ScriptedProvider, ballot_for
 from test_voting_screen import screen_text, tied_decision, wait_until
 
 from orkestra_tui.commands.vote_display import decision_document, print_summary
-from orkestra_tui.engine.committee import labels_for
-from orkestra_tui.engine.decision_view import read_decision_view, round_heading
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Decision, DecisionStatus
-from orkestra_tui.engine.records import decision_record
+from orkestra_tui.engine.voting.committee import labels_for
+from orkestra_tui.engine.voting.decision_view import read_decision_view, round_heading
+from orkestra_tui.engine.voting.records import decision_record
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
 from orkestra_tui.tui.widgets.decision_detail import DecisionDetail, header_text

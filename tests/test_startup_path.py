@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import ContentSwitcher
 
-from orkestra_tui.engine import store as store_module
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
-from orkestra_tui.engine.store import Store, StoreError
+from orkestra_tui.engine.store import store as store_module
+from orkestra_tui.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+from orkestra_tui.engine.store.store import Store, StoreError
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.plan import PlanScreen
 

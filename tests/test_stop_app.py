@@ -17,8 +17,8 @@ from fakes import ScriptedProvider
 from textual.pilot import Pilot
 
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import Priority, ProjectStatus, TaskSpec, TaskStatus
-from orkestra_tui.engine.scheduler import Scheduler
 from orkestra_tui.providers.base import ProviderRequest, ProviderResponse
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen

@@ -191,7 +191,7 @@ def wire_config(fake_url: str) -> str:
 
 def test_a_killed_run_leaves_every_request_it_sent_recorded(tmp_path: Path) -> None:
     from orkestra_tui.bench.fake_api import Reply, serving
-    from orkestra_tui.engine.recovery import recover
+    from orkestra_tui.engine.execution.recovery import recover
 
     home = tmp_path / "home"
     home.mkdir()
@@ -255,8 +255,8 @@ def test_a_killed_run_leaves_every_request_it_sent_recorded(tmp_path: Path) -> N
 
 def test_recovery_closes_only_the_calls_whose_process_is_gone(tmp_path: Path) -> None:
     from orkestra_tui.engine.clock import FixedClock
+    from orkestra_tui.engine.execution.recovery import recover
     from orkestra_tui.engine.models import CallStart
-    from orkestra_tui.engine.recovery import recover
 
     home = tmp_path / "home"
     home.mkdir()

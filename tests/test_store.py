@@ -10,8 +10,8 @@ import pytest
 
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.models import AuditEvent
-from orkestra_tui.engine.schema import MIGRATIONS, SCHEMA_VERSION
-from orkestra_tui.engine.store import Store, StoreError, UnauditedChangeError
+from orkestra_tui.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+from orkestra_tui.engine.store.store import Store, StoreError, UnauditedChangeError
 
 SHIPPED_MIGRATIONS = {
     1: "d592923cd8832b21",

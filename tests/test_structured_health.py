@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console, Group
 from textual.widgets import Static
 
-from orkestra_tui.engine.call_log import record_call
+from orkestra_tui.engine.agents.call_log import record_call
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import CallRecord
 from orkestra_tui.tui.app import OrkestraApp

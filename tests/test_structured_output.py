@@ -19,12 +19,12 @@ from fakes import ScriptedProvider, answers
 
 from orkestra_tui.bench.fake_api import Received, Reply, WireFake, serving
 from orkestra_tui.config import AgentSettings, Paths, Settings, SimulationSettings
-from orkestra_tui.engine.answers import BALLOT_SCHEMA, parse_answer
-from orkestra_tui.engine.calls import CallOutcome
+from orkestra_tui.engine.agents.answers import BALLOT_SCHEMA, parse_answer
+from orkestra_tui.engine.agents.calls import CallOutcome
+from orkestra_tui.engine.agents.health import summarise
+from orkestra_tui.engine.agents.prompts import Presentation, RoundContext, ballot_request
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.health import summarise
-from orkestra_tui.engine.prompts import Presentation, RoundContext, ballot_request
 from orkestra_tui.providers import structured
 from orkestra_tui.providers.base import Message, ProviderRequest
 from orkestra_tui.providers.registry import AgentRuntime
@@ -290,7 +290,7 @@ def test_the_path_is_in_the_call_audit_event(paths: Paths, settings: Settings, f
 
 def test_a_provider_that_does_not_say_takes_the_schema_in_the_prompt(settings: Settings) -> None:
     """Copilot and command agents: the schema is in the prompt, and the answer is parsed and repaired."""
-    from orkestra_tui.engine.calls import output_mode
+    from orkestra_tui.engine.agents.calls import output_mode
 
     runtime = AgentRuntime(
         settings=AgentSettings(name="cli", provider="command", command=["cat"]),
@@ -319,10 +319,10 @@ def test_calls_recorded_before_the_column_read_as_no_path(tmp_path: Path) -> Non
     """A database from before the column: its calls read back with no path, and new ones record theirs."""
     import sqlite3
 
-    from orkestra_tui.engine.call_log import record_call
+    from orkestra_tui.engine.agents.call_log import record_call
     from orkestra_tui.engine.models import CallRecord
-    from orkestra_tui.engine.schema import MIGRATIONS
-    from orkestra_tui.engine.store import Store
+    from orkestra_tui.engine.store.schema import MIGRATIONS
+    from orkestra_tui.engine.store.store import Store
 
     ours = next(number for number, script in enumerate(MIGRATIONS) if "output_mode" in script)
     path = tmp_path / "older.db"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from orkestra_tui.bench.fake_structured import structured_output_problem
-from orkestra_tui.engine.answers import (
+from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
     COMPROMISE_SCHEMA,
     PLAN_SCHEMA,

@@ -14,8 +14,13 @@ from fakes import Script, ScriptedProvider, committee_member, plan_for
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Involvement
-from orkestra_tui.engine.plan_guard import guard_refinement, phase_names, same_substance, task_subject
-from orkestra_tui.engine.planning import Brief, Planner, PlanStep
+from orkestra_tui.engine.planning.plan_guard import (
+    guard_refinement,
+    phase_names,
+    same_substance,
+    task_subject,
+)
+from orkestra_tui.engine.planning.planning import Brief, Planner, PlanStep
 from orkestra_tui.providers.base import ProviderRequest
 
 AGENTS = ("claude", "chatgpt", "gemini", "copilot", "grok")

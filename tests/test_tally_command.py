@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from orkestra_tui.cli import main
-from orkestra_tui.engine.consensus import METHODS
+from orkestra_tui.engine.voting.consensus import METHODS
 
 TENNESSEE_FILE = Path(__file__).parent / "data" / "ballots_tennessee.json"
 RESULT_KEYS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from orkestra_tui.cli import main
-from orkestra_tui.engine.consensus import MAX_BALLOTS, MAX_OPTIONS, METHODS
+from orkestra_tui.engine.voting.consensus import MAX_BALLOTS, MAX_OPTIONS, METHODS
 
 BALLOTS_LIMIT_LINE = (
     "more than 100,000 ballots; a tally takes at most 100,000 "

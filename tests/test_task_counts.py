@@ -22,12 +22,12 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from orkestra_tui.config import AgentSettings, Paths, Settings
-from orkestra_tui.engine.board_view import read_task_detail
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.board_view import read_task_detail
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import Priority, ProjectStatus, Task, TaskSpec, TaskStatus
 from orkestra_tui.engine.progress import ProjectProgress, scheduler_state
-from orkestra_tui.engine.scheduler import Scheduler
 from orkestra_tui.providers.base import ProviderError, ProviderRequest
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen

@@ -1,4 +1,4 @@
-"""One owner for a task's status: `engine/tasks.py` writes it, the others call it.
+"""One owner for a task's status: `engine/execution/tasks.py` writes it, the others call it.
 
 A scan of the package's source keeps `UPDATE task SET status` in that one
 module (the benchmarks' baselines run its statement constants through plain
@@ -15,11 +15,11 @@ import pytest
 
 import orkestra_tui
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.tasks import TaskChangedError, claim_task
 from orkestra_tui.engine.models import Task, TaskSpec, TaskStatus
-from orkestra_tui.engine.tasks import TaskChangedError, claim_task
 
 PACKAGE = Path(orkestra_tui.__file__).parent
-OWNER = "engine/tasks.py"
+OWNER = "engine/execution/tasks.py"
 ELSEWHERE = "elsewhere:1:abc"
 STATUS_WRITE = re.compile(r"UPDATE\s+task\s+SET\s+status\b", re.IGNORECASE)
 
@@ -39,7 +39,7 @@ def modules_writing_status(package: Path) -> list[str]:
 
 def test_only_the_tasks_module_writes_a_tasks_status() -> None:
     assert modules_writing_status(PACKAGE) == [OWNER], (
-        "Write task.status only through engine/tasks.py (claim, review, finish, release, controls);"
+        "Write task.status only through engine/execution/tasks.py (claim, review, finish, release, controls);"
         " a benchmark's baseline runs its statement constants through plain sqlite3."
     )
 
@@ -52,7 +52,7 @@ def test_the_scan_finds_a_status_write_however_it_is_spelt(tmp_path: Path) -> No
         'SQL = (\n    "UPDATE task SET"\n    " status = ?"\n)\n', encoding="utf-8"
     )
     (tmp_path / "three.py").write_text('"UPDATE task_attempt SET outcome = ?"\n', encoding="utf-8")
-    assert modules_writing_status(tmp_path) == ["engine/tasks.py", "one.py", "two.py"]
+    assert modules_writing_status(tmp_path) == ["engine/execution/tasks.py", "one.py", "two.py"]
 
 
 def _claimed_since_read(engine: Engine) -> Task:

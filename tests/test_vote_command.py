@@ -14,7 +14,7 @@ import pytest
 from orkestra_tui.cli import main
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.voting.methods import METHODS
 
 QUESTION = "Which database should back the ledger?"
 AGREED = ("SQLite: simple, safe and tested", "PostgreSQL")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orkestra_tui.engine.workspace import (
-    FILE_BLOCK_HELP,
+from orkestra_tui.engine.agents.prompts import FILE_BLOCK_HELP
+from orkestra_tui.engine.execution.workspace import (
     WORKSPACE_MISSING,
     FileBlock,
     artifact_path,

@@ -37,8 +37,8 @@ from typing import Any
 
 from orkestra_tui.config import resolve_paths
 from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.rows import AUDIT_COLUMNS
-from orkestra_tui.engine.store import Store
+from orkestra_tui.engine.store.rows import AUDIT_COLUMNS
+from orkestra_tui.engine.store.store import Store
 
 EVENTS = 1_000_000
 QUICK_EVENTS = 20_000

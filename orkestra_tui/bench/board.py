@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 from orkestra_tui.bench.frames import FrameProbe, percentile
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
+from orkestra_tui.engine.execution.tasks import place_tasks
 from orkestra_tui.engine.models import Priority, TaskSpec
-from orkestra_tui.engine.tasks import place_tasks
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine

@@ -69,7 +69,7 @@ async def _timed_plan(folder: Path, latency_ms: int) -> tuple[int, int, int, flo
     """The agents, the calls made, the waves they needed, and the milliseconds the planning took."""
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.models import Involvement
-    from orkestra_tui.engine.planning import Brief, Planner
+    from orkestra_tui.engine.planning.planning import Brief, Planner
     from orkestra_tui.providers.simulated import SimulatedProvider
 
     # The default roster of five agents, all simulated (demo), each given a fixed-latency provider below.

@@ -338,7 +338,7 @@ def _agent_ballots(database: Path) -> list[tuple[str, str]]:
     if not database.exists():
         return []
     agent_names = [name for name, _ in AGENTS]
-    from orkestra_tui.engine.dbfile import connect
+    from orkestra_tui.engine.store.dbfile import connect
 
     connection = connect(database, mode="ro")
     try:

@@ -54,8 +54,8 @@ def run(*, quick: bool = False) -> dict[str, float | int]:
 
 async def _timed_round(folder: Path, latency_ms: int) -> tuple[int, float]:
     """The agents that voted, and the milliseconds from the round's start to its close."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.voting.committee import TieBreakPolicy
     from orkestra_tui.providers.simulated import SimulatedProvider
 
     # The default roster of five agents, all simulated (demo), each given a fixed-latency provider below.

@@ -11,11 +11,11 @@ scheduler's run is timed, not creating the graph.
 The baseline writes, with plain sqlite3 on the same pragmas, what the
 scheduler writes for each task, in as many transactions (four), running the
 very statements the scheduler's task writes run (the constants of
-`engine/tasks.py`, the one module that writes a task's status):
+`engine/execution/tasks.py`, the one module that writes a task's status):
 
 1. claim: the lease, the attempt row, the pre-check and `task.running` audit rows;
 2. the move to review, with the result, its audit row, and the task call's
-   record and its audit row (`engine/call_log.py`);
+   record and its audit row (`engine/agents/call_log.py`);
 3. the review call's record and its audit row;
 4. finish: the status and lease release, the attempt's outcome, the review
    row, `task.done`, each dependent made ready with its `task.ready`, and the
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from orkestra_tui.config import EngineSettings, Settings, SimulationSettings, resolve_paths
-from orkestra_tui.engine import tasks as task_writes
+from orkestra_tui.engine.execution import tasks as task_writes
 from orkestra_tui.engine.models import TaskSpec
 from orkestra_tui.providers.simulated import SimulatedProvider
 
@@ -110,8 +110,8 @@ def dependencies(count: int) -> dict[int, tuple[int, ...]]:
 async def _scheduler_run(folder: Path, count: int) -> tuple[float, int]:
     """Seconds `Scheduler.run` took, and the tasks done."""
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.execution.scheduler import Scheduler
     from orkestra_tui.engine.models import ProjectStatus, TaskStatus
-    from orkestra_tui.engine.scheduler import Scheduler
 
     settings = replace(
         Settings(),
@@ -139,7 +139,7 @@ async def _scheduler_run(folder: Path, count: int) -> tuple[float, int]:
 
 def _raw_run(path: Path, count: int) -> float:
     """Seconds to write, with plain sqlite3, what the scheduler writes for `count` tasks."""
-    from orkestra_tui.engine.schema import MIGRATIONS
+    from orkestra_tui.engine.store.schema import MIGRATIONS
 
     connection = sqlite3.connect(path, isolation_level=None)
     try:

@@ -44,7 +44,7 @@ def run(*, quick: bool = False, tasks: int | None = None) -> dict[str, float | i
 
 async def _engine_run(folder: Path, count: int) -> float:
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.scheduler import Scheduler
+    from orkestra_tui.engine.execution.scheduler import Scheduler
 
     settings = replace(Settings(), simulation=SimulationSettings(seed=1, latency_ms=0, failure_rate=0.0))
     engine = Engine(resolve_paths(folder), settings, demo=True, env={})
@@ -67,7 +67,7 @@ async def _engine_run(folder: Path, count: int) -> float:
 
 
 def _raw_run(path: Path, count: int) -> float:
-    from orkestra_tui.engine.schema import MIGRATIONS
+    from orkestra_tui.engine.store.schema import MIGRATIONS
 
     connection = sqlite3.connect(path, isolation_level=None)
     try:

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from orkestra_tui.engine.consensus import METHODS, RankedBallot, tally
-from orkestra_tui.engine.consensus.electorate import normalise_ballots
+from orkestra_tui.engine.voting.consensus import METHODS, RankedBallot, tally
+from orkestra_tui.engine.voting.consensus.electorate import normalise_ballots
 
 BALLOTS = 100_000
 QUICK_BALLOTS = 10_000

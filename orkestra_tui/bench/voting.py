@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from orkestra_tui.bench.frames import FrameProbe, percentile
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths
 from orkestra_tui.engine.events import EngineEvent
-from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.voting.methods import METHODS
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
@@ -71,8 +71,8 @@ def run(*, quick: bool = False) -> dict[str, float | int]:
 
 
 async def _measure(folder: Path, latency_ms: int, keys: int) -> dict[str, float | int]:
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.voting.committee import TieBreakPolicy
     from orkestra_tui.tui.app import OrkestraApp
 
     settings = replace(Settings(), simulation=SimulationSettings(seed=SEED, latency_ms=0, failure_rate=0.0))
@@ -151,7 +151,7 @@ def _use_latency(engine: Engine, latency_ms: int) -> None:
 
 async def _keep_voting(engine: Engine, stop: asyncio.Event, lane: int) -> None:
     """Vote on one question after another until told to stop."""
-    from orkestra_tui.engine.committee import TieBreakPolicy
+    from orkestra_tui.engine.voting.committee import TieBreakPolicy
 
     number = lane
     while not stop.is_set():

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from orkestra_tui.engine.audit_export import AuditSearch
     from orkestra_tui.engine.models import AuditEvent
+    from orkestra_tui.engine.store.audit_export import AuditSearch
 
 FOLLOW_INTERVAL_SECONDS = 0.5
 FOLLOW_PAGE = 500
@@ -97,7 +97,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     """`text` as a moment: an ISO date or date and time (local unless it says otherwise),
     or an age before `now` (`engine.audit_export.parse_time`, as on the Audit screen).
     Raises ValueError on anything else."""
-    from orkestra_tui.engine.audit_export import parse_time
+    from orkestra_tui.engine.store.audit_export import parse_time
     from orkestra_tui.errors import OrkestraError
 
     try:
@@ -116,7 +116,7 @@ def current_time() -> datetime:
 
 def since_argument(text: str) -> float:
     """An argparse type: `--since` as epoch seconds."""
-    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.engine.voting.consensus.wording import quote_name
 
     try:
         return parse_since(text, current_time()).timestamp()
@@ -128,7 +128,7 @@ def since_argument(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.engine.voting.consensus.wording import quote_name
     from orkestra_tui.errors import UsageError
 
     context = load_context(args)
@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
             filters["project_id"] = project.id
         if args.follow:
             return _follow_until_interrupted(engine, filters, backlog=args.limit)
-        from orkestra_tui.engine.audit_export import matching_events
-        from orkestra_tui.engine.audit_search import AuditFilter
+        from orkestra_tui.engine.store.audit_export import matching_events
+        from orkestra_tui.engine.store.audit_search import AuditFilter
 
         # Read a page at a time and write each event as it is read, with the database open.
         events = matching_events(engine.search_audit, AuditFilter(**filters), limit=args.limit or None)
@@ -222,8 +222,8 @@ def follow(
 
 def _backlog_start(log: AuditLog, filters: dict[str, Any], backlog: int, newest: int) -> int:
     """The id after which the newest `backlog` matches up to `newest` begin (0: every match)."""
-    from orkestra_tui.engine.audit_export import matching_events
-    from orkestra_tui.engine.audit_search import AuditFilter
+    from orkestra_tui.engine.store.audit_export import matching_events
+    from orkestra_tui.engine.store.audit_search import AuditFilter
 
     if backlog == 0:
         return 0

@@ -36,7 +36,7 @@ class Context:
 
     def require_writable(self) -> None:
         """One line, before anything is done, when the data dir cannot be written (a read-only disk)."""
-        from orkestra_tui.engine.read_only import read_only_reason
+        from orkestra_tui.engine.store.read_only import read_only_reason
         from orkestra_tui.errors import ReadOnlyError
 
         why = read_only_reason(self.paths.database)
@@ -95,7 +95,7 @@ def positive_int(text: str) -> int:
 
 def share_argument(flag: str, text: str | None, default: float) -> float:
     """A command-line share (threshold, quorum): a number from 0 to 1, else one clear line."""
-    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.engine.voting.consensus.wording import quote_name
     from orkestra_tui.errors import UsageError
 
     if text is None:
@@ -112,7 +112,7 @@ def share_argument(flag: str, text: str | None, default: float) -> float:
 def quorum_argument(flag: str, text: str | None, default: float | str) -> float | str:
     """A command-line quorum: `majority` (more than half of the ballots) or a share from 0 to 1."""
     from orkestra_tui.config import QUORUM_MAJORITY
-    from orkestra_tui.engine.consensus.wording import quote_name
+    from orkestra_tui.engine.voting.consensus.wording import quote_name
     from orkestra_tui.errors import UsageError
 
     if text is not None and text.strip().casefold() == QUORUM_MAJORITY:

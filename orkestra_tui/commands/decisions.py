@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from orkestra_tui.engine.records import RecordExistsError
+    from orkestra_tui.engine.voting.records import RecordExistsError
     from orkestra_tui.errors import UsageError
 
     out_dir = Path(args.out).expanduser().absolute()

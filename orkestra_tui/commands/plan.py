@@ -38,14 +38,14 @@ from orkestra_tui.commands.answering import (
 from orkestra_tui.commands.context import add_common_options, load_context
 from orkestra_tui.commands.output import emit, error_line
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
-from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.errors import UsageError
 
 if TYPE_CHECKING:
     from orkestra_tui.commands.plan_display import PlanProgress
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.models import InboxItem
-    from orkestra_tui.engine.planning import Planner, PlanSession
+    from orkestra_tui.engine.planning.planning import Planner, PlanSession
 
 DEFAULT_INVOLVEMENT = 2
 DEFAULT_METHOD = "majority"
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     )
     engine = context.open_engine()
     try:
-        from orkestra_tui.engine.planning import Planner
+        from orkestra_tui.engine.planning.planning import Planner
 
         planner = Planner(engine)
         session = _session_to_resume(engine, planner, args.resume if resuming else None, args.name, resuming)
@@ -183,7 +183,7 @@ def _start(
     args: argparse.Namespace,
 ) -> PlanSession:
     from orkestra_tui.engine.models import Involvement
-    from orkestra_tui.engine.planning import Brief
+    from orkestra_tui.engine.planning.planning import Brief
 
     agents = chosen if chosen is not None else [runtime.name for runtime in engine.enabled_agents()]
     if not agents:
@@ -211,9 +211,9 @@ def _session_to_resume(
     The same `orkestra plan --name NAME` again resumes NAME's plan if it is unfinished; a
     project whose plan is over (or that has none) keeps its name to itself.
     """
-    from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.plan_runs import owner_pid
-    from orkestra_tui.engine.planning import PlanStep
+    from orkestra_tui.engine.planning.plan_runs import owner_pid
+    from orkestra_tui.engine.planning.planning import PlanStep
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     wanted = " ".join((resume or name or "").split())
     if not wanted:
@@ -264,7 +264,7 @@ def _project_name(engine: Engine, session: PlanSession) -> str:
 
 def _resuming_line(engine: Engine, session: PlanSession) -> str:
     """`resuming the plan for "Shop" at the vote step: 5 proposals and 3 ballots stored`."""
-    from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     stored = [
         f"{sum(proposal.ok for proposal in session.proposals)} of {len(session.brief.agents)} proposals"
@@ -281,9 +281,9 @@ def _resuming_line(engine: Engine, session: PlanSession) -> str:
 
 def _checked_request(args: argparse.Namespace) -> PlanRequest:
     """The brief the arguments ask for, or one line saying what is wrong with them."""
-    from orkestra_tui.engine.brief_rules import name_problems
-    from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.decision_rules import method_problems
+    from orkestra_tui.engine.planning.brief_rules import name_problems
+    from orkestra_tui.engine.voting.consensus import quote_name
+    from orkestra_tui.engine.voting.decision_rules import method_problems
 
     name = " ".join((args.name or "").split())
     if not name:
@@ -312,7 +312,7 @@ def _checked_request(args: argparse.Namespace) -> PlanRequest:
 
 def _description(text: str) -> str:
     """The description as given: inline, from stdin (`-`) or from a file (`@PATH`)."""
-    from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     if text == "-":
         if sys.stdin is None:
@@ -343,7 +343,7 @@ def _plan_and_report(
 ) -> int:
     from orkestra_tui.commands.plan_display import PlanProgress, plan_document, print_summary
     from orkestra_tui.engine.errors import EngineError
-    from orkestra_tui.engine.planning import PlanStep
+    from orkestra_tui.engine.planning.planning import PlanStep
 
     project_id = session.project_id
     progress = PlanProgress(engine, project_id, live=sys.stderr.isatty() and not args.json)
@@ -380,7 +380,7 @@ def _plan_and_report(
         error_line(failure, then=f"; {_standing(engine, final)}")
         return NO_PLAN
     if left:
-        from orkestra_tui.engine.consensus import quote_name
+        from orkestra_tui.engine.voting.consensus import quote_name
 
         name = _project_name(engine, final)
         command = ["orkestra", "plan", "--resume", name, "--tie-break", "first"]
@@ -396,8 +396,8 @@ def _plan_and_report(
 
 def _standing(engine: Engine, session: PlanSession) -> str:
     """Where an unfinished plan stands, for the line that ends a failed or interrupted run."""
-    from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.planning import PlanStep
+    from orkestra_tui.engine.planning.planning import PlanStep
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     project = engine.project(session.project_id)
     name = quote_name(project.name if project else "")

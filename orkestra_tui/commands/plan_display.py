@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.consensus import printable, quote_name
+from orkestra_tui.engine.voting.consensus import printable, quote_name
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.events import EngineEvent
     from orkestra_tui.engine.models import InboxItem
-    from orkestra_tui.engine.planning import PlanSession
+    from orkestra_tui.engine.planning.planning import PlanSession
 
 # Planning events told by their own summary, which already reads as a sentence.
 TOLD_EVENTS = (
@@ -99,7 +99,7 @@ class PlanProgress:
 
 def plan_document(engine: Engine, session: PlanSession, *, error: str | None = None) -> dict[str, Any]:
     """The project, its plan as it stands, the proposals, the vote, the cost and the warnings."""
-    from orkestra_tui.engine.planning import PlanStep
+    from orkestra_tui.engine.planning.planning import PlanStep
 
     project = engine.project(session.project_id)
     approved = session.step is PlanStep.DONE

@@ -20,7 +20,7 @@ Without a terminal, nothing is decided for the human unless a policy says so.
 Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
 back to ready; those whose agent had finished keep their result and stay in
 review, and the next run reviews them without calling that agent again. The
-run starts with recovery (`engine/recovery.py`), as the app does.
+run starts with recovery (`engine/execution/recovery.py`), as the app does.
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -54,8 +54,8 @@ from orkestra_tui.wording import percent, plural
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.execution.scheduler import RunSummary, Scheduler
     from orkestra_tui.engine.models import InboxItem, Project
-    from orkestra_tui.engine.scheduler import RunSummary, Scheduler
 
 REVIEW_POLICIES = ("approve", "fail", "ask")
 BUDGET_POLICIES = ("stop", "ask")
@@ -156,8 +156,8 @@ def _checked_policies(args: argparse.Namespace) -> Policies:
 
 def _chosen_projects(engine: Engine, name: str | None) -> list[Project]:
     """The named project, or every active one (and those paused at their budget), checked runnable."""
-    from orkestra_tui.engine.consensus import quote_name
     from orkestra_tui.engine.models import InboxKind, ProjectStatus
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     at_budget = {item.project_id for item in engine.inbox.open_items() if item.kind is InboxKind.BUDGET}
     if name is None:
@@ -195,7 +195,7 @@ def _run_and_report(
     engine: Engine, projects: list[Project], policies: Policies, args: argparse.Namespace
 ) -> int:
     from orkestra_tui.commands.run_display import ACTIVITY_KEYS, RunProgress, print_summary, run_document
-    from orkestra_tui.engine.scheduler import Scheduler
+    from orkestra_tui.engine.execution.scheduler import Scheduler
 
     project_ids = [project.id for project in projects]
     progress = RunProgress(engine, project_ids, live=sys.stderr.isatty() and not args.json)
@@ -274,7 +274,7 @@ async def _carry_out(
 
 def _recover(engine: Engine) -> None:
     """Clean up what a stopped run left (leases, attempts, calls under way); say so on stderr."""
-    from orkestra_tui.engine.recovery import recover
+    from orkestra_tui.engine.execution.recovery import recover
 
     report = recover(engine)
     if report.recovered:
@@ -283,8 +283,8 @@ def _recover(engine: Engine) -> None:
 
 def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxItem]) -> list[tuple[str, str]]:
     """Why the projects are not done: (code, one line) each, the weightiest first; [] when done."""
-    from orkestra_tui.engine.consensus import quote_name
     from orkestra_tui.engine.models import TaskStatus
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     reasons: list[tuple[str, str]] = []
     for item in at_budget:
@@ -378,7 +378,7 @@ class InboxAnswerer:
 
     async def _task_review(self, item: InboxItem) -> int:
         from orkestra_tui.commands.run_display import one_line, task_label
-        from orkestra_tui.engine.consensus import quote_name
+        from orkestra_tui.engine.voting.consensus import quote_name
 
         task = self.engine.task(int(item.payload.get("task_id", 0)))
         if self.policies.review == "approve":
@@ -406,7 +406,7 @@ class InboxAnswerer:
         return 1
 
     async def _budget(self, item: InboxItem) -> int:
-        from orkestra_tui.engine.consensus import quote_name
+        from orkestra_tui.engine.voting.consensus import quote_name
 
         if self.policies.budget == "stop":
             self.left.add(item.id)
@@ -454,7 +454,7 @@ class InboxAnswerer:
         self.activity["tie_breaks"] += 1
 
     async def _ask_tie_break(self, question: str, tied: list[tuple[str, float]]) -> str | None:
-        from orkestra_tui.engine.consensus import printable
+        from orkestra_tui.engine.voting.consensus import printable
 
         lines = [(f"A vote is tied on: {printable(question)}", "bold yellow")]
         lines += [

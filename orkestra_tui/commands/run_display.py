@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress
 
-from orkestra_tui.engine.consensus import printable, quote_name
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.engine.progress import ProjectProgress
+from orkestra_tui.engine.voting.consensus import printable, quote_name
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:

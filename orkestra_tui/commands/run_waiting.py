@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.scheduler import Scheduler
+    from orkestra_tui.engine.execution.scheduler import Scheduler
 
 WAIT_POLL_S = 0.5
 """How often a waiting run looks at the tasks the others hold (and releases those of dead runs)."""

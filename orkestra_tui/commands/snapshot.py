@@ -17,7 +17,7 @@ from orkestra_tui.commands.context import add_common_options, load_context
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.snapshots import Snapshot
+    from orkestra_tui.engine.store.snapshots import Snapshot
 
 DECLINED = 1
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _create(args: argparse.Namespace) -> int:
     from orkestra_tui.commands.output import emit
-    from orkestra_tui.engine.snapshots import create, prune
+    from orkestra_tui.engine.store.snapshots import create, prune
 
     context = load_context(args)
     context.require_writable()
@@ -82,7 +82,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from orkestra_tui.commands.output import iso_time
-    from orkestra_tui.engine.snapshots import list_snapshots
+    from orkestra_tui.engine.store.snapshots import list_snapshots
 
     context = load_context(args)
     snapshots = list_snapshots(context.paths)
@@ -139,7 +139,7 @@ def _list(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from orkestra_tui.commands.answering import stdin_is_terminal
     from orkestra_tui.commands.output import emit
-    from orkestra_tui.engine.snapshots import find, restore
+    from orkestra_tui.engine.store.snapshots import find, restore
     from orkestra_tui.errors import UsageError
 
     context = load_context(args)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from orkestra_tui.commands.context import quorum_argument, share_argument
-from orkestra_tui.engine.consensus import (
+from orkestra_tui.engine.voting.consensus import (
     MAX_BALLOTS,
     MAX_OPTIONS,
     METHODS,

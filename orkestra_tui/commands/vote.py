@@ -34,7 +34,7 @@ from orkestra_tui.commands.context import (
 )
 from orkestra_tui.commands.output import error_line
 from orkestra_tui.config import EngineSettings, setting_bounds
-from orkestra_tui.engine.methods import METHODS
+from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.errors import DiskFullError, UsageError
 from orkestra_tui.wording import plural
 
@@ -144,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _checked_request(args: argparse.Namespace) -> VoteRequest:
     """The new decision the arguments ask for, or one line saying what is wrong with them."""
-    from orkestra_tui.engine.consensus import quote_name
-    from orkestra_tui.engine.decision_rules import method_problems, option_problems
+    from orkestra_tui.engine.voting.consensus import quote_name
+    from orkestra_tui.engine.voting.decision_rules import method_problems, option_problems
 
     if args.question is None or not args.question.strip():
         raise UsageError('a vote needs a question: orkestra vote "QUESTION" --option A --option B')
@@ -187,7 +187,7 @@ def _checked_voters(names: list[str] | None, settings: Settings) -> list[str] | 
 
 def checked_agents(names: list[str], settings: Settings, *, role: str = "agent") -> list[str]:
     """`names`, each a known and enabled agent named once, or one line naming the first that is not."""
-    from orkestra_tui.engine.consensus import quote_name
+    from orkestra_tui.engine.voting.consensus import quote_name
 
     agents = {agent.name: agent for agent in settings.agents}
     seen: set[str] = set()
@@ -313,8 +313,8 @@ async def _run_vote(engine: Engine, decision_id: int, tie_break: str, progress: 
     Left for the app (`leave`), the first tie-break request ends the run with `TieLeftForTheApp`.
     """
     from orkestra_tui.commands.answering import answer_while, break_tie_on_terminal, leave_tie_for_the_app
-    from orkestra_tui.engine.committee import TieBreakPolicy
     from orkestra_tui.engine.models import InboxKind
+    from orkestra_tui.engine.voting.committee import TieBreakPolicy
 
     policy = TieBreakPolicy.ASK if tie_break == LEAVE else TieBreakPolicy(tie_break)
 

@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.consensus import printable
+from orkestra_tui.engine.voting.consensus import printable
 from orkestra_tui.wording import listing, percent, plural, turnout_words
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ async def read_line() -> str | None:
 
 def decision_document(engine: Engine, decision: Decision) -> dict[str, Any]:
     """The decision, its outcome, and every round with every ballot, as one JSON-ready dict."""
-    from orkestra_tui.engine.decision_view import stable_labels
+    from orkestra_tui.engine.voting.decision_view import stable_labels
 
     held = engine.rounds(decision.id)
     outcome = decision.outcome or {}

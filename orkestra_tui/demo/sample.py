@@ -16,8 +16,8 @@ import asyncio
 import json
 from contextlib import suppress
 
-from orkestra_tui.engine.committee import TieBreakPolicy
 from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     InboxKind,
@@ -26,7 +26,7 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
-from orkestra_tui.engine.scheduler import Scheduler
+from orkestra_tui.engine.voting.committee import TieBreakPolicy
 from orkestra_tui.providers.base import Message, ProviderRequest, ProviderResponse
 from orkestra_tui.providers.simulated import SimulatedProvider
 

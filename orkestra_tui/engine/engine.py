@@ -19,16 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.config import Paths, Settings
-from orkestra_tui.engine.brief_rules import fold_name, name_problems
-from orkestra_tui.engine.call_log import record_call
-from orkestra_tui.engine.circuit import CircuitBreaker
+from orkestra_tui.engine.agents.call_log import record_call
+from orkestra_tui.engine.agents.circuit import CircuitBreaker
+from orkestra_tui.engine.agents.retry import RetryPolicy
 from orkestra_tui.engine.clock import Clock, SystemClock
-from orkestra_tui.engine.decision_rules import decision_problems, fold_options
-from orkestra_tui.engine.decisions import add_feedback, close, insert_ballot, insert_decision
 from orkestra_tui.engine.errors import EngineError, FieldProblem, RequestRejected
 from orkestra_tui.engine.events import EventBus
+from orkestra_tui.engine.execution.tasks import (
+    block_dependents,
+    control_task,
+    insert_tasks,
+    move_task,
+    note_milestone,
+    pin_task,
+    release_dependents,
+)
 from orkestra_tui.engine.inbox import Inbox
-from orkestra_tui.engine.leases import lease_owner_name
 from orkestra_tui.engine.models import (
     HUMAN_VOTER,
     AgentInfo,
@@ -47,28 +53,22 @@ from orkestra_tui.engine.models import (
     TaskSpec,
     TaskStatus,
 )
+from orkestra_tui.engine.owners import lease_owner_name
+from orkestra_tui.engine.planning.brief_rules import fold_name, name_problems
 from orkestra_tui.engine.progress import ProjectProgress
 from orkestra_tui.engine.reads import EngineReads
-from orkestra_tui.engine.retry import RetryPolicy
-from orkestra_tui.engine.store import Store
-from orkestra_tui.engine.tasks import (
-    block_dependents,
-    control_task,
-    insert_tasks,
-    move_task,
-    note_milestone,
-    pin_task,
-    release_dependents,
-)
+from orkestra_tui.engine.store.store import Store
+from orkestra_tui.engine.voting.decision_rules import decision_problems, fold_options
+from orkestra_tui.engine.voting.decisions import add_feedback, close, insert_ballot, insert_decision
 from orkestra_tui.providers.registry import AgentRuntime, build_agents
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.calls import CallOutcome
-    from orkestra_tui.engine.health import AgentHealth
-    from orkestra_tui.engine.model_check import ModelCheck
-    from orkestra_tui.engine.raw_answers import RefusedAnswer
-    from orkestra_tui.engine.selection import Standing
-    from orkestra_tui.engine.watch import ChangeWatch, ExternalChanges
+    from orkestra_tui.engine.agents.calls import CallOutcome
+    from orkestra_tui.engine.agents.health import AgentHealth
+    from orkestra_tui.engine.agents.model_check import ModelCheck
+    from orkestra_tui.engine.agents.raw_answers import RefusedAnswer
+    from orkestra_tui.engine.execution.selection import Standing
+    from orkestra_tui.engine.store.watch import ChangeWatch, ExternalChanges
     from orkestra_tui.providers.base import Provider, ProviderError, ProviderRequest
 
 __all__ = ["Engine", "EngineError"]
@@ -248,7 +248,7 @@ class Engine(EngineReads):
         twice the room (within `max_tokens`), else the call fails with the
         reason ("the answer was cut off at 2048 tokens"). See `_call` for the rest.
         """
-        from orkestra_tui.engine.calls import more_room, within_limit
+        from orkestra_tui.engine.agents.calls import more_room, within_limit
 
         runtime = self._runtime(agent_name)
         request = within_limit(runtime, request)
@@ -272,7 +272,7 @@ class Engine(EngineReads):
 
     def _keep_cut_off(self, outcome: CallOutcome, request: ProviderRequest) -> None:
         """Keep the text of an answer that stayed cut off with its call, as a refused answer is kept."""
-        from orkestra_tui.engine.raw_answers import keep_refused_answer
+        from orkestra_tui.engine.agents.raw_answers import keep_refused_answer
 
         if outcome.unusable is not None and outcome.error is not None:
             keep_refused_answer(
@@ -300,7 +300,7 @@ class Engine(EngineReads):
         way (a stop) is marked interrupted at once. A 401 marks the agent "bad
         key" at once, without a retry.
         """
-        from orkestra_tui.engine.calls import call_start, invoke, refused, was_cut_off
+        from orkestra_tui.engine.agents.calls import call_start, invoke, refused, was_cut_off
 
         runtime = self._runtime(agent_name)
         breaker = self.breakers[agent_name]
@@ -408,7 +408,7 @@ class Engine(EngineReads):
         """
         import sqlite3
 
-        from orkestra_tui.engine.call_log import interrupt_call
+        from orkestra_tui.engine.agents.call_log import interrupt_call
 
         project_id, decision_id, task_id = work
         unrecorded = [] if recorded else list(attempts)
@@ -431,18 +431,18 @@ class Engine(EngineReads):
 
     def agent_health(self, agent_name: str) -> AgentHealth:
         """Latency, success, errors, tokens and cost of an agent's recent calls."""
-        from orkestra_tui.engine.health import summarise
+        from orkestra_tui.engine.agents.health import summarise
 
         return summarise(agent_name, self.store.calls(agent_name, limit=500))
 
     def refused_answers(self, agent_name: str, limit: int = 3) -> list[RefusedAnswer]:
         """An agent's latest answers that could not be used, oldest first (see `raw_answers`)."""
-        from orkestra_tui.engine.raw_answers import refused_answers
+        from orkestra_tui.engine.agents.raw_answers import refused_answers
 
         return refused_answers(self.store, agent_name, limit)
 
     def agent_status(self, agent: AgentInfo, health: AgentHealth) -> str:
-        from orkestra_tui.engine.health import agent_status
+        from orkestra_tui.engine.agents.health import agent_status
 
         return agent_status(
             enabled=agent.enabled,
@@ -458,7 +458,7 @@ class Engine(EngineReads):
         An answer cut off at the ping's small limit (a reasoning model spends it
         thinking) still shows the agent works: it counts as an answer here.
         """
-        from orkestra_tui.engine.calls import was_cut_off
+        from orkestra_tui.engine.agents.calls import was_cut_off
         from orkestra_tui.providers.base import Message, ProviderRequest
 
         self.bad_keys.discard(agent_name)
@@ -475,7 +475,7 @@ class Engine(EngineReads):
 
     async def check_model(self, agent_name: str) -> ModelCheck:
         """Whether the agent's endpoint lists its configured model (a warning when not); no call recorded."""
-        from orkestra_tui.engine.model_check import check_model
+        from orkestra_tui.engine.agents.model_check import check_model
 
         return await check_model(self._runtime(agent_name))
 
@@ -712,7 +712,7 @@ class Engine(EngineReads):
 
     def agent_standings(self, task_id: int) -> list[Standing]:
         """Every agent's score, load and availability for the task, as the scheduler's selection sees them."""
-        from orkestra_tui.engine.selection import standings
+        from orkestra_tui.engine.execution.selection import standings
 
         return standings(self, self.task(task_id).category)
 
@@ -721,7 +721,7 @@ class Engine(EngineReads):
         return self._retry_advice(self.task(task_id))[0]
 
     def _retry_advice(self, task: Task) -> tuple[str, list[str]]:
-        from orkestra_tui.engine.selection import UNAVAILABLE_PHRASES, unavailable_reason
+        from orkestra_tui.engine.execution.selection import UNAVAILABLE_PHRASES, unavailable_reason
 
         last_agent = task.pinned_agent or task.assigned_to
         if last_agent not in self.runtimes or self.agent_available(last_agent):
@@ -894,7 +894,7 @@ class Engine(EngineReads):
         `tie_break` is a TieBreakPolicy value (ask, first, random, fail);
         `resolution` the deadlock chain (default: compromise, human, fallback).
         """
-        from orkestra_tui.engine.committee import RESOLUTION_STEPS, Committee, TieBreakPolicy
+        from orkestra_tui.engine.voting.committee import RESOLUTION_STEPS, Committee, TieBreakPolicy
 
         try:
             policy = TieBreakPolicy(tie_break)
@@ -1032,7 +1032,7 @@ class Engine(EngineReads):
 
     def external_changes(self) -> ExternalChanges | None:
         """What other processes committed since the last call (the first call starts watching)."""
-        from orkestra_tui.engine.watch import ChangeWatch
+        from orkestra_tui.engine.store.watch import ChangeWatch
 
         if self._change_watch is None:
             self._change_watch = ChangeWatch(self.store, self.bus)

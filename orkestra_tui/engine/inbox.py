@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from orkestra_tui.engine.models import InboxItem, InboxKind, InboxStatus
-from orkestra_tui.engine.store import Store, Transaction, dumps
+from orkestra_tui.engine.store.store import Store, Transaction, dumps
 from orkestra_tui.errors import OrkestraError
 
 

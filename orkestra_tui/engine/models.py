@@ -322,7 +322,7 @@ class CallStart:
     """What the request should cost (its prompt's token estimate at the agent's prices): the cost the
     row keeps if the process stops before the answer comes."""
     owner: str
-    """The process making the call (`leases.lease_owner_name`), for recovery to tell a dead one."""
+    """The process making the call (`owners.lease_owner_name`), for recovery to tell a dead one."""
     project_id: int | None = None
     decision_id: int | None = None
     task_id: int | None = None

@@ -18,13 +18,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.store import Store, TaskCard
+from orkestra_tui.engine.store.store import Store, TaskCard
 
 if TYPE_CHECKING:
     from orkestra_tui.config import Paths
-    from orkestra_tui.engine.board_view import TaskDetail
-    from orkestra_tui.engine.circuit import CircuitBreaker
-    from orkestra_tui.engine.decision_view import DecisionView
+    from orkestra_tui.engine.agents.circuit import CircuitBreaker
+    from orkestra_tui.engine.execution.board_view import TaskDetail
+    from orkestra_tui.engine.execution.tasks import PhaseProgress
     from orkestra_tui.engine.models import (
         AuditEvent,
         Ballot,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         InboxItem,
         Project,
     )
-    from orkestra_tui.engine.tasks import PhaseProgress
+    from orkestra_tui.engine.voting.decision_view import DecisionView
 
 
 class EngineReads:
@@ -69,14 +69,14 @@ class EngineReads:
 
     def note_plan_run(self, project_id: int, *, resumed: bool) -> None:
         """Record that this process now carries the plan of `project_id` forward (see `plan_runs`)."""
-        from orkestra_tui.engine.leases import lease_owner_name
-        from orkestra_tui.engine.plan_runs import note_plan_run
+        from orkestra_tui.engine.owners import lease_owner_name
+        from orkestra_tui.engine.planning.plan_runs import note_plan_run
 
         note_plan_run(self.store, project_id, lease_owner_name(), resumed=resumed)
 
     def plan_holder(self, project_id: int) -> str | None:
         """The other live process on this machine carrying the plan of `project_id`, if one is."""
-        from orkestra_tui.engine.plan_runs import live_plan_holder
+        from orkestra_tui.engine.planning.plan_runs import live_plan_holder
 
         return live_plan_holder(self.store, project_id, "")
 
@@ -88,13 +88,13 @@ class EngineReads:
 
     def task_detail(self, task_id: int) -> TaskDetail | None:
         """One task with its dependencies, attempts, reviews, trail and files; None if it is gone."""
-        from orkestra_tui.engine.board_view import read_task_detail
+        from orkestra_tui.engine.execution.board_view import read_task_detail
 
         return read_task_detail(self.store, task_id, data_dir=self.paths.data_dir)
 
     def phase_progress(self, project_id: int) -> list[PhaseProgress]:
         """Each phase of a project in plan order, with its tasks done and total (not cancelled)."""
-        from orkestra_tui.engine.tasks import phase_progress
+        from orkestra_tui.engine.execution.tasks import phase_progress
 
         return phase_progress(self.store, project_id)
 
@@ -142,13 +142,13 @@ class EngineReads:
 
     def decision_view(self, decision_id: int) -> DecisionView | None:
         """Everything the Voting screen shows of a decision; None if there is no such decision."""
-        from orkestra_tui.engine.decision_view import read_decision_view
+        from orkestra_tui.engine.voting.decision_view import read_decision_view
 
         return read_decision_view(self.store, decision_id)
 
     def stable_labels(self, decision_id: int) -> dict[str, str]:
         """Each option of a decision to its letter, the same on every surface (empty if there is none)."""
-        from orkestra_tui.engine.decision_view import stable_labels_of
+        from orkestra_tui.engine.voting.decision_view import stable_labels_of
 
         return stable_labels_of(self.store, decision_id)
 
@@ -167,7 +167,7 @@ class EngineReads:
 
     def write_decision_record(self, decision_id: int, path: Path, *, overwrite: bool = False) -> Path:
         """Write a finished decision's record (Markdown) to `path`; where it went (see `records`)."""
-        from orkestra_tui.engine.records import write_record
+        from orkestra_tui.engine.voting.records import write_record
 
         return write_record(self.store, decision_id, path, overwrite=overwrite)
 
@@ -180,7 +180,7 @@ class EngineReads:
         overwrite: bool = False,
     ) -> list[Path]:
         """Write the records of the finished decisions chosen into `folder`; the files written."""
-        from orkestra_tui.engine.records import export_records
+        from orkestra_tui.engine.voting.records import export_records
 
         return export_records(
             self.store, folder, project_id=project_id, decision_ids=decision_ids, overwrite=overwrite

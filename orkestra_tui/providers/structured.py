@@ -1,7 +1,7 @@
 """Native structured output: the engine's answer schemas in each vendor's schema-constrained form.
 
 The engine asks for ballots, plans, reviews and compromises "as JSON" and
-validates every answer against its own schema (`engine/answers.py`). Where a
+validates every answer against its own schema (`engine/agents/answers.py`). Where a
 vendor can constrain the model's output to a schema, the provider also sends
 the schema in that vendor's dialect, so the answer is shaped right the first
 time; the engine still validates it, and still repairs it once at most.

@@ -9,7 +9,7 @@ task whose review was escalated to the human gets a badge too (`ctrl+r` opens it
 The app opens where the user left off (`opening_mode`).
 
 After the first frame the app also cleans up what an interrupted run left
-(`engine/recovery.py`), checks the database in a thread, and takes a snapshot
+(`engine/execution/recovery.py`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
 A damaged database, found by that check or by any read, stops the app's work and
@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
-from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
@@ -41,7 +41,7 @@ from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.scheduler import Scheduler
+    from orkestra_tui.engine.execution.scheduler import Scheduler
     from orkestra_tui.tui.screens.voting import VotingScreen
 
 COMMITTEE_GROUP = "committee"
@@ -190,8 +190,8 @@ class OrkestraApp(DamageGuardApp):
         """Clean up what an interrupted run left (stale leases, attempts) before resuming; say so once."""
         import sqlite3
 
-        from orkestra_tui.engine.recovery import recover
-        from orkestra_tui.engine.store import damage_in
+        from orkestra_tui.engine.execution.recovery import recover
+        from orkestra_tui.engine.store.store import damage_in
 
         try:
             report = recover(self.engine)
@@ -211,7 +211,7 @@ class OrkestraApp(DamageGuardApp):
 
     def _start_upkeep(self) -> None:
         """Check the database in the background, and take a snapshot every few minutes."""
-        from orkestra_tui.engine.snapshots import integrity_problem
+        from orkestra_tui.engine.store.snapshots import integrity_problem
 
         database = self.engine.paths.database
         self.run_worker(
@@ -247,7 +247,7 @@ class OrkestraApp(DamageGuardApp):
 
     def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
         """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
-        from orkestra_tui.engine import snapshots
+        from orkestra_tui.engine.store import snapshots
 
         if any(worker.name == "snapshot" and not worker.is_finished for worker in self.workers):
             return
@@ -292,7 +292,7 @@ class OrkestraApp(DamageGuardApp):
 
     def action_restore_help(self) -> None:
         """A restore replaces the database under the running engine: say how to do it from a shell."""
-        from orkestra_tui.engine.snapshots import list_snapshots, restore_command
+        from orkestra_tui.engine.store.snapshots import list_snapshots, restore_command
 
         newest = list_snapshots(self.engine.paths)
         command = restore_command(self.engine.paths.database, newest[0].id if newest else "ID")
@@ -338,7 +338,7 @@ class OrkestraApp(DamageGuardApp):
 
     def run_scheduler(self) -> None:
         """Start carrying out the active projects' tasks, or resume after a pause."""
-        from orkestra_tui.engine.scheduler import Scheduler
+        from orkestra_tui.engine.execution.scheduler import Scheduler
 
         if self.scheduler_state == "paused":
             assert self.scheduler is not None
@@ -382,7 +382,7 @@ class OrkestraApp(DamageGuardApp):
 
     async def _advance_plan(self, project_id: int) -> Any:
         from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.planning import Planner
+        from orkestra_tui.engine.planning.planning import Planner
 
         if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
             self._plans_noted.add(project_id)
@@ -406,7 +406,7 @@ class OrkestraApp(DamageGuardApp):
         Hands-on plans that had stopped for the human's go-ahead stay stopped.
         """
         from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.planning import Planner, PlanStep
+        from orkestra_tui.engine.planning.planning import Planner, PlanStep
 
         for session in Planner(self.engine).under_way():
             if self.engine.plan_holder(session.project_id) is not None:
@@ -428,7 +428,7 @@ class OrkestraApp(DamageGuardApp):
         self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        from orkestra_tui.engine.store import damage_in
+        from orkestra_tui.engine.store.store import damage_in
 
         worker = event.worker
         damage = damage_in(self.engine.paths.database, worker.error) if worker.error else None
@@ -515,7 +515,7 @@ class OrkestraApp(DamageGuardApp):
 
     def action_tie_break(self) -> None:
         """Show the first tie-break waiting; if its modal is already open, go to it."""
-        from orkestra_tui.engine.committee import open_tie_break
+        from orkestra_tui.engine.voting.committee import open_tie_break
         from orkestra_tui.tui.screens.tie_break import TieBreakScreen
 
         if self._tie_break_mode is not None:

@@ -49,7 +49,7 @@ class DamageGuardApp(App[None]):
         """A read or write that finds the database damaged shows the damage, not a traceback."""
         from textual._context import active_message_pump
 
-        from orkestra_tui.engine.store import damage_in
+        from orkestra_tui.engine.store.store import damage_in
 
         damage = damage_in(self.engine.paths.database, error)
         if damage is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from orkestra_tui.engine.events import EngineEvent
-from orkestra_tui.engine.watch import ExternalChanges
+from orkestra_tui.engine.store.watch import ExternalChanges
 
 
 class EngineUpdated(Message):

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import Involvement
-from orkestra_tui.engine.planning import Brief, Planner
+from orkestra_tui.engine.planning.planning import Brief, Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.screens.plan import PlanScreen

@@ -18,8 +18,8 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from orkestra_tui.engine.execution.selection import Standing
 from orkestra_tui.engine.models import AgentInfo
-from orkestra_tui.engine.selection import Standing
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 

@@ -21,10 +21,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from orkestra_tui.engine.audit_export import AuditSearch, filter_active, search_arguments
-from orkestra_tui.engine.audit_search import AGENT_ACTORS
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent
+from orkestra_tui.engine.store.audit_export import AuditSearch, filter_active, search_arguments
+from orkestra_tui.engine.store.audit_search import AGENT_ACTORS
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.audit_filters import AuditView
 from orkestra_tui.tui.screens.base import EngineScreen

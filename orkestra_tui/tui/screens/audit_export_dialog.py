@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from orkestra_tui.engine.audit_export import (
+from orkestra_tui.engine.store.audit_export import (
     EXTENSIONS,
     FORMATS,
     AuditSearch,
@@ -30,7 +30,7 @@ from orkestra_tui.engine.audit_export import (
     format_for,
     matching_pages,
 )
-from orkestra_tui.engine.audit_search import AuditFilter
+from orkestra_tui.engine.store.audit_search import AuditFilter
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen

@@ -15,9 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from orkestra_tui.engine.audit_export import parse_time
-from orkestra_tui.engine.audit_search import AuditFilter
 from orkestra_tui.engine.models import AgentInfo, Project
+from orkestra_tui.engine.store.audit_export import parse_time
+from orkestra_tui.engine.store.audit_search import AuditFilter
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.widgets.field_errors import show_field_errors

@@ -19,7 +19,7 @@ from textual.screen import Screen
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
-from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.tui.messages import DatabaseDamaged, EngineUpdated
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
@@ -174,7 +174,7 @@ class EngineScreen(Screen[None]):
 
     def _reload_or_report(self) -> bool:
         """Reload; if the database turns out damaged, tell the app (which shows it) instead of failing."""
-        from orkestra_tui.engine.store import damage_in
+        from orkestra_tui.engine.store.store import damage_in
 
         try:
             self.reload()

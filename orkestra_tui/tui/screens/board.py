@@ -25,10 +25,10 @@ from textual.containers import Horizontal
 from textual.events import DescendantFocus, Key
 from textual.timer import Timer
 
-from orkestra_tui.engine.board_view import CardKeeper, TaskCard, phase_progress, sort_cards
+from orkestra_tui.engine.execution.board_view import CardKeeper, TaskCard, phase_progress, sort_cards
 from orkestra_tui.engine.models import InboxItem, InboxKind, Project, ProjectStatus, TaskStatus
 from orkestra_tui.engine.progress import scheduler_state
-from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from orkestra_tui.engine.models import Decision
-from orkestra_tui.engine.records import record_filename
+from orkestra_tui.engine.voting.records import record_filename
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen

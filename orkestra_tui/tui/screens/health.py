@@ -19,9 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from orkestra_tui.engine.agents.health import sparkline
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent
-from orkestra_tui.engine.health import sparkline
 from orkestra_tui.engine.models import AgentInfo
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.base import EngineScreen

@@ -12,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from orkestra_tui.engine.decision_view import DecisionView
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER
+from orkestra_tui.engine.voting.decision_view import DecisionView
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain

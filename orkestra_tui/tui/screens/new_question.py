@@ -18,8 +18,8 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import RequestRejected, problems_by_field
-from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
+from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
@@ -234,7 +234,7 @@ class NewQuestionScreen(DialogScreen[Decision | None]):
 
     def _rules(self, errors: dict[str, str]) -> dict[str, float | str]:
         """The threshold and quorum as numbers (or "majority"); the engine judges their range."""
-        from orkestra_tui.engine.consensus import QUORUM_MAJORITY
+        from orkestra_tui.engine.voting.consensus import QUORUM_MAJORITY
 
         rules: dict[str, float | str] = {}
         problems = []

@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Involvement
 from orkestra_tui.engine.progress import ProjectProgress
-from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.planning import Planner, PlanSession
+    from orkestra_tui.engine.planning.planning import Planner, PlanSession
     from orkestra_tui.tui.app import OrkestraApp
     from orkestra_tui.tui.widgets.plan_brief import BriefForm
 
@@ -54,7 +54,7 @@ NEW_PLAN = "new-plan"
 
 def pane_for(session: PlanSession | None, running: bool) -> str:
     """The wizard pane that shows a plan at its step: the last one done, while it waits for a go-ahead."""
-    from orkestra_tui.engine.planning import PlanStep
+    from orkestra_tui.engine.planning.planning import PlanStep
 
     if session is None or session.step.finished:
         return "done"
@@ -111,7 +111,7 @@ class PlanScreen(EngineScreen):
     @property
     def planner(self) -> Planner:
         if self._planner is None:
-            from orkestra_tui.engine.planning import Planner
+            from orkestra_tui.engine.planning.planning import Planner
 
             self._planner = Planner(self.engine)
         return self._planner
@@ -314,7 +314,7 @@ class PlanScreen(EngineScreen):
     # ------------------------------------------------------------ the steps
 
     def _show_proposals(self, running: bool) -> None:
-        from orkestra_tui.engine.planning import PlanStep
+        from orkestra_tui.engine.planning.planning import PlanStep
         from orkestra_tui.tui.widgets.plan_proposals import ProposalCards, proposal_cards
 
         session = self.session
@@ -351,7 +351,7 @@ class PlanScreen(EngineScreen):
         self.query_one("#proposals-footer", widgets.Static).update(footer)
 
     def _show_vote(self, running: bool) -> None:
-        from orkestra_tui.engine.decision_view import method_name
+        from orkestra_tui.engine.voting.decision_view import method_name
         from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
 
         session = self.session
@@ -402,7 +402,7 @@ class PlanScreen(EngineScreen):
         self.query_one("#synthesis-text", widgets.Static).update(text)
 
     def _show_review(self, _running: bool) -> None:
-        from orkestra_tui.engine.planning import dependency_problems
+        from orkestra_tui.engine.planning.planning import dependency_problems
         from orkestra_tui.tui.widgets.plan_review import PlanTree, changes_text
 
         session = self.session
@@ -469,7 +469,7 @@ class PlanScreen(EngineScreen):
             self._show_task_detail()
 
     def _show_done(self, _running: bool) -> None:
-        from orkestra_tui.engine.planning import PlanStep, dependency_problems
+        from orkestra_tui.engine.planning.planning import PlanStep, dependency_problems
 
         assert self.project_id is not None
         project = self.engine.project(self.project_id)
@@ -510,7 +510,7 @@ class PlanScreen(EngineScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.body_ready:
             return False
-        from orkestra_tui.engine.planning import PlanStep
+        from orkestra_tui.engine.planning.planning import PlanStep
 
         session = self.session
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orkestra_tui.engine.raw_answers import RefusedAnswer
+from orkestra_tui.engine.agents.raw_answers import RefusedAnswer
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import clock_time, plain
 

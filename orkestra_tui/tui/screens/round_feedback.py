@@ -61,7 +61,7 @@ class RoundFeedbackScreen(TextDialog[str]):
 
     def _round_closed(self) -> RenderableType:
         """The round just closed: why it had no winner, and its leading options."""
-        from orkestra_tui.engine.committee import Committee
+        from orkestra_tui.engine.voting.committee import Committee
 
         decision = self.engine.decision(int(self.item.payload.get("decision_id", 0)))
         closed = next(

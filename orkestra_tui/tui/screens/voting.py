@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 
-from orkestra_tui.engine.decision_view import DecisionView
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import HUMAN_VOTER, Decision
-from orkestra_tui.engine.records import exportable
-from orkestra_tui.engine.watch import EVERYTHING
+from orkestra_tui.engine.store.watch import EVERYTHING
+from orkestra_tui.engine.voting.decision_view import DecisionView
+from orkestra_tui.engine.voting.records import exportable
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from orkestra_tui.engine.audit_export import AuditSearch, search_arguments
-from orkestra_tui.engine.audit_search import AuditFilter
 from orkestra_tui.engine.models import AuditEvent
+from orkestra_tui.engine.store.audit_export import AuditSearch, search_arguments
+from orkestra_tui.engine.store.audit_search import AuditFilter
 
 PAGE_SIZE = 100
 CACHED_PAGES = 30

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from orkestra_tui.engine.decision_view import VoterCard
-from orkestra_tui.engine.raw_answers import RefusedAnswer
+from orkestra_tui.engine.agents.raw_answers import RefusedAnswer
+from orkestra_tui.engine.voting.decision_view import VoterCard
 from orkestra_tui.tui.text import plain
 
 REASONING_LINES = 2.5

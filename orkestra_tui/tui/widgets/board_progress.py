@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from orkestra_tui.engine.board_view import BoardPhase
+from orkestra_tui.engine.execution.board_view import BoardPhase
 from orkestra_tui.engine.models import ProjectStatus
 from orkestra_tui.tui.text import plain
 

@@ -15,13 +15,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from orkestra_tui.engine.decision_view import (
+from orkestra_tui.engine.models import Decision
+from orkestra_tui.engine.voting.decision_view import (
     DecisionView,
     Notice,
     VoterCard,
     method_name,
 )
-from orkestra_tui.engine.models import Decision
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.ballot_card import BallotCard
 from orkestra_tui.tui.widgets.decision_list import STATUS_STYLES

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from orkestra_tui.engine.decision_view import method_name, round_heading
 from orkestra_tui.engine.models import Decision, DecisionStatus
+from orkestra_tui.engine.voting.decision_view import method_name, round_heading
 from orkestra_tui.tui.text import plain
 
 OPTION_PREFIX = "decision-"

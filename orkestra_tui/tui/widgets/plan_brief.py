@@ -1,7 +1,7 @@
 """The planning wizard's first step: the project brief, checked field by field.
 
 Name and agents are required; everything else has a sensible default. The
-engine is the judge of a brief (planning's one check, engine/brief_rules.py):
+engine is the judge of a brief (planning's one check, engine/planning/brief_rules.py):
 each of its problems names its field and is shown under it, and blocks Next.
 """
 
@@ -26,9 +26,9 @@ from textual.widgets import (
     TextArea,
 )
 
-from orkestra_tui.engine.methods import METHODS
 from orkestra_tui.engine.models import AgentInfo, Involvement
-from orkestra_tui.engine.planning import Brief
+from orkestra_tui.engine.planning.planning import Brief
+from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.field_errors import show_field_errors
 from orkestra_tui.tui.widgets.toggles import MarkedRadioButton, MarkedSelectionList

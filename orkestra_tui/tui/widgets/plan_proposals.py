@@ -11,7 +11,7 @@ from textual.containers import Grid
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from orkestra_tui.engine.planning import PlanSession, PlanStep
+from orkestra_tui.engine.planning.planning import PlanSession, PlanStep
 from orkestra_tui.tui.text import one_line, plain
 
 STATE_MARKS = {

@@ -17,8 +17,8 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea, Tree
 from textual.widgets.tree import TreeNode
 
-from orkestra_tui.engine.answers import CATEGORIES
-from orkestra_tui.engine.planning import PRIORITIES
+from orkestra_tui.engine.agents.answers import CATEGORIES
+from orkestra_tui.engine.planning.planning import PRIORITIES
 from orkestra_tui.tui.text import one_line, plain
 
 PRIORITY_STYLES = {"critical": "bold red", "high": "yellow", "normal": "", "low": "dim"}

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from orkestra_tui.engine.decision_view import RunoffStep
+from orkestra_tui.engine.voting.decision_view import RunoffStep
 from orkestra_tui.tui.text import plain
 
 

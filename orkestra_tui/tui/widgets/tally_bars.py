@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from orkestra_tui.engine.decision_view import TallyPart
 from orkestra_tui.engine.models import HUMAN_VOTER
+from orkestra_tui.engine.voting.decision_view import TallyPart
 from orkestra_tui.tui.text import plain
 from orkestra_tui.wording import percent
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from orkestra_tui.engine.board_view import TaskAttempt, TaskDetail
+from orkestra_tui.engine.execution.board_view import TaskAttempt, TaskDetail
 from orkestra_tui.engine.models import Task, TaskStatus
 from orkestra_tui.tui.text import clean, clock_time, plain
 

@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from orkestra_tui.engine.board_view import TaskCard
+from orkestra_tui.engine.execution.board_view import TaskCard
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.engine.progress import STATUS_GROUPS
 from orkestra_tui.tui.text import plain

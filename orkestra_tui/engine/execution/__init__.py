@@ -1,0 +1,3 @@
+"""Carrying out the plan: the scheduler, the task writes (the only writer of task.status), leases,
+selection, review and recovery.
+"""

@@ -1,0 +1,3 @@
+"""Planning: from a project brief to an approved task graph, with the graph's checks and the plan's
+guard.
+"""

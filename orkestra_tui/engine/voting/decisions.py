@@ -1,0 +1,219 @@
+"""Writing decisions and ballots: opening a question, each ballot as it arrives, the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
+from orkestra_tui.engine.store.store import Transaction, dumps
+
+MAX_OPTIONS = 26
+"""The most options a question to the committee takes: one letter each on every ballot."""
+
+
+def insert_decision(
+    tx: Transaction,
+    *,
+    question: str,
+    options: list[str],
+    method: str,
+    rules: Mapping[str, Any],
+    voters: list[str],
+    max_rounds: int,
+    category: str,
+    project_id: int | None,
+    actor: str,
+    authors: Mapping[str, str] | None = None,
+) -> int:
+    cursor = tx.execute(
+        "INSERT INTO decision (project_id, question, options, method, rules, voters, max_rounds,"
+        " category, status, created_at, authors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            project_id,
+            question.strip(),
+            dumps(options),
+            method,
+            dumps(dict(rules)),
+            dumps(voters),
+            max_rounds,
+            category,
+            DecisionStatus.OPEN.value,
+            tx.clock.now(),
+            dumps(dict(authors or {})),
+        ),
+    )
+    decision_id = int(cursor.lastrowid or 0)
+    tx.audit(
+        actor,
+        "decision.opened",
+        f"Question put to the committee: {question.strip()}",
+        subject=f"decision:{decision_id}",
+        project_id=project_id,
+        data={"options": options, "method": method, "voters": voters},
+    )
+    return decision_id
+
+
+def insert_ballot(tx: Transaction, ballot: Ballot, *, project_id: int | None) -> None:
+    """Store one ballot (a retried round replaces the voter's earlier one in that round)."""
+    tx.execute(
+        "INSERT OR REPLACE INTO ballot (decision_id, round, voter, ranking, confidence,"
+        " reasoning, abstain_reason, cast_at, excluded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ballot.decision_id,
+            ballot.round,
+            ballot.voter,
+            dumps(list(ballot.ranking)),
+            ballot.confidence,
+            ballot.reasoning,
+            ballot.abstain_reason,
+            ballot.cast_at,
+            dumps(list(ballot.excluded)),
+        ),
+    )
+    tx.execute(
+        "UPDATE decision SET status = ?, current_round = max(current_round, ?) WHERE id = ?",
+        (DecisionStatus.VOTING.value, ballot.round, ballot.decision_id),
+    )
+    what = "abstained" if ballot.is_abstention else f"ranked {' > '.join(ballot.ranking)}"
+    tx.audit(
+        ballot.voter,
+        "ballot.cast",
+        f"{ballot.voter} {what} in round {ballot.round}",
+        subject=f"decision:{ballot.decision_id}",
+        project_id=project_id,
+        data={
+            "round": ballot.round,
+            "ranking": list(ballot.ranking),
+            "confidence": ballot.confidence,
+            "abstain_reason": ballot.abstain_reason,
+        },
+    )
+
+
+def close(
+    tx: Transaction, decision: Decision, outcome: Mapping[str, Any], *, status: DecisionStatus, actor: str
+) -> None:
+    tx.execute(
+        "UPDATE decision SET status = ?, outcome = ?, decided_at = ? WHERE id = ?",
+        (status.value, dumps(dict(outcome)), tx.clock.now(), decision.id),
+    )
+    tx.audit(
+        actor,
+        f"decision.{status.value}",
+        str(outcome.get("reason") or f"Decision {decision.id} is {status.value}"),
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"winner": outcome.get("winner"), "consensus": outcome.get("consensus")},
+    )
+
+
+def open_round(
+    tx: Transaction, decision: Decision, round_number: int, *, estimate: float, note: str = ""
+) -> None:
+    """Start a round over the decision's current options, with its cost estimate."""
+    tx.execute(
+        "INSERT INTO decision_round (decision_id, round, options, status, estimate, note, started_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            decision.id,
+            round_number,
+            dumps(list(decision.options)),
+            RoundStatus.OPEN.value,
+            estimate,
+            note,
+            tx.clock.now(),
+        ),
+    )
+    tx.execute(
+        "UPDATE decision SET status = ?, current_round = ? WHERE id = ?",
+        (DecisionStatus.VOTING.value, round_number, decision.id),
+    )
+    label = (
+        f"Round {round_number} of {decision.max_rounds}"
+        if round_number <= decision.max_rounds
+        else (f"Extra round {round_number}")
+    )
+    tx.audit(
+        "engine",
+        "round.started",
+        f"{label} started: {decision.question}" + (f" ({note})" if note else ""),
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"round": round_number, "options": list(decision.options), "estimate": estimate, "note": note},
+    )
+
+
+def close_round(tx: Transaction, decision: Decision, round_number: int, tally: Mapping[str, Any]) -> None:
+    tx.execute(
+        "UPDATE decision_round SET status = ?, tally = ?, closed_at = ? WHERE decision_id = ? AND round = ?",
+        (RoundStatus.CLOSED.value, dumps(dict(tally)), tx.clock.now(), decision.id, round_number),
+    )
+    tx.audit(
+        "engine",
+        "round.closed",
+        f"Round {round_number}: {tally.get('reason', '')}",
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"round": round_number, "winner": tally.get("winner"), "tied": tally.get("tied", [])},
+    )
+
+
+def set_status(
+    tx: Transaction,
+    decision: Decision,
+    status: DecisionStatus,
+    summary: str,
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+) -> None:
+    """Move a decision to a working status (deadlocked, awaiting the human) with its audit event."""
+    tx.execute("UPDATE decision SET status = ? WHERE id = ?", (status.value, decision.id))
+    tx.audit(
+        "engine",
+        kind,
+        summary,
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data=dict(data),
+    )
+
+
+def add_resolution_step(tx: Transaction, decision: Decision, step: str) -> None:
+    steps = [*decision.resolution, step]
+    tx.execute("UPDATE decision SET resolution = ? WHERE id = ?", (dumps(steps), decision.id))
+
+
+def add_option(tx: Transaction, decision: Decision, option: str, *, author: str, rationale: str) -> None:
+    """Add a compromise option, proposed by `author` (who may not vote for it)."""
+    options = [*decision.options, option]
+    authors = {**decision.authors, option: author}
+    tx.execute(
+        "UPDATE decision SET options = ?, authors = ? WHERE id = ?",
+        (dumps(options), dumps(authors), decision.id),
+    )
+    tx.audit(
+        author,
+        "decision.compromise",
+        f"{author} proposed a compromise: {option}",
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"option": option, "rationale": rationale},
+    )
+
+
+def add_feedback(tx: Transaction, decision: Decision, round_number: int, text: str) -> None:
+    tx.execute(
+        "INSERT INTO feedback (decision_id, round, text, created_at) VALUES (?, ?, ?, ?)",
+        (decision.id, round_number, text, tx.clock.now()),
+    )
+    tx.audit(
+        "human",
+        "decision.feedback",
+        f"Feedback for round {round_number}: {text}",
+        subject=f"decision:{decision.id}",
+        project_id=decision.project_id,
+        data={"round": round_number, "text": text},
+    )
