@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from repos import git, make_repository, write
 
 from orkestra_tui.engine.repo.commits import commit_task
 from orkestra_tui.engine.repo.git import (
@@ -23,7 +24,6 @@ from orkestra_tui.engine.repo.git import (
     parse_git_version,
     run_git,
 )
-from tests.repos import git, make_repository, write
 
 PACKAGE = Path(__file__).resolve().parent.parent / "orkestra_tui"
 GIT_MODULE = PACKAGE / "engine" / "repo" / "git.py"
