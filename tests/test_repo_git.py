@@ -52,10 +52,7 @@ def runs_git(source: str) -> list[int]:
     }
     lines: list[int] = []
     for node in ast.walk(tree):
-        is_text = (
-            isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-        )
-        if is_text and str(node.value).strip() in ("git", "git.exe"):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings and node.value in ("git", "git.exe"):
             lines.append(node.lineno)
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
