@@ -87,7 +87,8 @@ async def conflicting_paths(root: Path, ours: str, theirs: str) -> list[str]:
         cwd=root,
         check=False,
     )
-    if result.returncode not in (0, 1):
+    # 1 means conflicts, with the tree first on stdout; a bad revision is also 1, with nothing on stdout.
+    if result.returncode not in (0, 1) or not result.stdout:
         raise GitError(one_line(f"git merge-tree: cannot merge {theirs} into {ours}: {result.stderr}"))
     if result.returncode == 0:
         return []
