@@ -7,7 +7,13 @@ from pathlib import Path
 from repos import assert_fsck_clean, git, make_repository, write
 
 from orkestra_tui.engine.repo.commits import commit_task, commit_trailers, task_message
-from orkestra_tui.engine.repo.status import ChangedPath, changed_paths, parse_porcelain
+from orkestra_tui.engine.repo.status import (
+    ChangedPath,
+    changed_paths,
+    changes_since,
+    diff_since,
+    parse_porcelain,
+)
 
 
 async def test_every_kind_of_change_is_seen(tmp_path: Path) -> None:
@@ -97,3 +103,26 @@ async def test_a_title_that_starts_with_a_hash_is_kept(tmp_path: Path) -> None:
     await commit_task(root, title="#12 fix the parser", task_id="12", agent_name="Ollama")
     assert git(root, "log", "-1", "--format=%s").strip() == "#12 fix the parser"
     assert git(root, "log", "-1", "--format=%ae").strip() == "ollama@agents.orkestra.invalid"
+
+
+async def test_the_changes_and_diff_since_the_fork_are_what_the_task_did(tmp_path: Path) -> None:
+    root = make_repository(tmp_path / "repo", {"a.txt": "a\n", "move me.txt": "same text for the rename\n"})
+    git(root, "checkout", "--quiet", "-b", "task")
+    write(root / "a.txt", "a, edited\n")
+    git(root, "mv", "move me.txt", "moved.txt")
+    write(root / "new.py", "n = 1\n")
+    await commit_task(root, title="Task", task_id="1", agent_name="Claude")
+    git(root, "checkout", "--quiet", "main")
+    write(root / "main-only.txt", "the base moved on: not part of the task's diff\n")
+    git(root, "add", "main-only.txt")
+    git(root, "commit", "--quiet", "-m", "main moves on")
+    changes = await changes_since(root, "main", "task")
+    assert changes == [
+        ChangedPath("a.txt", "modified", staged=True),
+        ChangedPath("moved.txt", "renamed", "move me.txt", staged=True),
+        ChangedPath("new.py", "added", staged=True),
+    ]
+    diff = await diff_since(root, "main", "task")
+    assert "+a, edited" in diff and "rename from move me.txt" in diff and "main-only" not in diff
+    assert "\x1b[" not in diff
+    assert (await diff_since(root, "main", "task", paths=("new.py",))).count("diff --git") == 1

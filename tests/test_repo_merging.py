@@ -197,3 +197,24 @@ async def test_landing_refuses_a_conflict_a_detached_head_and_a_merge_in_progres
     git(repository.root, "checkout", "--quiet", "--detach")
     with pytest.raises(RepositoryError, match="detached HEAD"):
         await land(repository.root, repository.integration_branch)
+
+
+async def test_a_task_with_no_commit_of_its_own_is_not_merged_again(tmp_path: Path) -> None:
+    repository = await linked(tmp_path)
+    made = await ensure_task_worktree(
+        repository.root, repository.layout, PROJECT, repository.integration_branch, "t1"
+    )
+    head = git(repository.integration_path, "rev-parse", "HEAD").strip()
+    result = await merge_task(repository.integration_path, made.branch, task_id="t1", title="Nothing")
+    assert result.already_merged and result.commit is None and result.previous_head == head
+    assert git(repository.integration_path, "rev-parse", "HEAD").strip() == head
+
+
+async def test_the_history_before_the_base_can_be_left_out(tmp_path: Path) -> None:
+    repository = await linked(tmp_path)
+    branch = await task_with_change(repository, "t1", {"a.txt": "a\n"})
+    await merge_task(repository.integration_path, branch, task_id="t1", title="One")
+    await land(repository.root, repository.integration_branch)  # main now holds task t1 of this project
+    git(repository.root, "branch", "orkestra/next", "main")  # a second project's integration branch
+    assert await is_task_merged(repository.root, "t1", "orkestra/next")
+    assert not await is_task_merged(repository.root, "t1", "orkestra/next", since="main")

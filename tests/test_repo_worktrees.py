@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -202,3 +203,27 @@ async def test_ignored_files_do_not_keep_a_merged_worktree(tmp_path: Path) -> No
     )
     assert removal.removed, removal.reason
     assert not path.exists()
+
+
+async def test_tasks_started_together_each_get_their_worktree(tmp_path: Path) -> None:
+    repository = await linked(tmp_path)
+    keys = [f"t{number}" for number in range(6)]
+    made = await asyncio.gather(*(task(repository, key) for key in keys))
+    assert [path.name for path in made] == keys
+    assert sorted(await task_branches(repository.root, PROJECT)) == sorted(keys)
+    assert_fsck_clean(repository.root)
+
+
+async def test_a_worktree_left_half_made_by_a_crash_is_made_again(tmp_path: Path) -> None:
+    repository = await linked(tmp_path)
+    path = await task(repository, "t1")
+    # `git worktree add` locks a worktree "initializing" until its checkout is done; killed mid-way:
+    admin = Path(git(path, "rev-parse", "--git-dir").strip())
+    (admin / "locked").write_text("initializing", encoding="utf-8")
+    (path / "README.md").unlink()
+    again = await ensure_task_worktree(
+        repository.root, repository.layout, PROJECT, repository.integration_branch, "t1"
+    )
+    assert again.path == path
+    assert (path / "README.md").exists()
+    assert all(worktree.locked is None for worktree in await list_worktrees(repository.root))
