@@ -24,6 +24,7 @@ from orkestra_tui.engine.repo.git import (
     parse_git_version,
     run_git,
 )
+from orkestra_tui.engine.repo.link import link_repository
 
 PACKAGE = Path(__file__).resolve().parent.parent / "orkestra_tui"
 GIT_MODULE = PACKAGE / "engine" / "repo" / "git.py"
@@ -100,6 +101,7 @@ async def test_a_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_git_missing_from_path_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repository(tmp_path / "repo")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -108,6 +110,8 @@ async def test_git_missing_from_path_is_one_line(tmp_path: Path, monkeypatch: py
     assert "\n" not in str(caught.value)
     assert "git was not found on PATH" in str(caught.value)
     assert await git_problem() == str(caught.value)
+    with pytest.raises(GitMissing):  # linking says the same, as an OrkestraError the commands print
+        await link_repository(root, "p", tmp_path / "data")
 
 
 async def test_an_old_git_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
