@@ -314,18 +314,21 @@ def test_a_broken_first_attempt_fails_the_real_gate_and_its_retry_passes(tmp_pat
     root = tmp_path / "repo"
     make_repository(root, {"src/app.py": APP_PY, "README.md": README})
     title = "Build: core workflow"
-    seed = find_seed(lambda traits: traits.breaks_gate)
-    first = parse(ask(seed, context("t1", title, files=tracked(root))))
+    seed = find_seed(lambda traits: traits.breaks_gate and traits.edit_draw < 0.5)
+    first = parse(ask(seed, context("t1", title, files=tracked(root), named={"src/app.py": APP_PY})))
+    assert [change.kind for change in first] == ["file", "edit"]
     assert apply(root, first) == []
     failed = compile_gate(root)
     assert failed.returncode != 0
     assert "SyntaxError" in failed.stdout + failed.stderr
     # Sent back with the gate's output, in the worktree as the first attempt left it.
-    retry = parse(
-        ask(seed, context("t1", title, files=tracked(root), attempt=2, gate_feedback=failed.stdout))
+    current = {"src/app.py": (root / "src/app.py").read_text()}
+    retry_context = context(
+        "t1", title, files=tracked(root), named=current, attempt=2, gate_feedback=failed.stdout
     )
-    assert apply(root, retry) == []
+    assert apply(root, parse(ask(seed, retry_context))) == []
     assert compile_gate(root).returncode == 0
+    assert (root / "src/app.py").read_text().count("def build_core_workflow_t1()") == 1
 
 
 def test_a_sound_task_passes_the_real_gate_and_commits(tmp_path: Path) -> None:

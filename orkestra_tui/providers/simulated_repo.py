@@ -168,16 +168,14 @@ def repository_answer(task: RepositoryTask, *, seed: int, agent_name: str, perso
     blocks.append(_file_block(new_path, _new_file_text(task, new_path, agent_name, persona_title, broken)))
     done.append(f"added `{new_path}`")
 
-    edited = _file_to_edit(task, traits, exclude={new_path, CHANGES_PATH})
-    if edited is not None:
-        pair = _append_after_end(task.named_files[edited], _addition(task, edited, agent_name))
-        if pair is not None:
-            search, replace = pair
-            if traits.misquotes_edit and first_try:
-                # A line that cannot follow the file's last line: the search matches nowhere.
-                search = [*search, f"# the end of {edited}, as remembered"]
-            blocks.append(_edit_block(edited, [(search, replace)]))
-            done.append(f"extended `{edited}`")
+    edit = _existing_file_edit(task, traits, agent_name, exclude={new_path, CHANGES_PATH})
+    if edit is not None:
+        edited, search, replace = edit
+        if traits.misquotes_edit and first_try:
+            # A line that cannot follow the file's last line: the search matches nowhere.
+            search = [*search, f"# the end of {edited}, as remembered"]
+        blocks.append(_edit_block(edited, [(search, replace)]))
+        done.append(f"extended `{edited}`")
 
     if traits.touches_shared_file:
         shared = _shared_change(task, agent_name)
@@ -270,6 +268,29 @@ def _file_to_edit(task: RepositoryTask, traits: TaskTraits, *, exclude: set[str]
     return candidates[int(traits.edit_draw / EDIT_SHARE * len(candidates))]
 
 
+def _existing_file_edit(
+    task: RepositoryTask, traits: TaskTraits, agent_name: str, *, exclude: set[str]
+) -> tuple[str, list[str], list[str]] | None:
+    """The file this agent extends, with the search and replace lines, if it extends one.
+
+    None too when the file already holds this task's addition (a retry shown
+    the worktree of its first attempt), so that it is never added twice.
+    """
+    edited = _file_to_edit(task, traits, exclude=exclude)
+    if edited is None:
+        return None
+    text = task.named_files[edited]
+    if _signature(task, agent_name) in text:
+        return None
+    pair = _append_after_end(text, _addition(task, edited, agent_name))
+    return None if pair is None else (edited, *pair)
+
+
+def _signature(task: RepositoryTask, agent_name: str) -> str:
+    """The words that mark an addition as this task's."""
+    return f"Added for task {task.key} by {_plain(agent_name)}."
+
+
 def _addition(task: RepositoryTask, path: str, agent_name: str) -> list[str]:
     """The lines added after the end of an existing file."""
     title = _plain(task.title)
@@ -279,10 +300,10 @@ def _addition(task: RepositoryTask, path: str, agent_name: str) -> list[str]:
             "",
             "",
             f"def {function}() -> str:",
-            f'    """Added for task {task.key} by {_plain(agent_name)}."""',
+            f'    """{_signature(task, agent_name)}"""',
             f"    return {title!r}",
         ]
-    return ["", f"## {title}", "", f"Added for task {task.key} by {_plain(agent_name)}."]
+    return ["", f"## {title}", "", _signature(task, agent_name)]
 
 
 def _append_after_end(text: str, addition: list[str]) -> tuple[list[str], list[str]] | None:
@@ -395,8 +416,12 @@ def _ordinary(path: str) -> bool:
 
 def _slug(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title.casefold()).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")[:SLUG_MAX_CHARS].rstrip("-")
-    return slug or "task"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")
+    if len(slug) > SLUG_MAX_CHARS:
+        cut = slug[: SLUG_MAX_CHARS + 1]
+        # At a word's end where one is not too far back, as the workspace names its artifacts.
+        slug = cut[: cut.rfind("-")] if cut.rfind("-") >= SLUG_MAX_CHARS // 2 else cut[:SLUG_MAX_CHARS]
+    return slug.strip("-") or "task"
 
 
 def _identifier(text: str, fallback: str) -> str:
