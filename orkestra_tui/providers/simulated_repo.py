@@ -64,7 +64,6 @@ MISQUOTE_SHARE = 1 / 10
 EDIT_SHARE = 1 / 2
 """The share of tasks naming an editable existing file that edit it."""
 EDITABLE_SUFFIXES = (".py", ".md", ".txt", ".rst")
-NEW_FILE_SUFFIXES = (".py", ".md", ".txt", ".rst")
 MAX_EDITED_CHARS = 200_000
 SLUG_MAX_CHARS = 40
 
