@@ -45,8 +45,10 @@ def test_only_the_tasks_module_writes_a_tasks_status() -> None:
 
 
 def test_the_scan_finds_a_status_write_however_it_is_spelt(tmp_path: Path) -> None:
-    (tmp_path / "engine").mkdir()
-    (tmp_path / "engine" / "tasks.py").write_text('SQL = "UPDATE task SET status = ?"\n', encoding="utf-8")
+    (tmp_path / "engine" / "execution").mkdir(parents=True)
+    (tmp_path / "engine" / "execution" / "tasks.py").write_text(
+        'SQL = "UPDATE task SET status = ?"\n', encoding="utf-8"
+    )
     (tmp_path / "one.py").write_text("tx.execute('update task  set status = 1')\n", encoding="utf-8")
     (tmp_path / "two.py").write_text(
         'SQL = (\n    "UPDATE task SET"\n    " status = ?"\n)\n', encoding="utf-8"
