@@ -148,7 +148,8 @@ class Supervisor:
     ) -> Coroutine[Any, Any, RunSummary]:
         """The run of this process's scheduler (made on first use), to await; running from now on.
 
-        `until_done`: until nothing is left it can do; otherwise until stopped or cancelled.
+        `until_done`: until nothing is left it can do; otherwise until stopped or cancelled. The
+        state is `running` from this call on, so a screen sees it at once: the caller awaits the run.
         """
         scheduler = self.scheduler or self.make_scheduler()
         self._runs += 1
