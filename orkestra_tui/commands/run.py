@@ -20,7 +20,8 @@ Without a terminal, nothing is decided for the human unless a policy says so.
 Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
 back to ready; those whose agent had finished keep their result and stay in
 review, and the next run reviews them without calling that agent again. The
-run starts with recovery (`engine/execution/recovery.py`), as the app does.
+run starts with recovery, and runs the scheduler, through the engine's
+`Supervisor`, as the app does.
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -54,8 +55,9 @@ from orkestra_tui.wording import percent, plural
 if TYPE_CHECKING:
     from orkestra_tui.commands.run_display import RunProgress
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.execution.scheduler import RunSummary, Scheduler
+    from orkestra_tui.engine.execution.scheduler import RunSummary
     from orkestra_tui.engine.models import InboxItem, Project
+    from orkestra_tui.engine.supervisor import Supervisor
 
 REVIEW_POLICIES = ("approve", "fail", "ask")
 BUDGET_POLICIES = ("stop", "ask")
@@ -195,19 +197,20 @@ def _run_and_report(
     engine: Engine, projects: list[Project], policies: Policies, args: argparse.Namespace
 ) -> int:
     from orkestra_tui.commands.run_display import ACTIVITY_KEYS, RunProgress, print_summary, run_document
-    from orkestra_tui.engine.execution.scheduler import Scheduler
+    from orkestra_tui.engine.supervisor import Supervisor
 
     project_ids = [project.id for project in projects]
     progress = RunProgress(engine, project_ids, live=sys.stderr.isatty() and not args.json)
     answerer = InboxAnswerer(engine, project_ids, policies, progress)
-    scheduler = Scheduler(engine, max_concurrent=args.max_concurrent)
+    supervisor = Supervisor(engine)
+    supervisor.make_scheduler(max_concurrent=args.max_concurrent)
     only = project_ids[0] if args.project is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     started_at, started = engine.clock.now(), time.monotonic()
     try:
-        _recover(engine)
+        _recover(supervisor)
         progress.start()
-        asyncio.run(_carry_out(scheduler, answerer, only, until_done=args.until_done))
+        asyncio.run(_carry_out(supervisor, answerer, only, until_done=args.until_done))
     except (KeyboardInterrupt, asyncio.CancelledError) as stop:  # ctrl+c, or SIGTERM (see `_carry_out`)
         progress.stop()
         kept = progress.kept_for_review
@@ -247,7 +250,7 @@ def _run_and_report(
 
 
 async def _carry_out(
-    scheduler: Scheduler, answerer: InboxAnswerer, project_id: int | None, *, until_done: bool
+    supervisor: Supervisor, answerer: InboxAnswerer, project_id: int | None, *, until_done: bool
 ) -> list[RunSummary]:
     """Answer what earlier runs left open; run; answer; with `until_done`, again while answers help.
 
@@ -262,21 +265,20 @@ async def _carry_out(
     await answerer.answer_open()
     summaries = []
     while True:
-        summaries.append(await scheduler.run(project_id, until_done=True))
+        summaries.append(await supervisor.run_scheduler(project_id, until_done=True))
         moved = await answerer.answer_open()
         if until_done and not moved:
+            assert supervisor.scheduler is not None  # made before the run
             moved = await wait_for_other_runs(
-                answerer.engine, scheduler, answerer.project_ids, answerer.progress
+                answerer.engine, supervisor.scheduler, answerer.project_ids, answerer.progress
             )
         if not (until_done and moved):
             return summaries
 
 
-def _recover(engine: Engine) -> None:
+def _recover(supervisor: Supervisor) -> None:
     """Clean up what a stopped run left (leases, attempts, calls under way); say so on stderr."""
-    from orkestra_tui.engine.execution.recovery import recover
-
-    report = recover(engine)
+    report = supervisor.recover()
     if report.recovered:
         error_line(report.summary())
 

@@ -9,6 +9,7 @@ use the Engine's public face (its methods and `reads.py`), never a group's inter
     inbox.py clock.py    questions to the human as durable futures; time, injectable
     errors.py progress.py  requests the engine refuses; a project's progress, counted once
     owners.py            which process owns a lease, a call or a plan run, and whether it is dead
+    supervisor.py        what the app and `orkestra run` share: recovery, what to resume, the scheduler's life
 
     store/      SQLite: the store, schema migrations, rows, integrity, snapshots, audit search/export
     agents/     calling agents: one call, circuit breaker, retry, health, the call log, prompts, answers

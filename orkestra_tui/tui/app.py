@@ -3,13 +3,15 @@
 The app also runs the committee: each vote (put from the Voting screen, or
 under way when the app last closed) runs in a worker of the `committee` group
 until it ends; closing the app cancels them, and the store keeps where they
-were. When a vote needs the human to break a tie, the app opens the tie-break
+were. What to resume, recovery and the scheduler's life are the engine's
+`Supervisor`, shared with `orkestra run`; the app runs them in workers and shows
+what they did. When a vote needs the human to break a tie, the app opens the tie-break
 modal wherever the user is, and the top bar reminds until it is answered; a
 task whose review was escalated to the human gets a badge too (`ctrl+r` opens it).
 The app opens where the user left off (`opening_mode`).
 
 After the first frame the app also cleans up what an interrupted run left
-(`engine/execution/recovery.py`), checks the database in a thread, and takes a snapshot
+(`Supervisor.recover`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
 A damaged database, found by that check or by any read, stops the app's work and
@@ -32,6 +34,7 @@ from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.events import EngineEvent, Subscription
 from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
 from orkestra_tui.engine.store.watch import EVERYTHING
+from orkestra_tui.engine.supervisor import IDLE, Supervisor
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
@@ -128,14 +131,12 @@ class OrkestraApp(DamageGuardApp):
         self.engine = engine
         self.ready_callback = on_ready
         self._subscription: Subscription | None = None
-        self.scheduler: Scheduler | None = None
-        """The scheduler carrying out tasks in this app, once started (key r on the Board)."""
+        self.supervisor = Supervisor(engine)
+        """Recovery, what to resume and the scheduler's life, as `orkestra run` has them too."""
         self._tie_break_mode: str | None = None
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
         """The request for round feedback whose modal is open, if one is."""
-        self._plans_noted: set[int] = set()
-        """Plans this app has recorded itself as running (a `plan.run` audit event each)."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
         for _key, mode, _name in MODES:
@@ -177,9 +178,10 @@ class OrkestraApp(DamageGuardApp):
         self.tie_breaks_waiting = self._count_tie_breaks()
         self.reviews_waiting = len(self._reviews())
         self._show_round_feedback()
-        for decision in self.engine.decisions_under_way():
-            self.run_committee(decision.id)
-        self._resume_planning()
+        for decision_id in self.supervisor.votes_to_resume():
+            self.run_committee(decision_id)
+        for project_id in self.supervisor.plans_to_resume():
+            self.run_planning(project_id)
         self._start_upkeep()
         if self.ready_callback is not None:
             self.ready_callback(self)
@@ -190,11 +192,10 @@ class OrkestraApp(DamageGuardApp):
         """Clean up what an interrupted run left (stale leases, attempts) before resuming; say so once."""
         import sqlite3
 
-        from orkestra_tui.engine.execution.recovery import recover
         from orkestra_tui.engine.store.store import damage_in
 
         try:
-            report = recover(self.engine)
+            report = self.supervisor.recover()
         except sqlite3.DatabaseError as error:
             damage = damage_in(self.engine.paths.database, error)
             if damage is not None:
@@ -242,8 +243,7 @@ class OrkestraApp(DamageGuardApp):
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
         """Tell every screen, as the engine tells its own changes: each re-reads what it shows."""
-        for event in message.changes.events:
-            self.engine.bus.publish(event)
+        self.supervisor.publish_changes(message.changes)
 
     def take_snapshot(self, *, actor: str = "engine", reason: str = "automatic") -> None:
         """Take a snapshot in a thread (at most one at a time), then keep only the newest few."""
@@ -282,8 +282,7 @@ class OrkestraApp(DamageGuardApp):
             self.notify(clean(problem), title="Database", severity="error", timeout=60, markup=False)
         elif worker.name == "snapshot" and worker.state is WorkerState.SUCCESS and worker.result:
             actor, snapshot = worker.result
-            # Written by the worker's own connection: announce it, as the store announces its own.
-            self.engine.bus.publish_stored(self.engine.audit_events(1, kind="snapshot.created"))
+            self.supervisor.snapshot_taken()  # written by the worker's own connection
             if actor == "human":
                 self.notify(f"Snapshot {snapshot.id} taken", title="Snapshot", markup=False)
 
@@ -327,41 +326,32 @@ class OrkestraApp(DamageGuardApp):
     # ------------------------------------------------------------ the scheduler
 
     @property
+    def scheduler(self) -> Scheduler | None:
+        """The scheduler carrying out tasks in this app, once started (key r on the Board)."""
+        return self.supervisor.scheduler
+
+    @property
     def scheduler_state(self) -> str:
         """idle (not started, or stopped), running or paused."""
-        scheduler = self.scheduler
-        if scheduler is None or not any(
-            worker.group == SCHEDULER_GROUP and not worker.is_finished for worker in self.workers
-        ):
-            return "idle"
-        return "paused" if scheduler.paused else "running"
+        if not any(worker.group == SCHEDULER_GROUP and not worker.is_finished for worker in self.workers):
+            return IDLE  # its worker was cancelled, perhaps before its run began
+        return self.supervisor.scheduler_state
 
     def run_scheduler(self) -> None:
         """Start carrying out the active projects' tasks, or resume after a pause."""
-        from orkestra_tui.engine.execution.scheduler import Scheduler
-
-        if self.scheduler_state == "paused":
-            assert self.scheduler is not None
-            self.scheduler.resume()
-        elif self.scheduler_state == "idle":
-            self.scheduler = Scheduler(self.engine)
+        run = self.supervisor.start_scheduler()
+        if run is not None:
             self.run_worker(
-                self.scheduler.run(until_done=False),
+                run,
                 name="scheduler",
                 group=SCHEDULER_GROUP,
                 description="Carrying out the tasks",
                 exit_on_error=False,
             )
-        self._scheduler_changed()
 
     def pause_scheduler(self) -> None:
         """Start no new task; the running ones finish."""
-        if self.scheduler is not None:
-            self.scheduler.pause()
-        self._scheduler_changed()
-
-    def _scheduler_changed(self) -> None:
-        self.engine.bus.publish(EngineEvent("engine.scheduler", f"The scheduler is {self.scheduler_state}"))
+        self.supervisor.pause_scheduler()
 
     # ------------------------------------------------------------ planning
 
@@ -373,23 +363,12 @@ class OrkestraApp(DamageGuardApp):
         if self.planning_running(project_id):
             return
         self.run_worker(
-            self._advance_plan(project_id),
+            self.supervisor.advance_plan(project_id),
             name=f"plan-{project_id}",
             group=PLANNING_GROUP,
             description=f"Planning project {project_id}",
             exit_on_error=False,
         )
-
-    async def _advance_plan(self, project_id: int) -> Any:
-        from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.planning.planning import Planner
-
-        if project_id not in self._plans_noted:  # once: another process then leaves this plan to the app
-            self._plans_noted.add(project_id)
-            self.engine.note_plan_run(project_id, resumed=False)
-        planner = Planner(self.engine)
-        hands_on = planner.session(project_id).brief.involvement is Involvement.HANDS_ON
-        return await planner.advance(project_id, pause=hands_on)
 
     def planning_running(self, project_id: int) -> bool:
         name = f"plan-{project_id}"
@@ -400,32 +379,13 @@ class OrkestraApp(DamageGuardApp):
             if worker.name == f"plan-{project_id}":
                 worker.cancel()
 
-    def _resume_planning(self) -> None:
-        """Go on with plans a worker was running when the app last closed.
-
-        Hands-on plans that had stopped for the human's go-ahead stay stopped.
-        """
-        from orkestra_tui.engine.models import Involvement
-        from orkestra_tui.engine.planning.planning import Planner, PlanStep
-
-        for session in Planner(self.engine).under_way():
-            if self.engine.plan_holder(session.project_id) is not None:
-                continue  # an `orkestra plan` still running makes it: it is not paid for twice
-            hands_on = session.brief.involvement is Involvement.HANDS_ON
-            started = session.step is PlanStep.PROPOSALS or (
-                session.step is PlanStep.VOTE and session.decision_id is not None
-            )
-            if session.step is not PlanStep.REVIEW and (started or not hands_on):
-                self.run_planning(session.project_id)
-
     def _planning_stopped(self, worker: Worker[Any]) -> None:
         project_id = int(worker.name.removeprefix("plan-"))
         if worker.state is WorkerState.ERROR:
             line = _stopped_line("Planning stopped", worker.error, "go on from the Plan screen")
             self.notify(clean(line), title="Plan", severity="error", markup=False)
         # The step's own events came while the worker still ran: tell the screens it has stopped.
-        subject = f"project:{project_id}"
-        self.engine.bus.publish(EngineEvent("plan.stopped", "Planning paused", subject, project_id))
+        self.supervisor.plan_stopped(project_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         from orkestra_tui.engine.store.store import damage_in
@@ -447,7 +407,7 @@ class OrkestraApp(DamageGuardApp):
                     severity="error",
                     markup=False,
                 )
-            self._scheduler_changed()
+            self.supervisor.scheduler_changed()
             return
         if worker.group == PLANNING_GROUP:
             if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
