@@ -82,6 +82,7 @@ from orkestra_tui.engine.execution.tasks import (
 from orkestra_tui.engine.models import CallRecord, InboxKind, ProjectStatus, Task, TaskStatus
 from orkestra_tui.engine.owners import lease_owner_name
 from orkestra_tui.engine.planning.graph import find_cycle
+from orkestra_tui.engine.planning.projects import write_status
 from orkestra_tui.engine.store.rows import TASK_COLUMNS
 from orkestra_tui.engine.store.store import Transaction
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
@@ -534,7 +535,7 @@ class Scheduler:
         return "ok"
 
     def _pause_for_budget(self, tx: Transaction, project_id: int, name: str, budget: float, why: str) -> None:
-        tx.execute("UPDATE project SET status = 'paused' WHERE id = ?", (project_id,))
+        write_status(tx, project_id, ProjectStatus.PAUSED)
         tx.audit(
             "engine",
             "project.paused",

@@ -13,7 +13,12 @@ from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import InboxKind, InboxStatus, Involvement, Project, ProjectStatus
 from orkestra_tui.engine.planning.brief_rules import fold_name, name_problems
-from orkestra_tui.engine.store.store import Store
+from orkestra_tui.engine.store.store import Store, Transaction
+
+
+def write_status(tx: Transaction, project_id: int, status: ProjectStatus) -> None:
+    """The one statement that moves a project; its caller audits it in the same transaction."""
+    tx.execute("UPDATE project SET status = ? WHERE id = ?", (status.value, project_id))
 
 
 class ProjectDesk:
@@ -58,7 +63,7 @@ class ProjectDesk:
         if project is None:
             raise EngineError(f"there is no project {project_id}")
         with self.store.transaction() as tx:
-            tx.execute("UPDATE project SET status = ? WHERE id = ?", (status.value, project_id))
+            write_status(tx, project_id, status)
             tx.audit(
                 actor,
                 f"project.{status.value}",
