@@ -1,10 +1,12 @@
 """The engine: everything Orkestra does, with no screen and no command line.
 
 It is grouped by domain. Each group is the only writer of its own tables, and the
-`Engine` (engine.py) only builds the groups and hands them out; screens and commands
-use the Engine's public face (its methods and `reads.py`), never a group's internals.
+`Engine` (engine.py) only builds the groups' parts and hands them out; screens and
+commands use the Engine's public face (`reads.py` and `face.py`), never a group's internals.
+The committee, the planner and the scheduler take the parts they use, never the Engine.
 
-    engine.py reads.py   the Engine: assembly, and the public face screens and commands use
+    engine.py            the Engine: builds the parts (store, bus, inbox, pool, desks) and closes them
+    reads.py face.py     its public face: the reads, and each change passed on to the part that owns it
     models.py events.py  the domain (plain dataclasses and enums) and the event bus
     inbox.py clock.py    questions to the human as durable futures; time, injectable
     errors.py progress.py  requests the engine refuses; a project's progress, counted once
@@ -12,13 +14,19 @@ use the Engine's public face (its methods and `reads.py`), never a group's inter
     supervisor.py        what the app and `orkestra run` share: recovery, what to resume, the scheduler's life
 
     store/      SQLite: the store, schema migrations, rows, integrity, snapshots, audit search/export
-    agents/     calling agents: one call, circuit breaker, retry, health, the call log, prompts, answers
-    voting/     the committee and its decisions (the only writer of decision, round and ballot rows),
+    agents/     the agent pool (pool.py), the only way to call an agent: one call, circuit breaker,
+                retry, health, the call log, prompts, answers
+    voting/     the committee and its decisions, opened and answered at the desk (desk.py); the only
+                writer of decision, round and ballot rows (decisions.py);
                 their views and records, methods, mediation, and consensus/ (the tallies)
-    planning/   from a brief to an approved task graph: planning, the graph, the plan's guard
+    planning/   from a brief to an approved task graph: planning, the graph, the plan's guard;
+                projects.py, the only writer of project rows
     execution/  carrying out the plan: the scheduler; tasks.py, the only writer of task.status;
-                leases, selection, review, checks, the workspace, recovery
+                the human's task controls (controls.py); leases, selection, review, checks, the
+                workspace, recovery
 
 The layers are contracts in pyproject.toml (`lint-imports`): the engine never imports
-Textual, Rich, the TUI, the commands or the benchmarks, and uses the providers below it.
+Textual, Rich, the TUI, the commands or the benchmarks, and uses the providers below it;
+inside it, the groups run one way (models, clock, errors, events, owners <- store <- inbox <-
+agents <- voting <- planning <- execution <- reads, face <- engine).
 """

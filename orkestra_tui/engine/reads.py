@@ -22,7 +22,7 @@ from orkestra_tui.engine.store.store import Store, TaskCard
 
 if TYPE_CHECKING:
     from orkestra_tui.config import Paths
-    from orkestra_tui.engine.agents.circuit import CircuitBreaker
+    from orkestra_tui.engine.agents.pool import AgentPool
     from orkestra_tui.engine.execution.board_view import TaskDetail
     from orkestra_tui.engine.execution.tasks import PhaseProgress
     from orkestra_tui.engine.models import (
@@ -41,7 +41,7 @@ class EngineReads:
 
     store: Store
     paths: Paths
-    breakers: dict[str, CircuitBreaker]
+    pool: AgentPool
 
     # ------------------------------------------------------------ projects
 
@@ -210,4 +210,4 @@ class EngineReads:
 
     def agent_circuit(self, agent_name: str) -> str:
         """The state of an agent's circuit breaker: closed, open or half-open."""
-        return self.breakers[agent_name].state.value
+        return self.pool.breakers[agent_name].state.value

@@ -1,6 +1,6 @@
 """Recovery when a process starts working on a data directory that an earlier one left.
 
-`recover(engine)` runs once when the app (or another process that resumes the
+`recover(parts)` runs once when the app (or another process that resumes the
 work) has opened the engine. It only touches what nobody is working on any
 more, with the semantics of `leases.release_stale`: a lease is released when it
 expired, or when its owner is a process on this machine that no longer runs. A
@@ -23,7 +23,7 @@ restart are not a recovery, so a clean start writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from orkestra_tui.engine.agents.call_log import INTERRUPTED_CALL_NOTE
 from orkestra_tui.engine.execution.leases import release_stale
@@ -31,7 +31,11 @@ from orkestra_tui.engine.owners import lease_owner_name, owner_is_dead
 from orkestra_tui.engine.store.store import Store
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.config import Settings
+    from orkestra_tui.engine.agents.pool import AgentPool
+    from orkestra_tui.engine.clock import Clock
+    from orkestra_tui.engine.inbox import Inbox
+    from orkestra_tui.engine.voting.desk import DecisionDesk
 
 INTERRUPTED_NOTE = "the process running it stopped"
 
@@ -84,10 +88,27 @@ class RecoveryReport:
         return text
 
 
-def recover(engine: Engine) -> RecoveryReport:
+class RecoveryParts(Protocol):
+    """The parts recovery reads and writes (the Engine has them all, and is passed as them)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def pool(self) -> AgentPool: ...
+    @property
+    def decision_desk(self) -> DecisionDesk: ...
+
+
+def recover(parts: RecoveryParts) -> RecoveryReport:
     """Release what stopped processes left, list what is to resume; one `recovered` event if needed."""
-    store = engine.store
-    now = engine.clock.now()
+    store = parts.store
+    now = parts.clock.now()
     me = lease_owner_name()  # a fresh owner: every lease held by someone else is looked at
     stale = [
         task_id
@@ -130,12 +151,12 @@ def recover(engine: Engine) -> RecoveryReport:
         " AND NOT (t.status = 'review' AND t.attempts = a.number)"
     )
     longest_timeout_s = max(
-        (runtime.timeout_s for runtime in engine.runtimes.values()),
-        default=engine.settings.engine.agent_timeout_s,
+        (runtime.timeout_s for runtime in parts.pool.runtimes.values()),
+        default=parts.settings.engine.agent_timeout_s,
     )
     calls = dead_calls(store, now, patience_s=2 * longest_timeout_s + 60.0)
-    votes = tuple(decision.id for decision in engine.decisions_under_way())
-    requests = tuple(item.id for item in engine.inbox.open_items())
+    votes = tuple(decision.id for decision in parts.decision_desk.decisions_under_way())
+    requests = tuple(item.id for item in parts.inbox.open_items())
     report = RecoveryReport(
         released,
         abandoned + len(orphaned),

@@ -50,7 +50,7 @@ from orkestra_tui.engine.agents.raw_answers import keep_refused_answer
 from orkestra_tui.providers.base import Message, ProviderRequest
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.agents.pool import Caller
     from orkestra_tui.engine.models import Task
 
 Verdict = Literal["approve", "concerns", "blocker", "failed"]
@@ -218,7 +218,7 @@ def _clip_block(text: str, limit: int) -> str:
 
 
 async def review(
-    engine: Engine,
+    caller: Caller,
     task: Task,
     result: str,
     brief: str,
@@ -231,22 +231,22 @@ async def review(
 
     `request` is `review_request(task, result, brief)` when the caller built it
     already; `started_calls` the call rows it recorded as started for each
-    reviewer's first request (`Engine.call`'s `started_call`).
+    reviewer's first request (`AgentPool.call`'s `started_call`). `caller` is the agent pool.
     """
     request = request or review_request(task, result, brief)
     started = started_calls or {}
     return list(
         await asyncio.gather(
-            *(_review_by(engine, task, name, request, started.get(name)) for name in reviewers)
+            *(_review_by(caller, task, name, request, started.get(name)) for name in reviewers)
         )
     )
 
 
 async def _review_by(
-    engine: Engine, task: Task, reviewer: str, request: ProviderRequest, started_call: int | None
+    caller: Caller, task: Task, reviewer: str, request: ProviderRequest, started_call: int | None
 ) -> Review:
     """One reviewer's answer; an unusable answer gets one repair request, a failed call none."""
-    outcome = await engine.call(
+    outcome = await caller.call(
         reviewer, request, project_id=task.project_id, task_id=task.id, started_call=started_call
     )
     if outcome.response is None:
@@ -256,8 +256,8 @@ async def _review_by(
         return _parsed(reviewer, outcome.response.text)
     except AnswerError as problem:
         first_problem = str(problem)
-    keep_refused_answer(engine.store, outcome, first_problem, request)
-    retry = await engine.call(
+    keep_refused_answer(caller.store, outcome, first_problem, request)
+    retry = await caller.call(
         reviewer,
         repair_request(request, outcome.response.text, first_problem),
         project_id=task.project_id,
@@ -269,7 +269,7 @@ async def _review_by(
     try:
         return _parsed(reviewer, retry.response.text)
     except AnswerError as problem:
-        keep_refused_answer(engine.store, retry, str(problem), request)
+        keep_refused_answer(caller.store, retry, str(problem), request)
         return Review(reviewer, "failed", f"invalid answer twice ({problem})")
 
 

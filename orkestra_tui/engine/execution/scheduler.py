@@ -35,7 +35,7 @@ several may share a data directory. They agree through the database alone:
   interrupted); a task in review keeps its result and stays in review, its
   lease released, for the next run to review.
 
-Provider failures are retried with backoff by `Engine.call`, up to
+Provider failures are retried with backoff by `AgentPool.call`, up to
 `max_attempts`. What still fails for a passing reason (rate limits, overload,
 timeouts, an open circuit) does not fail the task: it goes back to ready, to
 another capable agent if one is available, else to wait for the circuit's
@@ -52,7 +52,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orkestra_tui.engine.agents.call_log import record_call
 from orkestra_tui.engine.agents.prompts import task_request
@@ -82,15 +82,21 @@ from orkestra_tui.engine.execution.tasks import (
 from orkestra_tui.engine.models import CallRecord, InboxKind, ProjectStatus, Task, TaskStatus
 from orkestra_tui.engine.owners import lease_owner_name
 from orkestra_tui.engine.planning.graph import find_cycle
+from orkestra_tui.engine.planning.projects import write_status
 from orkestra_tui.engine.store.rows import TASK_COLUMNS
 from orkestra_tui.engine.store.store import Transaction
 from orkestra_tui.errors import DiskFullError, OrkestraError, is_disk_full
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.config import Paths, Settings
+    from orkestra_tui.engine.agents.pool import AgentPool
+    from orkestra_tui.engine.clock import Clock
+    from orkestra_tui.engine.events import EventBus
     from orkestra_tui.engine.execution.selection import Candidate, Choice
+    from orkestra_tui.engine.inbox import Inbox
     from orkestra_tui.engine.models import CallStart
+    from orkestra_tui.engine.store.store import Store
     from orkestra_tui.providers.base import ProviderError, ProviderRequest
 
 CANDIDATES_TTL_S = 1.0
@@ -146,21 +152,48 @@ class RunSummary:
     """Tasks per status at the end, over the projects run."""
 
 
+class SchedulerParts(Protocol):
+    """The parts a scheduler runs on (the Engine has them all, and is passed as them)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def paths(self) -> Paths: ...
+    @property
+    def pool(self) -> AgentPool: ...
+
+
 class Scheduler:
-    """Runs the ready tasks of active projects until there is nothing left it can do."""
+    """Runs the ready tasks of active projects until there is nothing left it can do.
+
+    It keeps only the parts it uses (`SchedulerParts`), never what hands them over.
+    """
 
     def __init__(
         self,
-        engine: Engine,
+        parts: SchedulerParts,
         *,
         owner: str | None = None,
         max_concurrent: int | None = None,
         lease_s: float | None = None,
         reviewers: int | None = None,
     ) -> None:
-        settings = engine.settings.engine
-        self.engine = engine
-        self.store = engine.store
+        settings = parts.settings.engine
+        self.store = parts.store
+        self.bus = parts.bus
+        self.inbox = parts.inbox
+        self.clock = parts.clock
+        self.settings = parts.settings
+        self.paths = parts.paths
+        self.pool = parts.pool
         self.owner = owner or lease_owner_name()
         self.max_concurrent = max_concurrent or settings.max_concurrent_tasks
         if self.max_concurrent < 1:
@@ -212,12 +245,12 @@ class Scheduler:
 
     def release_stale(self) -> int:
         """Release leases that expired, or whose owner on this machine has died; how many."""
-        return release_stale(self.store, self.owner, self.engine.clock.now())
+        return release_stale(self.store, self.owner, self.clock.now())
 
     def _renew(self, task_ids: Iterable[int]) -> None:
         ids = list(task_ids)
         if ids:
-            self.store.renew_leases(ids, self.owner, self.engine.clock.now() + self.lease_s)
+            self.store.renew_leases(ids, self.owner, self.clock.now() + self.lease_s)
 
     # --------------------------------------------------------------- claim
 
@@ -242,11 +275,11 @@ class Scheduler:
 
         now = time.monotonic()
         if self._candidates is None or now - self._candidates[0] > CANDIDATES_TTL_S:
-            self._candidates = (now, candidates(self.engine, {}))
+            self._candidates = (now, candidates(self.pool, {}))
         agents = []
         for cached in self._candidates[1]:
             enabled = cached.unavailable_reason != "disabled"  # a human's toggle: a second's delay is fine
-            reason = unavailable_reason(self.engine, cached.name, enabled=enabled)
+            reason = unavailable_reason(self.pool, cached.name, enabled=enabled)
             agent = cached
             if reason != cached.unavailable_reason:
                 agent = replace(agent, available=not reason, unavailable_reason=reason)
@@ -280,7 +313,7 @@ class Scheduler:
         """
         if not projects:
             return None
-        require_free_space(self.engine.paths.data_dir, self._min_free_bytes)
+        require_free_space(self.paths.data_dir, self._min_free_bytes)
         marks = ", ".join("?" * len(projects))
         with self.store.transaction() as tx:
             resumed = self._claim_review(tx, projects, marks)
@@ -361,10 +394,10 @@ class Scheduler:
         assert project is not None
         request = self._request(task, project.brief, bool(project.workspace))
         call = call_start(
-            self.engine.runtimes[choice.agent],
+            self.pool.runtimes[choice.agent],
             request,
             now=now,
-            owner=self.engine.call_owner,
+            owner=self.pool.call_owner,
             project_id=task.project_id,
             task_id=task.id,
         )
@@ -407,7 +440,7 @@ class Scheduler:
         from orkestra_tui.engine.execution.selection import choose
 
         options: dict[str, Any] = {
-            "strategy": self.engine.settings.engine.routing,
+            "strategy": self.settings.engine.routing,
             "pinned": task.pinned_agent,
             "assigned_so_far": self._assigned,
         }
@@ -445,7 +478,7 @@ class Scheduler:
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
             "budget": self._budget_check(project.id, project.budget, agent),
             "workspace": workspace_check(project.workspace),
-            "disk": disk_check(self.engine.paths.data_dir, self._min_free_bytes),
+            "disk": disk_check(self.paths.data_dir, self._min_free_bytes),
             "instructions": "ok" if task.instructions.strip() else "the task has no instructions",
             "cycle": "ok"
             if task.id not in self._cycle_members(task.project_id)
@@ -490,7 +523,7 @@ class Scheduler:
             return "ok"
         from orkestra_tui.engine.agents.calls import cost_of
 
-        runtime = self.engine.runtimes.get(agent) or next(iter(self.engine.runtimes.values()), None)
+        runtime = self.pool.runtimes.get(agent) or next(iter(self.pool.runtimes.values()), None)
         count = 1 + self.reviewers if calls is None else calls
         estimate = cost_of(runtime, 4_000, 1_500) * count if runtime else 0.0
         spent = self.spent(project_id)
@@ -502,7 +535,7 @@ class Scheduler:
         return "ok"
 
     def _pause_for_budget(self, tx: Transaction, project_id: int, name: str, budget: float, why: str) -> None:
-        tx.execute("UPDATE project SET status = 'paused' WHERE id = ?", (project_id,))
+        write_status(tx, project_id, ProjectStatus.PAUSED)
         tx.audit(
             "engine",
             "project.paused",
@@ -515,7 +548,7 @@ class Scheduler:
             item.kind is InboxKind.BUDGET and item.project_id == project_id for item in self.store.inbox()
         )
         if not asked:
-            self.engine.inbox.ask_in(
+            self.inbox.ask_in(
                 tx,
                 InboxKind.BUDGET,
                 f"Project {name!r} reached its budget: raise it, or leave the project paused",
@@ -536,7 +569,9 @@ class Scheduler:
         """
         from orkestra_tui.engine.execution.selection import Choice
 
-        task = self.engine.task(task_id)
+        task = self.store.task(task_id)
+        if task is None:
+            raise EngineError(f"there is no task {task_id}")
         if task.status is not TaskStatus.READY:
             raise EngineError(f"task {task_id} is {task.status.label}: only a ready task can be run")
         with self.store.transaction() as tx:
@@ -553,7 +588,7 @@ class Scheduler:
         self._paused_for_budget = False
         summary.released = self.release_stale()
         working: dict[asyncio.Task[str], int] = {}
-        subscription = self.engine.bus.subscribe(self._on_event)
+        subscription = self.bus.subscribe(self._on_event)
         last_cleanup = time.monotonic()
         try:
             while not self._stopping:
@@ -602,7 +637,7 @@ class Scheduler:
         """Idle until an open circuit may be probed, or until news arrives (a task retried, an agent on)."""
         # At least a moment: a circuit due to half-open this instant may still read as open.
         sleeper = asyncio.ensure_future(
-            self.engine.sleep(min(max(seconds, PROBE_WAIT_MIN_S), PROBE_WAIT_MAX_S))
+            self.pool.sleep(min(max(seconds, PROBE_WAIT_MIN_S), PROBE_WAIT_MAX_S))
         )
         waker = asyncio.ensure_future(self._wake.wait())
         try:
@@ -646,7 +681,7 @@ class Scheduler:
     def _next_probe_s(self) -> float | None:
         """Seconds until the first agent whose circuit is open may be probed; None when none is open."""
         waits = [
-            self.engine.breakers[agent.name].seconds_until_probe()
+            self.pool.breakers[agent.name].seconds_until_probe()
             for agent in self._agents()
             if agent.unavailable_reason in ("circuit open", "circuit probing")
         ]
@@ -756,7 +791,7 @@ class Scheduler:
         project = self.store.project(task.project_id)
         assert project is not None
         assert claim.request is not None
-        outcome = await self.engine.call(
+        outcome = await self.pool.call(
             agent,
             claim.request,
             project_id=task.project_id,
@@ -784,12 +819,12 @@ class Scheduler:
             raise EngineError("the lease was lost while the agent worked")
         try:
             artifact = workspace.write_artifact(
-                workspace.artifact_path(self.engine.paths.projects_dir, task.project_id, task.id, task.title),
+                workspace.artifact_path(self.paths.projects_dir, task.project_id, task.id, task.title),
                 text,
             )
         except OSError as error:
             if is_disk_full(error):  # not the result's fault: the task waits for space
-                raise DiskFullError(self.engine.paths.projects_dir) from error
+                raise DiskFullError(self.paths.projects_dir) from error
             reason = f"{agent}'s result could not be stored: {error.strerror or error}"
             return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
         refused: list[tuple[str, str]] = []
@@ -901,10 +936,10 @@ class Scheduler:
             for name in reviewers:
                 assert request is not None
                 call = call_start(
-                    self.engine.runtimes[name],
+                    self.pool.runtimes[name],
                     request,
                     now=now,
-                    owner=self.engine.call_owner,
+                    owner=self.pool.call_owner,
                     project_id=task.project_id,
                     task_id=task.id,
                 )
@@ -952,7 +987,7 @@ class Scheduler:
         task = claim.task
         reviews = (
             await review(
-                self.engine, task, text, brief, reviewers, request=request, started_calls=started_calls
+                self.pool, task, text, brief, reviewers, request=request, started_calls=started_calls
             )
             if reviewers
             else []
@@ -970,7 +1005,7 @@ class Scheduler:
 
     def _relative(self, path: Path) -> str:
         try:
-            return str(path.relative_to(self.engine.paths.data_dir))
+            return str(path.relative_to(self.paths.data_dir))
         except ValueError:
             return str(path)
 
@@ -1029,7 +1064,7 @@ class Scheduler:
                 },
             )
             if status is TaskStatus.AWAITING_HUMAN:
-                self.engine.inbox.ask_in(
+                self.inbox.ask_in(
                     tx,
                     InboxKind.TASK_REVIEW,
                     f"Approve, redo or cancel {task.title!r}",
@@ -1039,7 +1074,7 @@ class Scheduler:
             if status is TaskStatus.DONE:
                 release_dependents(tx, self.store, task)
                 note_milestone(tx, self.store, task)
-            post_checks(tx, self.store, self.engine.paths.data_dir, task, status)
+            post_checks(tx, self.store, self.paths.data_dir, task, status)
         self._unrecorded.pop(task.id, None)
         self._started.pop(task.id, None)
         return "retried" if retry else status.value

@@ -1,6 +1,6 @@
-"""Which agent gets a task: candidates from the engine, a score per strategy, a reason.
+"""Which agent gets a task: candidates from the agent pool, a score per strategy, a reason.
 
-Pure logic apart from `candidates`, which reads the engine once. The scheduler
+Pure logic apart from `candidates`, which reads the pool once. The scheduler
 asks `choose` for the best agent that can take a ready task now, and
 `why_none` for a plain explanation when none can.
 
@@ -26,7 +26,8 @@ from orkestra_tui.engine.agents.circuit import CircuitState
 from orkestra_tui.engine.errors import EngineError
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.agents.pool import Roster
+    from orkestra_tui.engine.store.store import Store
 
 NEUTRAL_SUCCESS_RATE = 0.9
 """The success rate assumed for an agent that has made no calls yet."""
@@ -105,15 +106,15 @@ class Choice:
     """The other agents that could have taken it, with their scores, best first."""
 
 
-def candidates(engine: Engine, running: Mapping[str, int]) -> list[Candidate]:
-    """Every agent of the engine as a candidate; `running` counts come from the scheduler."""
-    enabled_names = {info.name for info in engine.agents() if info.enabled}
+def candidates(pool: Roster, running: Mapping[str, int]) -> list[Candidate]:
+    """Every agent of the pool as a candidate; `running` counts come from the scheduler."""
+    enabled_names = {info.name for info in pool.agents() if info.enabled}
     built: list[Candidate] = []
-    for name, runtime in engine.runtimes.items():
+    for name, runtime in pool.runtimes.items():
         agent_settings = runtime.settings
-        health = engine.agent_health(name)
+        health = pool.agent_health(name)
         measured_rate = health.success_rate
-        reason = unavailable_reason(engine, name, enabled=name in enabled_names)
+        reason = unavailable_reason(pool, name, enabled=name in enabled_names)
         built.append(
             Candidate(
                 name=name,
@@ -145,24 +146,24 @@ class Standing:
     """Where its key comes from (an environment variable), or "simulated"."""
 
 
-def standings(engine: Engine, category: str) -> list[Standing]:
+def standings(pool: Roster, store: Store, category: str) -> list[Standing]:
     """Every agent with its score, load and availability for a task of `category`, best first.
 
     The load counts the tasks running now, whichever process runs them (from the store).
     """
     running = {
         str(agent): int(count)
-        for agent, count in engine.store.query(
+        for agent, count in store.query(
             "SELECT assigned_to, COUNT(*) FROM task WHERE status = 'running' AND assigned_to IS NOT NULL"
             " GROUP BY assigned_to"
         )
     }
-    everyone = candidates(engine, running)
+    everyone = candidates(pool, running)
     if not everyone:
         return []
-    weights = _weights(engine.settings.engine.routing)
+    weights = _weights(pool.settings.engine.routing)
     dearest_price = max(candidate.price for candidate in everyone)
-    simulated = {info.name for info in engine.agents() if info.simulated}
+    simulated = {info.name for info in pool.agents() if info.simulated}
     result = [
         Standing(
             candidate=candidate,
@@ -170,10 +171,10 @@ def standings(engine: Engine, category: str) -> list[Standing]:
             if _can_take(candidate, ())
             else 0.0,
             rationale=rationale(candidate, category),
-            circuit=engine.breakers[candidate.name].state.value,
+            circuit=pool.breakers[candidate.name].state.value,
             key="simulated"
             if candidate.name in simulated
-            else engine.runtimes[candidate.name].key_variable or "",
+            else pool.runtimes[candidate.name].key_variable or "",
         )
         for candidate in everyone
     ]
@@ -182,13 +183,13 @@ def standings(engine: Engine, category: str) -> list[Standing]:
     )
 
 
-def unavailable_reason(engine: Engine, name: str, *, enabled: bool) -> str:
-    """The same tests as `Engine.agent_available`, each with its reason ("" when available)."""
+def unavailable_reason(pool: Roster, name: str, *, enabled: bool) -> str:
+    """The same tests as `AgentPool.agent_available`, each with its reason ("" when available)."""
     if not enabled:
         return "disabled"
-    if name in engine.bad_keys:
+    if name in pool.bad_keys:
         return "key refused"
-    breaker = engine.breakers[name]
+    breaker = pool.breakers[name]
     if breaker.available:
         return ""
     return "circuit open" if breaker.state is CircuitState.OPEN else "circuit probing"

@@ -24,7 +24,7 @@ import json
 import random
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orkestra_tui.engine.agents.answers import (
     CATEGORIES,
@@ -55,7 +55,14 @@ from orkestra_tui.engine.store.store import dumps
 from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from collections.abc import Sequence
+
+    from orkestra_tui.engine.agents.pool import AgentPool
+    from orkestra_tui.engine.events import EventBus
+    from orkestra_tui.engine.inbox import Inbox
+    from orkestra_tui.engine.planning.projects import ProjectDesk
+    from orkestra_tui.engine.store.store import Store
+    from orkestra_tui.engine.voting.desk import DecisionDesk
 
 PRIORITIES = {
     "critical": Priority.CRITICAL,
@@ -182,12 +189,44 @@ def check_plan(plan: dict[str, Any]) -> str:
     return f"task keys used twice: {', '.join(duplicates)}" if duplicates else ""
 
 
-class Planner:
-    """The planning workflow over one engine; every step is stored before it returns."""
+class TaskAdder(Protocol):
+    """Where an approved plan's tasks are added (the task desk, above planning)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def add_tasks(
+        self, project_id: int, specs: Sequence[TaskSpec], *, actor: str = "engine"
+    ) -> list[Task]: ...
+
+
+class PlannerParts(Protocol):
+    """The parts the planner uses (the Engine has them all, and is passed as them)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def pool(self) -> AgentPool: ...
+    @property
+    def project_desk(self) -> ProjectDesk: ...
+    @property
+    def decision_desk(self) -> DecisionDesk: ...
+    @property
+    def task_desk(self) -> TaskAdder: ...
+
+
+class Planner:
+    """The planning workflow over the parts it uses; every step is stored before it returns."""
+
+    def __init__(self, parts: PlannerParts) -> None:
+        self.store = parts.store
+        self.bus = parts.bus
+        self.inbox = parts.inbox
+        self.pool = parts.pool
+        self.projects = parts.project_desk
+        self.decisions = parts.decision_desk
+        self.tasks = parts.task_desk
 
     # ------------------------------------------------------------- storage
 
@@ -261,11 +300,11 @@ class Planner:
         killed in between) is planned instead of refused.
         """
         orphan = self.orphan(brief.name) if take_up else None
-        taken = orphan is None and self.engine.store.project_by_name(fold_name(brief.name)) is not None
-        problems = brief_problems(brief, agent_names=list(self.engine.runtimes), name_taken=taken)
+        taken = orphan is None and self.store.project_by_name(fold_name(brief.name)) is not None
+        problems = brief_problems(brief, agent_names=list(self.pool.runtimes), name_taken=taken)
         if problems:
             raise RequestRejected(problems)
-        project = orphan or self.engine.create_project(
+        project = orphan or self.projects.create_project(
             brief.name, brief.description, involvement=brief.involvement
         )
         session = PlanSession(
@@ -355,7 +394,7 @@ class Planner:
         self._save(replace(session, proposals=ordered), "plan.drafted", summary, {"agent": proposal.agent})
 
     async def _draft(self, project_id: int, agent: str, request: Any) -> None:
-        self.engine.bus.publish(
+        self.bus.publish(
             EngineEvent(
                 "plan.drafting",
                 f"{agent} is drafting a plan",
@@ -377,20 +416,20 @@ class Planner:
             problem_text = check_plan(plan)
             return (None, problem_text) if problem_text else (plan, "")
 
-        outcome = await self.engine.call(agent, request, project_id=project_id)
+        outcome = await self.pool.call(agent, request, project_id=project_id)
         if outcome.response is None:
             return Proposal(agent, None, f"{outcome.record.error_class}: {outcome.record.error}")
         plan, problem = interpret(outcome.response.text)
         if plan is None:
-            keep_refused_answer(self.engine.store, outcome, problem, request)
-            retry = await self.engine.call(
+            keep_refused_answer(self.store, outcome, problem, request)
+            retry = await self.pool.call(
                 agent, repair_request(request, outcome.response.text, problem), project_id=project_id
             )
             if retry.response is None:
                 return Proposal(agent, None, f"invalid plan ({problem}), then {retry.record.error_class}")
             plan, problem = interpret(retry.response.text)
             if plan is None:
-                keep_refused_answer(self.engine.store, retry, problem, request)
+                keep_refused_answer(self.store, retry, problem, request)
                 return Proposal(agent, None, f"invalid plan twice ({problem})")
         return Proposal(agent, plan)
 
@@ -416,7 +455,7 @@ class Planner:
             }
             if len(options) < 2:
                 return self._choose(session, valid[0].agent, "only one valid plan")
-            decision = self.engine.open_decision(
+            decision = self.decisions.open_decision(
                 f"Which plan should {session.brief.name} follow?",
                 list(options),
                 method=session.brief.method,
@@ -435,7 +474,7 @@ class Planner:
         hands_off = session.brief.involvement is Involvement.HANDS_OFF
         # No compromise step: a mediator's wording would be a plan nobody wrote. Hands-off, nobody
         # is asked to break a tie: the policy does (the first of the tied plans, unless told otherwise).
-        decided = await self.engine.decide(
+        decided = await self.decisions.decide(
             session.decision_id,  # type: ignore[arg-type]
             tie_break="first" if hands_off and tie_break == "ask" else tie_break,
             resolution=("human", "fallback"),
@@ -468,9 +507,7 @@ class Planner:
             for proposal in session.proposals
             if proposal.plan is not None and proposal.plan != session.plan
         ]
-        outcome = await self.engine.call(
-            chair, synthesis_request(session.plan, others), project_id=project_id
-        )
+        outcome = await self.pool.call(chair, synthesis_request(session.plan, others), project_id=project_id)
         refined: dict[str, Any] | None = None
         if outcome.response is not None:
             try:
@@ -479,7 +516,7 @@ class Planner:
             except AnswerError as refusal:
                 refined, problem = None, str(refusal)
             if problem:
-                keep_refused_answer(self.engine.store, outcome, problem)
+                keep_refused_answer(self.store, outcome, problem)
         if refined is None or check_plan(refined):
             return self._save(
                 replace(session, step=PlanStep.REVIEW, changes=()),
@@ -565,13 +602,13 @@ class Planner:
         if session.decision_id is not None:
             decision = self.store.decision(session.decision_id)
             if decision is not None and decision.status.is_open:
-                for item in self.engine.inbox.open_items():
+                for item in self.inbox.open_items():
                     if item.payload.get("decision_id") == decision.id:
-                        self.engine.inbox.cancel(item.id, "the plan was cancelled", actor="human")
-                self.engine.close_decision(
+                        self.inbox.cancel(item.id, "the plan was cancelled", actor="human")
+                self.decisions.close_decision(
                     decision.id, {"reason": "the plan was cancelled"}, status=DecisionStatus.CANCELLED
                 )
-        self.engine.set_project_status(project_id, ProjectStatus.ARCHIVED, actor="human")
+        self.projects.set_project_status(project_id, ProjectStatus.ARCHIVED, actor="human")
         return self._save(
             replace(session, step=PlanStep.CANCELLED), "plan.cancelled", "The plan was cancelled"
         )
@@ -620,8 +657,8 @@ class Planner:
             )
             for phase, task in tasks
         ]
-        created = self.engine.add_tasks(project_id, specs, actor="engine")
-        self.engine.set_project_status(project_id, ProjectStatus.ACTIVE)
+        created = self.tasks.add_tasks(project_id, specs, actor="engine")
+        self.projects.set_project_status(project_id, ProjectStatus.ACTIVE)
         self._save(
             replace(session, step=PlanStep.DONE),
             "plan.approved",

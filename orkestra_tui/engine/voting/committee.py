@@ -28,7 +28,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
@@ -66,7 +66,9 @@ from orkestra_tui.engine.voting.mediation import Mediator, choose_mediator
 from orkestra_tui.wording import listing
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.agents.pool import AgentPool
+    from orkestra_tui.engine.inbox import Inbox
+    from orkestra_tui.engine.store.store import Store
     from orkestra_tui.engine.voting.consensus import TallyResult
     from orkestra_tui.providers.base import ProviderRequest
 
@@ -148,12 +150,27 @@ COMPROMISE_LEAST_CHARS = 3
 """The fewest letters or digits a compromise's option has: "B" or "A+" is a label, not an option."""
 
 
+class VotingParts(Protocol):
+    """The parts a committee uses (the decision desk has them, and so has the Engine)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def inbox(self) -> Inbox: ...
+    @property
+    def pool(self) -> AgentPool: ...
+
+
 class Committee:
-    """Runs decisions to their end; one instance serves any number of decisions."""
+    """Runs decisions to their end; one instance serves any number of decisions.
+
+    It keeps only the parts it uses (`VotingParts`), and writes every decision,
+    round and ballot row through `decisions`, the voting group's writer.
+    """
 
     def __init__(
         self,
-        engine: Engine,
+        parts: VotingParts,
         *,
         tie_break: TieBreakPolicy = TieBreakPolicy.ASK,
         resolution: Sequence[str] = RESOLUTION_STEPS,
@@ -161,8 +178,10 @@ class Committee:
         unknown = [step for step in resolution if step not in RESOLUTION_STEPS]
         if unknown:
             raise EngineError(f"unknown resolution step {unknown[0]!r}; use {', '.join(RESOLUTION_STEPS)}")
-        self.engine = engine
-        self.store = engine.store
+        self.store = parts.store
+        self.inbox = parts.inbox
+        self.pool = parts.pool
+        self.clock = parts.pool.clock
         self.tie_break = tie_break
         self.resolution = tuple(resolution)
 
@@ -239,7 +258,7 @@ class Committee:
         return [
             voter
             for voter in decision.voters
-            if voter != HUMAN_VOTER and voter in self.engine.runtimes and self.engine.agent_available(voter)
+            if voter != HUMAN_VOTER and voter in self.pool.runtimes and self.pool.agent_available(voter)
         ]
 
     def estimate_round(self, decision: Decision, round_number: int) -> float:
@@ -251,7 +270,7 @@ class Committee:
         for voter in self.agent_voters(decision):
             presentation = presentation_for(decision, round_number, decision.options, voter)
             tokens_in, tokens_out = estimate_tokens(ballot_request(presentation, context))
-            total += cost_of(self.engine.runtimes[voter], tokens_in, tokens_out)
+            total += cost_of(self.pool.runtimes[voter], tokens_in, tokens_out)
         return total
 
     def _context(self, decision: Decision, round_number: int) -> RoundContext:
@@ -318,7 +337,7 @@ class Committee:
 
     def _weight(self, decision: Decision, voter: str) -> float:
         """A voter's weight for `weighted`: its expertise in the decision's category, if it has one."""
-        runtime = self.engine.runtimes.get(voter)
+        runtime = self.pool.runtimes.get(voter)
         if runtime is None:
             return float(decision.rules.get("human_weight", 1.0))
         if decision.category:
@@ -342,7 +361,7 @@ class Committee:
 
         value, problem = await self._ask(decision, voter, ballot_request(presentation, context), interpret)
         ranking, confidence, reasoning = value if value is not None else ((), 0.0, "")
-        self.engine.record_ballot(
+        self._record_ballot(
             Ballot(
                 decision_id=decision.id,
                 round=current.round,
@@ -353,7 +372,7 @@ class Committee:
                 abstain_reason=f"abstained: {problem or 'ranked no option'}"
                 if problem or not ranking
                 else "",
-                cast_at=self.engine.clock.now(),
+                cast_at=self.clock.now(),
                 excluded=presentation.excluded,
             ),
             project_id=decision.project_id,
@@ -371,7 +390,7 @@ class Committee:
         Returns the interpreted value, or None with the reason it could not be
         had (a failed call is not repaired; an invalid answer is, once).
         """
-        outcome = await self.engine.call(
+        outcome = await self.pool.call(
             agent, request, decision_id=decision.id, project_id=decision.project_id
         )
         if outcome.response is None:
@@ -380,7 +399,7 @@ class Committee:
         if not problem:
             return value, ""
         keep_refused_answer(self.store, outcome, problem, request)
-        retry = await self.engine.call(
+        retry = await self.pool.call(
             agent,
             repair_request(request, outcome.response.text, problem),
             decision_id=decision.id,
@@ -424,19 +443,19 @@ class Committee:
         item = next(
             (
                 item
-                for item in self.engine.inbox.open_items()
+                for item in self.inbox.open_items()
                 if item.kind is InboxKind.BALLOT
                 and item.payload.get("decision_id") == decision.id
                 and item.payload.get("round") == current.round
             ),
             None,
-        ) or self.engine.inbox.ask(
+        ) or self.inbox.ask(
             InboxKind.BALLOT,
             subject,
             {"decision_id": decision.id, "round": current.round, "options": list(current.options)},
             project_id=decision.project_id,
         )
-        await self.engine.inbox.wait(item.id)
+        await self.inbox.wait(item.id)
 
     async def _round_feedback(self, decision: Decision, closed: DecisionRound) -> Decision:
         """Wait for the human's feedback before the next round (the decision's rule `round_feedback`).
@@ -460,7 +479,7 @@ class Committee:
             won = (closed.tally or {}).get("winner") is not None
             if self.tie_break is not TieBreakPolicy.ASK or won or self._deadlock(decision):
                 return decision
-            item = self.engine.inbox.ask(
+            item = self.inbox.ask(
                 InboxKind.ROUND_FEEDBACK,
                 f"Feedback for round {next_round}: {decision.question}",
                 {"decision_id": decision.id, "round": next_round, "question": decision.question},
@@ -469,10 +488,10 @@ class Committee:
         elif item.status is InboxStatus.OPEN and self.tie_break is not TieBreakPolicy.ASK:
             # Resumed where nobody answers: skip on record rather than wait for ever.
             policy = f"policy:{self.tie_break.value}"
-            item = self.engine.inbox.answer(item.id, {"text": "", "by": policy}, actor=policy)
+            item = self.inbox.answer(item.id, {"text": "", "by": policy}, actor=policy)
         if item.status is not InboxStatus.CANCELLED:
             try:
-                await self.engine.inbox.wait(item.id)
+                await self.inbox.wait(item.id)
             except asyncio.CancelledError:
                 # The request was withdrawn (not this task cancelled): go on without feedback.
                 task = asyncio.current_task()
@@ -548,7 +567,7 @@ class Committee:
 
     def mediator(self, decision: Decision, leaders: Sequence[str]) -> Mediator | None:
         """Who mediates a compromise between `leaders` (see `mediation.choose_mediator`), or None."""
-        return choose_mediator(self.engine, decision, leaders, self.agent_voters(decision))
+        return choose_mediator(self.pool, decision, leaders, self.agent_voters(decision))
 
     async def _compromise(self, decision: Decision) -> Decision | None:
         """A neutral mediator proposes a compromise, voted on in one extra round."""
@@ -628,7 +647,7 @@ class Committee:
         item = asked[-1] if asked else None
         if item is None:
             leaders = self.leaders(decision)
-            item = self.engine.inbox.ask(
+            item = self.inbox.ask(
                 InboxKind.TIE_BREAK,
                 f"Break the tie: {decision.question}",
                 {
@@ -652,7 +671,7 @@ class Committee:
         if item.status is InboxStatus.OPEN and self.tie_break is not TieBreakPolicy.ASK:
             # Also when resuming a request an earlier run left open: a policy needs nobody to wait for.
             self._answer_by_policy(item.id, [entry["option"] for entry in item.payload.get("tied", [])])
-        answer = await self.engine.inbox.wait(item.id)
+        answer = await self.inbox.wait(item.id)
         decision = self._decision(decision.id)
         if isinstance(answer, dict) and answer.get("choice"):
             return self._decide_by_human(
@@ -673,13 +692,13 @@ class Committee:
 
     def _answer_by_policy(self, item_id: int, tied: list[str]) -> None:
         if self.tie_break is TieBreakPolicy.FAIL:
-            self.engine.inbox.answer(item_id, {"fail": True}, actor="policy:fail")
+            self.inbox.answer(item_id, {"fail": True}, actor="policy:fail")
             return
         if self.tie_break is TieBreakPolicy.FIRST:
             choice = tied[0]
         else:
             choice = _stable_rng("tie-break", item_id).choice(tied)
-        self.engine.inbox.answer(
+        self.inbox.answer(
             item_id,
             {"choice": choice, "by": f"policy:{self.tie_break.value}"},
             actor=f"policy:{self.tie_break.value}",
@@ -725,7 +744,7 @@ class Committee:
         }
 
     def _decide(self, decision: Decision, result: TallyResult, *, how: str) -> Decision:
-        return self.engine.close_decision(
+        return self._close(
             decision.id, self._outcome(decision, result.to_dict(), how), status=DecisionStatus.DECIDED
         )
 
@@ -743,7 +762,7 @@ class Committee:
             "tie_break_by": actor,
         }
         how = "human tie-break" if actor == "human" else "policy tie-break"
-        return self.engine.close_decision(
+        return self._close(
             decision.id,
             self._outcome(decision, result, how),
             status=DecisionStatus.DECIDED,
@@ -761,9 +780,21 @@ class Committee:
             "consensus": "split",
             "reason": f"No decision: {reason}",
         }
-        return self.engine.close_decision(
+        return self._close(
             decision.id, self._outcome(decision, result, "none"), status=DecisionStatus.NO_DECISION
         )
+
+    def _record_ballot(self, ballot: Ballot, *, project_id: int | None) -> None:
+        with self.store.transaction() as tx:
+            writes.insert_ballot(tx, ballot, project_id=project_id)
+
+    def _close(
+        self, decision_id: int, outcome: dict[str, Any], *, status: DecisionStatus, actor: str = "engine"
+    ) -> Decision:
+        decision = self._decision(decision_id)
+        with self.store.transaction() as tx:
+            writes.close(tx, decision, outcome, status=status, actor=actor)
+        return self._decision(decision_id)
 
     def _note(self, decision: Decision, kind: str, summary: str, data: dict[str, Any] | None = None) -> None:
         with self.store.transaction() as tx:

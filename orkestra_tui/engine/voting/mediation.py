@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.agents.pool import AgentPool
     from orkestra_tui.engine.models import Decision
 
 WEAKEST = "the voter with the weakest preference"
@@ -65,7 +65,7 @@ def mediator_in(note: str) -> tuple[str, bool]:
 
 
 def choose_mediator(
-    engine: Engine, decision: Decision, leaders: Sequence[str], voters: Sequence[str]
+    pool: AgentPool, decision: Decision, leaders: Sequence[str], voters: Sequence[str]
 ) -> Mediator | None:
     """Who mediates a compromise between `leaders`, or None if no agent can.
 
@@ -73,12 +73,12 @@ def choose_mediator(
     """
     from orkestra_tui.engine.agents.health import summarise
 
-    store = engine.store
+    store = pool.store
     last_round = max((item.round for item in store.rounds(decision.id)), default=0)
     ballots = {ballot.voter: ballot for ballot in store.ballots(decision.id, last_round)}
     backing = {voter for voter, ballot in ballots.items() if ballot.ranking and ballot.ranking[0] in leaders}
     authors = {decision.authors.get(option) for option in leaders}
-    others = [name for name in engine.runtimes if name not in voters and engine.agent_available(name)]
+    others = [name for name in pool.runtimes if name not in voters and pool.agent_available(name)]
 
     def health(name: str) -> tuple[float, int, str]:
         summary = summarise(name, store.calls(name, limit=200))
