@@ -1,0 +1,12 @@
+"""The work lands in a git repository: the one module that runs git, and what is built on it.
+
+- `git`: the async runner of the `git` binary (the only module that runs it), `GitError`, the version check.
+- `names`: branch names, slugs and the folders under the data dir where Orkestra's worktrees live.
+- `status`: what a worktree holds (changed paths, an operation in progress, a clean checkout).
+- `link`: linking a repository: its top level, initialising it, the base branch, the integration branch
+  and its worktree, and the "repository usable" pre-check.
+- `worktrees`: a worktree and branch per task; listing, orphans, safe removal, pruning.
+- `commits`: committing a task's change with its trailers, the agent as author and Orkestra as committer.
+- `merging`: the conflict pre-check, merging a task into the integration branch and undoing it, "already
+  merged?", the counts for `orkestra status`, and landing the integration branch on the user's branch.
+"""
