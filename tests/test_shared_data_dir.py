@@ -409,6 +409,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "os.replace",
     ): "a file an agent writes in the workspace",
     ("engine/execution/workspace.py", "_sync_folder", "os.open"): "a workspace folder, to sync a rename",
+    ("engine/repo/edits.py", "_Plan._plan_edit", "target.read_bytes"): "a worktree file an agent edits",
+    ("engine/repo/repo_settings.py", "read_repo_settings", "path.read_text"): "a repository's .orkestra.toml",
 }
 """Every other place that opens a file by name, and why it is never a database file."""
 OWNER = "engine/store/dbfile.py"
