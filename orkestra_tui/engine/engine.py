@@ -57,6 +57,7 @@ from orkestra_tui.engine.owners import lease_owner_name
 from orkestra_tui.engine.planning.brief_rules import fold_name, name_problems
 from orkestra_tui.engine.progress import ProjectProgress
 from orkestra_tui.engine.reads import EngineReads
+from orkestra_tui.engine.repository_face import RepositoryFace
 from orkestra_tui.engine.store.store import Store
 from orkestra_tui.engine.voting.decision_rules import decision_problems, fold_options
 from orkestra_tui.engine.voting.decisions import add_feedback, close, insert_ballot, insert_decision
@@ -81,7 +82,7 @@ PING_TOKENS = 64
 """The token limit of an agent test: room for "pong", or for a reasoning model's first thoughts."""
 
 
-class Engine(EngineReads):
+class Engine(EngineReads, RepositoryFace):
     """Orkestra's engine over one data directory; what screens and commands read is in `EngineReads`."""
 
     def __init__(
@@ -656,9 +657,11 @@ class Engine(EngineReads):
         The reviewers' concern stays in the note, as what the approval went over.
         """
         concern = self.task(task_id).note.strip()
+        # In a repository project, an approved change is done once merged: it joins the merge queue.
+        status = TaskStatus.REVIEW if self._approve_into_merge_queue(task_id) else TaskStatus.DONE
         return self._control_task(
             task_id,
-            TaskStatus.DONE,
+            status,
             allowed=(TaskStatus.AWAITING_HUMAN,),
             note=f"{APPROVED_OVER} {concern}" if concern else "",
             kind="task.approved",

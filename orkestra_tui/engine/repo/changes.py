@@ -87,8 +87,20 @@ class GateRecord:
 
 
 _LINK_COLUMNS = "project_id, path, base, branch, worktree, linked_at"
-_CHANGE_COLUMNS = (
-    "task_id, branch, worktree, base_commit, commit_sha, merged_commit, state, files, reruns, note, updated_at"
+_CHANGE_COLUMNS = ", ".join(
+    [
+        "task_id",
+        "branch",
+        "worktree",
+        "base_commit",
+        "commit_sha",
+        "merged_commit",
+        "state",
+        "files",
+        "reruns",
+        "note",
+        "updated_at",
+    ]
 )
 _GATE_COLUMNS = "task_id, attempt, stage, command, exit_code, duration_s, output, at"
 
@@ -191,7 +203,8 @@ def set_state(tx: Transaction, task_id: int, state: ChangeState, *, note: str = 
 def count_rerun(tx: Transaction, task_id: int, *, note: str, now: float) -> None:
     """The task runs again on a fresh worktree; its old branch is kept for the reason in `note`."""
     tx.execute(
-        "UPDATE task_change SET reruns = reruns + 1, state = 'kept', note = ?, updated_at = ? WHERE task_id = ?",
+        "UPDATE task_change SET reruns = reruns + 1, state = 'kept', note = ?, updated_at = ?"
+        " WHERE task_id = ?",
         (note, now, task_id),
     )
 
@@ -204,13 +217,14 @@ def record_merge(tx: Transaction, task_id: int, *, merged_commit: str, now: floa
     )
 
 
-def forget_worktree(tx: Transaction, task_id: int, *, note: str = "", now: float) -> None:
+def forget_worktree(tx: Transaction, task_id: int, *, now: float) -> None:
     """The task's worktree is gone (removed after its merge, or by hand)."""
-    tx.execute(
-        "UPDATE task_change SET worktree = NULL, note = CASE WHEN ? = '' THEN note ELSE ? END,"
-        " updated_at = ? WHERE task_id = ?",
-        (note, note, now, task_id),
-    )
+    tx.execute("UPDATE task_change SET worktree = NULL, updated_at = ? WHERE task_id = ?", (now, task_id))
+
+
+def note_kept(tx: Transaction, task_id: int, *, note: str, now: float) -> None:
+    """The task's worktree or branch stays, for the reason in NOTE."""
+    tx.execute("UPDATE task_change SET note = ?, updated_at = ? WHERE task_id = ?", (note, now, task_id))
 
 
 def record_gate(

@@ -3,7 +3,7 @@
 The answer format every agent is taught (see `CHANGE_BLOCKS_HELP`):
 
 - a whole file is a fenced code block whose info string says `file=RELATIVE/PATH`
-  (the format of `orkestra_tui.engine.execution.workspace`, whose fence parser this reuses);
+  (the format of `orkestra_tui.engine.repo.workspace`, whose fence parser this reuses);
 - an exact edit is a block whose info string says `edit=RELATIVE/PATH`, holding one
   or more `<<<<<<< SEARCH` / `=======` / `>>>>>>> REPLACE` pairs;
 - a deletion is a block whose info string says `delete=RELATIVE/PATH`, with an empty body.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from orkestra_tui.engine.repo.protect import protecting_pattern
-from orkestra_tui.engine.execution.workspace import (
+from orkestra_tui.engine.repo.workspace import (
     WORKSPACE_MISSING,
     PathRefused,
     existing_file,

@@ -38,15 +38,31 @@ from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.changes import RepositoryLink
 from orkestra_tui.engine.repo.commits import commit_task
 from orkestra_tui.engine.repo.context import build_context
-from orkestra_tui.engine.repo.edits import ApplyResult, Refusal, apply_changes, check_changed_paths, parse_changes
+from orkestra_tui.engine.repo.edits import (
+    ApplyResult,
+    Refusal,
+    apply_changes,
+    check_changed_paths,
+    parse_changes,
+)
 from orkestra_tui.engine.repo.gates import GateRun, run_gates
 from orkestra_tui.engine.repo.git import GitError, git_output, run_git
 from orkestra_tui.engine.repo.link import initialise_repository, link_repository, repository_problems
-from orkestra_tui.engine.repo.merging import conflicting_paths, is_task_merged, merge_message, recover_merge_state
+from orkestra_tui.engine.repo.merging import (
+    conflicting_paths,
+    is_task_merged,
+    merge_message,
+    recover_merge_state,
+)
 from orkestra_tui.engine.repo.names import RepositoryError, WorktreeLayout, slug
 from orkestra_tui.engine.repo.repo_settings import RepoSettings, RepoSettingsError, read_repo_settings
 from orkestra_tui.engine.repo.status import branch_commit, changed_paths, head_commit
-from orkestra_tui.engine.repo.worktrees import Removal, discard_uncommitted, ensure_task_worktree, remove_task_worktree
+from orkestra_tui.engine.repo.worktrees import (
+    Removal,
+    discard_uncommitted,
+    ensure_task_worktree,
+    remove_task_worktree,
+)
 from orkestra_tui.engine.store.store import Store
 from orkestra_tui.secrets import redact
 
@@ -192,12 +208,27 @@ class RepoWork:
         previous = changes.task_change(self.store, task.id)
         reruns = previous.reruns if previous is not None else 0
         layout = layout_for(self.data_dir, project)
-        made = await ensure_task_worktree(link.path, layout, slug(project.name), link.branch, worktree_key(task, reruns))
+        made = await ensure_task_worktree(
+            link.path, layout, slug(project.name), link.branch, worktree_key(task, reruns)
+        )
         await discard_uncommitted(made.path)
-        with self.store.transaction() as tx:
-            if previous is None or previous.branch != made.branch or previous.worktree is None:
+        if previous is None or previous.branch != made.branch or previous.worktree is None:
+            with self.store.transaction() as tx:
                 changes.start_change(
-                    tx, task.id, branch=made.branch, worktree=made.path, base_commit=made.base_commit, now=tx.clock.now()
+                    tx,
+                    task.id,
+                    branch=made.branch,
+                    worktree=made.path,
+                    base_commit=made.base_commit,
+                    now=tx.clock.now(),
+                )
+                tx.audit(
+                    "engine",
+                    "task.worktree",
+                    f"{task.title!r} works on {made.branch}, from {made.base_commit[:12]}",
+                    subject=f"task:{task.id}",
+                    project_id=task.project_id,
+                    data={"branch": made.branch, "worktree": str(made.path), "base": made.base_commit},
                 )
         files = (await git_output(["ls-files", "-z"], cwd=made.path)).split("\0")
         files = [name for name in files if name]
@@ -244,10 +275,12 @@ class RepoWork:
             refused = check_changed_paths(paths, protect, worktree=prepared.worktree)
             if refused:  # put every refused path back as it was: none of it is kept
                 await self._restore(prepared.worktree, [refusal.path for refusal in refused])
-            return Taken(written=tuple(sorted(set(paths) - {r.path for r in refused})), refused=tuple(refused))
+            return Taken(
+                written=tuple(sorted(set(paths) - {r.path for r in refused})), refused=tuple(refused)
+            )
         result: ApplyResult = apply_changes(prepared.worktree, parse_changes(text), protect=protect)
         return Taken(
-            written=tuple([*result.written, *result.deleted]),
+            written=(*result.written, *result.deleted),
             refused=tuple(result.refused),
             feedback=result.feedback(),
         )
@@ -274,6 +307,7 @@ class RepoWork:
                 timeout_s=prepared.settings.gate_timeout_s,
                 key_variables=self.key_variables,
             )
+            await discard_uncommitted(prepared.worktree)  # what the gates left (caches, reformatting)
         with self.store.transaction() as tx:
             now = tx.clock.now()
             changes.record_commit(tx, task.id, commit=head, files=files, now=now)
@@ -303,7 +337,9 @@ class RepoWork:
         return Gated(commit=head if files else None, files=tuple(files), gates=gates)
 
     async def _changed_since_base(self, worktree: Path, base: str) -> list[str]:
-        output = await git_output(["diff", "--name-only", "-z", "--no-renames", base, "HEAD", "--"], cwd=worktree)
+        output = await git_output(
+            ["diff", "--name-only", "-z", "--no-renames", base, "HEAD", "--"], cwd=worktree
+        )
         return sorted(name for name in output.split("\0") if name)
 
     async def diff(self, task_id: int, *, limit: int | None = DIFF_CHARS) -> str:
@@ -321,7 +357,9 @@ class RepoWork:
         else:
             spec = [f"{link.branch}...{tip}"]
         try:
-            text = await git_output(["diff", "--no-color", "--no-ext-diff", "--stat", "--patch", *spec, "--"], cwd=link.path)
+            text = await git_output(
+                ["diff", "--no-color", "--no-ext-diff", "--stat", "--patch", *spec, "--"], cwd=link.path
+            )
         except GitError as error:
             return f"(the diff could not be read: {error})"
         text = redact(text)
@@ -357,19 +395,32 @@ class RepoWork:
             # On a detached head: the branch moves only once the merged result passes its gates.
             await run_git(["checkout", "--quiet", "--detach", link.branch], cwd=integration)
             made = await run_git(
-                ["merge", "--no-ff", "--no-edit", "--no-verify", "-m", merge_message(str(task.id), task.title), tip],
+                [
+                    "merge",
+                    "--no-ff",
+                    "--no-edit",
+                    "--no-verify",
+                    "-m",
+                    merge_message(str(task.id), task.title),
+                    tip,
+                ],
                 cwd=integration,
                 check=False,
             )
             if made.returncode != 0:
                 await recover_merge_state(integration)
                 await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
-                return Merged("conflict", detail=made.stderr.strip().splitlines()[0] if made.stderr.strip() else "")
+                return Merged(
+                    "conflict", detail=made.stderr.strip().splitlines()[0] if made.stderr.strip() else ""
+                )
             merged = await head_commit(integration)
             gates = GateRun()
             if settings.gates:
                 gates = await run_gates(
-                    settings.gates, integration, timeout_s=settings.gate_timeout_s, key_variables=self.key_variables
+                    settings.gates,
+                    integration,
+                    timeout_s=settings.gate_timeout_s,
+                    key_variables=self.key_variables,
                 )
             self._record_gates(task, gates, stage="merge")
             if not gates.passed:
@@ -386,6 +437,14 @@ class RepoWork:
         if not gates.results:
             return
         with self.store.transaction() as tx:
+            tx.audit(
+                "engine",
+                "task.gated",
+                f"Gates on {task.title!r} merged: " + ("passed" if gates.passed else "failed"),
+                subject=f"task:{task.id}",
+                project_id=task.project_id,
+                data={"stage": stage, "gates": gates.as_json()},
+            )
             for result in gates.results:
                 changes.record_gate(
                     tx,
@@ -421,6 +480,14 @@ class RepoWork:
         """The task runs again on a fresh worktree from the current head; its old branch is kept."""
         with self.store.transaction() as tx:
             changes.count_rerun(tx, task.id, note=why, now=tx.clock.now())
+            tx.audit(
+                "engine",
+                "task.set_aside",
+                f"{task.title!r} runs again from the current head: {why}",
+                subject=f"task:{task.id}",
+                project_id=task.project_id,
+                data={"note": why},
+            )
 
     async def clean_up(self, task: Task, project: Project) -> Removal | None:
         """Remove the merged task's worktree and branch; keep (and say why) anything unmerged."""
@@ -430,14 +497,26 @@ class RepoWork:
             return None
         key = change.worktree.name
         removal = await remove_task_worktree(
-            link.path, layout_for(self.data_dir, project), slug(project.name), link.branch, key,
+            link.path,
+            layout_for(self.data_dir, project),
+            slug(project.name),
+            link.branch,
+            key,
             base_commit=change.base_commit,
         )
         with self.store.transaction() as tx:
             if removal.removed:
                 changes.forget_worktree(tx, task.id, now=tx.clock.now())
             else:
-                changes.forget_worktree(tx, task.id, note=removal.reason, now=tx.clock.now())
+                changes.note_kept(tx, task.id, note=removal.reason, now=tx.clock.now())
+            tx.audit(
+                "engine",
+                "task.worktree_removed" if removal.removed else "task.worktree_kept",
+                f"{task.title!r}: {removal.reason}",
+                subject=f"task:{task.id}",
+                project_id=task.project_id,
+                data={"removed": removal.removed, "reason": removal.reason},
+            )
         return removal
 
 
