@@ -242,4 +242,3 @@ async def test_approving_an_escalated_task_merges_it(scripted: Engine, repo: Pat
     assert scripted.task(task_id).status is TaskStatus.DONE
     assert branch_file(repo, branch, "src/risky.py") == "RISK = 1\n"
     assert json.loads(json.dumps(scripted.task_change(task_id).state)) == "merged"  # type: ignore[union-attr]
-
