@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from repos import git, make_repository, write
 
 from orkestra_tui.engine.repo.commits import commit_task
 from orkestra_tui.engine.repo.git import (
@@ -23,7 +24,7 @@ from orkestra_tui.engine.repo.git import (
     parse_git_version,
     run_git,
 )
-from tests.repos import git, make_repository, write
+from orkestra_tui.engine.repo.link import link_repository
 
 PACKAGE = Path(__file__).resolve().parent.parent / "orkestra_tui"
 GIT_MODULE = PACKAGE / "engine" / "repo" / "git.py"
@@ -52,10 +53,7 @@ def runs_git(source: str) -> list[int]:
     }
     lines: list[int] = []
     for node in ast.walk(tree):
-        is_text = (
-            isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-        )
-        if is_text and str(node.value).strip() in ("git", "git.exe"):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings and node.value in ("git", "git.exe"):
             lines.append(node.lineno)
         if isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
@@ -103,6 +101,7 @@ async def test_a_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_git_missing_from_path_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repository(tmp_path / "repo")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -111,6 +110,8 @@ async def test_git_missing_from_path_is_one_line(tmp_path: Path, monkeypatch: py
     assert "\n" not in str(caught.value)
     assert "git was not found on PATH" in str(caught.value)
     assert await git_problem() == str(caught.value)
+    with pytest.raises(GitMissing):  # linking says the same, as an OrkestraError the commands print
+        await link_repository(root, "p", tmp_path / "data")
 
 
 async def test_an_old_git_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

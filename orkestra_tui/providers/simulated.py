@@ -11,7 +11,8 @@ failed).
 Personas differ in taste (words in an option that attract them), conformity
 (how far they move towards the leader after seeing a tally), strictness as
 reviewers, and speed. Together they produce agreement, convergence over rounds,
-and ties.
+and ties. In a repository project, a task's result is a set of real changes
+(simulated_repo.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orkestra_tui.providers.base import ProviderError, ProviderRequest, ProviderResponse, VendorFacts
+from orkestra_tui.providers.simulated_repo import repository_answer, repository_task
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,12 @@ class SimulatedProvider(VendorFacts):
         return min(len(names) - 1, place * len(names) // max(count, 1))
 
     def task_result(self, context: Mapping[str, Any], rng: random.Random) -> str:
+        """A task's result: changes in the edit format in a repository project, else a Markdown report."""
+        repository = repository_task(context)
+        if repository is not None:
+            return repository_answer(
+                repository, seed=self.seed, agent_name=self.agent_name, persona_title=self.persona.title
+            )
         title = str(context.get("title", "Task"))
         steps = rng.randint(2, 4)
         lines = [f"# {title}", "", f"Approach of a {self.persona.title}.", ""]

@@ -113,7 +113,7 @@ async def repository_problems(
     """The "repository usable" pre-check: one line per problem, none when Orkestra can work in it."""
     try:
         top_level = await repository_root(root)
-    except GitError as error:
+    except (GitError, RepositoryError) as error:
         return [str(error)]
     problems: list[str] = []
     operation = await operation_in_progress(top_level)

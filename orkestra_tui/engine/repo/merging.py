@@ -48,6 +48,7 @@ class MergeResult:
     commit: str | None = None
     """The merge commit, None when nothing was merged."""
     already_merged: bool = False
+    """True when the integration branch held the task already (its trailer, or its branch's head)."""
     conflicts: tuple[str, ...] = ()
     """The conflicting paths when the merge was refused (and aborted)."""
 
@@ -87,7 +88,8 @@ async def conflicting_paths(root: Path, ours: str, theirs: str) -> list[str]:
         cwd=root,
         check=False,
     )
-    if result.returncode not in (0, 1):
+    # 1 means conflicts, with the tree first on stdout; a bad revision is also 1, with nothing on stdout.
+    if result.returncode not in (0, 1) or not result.stdout:
         raise GitError(one_line(f"git merge-tree: cannot merge {theirs} into {ours}: {result.stderr}"))
     if result.returncode == 0:
         return []
@@ -128,8 +130,12 @@ async def merge_task(integration_path: Path, task_branch: str, *, task_id: str, 
     previous_head = await head_commit(integration_path)
     if await is_task_merged(integration_path, task_id):
         return MergeResult(merged=True, previous_head=previous_head, already_merged=True)
-    if await commit_of(integration_path, f"refs/heads/{task_branch}") is None:
+    task_head = await commit_of(integration_path, f"refs/heads/{task_branch}")
+    if task_head is None:
         raise RepositoryError(f"the task branch {task_branch} does not exist")
+    if await is_ancestor(integration_path, task_head, previous_head):
+        # Nothing of the task's is missing from the integration branch (no commit of its own).
+        return MergeResult(merged=True, previous_head=previous_head, already_merged=True)
     result = await run_git(
         [
             "merge",
@@ -190,19 +196,24 @@ async def merged_task_ids(worktree: Path, revision: str = "HEAD", *, since: str 
     return list(seen)
 
 
-async def is_task_merged(worktree: Path, task_id: str, revision: str = "HEAD") -> bool:
+async def is_task_merged(
+    worktree: Path, task_id: str, revision: str = "HEAD", *, since: str | None = None
+) -> bool:
     """Whether the task is in REVISION's history: its merge commit or its own commit carries its trailer.
 
     A task commit reachable from the integration branch is merged work, so ancestry is covered too.
+    The whole history counts unless SINCE (e.g. the base branch) cuts it: task ids must then be unique
+    among the projects that share the repository, or SINCE must be given.
     """
     wanted = trailer_value(task_id)
+    revisions = [revision, f"^{since}"] if since else [revision]
     output = await git_output(
         [
             "log",
             "--fixed-strings",
             f"--grep={TASK_TRAILER}: {wanted}",
             "--format=%(trailers:key=Orkestra-Task,valueonly,separator=%x1f)%x1e",
-            revision,
+            *revisions,
             "--",
         ],
         cwd=worktree,

@@ -148,3 +148,46 @@ async def is_ancestor(worktree: Path, ancestor: str, descendant: str) -> bool:
     if result.returncode not in (0, 1):
         await run_git(["merge-base", "--is-ancestor", ancestor, descendant], cwd=worktree)
     return result.returncode == 0
+
+
+def parse_name_status(output: str) -> list[ChangedPath]:
+    """The entries of `git diff --name-status -z` (a rename or copy: score, old path, new path)."""
+    fields = output.split("\0")
+    changes: list[ChangedPath] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        code = fields[index]
+        if code[0] in "RC" and index + 2 < len(fields):
+            changes.append(ChangedPath(fields[index + 2], kind_of(code[0]), fields[index + 1], staged=True))
+            index += 3
+        else:
+            changes.append(ChangedPath(fields[index + 1], kind_of(code[0]), staged=True))
+            index += 2
+    return changes
+
+
+async def changes_since(worktree: Path, base: str, head: str = "HEAD") -> list[ChangedPath]:
+    """The paths HEAD changed since it forked from BASE (committed changes only, renames found)."""
+    result = await run_git(
+        ["diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", f"{base}...{head}", "--"],
+        cwd=worktree,
+    )
+    return parse_name_status(result.stdout)
+
+
+async def diff_since(worktree: Path, base: str, head: str = "HEAD", *, paths: tuple[str, ...] = ()) -> str:
+    """The unified diff of what HEAD changed since it forked from BASE (what a reviewer reads), no colours."""
+    result = await run_git(
+        [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--find-renames",
+            f"{base}...{head}",
+            "--",
+            *paths,
+        ],
+        cwd=worktree,
+    )
+    return result.stdout
