@@ -93,7 +93,7 @@ class RepoSteps:
         taken = await repo.take_answer(prepared, text, edits_itself=edits_itself)
         self._note_refusals(task, agent, taken)
         if taken.feedback and not edits_itself:  # sent back once with the reason, never applied fuzzily
-            retry = self._follow_up(request, prepared, edit_feedback=taken.feedback)
+            retry = self._follow_up(request, prepared, text, edit_feedback=taken.feedback)
             again = await self._ask(claim, retry)
             if isinstance(again, _Ended):
                 return again.status
@@ -117,7 +117,9 @@ class RepoSteps:
                     f"{tries} tries by {agent}"
                 )
                 return self.scheduler._finish(claim, TaskStatus.AWAITING_HUMAN, note=why, error=why)
-            retry = self._follow_up(request, prepared, gate_feedback=gated.feedback(), attempt=gate_try + 1)
+            retry = self._follow_up(
+                request, prepared, text, gate_feedback=gated.feedback(), attempt=gate_try + 1
+            )
             again = await self._ask(claim, retry)
             if isinstance(again, _Ended):
                 return again.status
@@ -176,6 +178,7 @@ class RepoSteps:
         self,
         request: ProviderRequest,
         prepared: Prepared,
+        answer: str,
         *,
         edit_feedback: str | None = None,
         gate_feedback: str | None = None,
@@ -185,12 +188,13 @@ class RepoSteps:
         from orkestra_tui.providers.base import Message
 
         feedback = edit_feedback or gate_feedback or ""
-        repository = {**prepared.context, "edit_feedback": edit_feedback, "gate_feedback": gate_feedback}
+        current = self.repo_work().refreshed(prepared)
+        repository = {**current, "edit_feedback": edit_feedback, "gate_feedback": gate_feedback}
         if attempt is not None:
             repository["attempt"] = attempt
         return dataclasses.replace(
             request,
-            messages=(*request.messages, Message("user", feedback)),
+            messages=(*request.messages, Message("assistant", answer), Message("user", feedback)),
             context={**request.context, "repository": repository},
         )
 

@@ -46,17 +46,12 @@ from orkestra_tui.engine.repo.edits import (
     parse_changes,
 )
 from orkestra_tui.engine.repo.gates import GateRun, run_gates
-from orkestra_tui.engine.repo.git import GitError, git_output, run_git
+from orkestra_tui.engine.repo.git import GitError, git_output, repository_lock, run_git
 from orkestra_tui.engine.repo.link import initialise_repository, link_repository, repository_problems
-from orkestra_tui.engine.repo.merging import (
-    conflicting_paths,
-    is_task_merged,
-    merge_message,
-    recover_merge_state,
-)
+from orkestra_tui.engine.repo.merging import conflicting_paths, merge_message, recover_merge_state
 from orkestra_tui.engine.repo.names import RepositoryError, WorktreeLayout, slug
 from orkestra_tui.engine.repo.repo_settings import RepoSettings, RepoSettingsError, read_repo_settings
-from orkestra_tui.engine.repo.status import branch_commit, changed_paths, head_commit
+from orkestra_tui.engine.repo.status import branch_commit, changed_paths, head_commit, is_ancestor
 from orkestra_tui.engine.repo.worktrees import (
     Removal,
     discard_uncommitted,
@@ -67,6 +62,8 @@ from orkestra_tui.engine.store.store import Store
 from orkestra_tui.secrets import redact
 
 WORKTREES_DIR = "worktrees"
+MERGE_PENDING = "merge.pending"
+"""Beside the integration worktree while a merge is under way (see `RepoWork.merge`)."""
 DIFF_CHARS = 60_000
 """The most of a diff a reviewer is shown; the Board shows it whole."""
 GATE_FEEDBACK_CHARS = 4_000
@@ -211,7 +208,8 @@ class RepoWork:
         made = await ensure_task_worktree(
             link.path, layout, slug(project.name), link.branch, worktree_key(task, reruns)
         )
-        await discard_uncommitted(made.path)
+        if made.reused:  # a killed run's half-done attempt: start again from the last commit
+            await discard_uncommitted(made.path)
         if previous is None or previous.branch != made.branch or previous.worktree is None:
             with self.store.transaction() as tx:
                 changes.start_change(
@@ -240,6 +238,10 @@ class RepoWork:
             dependency_files=dependency_files,
         )
         named = {name: text for name, text in built.contents.items() if name in built.named}
+        if previous is not None and previous.state == "kept":  # a re-run sees the files it conflicted on
+            for name in files:
+                if name in previous.note and name not in named:
+                    named[name] = _text_of(made.path / name)
         context = {
             "files": files,
             "named_files": named,
@@ -255,6 +257,11 @@ class RepoWork:
             elif task.note:
                 context["gate_feedback"] = task.note
         return Prepared(link, settings, made.path, made.branch, made.base_commit, built.text, context)
+
+    def refreshed(self, prepared: Prepared) -> dict[str, Any]:
+        """The repository context again, with the named files as they are now (after an attempt)."""
+        named = {name: _text_of(prepared.worktree / name) for name in prepared.context["named_files"]}
+        return {**prepared.context, "named_files": named}
 
     def _dependency_files(self, task: Task) -> list[str]:
         rows = self.store.query(
@@ -297,7 +304,10 @@ class RepoWork:
     async def commit_and_gate(self, task: Task, agent: str, prepared: Prepared, *, attempt: int) -> Gated:
         """Commit the change on the task's branch (the agent as author), then run the gates on it."""
         made = await commit_task(prepared.worktree, title=task.title, task_id=str(task.id), agent_name=agent)
-        head = made.commit or await head_commit(prepared.worktree)
+        previous = changes.task_change(self.store, task.id)
+        head = made.commit or (previous.commit if previous is not None else None)
+        if head is None:
+            head = await head_commit(prepared.worktree)
         files = await self._changed_since_base(prepared.worktree, prepared.base_commit)
         gates = GateRun()
         if files and prepared.settings.gates:
@@ -307,7 +317,8 @@ class RepoWork:
                 timeout_s=prepared.settings.gate_timeout_s,
                 key_variables=self.key_variables,
             )
-            await discard_uncommitted(prepared.worktree)  # what the gates left (caches, reformatting)
+            if await changed_paths(prepared.worktree):  # what the gates left (caches, reformatting)
+                await discard_uncommitted(prepared.worktree)
         with self.store.transaction() as tx:
             now = tx.clock.now()
             changes.record_commit(tx, task.id, commit=head, files=files, now=now)
@@ -370,49 +381,52 @@ class RepoWork:
     # The merge queue.
 
     async def merge(self, task: Task, project: Project) -> Merged:
-        """Merge the task's approved change into the integration branch, gated, exactly once."""
+        """Merge the task's approved change into the integration branch, gated, exactly once.
+
+        A marker file beside the integration worktree says a merge is under way; a run killed
+        mid-merge leaves it, and the next merge first puts the worktree back on its branch.
+        """
         link = changes.repository(self.store, project.id)
         change = changes.task_change(self.store, task.id)
         if link is None or change is None:
             return Merged("nothing")
         async with _merge_turn(link):
             integration = link.worktree
-            await recover_merge_state(integration)
-            await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
-            if await is_task_merged(integration, str(task.id), link.branch):
-                head = await head_commit(integration)
-                self._record_merge(task, head, already=True)
-                return Merged("already", head)
-            tip = change.commit or await branch_commit(link.path, change.branch)
-            before = await head_commit(integration)
+            pending = integration.parent / MERGE_PENDING
+            if pending.exists():
+                await recover_merge_state(integration)
+                await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
+                await run_git(["clean", "-d", "--force", "--quiet"], cwd=integration)
+                pending.unlink()
+            before = await branch_commit(link.path, link.branch)
+            if before is None:
+                raise RepositoryError(f"the integration branch {link.branch} is missing from {link.path}")
+            tip = change.commit
             if tip is None or not change.files:
                 self._record_merge(task, before, already=False, empty=True)
                 return Merged("nothing", before)
-            conflicts = await conflicting_paths(link.path, link.branch, tip)
+            if await is_ancestor(link.path, tip, before):  # merged before a crash kept it from the record
+                merge_commit = await self._merge_commit_of(link, tip) or before
+                self._record_merge(task, merge_commit, already=True)
+                return Merged("already", merge_commit)
+            conflicts = await conflicting_paths(link.path, before, tip)
             if conflicts:
                 return Merged("conflict", detail=", ".join(conflicts))
             settings = self.settings_at(integration)
+            pending.write_text(f"{task.id}\n")
             # On a detached head: the branch moves only once the merged result passes its gates.
-            await run_git(["checkout", "--quiet", "--detach", link.branch], cwd=integration)
+            await run_git(["checkout", "--quiet", "--detach", before], cwd=integration)
+            message = merge_message(str(task.id), task.title)
             made = await run_git(
-                [
-                    "merge",
-                    "--no-ff",
-                    "--no-edit",
-                    "--no-verify",
-                    "-m",
-                    merge_message(str(task.id), task.title),
-                    tip,
-                ],
+                ["merge", "--no-ff", "--no-edit", "--no-verify", "-m", message, tip],
                 cwd=integration,
                 check=False,
             )
             if made.returncode != 0:
                 await recover_merge_state(integration)
-                await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
-                return Merged(
-                    "conflict", detail=made.stderr.strip().splitlines()[0] if made.stderr.strip() else ""
-                )
+                await self._back_on_branch(link, pending)
+                first_line = made.stderr.strip().splitlines()[0] if made.stderr.strip() else ""
+                return Merged("conflict", detail=first_line)
             merged = await head_commit(integration)
             gates = GateRun()
             if settings.gates:
@@ -424,14 +438,27 @@ class RepoWork:
                 )
             self._record_gates(task, gates, stage="merge")
             if not gates.passed:
-                await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
-                await run_git(["clean", "-d", "--force", "--quiet"], cwd=integration)
+                await self._back_on_branch(link, pending, clean=True)
                 return Merged("gates", detail=Gated(None, (), gates).feedback())
             await run_git(["update-ref", f"refs/heads/{link.branch}", merged, before], cwd=integration)
-            await run_git(["checkout", "--quiet", "--force", link.branch], cwd=integration)
-            await run_git(["clean", "-d", "--force", "--quiet"], cwd=integration)
+            await self._back_on_branch(link, pending, clean=bool(gates.results))
             self._record_merge(task, merged, already=False)
             return Merged("merged", merged)
+
+    async def _back_on_branch(self, link: RepositoryLink, pending: Path, *, clean: bool = False) -> None:
+        """The integration worktree back on its branch (what the gates left removed); no merge pending."""
+        await run_git(["checkout", "--quiet", "--force", link.branch], cwd=link.worktree)
+        if clean:
+            await run_git(["clean", "-d", "--force", "--quiet"], cwd=link.worktree)
+        pending.unlink(missing_ok=True)
+
+    async def _merge_commit_of(self, link: RepositoryLink, tip: str) -> str | None:
+        """The first merge commit on the integration branch that brought TIP in."""
+        output = await git_output(
+            ["rev-list", "--ancestry-path", "--merges", "--reverse", f"{tip}..refs/heads/{link.branch}"],
+            cwd=link.path,
+        )
+        return output.split()[0] if output.split() else None
 
     def _record_gates(self, task: Task, gates: GateRun, *, stage: changes.GateStage) -> None:
         if not gates.results:
@@ -496,14 +523,16 @@ class RepoWork:
         if link is None or change is None or change.worktree is None:
             return None
         key = change.worktree.name
-        removal = await remove_task_worktree(
-            link.path,
-            layout_for(self.data_dir, project),
-            slug(project.name),
-            link.branch,
-            key,
-            base_commit=change.base_commit,
-        )
+        removal = await _remove_merged_worktree(link, change) if change.state == "merged" else None
+        if removal is None:  # not merged, or git refused: the careful way, which says what it keeps
+            removal = await remove_task_worktree(
+                link.path,
+                layout_for(self.data_dir, project),
+                slug(project.name),
+                link.branch,
+                key,
+                base_commit=change.base_commit,
+            )
         with self.store.transaction() as tx:
             if removal.removed:
                 changes.forget_worktree(tx, task.id, now=tx.clock.now())
@@ -518,6 +547,22 @@ class RepoWork:
                 data={"removed": removal.removed, "reason": removal.reason},
             )
         return removal
+
+
+async def _remove_merged_worktree(link: RepositoryLink, change: changes.TaskChange) -> Removal | None:
+    """The quick removal of a merged task's worktree and branch: two commands, or None if git refuses.
+
+    `git worktree remove` itself refuses a worktree with uncommitted or untracked files, and the
+    branch's work is in the integration branch: nothing unmerged is lost.
+    """
+    assert change.worktree is not None
+    async with repository_lock(link.path):
+        removed = await run_git(["worktree", "remove", str(change.worktree)], cwd=link.path, check=False)
+        if removed.returncode != 0:
+            return None
+        await run_git(["branch", "--delete", "--force", change.branch], cwd=link.path, check=False)
+    reason = f"removed worktree {change.worktree} and branch {change.branch}"
+    return Removal(change.worktree.name, True, reason)
 
 
 async def link_repository_root(folder: Path) -> Path:
@@ -548,3 +593,11 @@ async def _merge_turn(link: RepositoryLink) -> AsyncIterator[None]:
         yield
     finally:
         os.close(handle)
+
+
+def _text_of(path: Path) -> str:
+    """A worktree file's text for the prompt ('' when it is gone or not text)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
