@@ -657,8 +657,7 @@ class Engine(EngineReads, RepositoryFace):
         The reviewers' concern stays in the note, as what the approval went over.
         """
         concern = self.task(task_id).note.strip()
-        # In a repository project, an approved change is done once merged: it joins the merge queue.
-        status = TaskStatus.REVIEW if self._approve_into_merge_queue(task_id) else TaskStatus.DONE
+        status = self._approved_status(task_id)  # in a repository project, done once merged
         return self._control_task(
             task_id,
             status,

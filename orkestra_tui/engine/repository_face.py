@@ -149,11 +149,20 @@ class RepositoryFace:
             )
         return Landed(result.branch, result.commit)
 
-    def _approve_into_merge_queue(self, task_id: int) -> bool:
-        """Mark an escalated task's unmerged change approved; whether it has one (and so must merge)."""
+    def _approved_status(self, task_id: int) -> TaskStatus:
+        """Where the human's approval of an escalated task sends it.
+
+        Done, outside a repository. In one, an approved change is done once merged: it joins the
+        merge queue (review, approved), or, when it could not merge (a conflict, or the merged
+        result failing its gates), it runs again from the current head, the only way it can.
+        """
         change = changes.task_change(self.store, task_id)
-        if change is None or change.state == "merged" or change.commit is None:
-            return False
+        if change is None or change.state == "merged":
+            return TaskStatus.DONE
+        if change.state == "kept":
+            return TaskStatus.READY
+        if change.commit is None:
+            return TaskStatus.DONE
         with self.store.transaction() as tx:
             changes.set_state(tx, task_id, "approved", note="approved by the human", now=tx.clock.now())
             tx.audit(
@@ -163,7 +172,7 @@ class RepositoryFace:
                 subject=f"task:{task_id}",
                 data={"commit": change.commit},
             )
-        return True
+        return TaskStatus.REVIEW
 
     def _project_or_error(self, project_id: int) -> Project:
         project = self.store.project(project_id)

@@ -288,8 +288,8 @@ class RepoSteps:
             if merged.kind == "conflict"
             else f"the merged result fails its gates: {merged.detail}"
         )
+        await repo.set_aside(task, what)  # a fresh run from the current head is the only way it can merge
         if change is not None and change.reruns == 0:
-            repo.set_aside(task, what)
             return self.scheduler._finish(
                 claim,
                 TaskStatus.READY,
@@ -297,6 +297,7 @@ class RepoSteps:
                 retry=True,
                 reviews=reviews,
             )
+        # The human decides: approving runs it once more from the current head; or cancel it.
         return self.scheduler._finish(
             claim, TaskStatus.AWAITING_HUMAN, note=f"{what}, again after a fresh run", reviews=reviews
         )

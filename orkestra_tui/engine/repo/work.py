@@ -503,17 +503,33 @@ class RepoWork:
                 data={"commit": commit, "already": already, "empty": empty},
             )
 
-    def set_aside(self, task: Task, why: str) -> None:
-        """The task runs again on a fresh worktree from the current head; its old branch is kept."""
+    async def set_aside(self, task: Task, why: str) -> None:
+        """The task runs again on a fresh worktree from the current head.
+
+        Its old worktree goes (its work is committed on its branch, which is kept, unmerged, for
+        whoever wants to look); git refuses to remove one holding uncommitted changes, and then
+        it stays, with the reason on record.
+        """
+        change = changes.task_change(self.store, task.id)
+        link = changes.repository(self.store, task.project_id)
+        kept = ""
+        if change is not None and link is not None and change.worktree is not None:
+            async with repository_lock(link.path):
+                removed = await run_git(
+                    ["worktree", "remove", str(change.worktree)], cwd=link.path, check=False
+                )
+            if removed.returncode != 0 and change.worktree.exists():
+                kept = f"; its worktree {change.worktree} is kept: {removed.stderr.strip()[:200]}"
+        branch = f" (its first branch {change.branch} is kept)" if change is not None else ""
         with self.store.transaction() as tx:
             changes.count_rerun(tx, task.id, note=why, now=tx.clock.now())
             tx.audit(
                 "engine",
                 "task.set_aside",
-                f"{task.title!r} runs again from the current head: {why}",
+                f"{task.title!r} runs again from the current head: {why}{branch}{kept}",
                 subject=f"task:{task.id}",
                 project_id=task.project_id,
-                data={"note": why},
+                data={"note": why, "branch": change.branch if change is not None else None},
             )
 
     async def clean_up(self, task: Task, project: Project) -> Removal | None:
