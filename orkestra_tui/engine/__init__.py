@@ -5,6 +5,7 @@ It is grouped by domain. Each group is the only writer of its own tables, and th
 use the Engine's public face (its methods and `reads.py`), never a group's internals.
 
     engine.py reads.py   the Engine: assembly, and the public face screens and commands use
+    repository_face.py   the public face for linked repositories: link, changes, diffs, landing
     models.py events.py  the domain (plain dataclasses and enums) and the event bus
     inbox.py clock.py    questions to the human as durable futures; time, injectable
     errors.py progress.py  requests the engine refuses; a project's progress, counted once
@@ -16,7 +17,10 @@ use the Engine's public face (its methods and `reads.py`), never a group's inter
                 their views and records, methods, mediation, and consensus/ (the tallies)
     planning/   from a brief to an approved task graph: planning, the graph, the plan's guard
     execution/  carrying out the plan: the scheduler; tasks.py, the only writer of task.status;
-                leases, selection, review, checks, the workspace, recovery
+                leases, selection, review, checks, recovery, and a task's steps in a repository
+    repo/       where the work lands: the workspace folder, and git (git.py, the only module that runs
+                it): worktrees, edits, gates, commits, the merge queue; the only writer of the
+                repository, task_change and gate_run tables
 
 The layers are contracts in pyproject.toml (`lint-imports`): the engine never imports
 Textual, Rich, the TUI, the commands or the benchmarks, and uses the providers below it.
