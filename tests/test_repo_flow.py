@@ -89,6 +89,10 @@ async def test_a_change_lands_on_the_integration_branch_and_the_users_checkout_i
     stages = [(run.stage, run.passed) for run in scripted.gate_runs(task_id)]
     assert stages == [("task", True), ("merge", True)]
     assert change.branch not in git(repo, "branch", "--list", "orkestra-task/*")
+    after = [e for e in scripted.audit_events(100, kind="task.checked") if e.data["stage"] == "after"]
+    assert after[0].data["checks"]["commit"] == "ok" and after[0].data["checks"]["worktree"] == "ok"
+    before = [e for e in scripted.audit_events(100, kind="task.checked") if e.data["stage"] == "before"]
+    assert before[0].data["checks"]["repository"] == "ok"
     reviews = [r for p in providers.values() for r in p.requests if r.purpose == "review"]
     assert reviews and all("src/hello.py" in r.messages[-1].content for r in reviews)
     assert_fsck_clean(repo)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orkestra_tui.engine.agents.prompts import task_request
 from orkestra_tui.engine.errors import EngineError
@@ -30,8 +31,48 @@ from orkestra_tui.engine.repo.work import Gated, Prepared, RepoWork, Taken
 from orkestra_tui.errors import DiskFullError, is_disk_full
 
 if TYPE_CHECKING:
-    from orkestra_tui.engine.execution.scheduler import Claim, Scheduler
+    from orkestra_tui.engine.agents.calls import CallOutcome
+    from orkestra_tui.engine.execution.claims import Claim
+    from orkestra_tui.engine.models import CallRecord
+    from orkestra_tui.engine.store.store import Store
     from orkestra_tui.providers.base import ProviderRequest
+
+
+class StepsHost(Protocol):
+    """What the steps use of the scheduler that runs them."""
+
+    store: Store
+    engine: Any
+    """The scheduler's engine: its calls, agents, settings, paths and repository steps."""
+    _unrecorded: dict[int, tuple[CallRecord, ...]]
+
+    def _finish(
+        self,
+        claim: Claim,
+        status: TaskStatus,
+        *,
+        note: str = "",
+        error: str = "",
+        reviews: Sequence[Any] = (),
+        retry: bool = False,
+    ) -> str: ...
+
+    async def _review(
+        self,
+        claim: Claim,
+        text: str,
+        *,
+        artifact: Path,
+        brief: str,
+        written: list[str],
+        refused: list[tuple[str, str]],
+        shown: str | None = None,
+    ) -> str: ...
+
+    def _holds(self, task_id: int) -> bool: ...
+
+    def _call_failed(self, claim: Claim, outcome: CallOutcome) -> str: ...
+
 
 REPOSITORY_CHECK_TTL_S = 5.0
 """How long a repository found usable (or not) is taken at its word before looking again."""
@@ -41,7 +82,7 @@ REPOSITORY_ERRORS = (GitError, RepositoryError, RepoSettingsError)
 class RepoSteps:
     """What the scheduler does differently for a task in a repository project."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: StepsHost) -> None:
         self.scheduler = scheduler
         self._repo: RepoWork | None = None
         self._checks: dict[int, tuple[float, str]] = {}
@@ -52,10 +93,10 @@ class RepoSteps:
             self._repo = self.scheduler.engine.repo_work()
         return self._repo
 
-    def repository_check(self, project_id: int) -> str:
+    def repository_check(self, project_id: int) -> str | None:
         """The pre-check "repository usable", from the last look (see `_look_at_repositories`)."""
         if changes.repository(self.scheduler.store, project_id) is None:
-            return "ok"
+            return None
         return self._checks.get(project_id, (0.0, "ok"))[1]
 
     async def look_at_repositories(self, project_ids: list[int]) -> None:
@@ -220,7 +261,8 @@ class RepoSteps:
                     claim, TaskStatus.FAILED, note=f"{agent}'s result {problem}", error=problem
                 )
             )
-        return outcome.response.text
+        text: str = outcome.response.text
+        return text
 
     def _note_refusals(self, task: Task, agent: str, taken: Taken) -> None:
         if not taken.refused:

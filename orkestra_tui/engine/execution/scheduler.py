@@ -65,6 +65,7 @@ from orkestra_tui.engine.execution.checks import (
     result_problem,
     workspace_check,
 )
+from orkestra_tui.engine.execution.claims import Claim
 from orkestra_tui.engine.execution.leases import release_stale
 from orkestra_tui.engine.execution.repo_steps import RepoSteps
 from orkestra_tui.engine.execution.tasks import (
@@ -109,24 +110,6 @@ PROBE_WAIT_MIN_S = 0.05
 
 PROBE_WAIT_MAX_S = 30.0
 """The longest a run waits, idle, for an agent's circuit to let a probe through before looking again."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A task this process has leased, and the agent it goes to."""
-
-    task: Task
-    agent: str
-    attempt: int
-    request: ProviderRequest | None = None
-    """The request for the agent, built in the claim's transaction; None for a review resumed."""
-    call_id: int | None = None
-    """The task's call, recorded as started in the claim's transaction."""
-
-    @property
-    def review_only(self) -> bool:
-        """A task a stopped run left in review: its result is stored, only its review is to do."""
-        return self.request is None
 
 
 @dataclass
@@ -449,13 +432,15 @@ class Scheduler:
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
             "budget": self._budget_check(project.id, project.budget, agent),
             "workspace": workspace_check(project.workspace),
-            "repository": self.repo.repository_check(project.id),
             "disk": disk_check(self.engine.paths.data_dir, self._min_free_bytes),
             "instructions": "ok" if task.instructions.strip() else "the task has no instructions",
             "cycle": "ok"
             if task.id not in self._cycle_members(task.project_id)
             else "it is in a dependency cycle",
         }
+        repository = self.repo.repository_check(project.id)  # only for a project linked to one
+        if repository is not None:
+            checks["repository"] = repository
         failed = {name: outcome for name, outcome in checks.items() if outcome != "ok"}
         tx.audit(
             "engine",
