@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +247,33 @@ async def test_approving_an_escalated_task_merges_it(scripted: Engine, repo: Pat
     assert scripted.task(task_id).status is TaskStatus.DONE
     assert branch_file(repo, branch, "src/risky.py") == "RISK = 1\n"
     assert json.loads(json.dumps(scripted.task_change(task_id).state)) == "merged"  # type: ignore[union-attr]
+
+
+async def test_a_command_agent_works_in_the_tasks_worktree_and_its_changes_are_what_git_shows(
+    scripted: Engine, repo: Path, tmp_path: Path
+) -> None:
+    """A coding-agent CLI edits files where it runs; a protected file it touched is put back."""
+    script = (
+        "import pathlib, sys\n"
+        "sys.stdin.read()\n"
+        "pathlib.Path('src/cli_made.py').write_text('MADE = True\\n')\n"
+        "pathlib.Path('LICENSE').write_text('changed by the agent\\n')\n"
+        "print('Made src/cli_made.py.')\n"
+    )
+    from orkestra_tui.providers.command import CommandProvider
+
+    cast(scripted)  # the reviewers answer as scripted; the task goes to the command agent
+    scripted.use_provider(
+        "claude", CommandProvider([sys.executable, "-c", script], workspace=tmp_path / "shared")
+    )
+    _project, (task_id,), branch = await linked(scripted, repo, spec("Make a module"))
+    scripted.reassign_task(task_id, "claude")
+
+    await run(scripted)
+
+    assert scripted.task(task_id).status is TaskStatus.DONE, scripted.task(task_id).note
+    assert branch_file(repo, branch, "src/cli_made.py") == "MADE = True\n"
+    assert branch_file(repo, branch, "LICENSE") == "MIT\n"
+    refused = {event.data["path"] for event in scripted.audit_events(100, kind="task.file_refused")}
+    assert "LICENSE" in refused
+    assert not (tmp_path / "shared" / "src").exists()
