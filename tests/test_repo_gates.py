@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orkestra_tui.engine.repo.gates import gate_environment, run_gate, run_gates
+from orkestra_tui.engine.repo.gates import GateRun, gate_environment, run_gate, run_gates
 from orkestra_tui.secrets import REDACTED, register_secret
 
 KEY = "plain-key-7c1e9a5d3b8f2e6d0a4c9b7e1f3a5c8d"
@@ -72,9 +72,10 @@ async def test_gates_stop_at_the_first_failure(worktree: Path) -> None:
     assert run.failed.output == "broken\n"
     assert run.skipped == ("touch never-run",)
     assert not (worktree / "never-run").exists()
-    stored = run.as_json()
+    stored = json.loads(json.dumps(run.as_json()))
     assert stored["passed"] is False
     assert stored["skipped"] == ["touch never-run"]
+    assert GateRun.from_json(stored) == run
 
 
 async def test_a_missing_command_or_worktree_is_a_failed_gate_not_a_crash(tmp_path: Path) -> None:

@@ -74,6 +74,11 @@ class GateResult:
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        """A result as `as_json` stored it."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
 
 @dataclass(frozen=True)
 class GateRun:
@@ -97,6 +102,12 @@ class GateRun:
             "results": [result.as_json() for result in self.results],
             "skipped": list(self.skipped),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateRun:
+        """A run as `as_json` stored it."""
+        results = tuple(GateResult.from_json(result) for result in data.get("results", ()))
+        return cls(results, tuple(data.get("skipped", ())))
 
 
 def gate_environment(base: Mapping[str, str], key_variables: Iterable[str]) -> dict[str, str]:
