@@ -390,3 +390,10 @@ def test_changed_paths_of_a_command_agent_are_checked(worktree: Path, outside: P
     assert "leads outside the workspace" in refused[2].reason
     # Without the worktree, paths are judged by name only.
     assert [refusal.path for refusal in check_changed_paths(["escape", "../x"])] == ["../x"]
+
+
+def test_a_whole_file_over_a_folder_is_refused_before_anything_is_written(worktree: Path) -> None:
+    text = f"{FENCE} file=notes.txt\nx\n{FENCE}\n{FENCE} file=src\nx\n{FENCE}\n"
+    result = apply_changes(worktree, parse_changes(text), all_or_nothing=True)
+    assert result.refused == [Refusal("src", "'src' is a folder, not a file")]
+    assert not (worktree / "notes.txt").exists()

@@ -327,6 +327,9 @@ class _Plan:
             raise PathRefused(f"the file would be {len(data):,} bytes, over the limit of {self.max_bytes:,}")
         if self.kinds.get(key) is None:  # a new path: where it leads is checked before anything is written
             _check_target_protection(self.root, key, self.protect)
+            candidate = self.root.joinpath(*key)
+            if candidate.is_symlink() or candidate.exists():
+                existing_file(self.root, key)  # a file (not a folder), reached only through folders inside
         self.outcomes[key] = (shown, data)
 
 

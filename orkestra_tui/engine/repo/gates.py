@@ -74,6 +74,11 @@ class GateResult:
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        """A result as `as_json` stored it."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
 
 @dataclass(frozen=True)
 class GateRun:
@@ -97,6 +102,12 @@ class GateRun:
             "results": [result.as_json() for result in self.results],
             "skipped": list(self.skipped),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateRun:
+        """A run as `as_json` stored it."""
+        results = tuple(GateResult.from_json(result) for result in data.get("results", ()))
+        return cls(results, tuple(data.get("skipped", ())))
 
 
 def gate_environment(base: Mapping[str, str], key_variables: Iterable[str]) -> dict[str, str]:
@@ -136,43 +147,54 @@ async def run_gates(
 async def run_gate(
     command: str, worktree: Path, *, timeout_s: float, env: Mapping[str, str], cap: int = OUTPUT_CAP_BYTES
 ) -> GateResult:
-    """Run one gate with the environment as given (already stripped); see `run_gates`."""
+    """Run one gate with the environment as given (already stripped); see `run_gates`.
+
+    The output goes through a pipe of our own rather than asyncio's, so that a process
+    that leaves the group and keeps the pipe open can delay the result by no more than
+    `KILL_GRACE_S` (asyncio's `wait` would wait for every holder of its pipes).
+    Whatever the gate left running in its process group is killed once it ends.
+    """
     started = time.monotonic()
+    read_end, write_end = os.pipe()
     try:
-        process = await asyncio.create_subprocess_shell(
-            command,
-            cwd=worktree,
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # its own process group, killed whole on timeout
-        )
+        process = await _started(command, worktree, env, write_end)
     except OSError as error:
-        return GateResult(
-            command,
-            None,
-            time.monotonic() - started,
-            "",
-            error=f"it could not be started: {error.strerror or error}",
-        )
-    assert process.stdout is not None
+        os.close(read_end)
+        problem = f"it could not be started: {error.strerror or error}"
+        return GateResult(command, None, time.monotonic() - started, "", error=problem)
+    finally:
+        os.close(write_end)
+    pipe = os.fdopen(read_end, "rb", buffering=0)
     output = _CappedOutput(cap)
-    reading = asyncio.ensure_future(output.read_all(process.stdout))
+    reading: asyncio.Future[None] | None = None
+    waiting = asyncio.ensure_future(process.wait())
+    transport: asyncio.BaseTransport | None = None
     try:
-        timed_out = not await _ended_in_time(process, reading, timeout_s)
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(loop=loop)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(stream, loop=loop), pipe
+        )
+        reading = asyncio.ensure_future(output.read_all(stream))
+        timed_out = not (await asyncio.wait({waiting}, timeout=timeout_s))[0]
         if timed_out:
             _kill_group(process)
-            await process.wait()
-            await asyncio.wait({reading}, timeout=KILL_GRACE_S)
+            await waiting
+        else:
+            await asyncio.wait({reading}, timeout=KILL_GRACE_S)  # the rest of its output
+            _kill_group(process)  # anything it left running
+        await asyncio.wait({reading}, timeout=KILL_GRACE_S)
     except BaseException:  # cancelled: the gate must not outlive its caller
         _kill_group(process)
         raise
     finally:
-        if not reading.done():
-            reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reading
+        pending = [task for task in (reading, waiting) if task is not None]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if transport is not None:
+            transport.close()
+        pipe.close()  # the transport closes it too, later; closing twice does nothing
     text = output.text()
     if timed_out:
         text += f"\n[the gate was stopped after {timeout_s:g} s]"
@@ -186,26 +208,37 @@ async def run_gate(
     )
 
 
-async def _ended_in_time(
-    process: asyncio.subprocess.Process, reading: asyncio.Future[None], timeout_s: float
-) -> bool:
-    """Whether the command closed its output and exited within the timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    done, _ = await asyncio.wait({reading}, timeout=timeout_s)
-    if not done:
-        return False
+async def _started(
+    command: str, worktree: Path, env: Mapping[str, str], output: int
+) -> asyncio.subprocess.Process:
+    """The gate's shell, started in a process group of its own with `output` as stdout and stderr.
+
+    If the caller is cancelled while the process starts, the start is still awaited
+    and the new group killed: asyncio would kill only the shell, not what it began.
+    """
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_shell(
+            command,
+            cwd=worktree,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,  # its own process group, killed whole on timeout
+        )
+    )
     try:
-        await asyncio.wait_for(process.wait(), max(0.0, deadline - loop.time()))
-    except TimeoutError:
-        return False
-    return True
+        return await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            _kill_group(await starting)
+        raise
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:
     """Kill the gate's whole process group (its shell and everything it started that stayed in it)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(process.pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 class _CappedOutput:

@@ -37,7 +37,7 @@ from orkestra_tui.engine.models import Project, Task
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.changes import RepositoryLink
 from orkestra_tui.engine.repo.commits import commit_task
-from orkestra_tui.engine.repo.context import build_context
+from orkestra_tui.engine.repo.context import build_repository_context, named_paths
 from orkestra_tui.engine.repo.edits import (
     ApplyResult,
     Refusal,
@@ -62,6 +62,8 @@ from orkestra_tui.engine.store.store import Store
 from orkestra_tui.secrets import redact
 
 WORKTREES_DIR = "worktrees"
+CONTEXT_TOKENS = 16_000
+"""The room the repository takes in a task's prompt: its file tree and the most relevant files."""
 MERGE_PENDING = "merge.pending"
 """Beside the integration worktree while a merge is under way (see `RepoWork.merge`)."""
 DIFF_CHARS = 60_000
@@ -230,18 +232,19 @@ class RepoWork:
                 )
         files = (await git_output(["ls-files", "-z"], cwd=made.path)).split("\0")
         files = [name for name in files if name]
-        dependency_files = self._dependency_files(task)
-        built = build_context(
-            task_text=f"{task.title}\n{task.instructions}\n" + "\n".join(task.acceptance),
-            files=files,
-            read=lambda name: (made.path / name).read_bytes(),
-            dependency_files=dependency_files,
+        task_text = f"{task.title}\n{task.instructions}\n" + "\n".join(task.acceptance)
+        built = build_repository_context(
+            files,
+            lambda name: _read_inside(made.path, name),
+            task_text=task_text,
+            budget_tokens=CONTEXT_TOKENS,
+            changed_by_dependencies=self._dependency_files(task),
         )
-        named = {name: text for name, text in built.contents.items() if name in built.named}
+        named = {name: _text_of(made.path, name) for name in named_paths(task_text, files)}
         if previous is not None and previous.state == "kept":  # a re-run sees the files it conflicted on
             for name in files:
                 if name in previous.note and name not in named:
-                    named[name] = _text_of(made.path / name)
+                    named[name] = _text_of(made.path, name)
         context = {
             "files": files,
             "named_files": named,
@@ -260,7 +263,7 @@ class RepoWork:
 
     def refreshed(self, prepared: Prepared) -> dict[str, Any]:
         """The repository context again, with the named files as they are now (after an attempt)."""
-        named = {name: _text_of(prepared.worktree / name) for name in prepared.context["named_files"]}
+        named = {name: _text_of(prepared.worktree, name) for name in prepared.context["named_files"]}
         return {**prepared.context, "named_files": named}
 
     def _dependency_files(self, task: Task) -> list[str]:
@@ -611,9 +614,20 @@ async def _merge_turn(link: RepositoryLink) -> AsyncIterator[None]:
         os.close(handle)
 
 
-def _text_of(path: Path) -> str:
-    """A worktree file's text for the prompt ('' when it is gone or not text)."""
+def _read_inside(worktree: Path, name: str) -> bytes:
+    """A tracked file's bytes, only if it is a regular file inside the worktree (a link may lead out).
+
+    An `OSError` tells the context builder to skip the file.
+    """
+    path = worktree / name
+    if path.is_symlink() or not path.resolve().is_relative_to(worktree.resolve()) or not path.is_file():
+        raise OSError(f"{name} is not a regular file inside the worktree")
+    return path.read_bytes()
+
+
+def _text_of(worktree: Path, name: str) -> str:
+    """A worktree file's text for the prompt ('' when it is gone, not text, or leads outside)."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return _read_inside(worktree, name).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return ""
