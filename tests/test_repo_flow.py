@@ -277,3 +277,23 @@ async def test_a_command_agent_works_in_the_tasks_worktree_and_its_changes_are_w
     refused = {event.data["path"] for event in scripted.audit_events(100, kind="task.file_refused")}
     assert "LICENSE" in refused
     assert not (tmp_path / "shared" / "src").exists()
+
+
+async def test_a_tracked_link_leading_out_of_the_repository_never_reaches_the_prompt(
+    scripted: Engine, repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "private.txt"
+    outside.write_text("PRIVATE-MARKER-4711\n")
+    (repo / "notes.txt").symlink_to(outside)
+    git(repo, "add", "notes.txt")
+    git(repo, "commit", "--quiet", "-m", "A link")
+    providers = cast(scripted)
+    _project, (task_id,), _branch = await linked(
+        scripted, repo, spec("Read notes.txt", instructions="See notes.txt.")
+    )
+
+    await run(scripted)
+
+    asked = [r for p in providers.values() for r in task_requests(p)]
+    assert asked and all("PRIVATE-MARKER" not in r.messages[-1].content for r in asked)
+    assert all("PRIVATE-MARKER" not in str(r.context) for r in asked)
