@@ -7,6 +7,12 @@ In process (`Engine.tidy_worktrees`) for each kind of leftover, and through a re
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,8 +75,6 @@ async def test_leftovers_are_removed_unmerged_work_is_kept_and_live_tasks_keep_t
     deleted = leftover(repo, folder, "task-97")
     git(repo, "worktree", "lock", str(deleted))  # a lock is no reason to keep a folder deleted by hand
     git(repo, "worktree", "unlock", str(deleted))
-    import shutil
-
     shutil.rmtree(deleted)
 
     lines = await engine.tidy_worktrees(project.id)
@@ -110,8 +114,6 @@ async def test_leftovers_are_removed_unmerged_work_is_kept_and_live_tasks_keep_t
 async def test_a_deleted_integration_worktree_is_made_again(engine: Engine, repo: Path) -> None:
     project = engine.create_project("Shop")
     link = await engine.link_repository(project.id, repo)
-    import shutil
-
     shutil.rmtree(link.worktree)
     status = await engine.repository_status(project.id)
     assert status is not None and status.problems == (f"the integration worktree {link.worktree} is missing",)
@@ -167,4 +169,85 @@ def test_orkestra_run_tidies_what_a_killed_run_left_before_it_runs(tmp_path: Pat
     assert f"{resolved}/task-41" not in worktree_paths(repo)
     assert git(repo, "log", "-1", "--format=%s", "orkestra-task/shop/task-42") == "WIP\n"
     assert json.loads(ran.stdout)["stopped"] == "done"
+    assert_fsck_clean(repo)
+
+
+BLOCKING_CODER = """\
+import pathlib, sys, time
+prompt = sys.stdin.read()
+if "<<<RESULT" in prompt:
+    print('{"verdict": "approve", "comments": "Fine."}')
+    sys.exit(0)
+signals = pathlib.Path(SIGNALS)
+here = pathlib.Path.cwd()
+(signals / f"started-{here.name}").touch()
+while (signals / "hold").exists():  # the run is killed while every task is at this point
+    time.sleep(0.01)
+(here / f"{here.name}.txt").write_text("done\\n", encoding="utf-8")
+print("# Done")
+"""
+
+
+def test_a_run_killed_mid_task_leaves_no_worktree_without_a_task(tmp_path: Path, repo: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    program = tmp_path / "coder.py"
+    program.write_text(f"SIGNALS = {str(signals)!r}\n" + BLOCKING_CODER, encoding="utf-8")
+    command = json.dumps([sys.executable, str(program)])
+    (home / "config.toml").write_text(
+        "[simulation]\nseed = 0\nlatency_ms = 0\n\n"
+        f'[[agents]]\nname = "coder"\nprovider = "command"\ncommand = {command}\nconcurrency = 2\n',
+        encoding="utf-8",
+    )
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={})
+    try:
+        project = engine.create_project("Shop")
+        kept, cancelled = engine.add_tasks(
+            project.id, [TaskSpec(title=f"Part {n}", instructions="Write it.", key=f"t{n}") for n in (1, 2)]
+        )
+        engine.set_project_status(project.id, ProjectStatus.ACTIVE)
+    finally:
+        engine.close()
+    assert orkestra(home, "project", "Shop", "--repo", str(repo)).returncode == 0
+    (signals / "hold").touch()
+    arguments = ["--data-dir", str(home), "run", "--max-concurrent", "2", "--on-review", "approve"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orkestra_tui", *arguments],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its agents' processes die with it
+    )
+    try:
+        deadline = time.monotonic() + 60
+        wanted = {f"started-task-{kept.id}", f"started-task-{cancelled.id}"}
+        while {path.name for path in signals.iterdir()} < wanted | {"hold"}:
+            assert process.poll() is None and time.monotonic() < deadline, "the run did not start both tasks"
+            time.sleep(0.01)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    (signals / "hold").unlink()
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={})
+    try:
+        engine.cancel_task(cancelled.id)  # its worktree now has no task that owns it
+    finally:
+        engine.close()
+    folder = tasks_folder(home / "data").resolve()
+    assert {f"{folder}/task-{kept.id}", f"{folder}/task-{cancelled.id}"} <= worktree_paths(repo)
+
+    ran = orkestra(home, "run", "--until-done", "--on-review", "approve", "--json")
+
+    assert ran.returncode == 0, ran.stderr
+    removed = (
+        f"removed worktree {folder}/task-{cancelled.id} and branch orkestra-task/shop/task-{cancelled.id}"
+    )
+    assert f"orkestra: {removed}" in ran.stderr.splitlines(), ran.stderr
+    statuses = {task["id"]: task["status"] for task in json.loads(ran.stdout)["tasks"]}
+    assert statuses == {kept.id: "done", cancelled.id: "cancelled"}
+    merges = git(repo, "log", "--merges", "--format=%B%x00", "orkestra/shop").split("\0")
+    assert sum(f"Orkestra-Task: {kept.id}\n" in merge for merge in merges) == 1
+    assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 2  # the user's, integration
+    assert git(repo, "branch", "--list", "orkestra-task/*") == ""
     assert_fsck_clean(repo)
