@@ -8,6 +8,7 @@ leaves a real commit to gate, review and merge, offline and deterministically.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -337,3 +338,38 @@ def test_doctor_checks_git_a_warning_without_linked_projects_an_error_with_one(
     assert mid_merge.returncode == 1
     (problem,) = json.loads(mid_merge.stdout)["repositories"][0]["problems"]
     assert "in the middle of a merge" in problem
+
+
+# ------------------------------------------------------------------- status
+
+
+def test_status_shows_what_waits_to_merge_and_a_repository_that_cannot_be_used(
+    home: Path, repo: Path
+) -> None:
+    make_project(home)
+    assert orkestra(home, "project", "Shop", "--repo", str(repo)).returncode == 0
+    engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={})
+    try:  # a run started task 1 in its worktree (and was stopped there)
+        (project,) = engine.projects()
+        link = engine.repository(project.id)
+        assert link is not None
+        task = engine.tasks(project.id)[0]
+        asyncio.run(engine.repo_work().prepare(task, link, project))
+    finally:
+        engine.close()
+
+    shown = orkestra(home, "status")
+    assert shown.returncode == 0, shown.stderr
+    assert f"Shop: orkestra/shop in {repo}, from main" in shown.stdout
+    assert '  waiting to merge: #1 "Part 1" (working)' in shown.stdout
+    (listed,) = json.loads(orkestra(home, "status", "--json").stdout)["projects"]
+    assert listed["repository"]["waiting"] == [{"id": 1, "title": "Part 1", "state": "working"}]
+
+    (repo / ".git" / "MERGE_HEAD").write_text(git(repo, "rev-parse", "HEAD"), encoding="utf-8")
+    broken = orkestra(home, "status")
+    assert broken.returncode == 0, broken.stderr
+    assert f"  not usable: {repo} is in the middle of a merge; finish or abort it first" in broken.stdout
+    (listed,) = json.loads(orkestra(home, "status", "--json").stdout)["projects"]
+    assert listed["repository"]["problems"] == [
+        f"{repo} is in the middle of a merge; finish or abort it first"
+    ]
