@@ -288,7 +288,7 @@ async def test_a_tracked_link_leading_out_of_the_repository_never_reaches_the_pr
     git(repo, "add", "notes.txt")
     git(repo, "commit", "--quiet", "-m", "A link")
     providers = cast(scripted)
-    _project, (task_id,), _branch = await linked(
+    _project, (_task_id,), _branch = await linked(
         scripted, repo, spec("Read notes.txt", instructions="See notes.txt.")
     )
 

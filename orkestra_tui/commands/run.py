@@ -20,7 +20,8 @@ Without a terminal, nothing is decided for the human unless a policy says so.
 Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
 back to ready; those whose agent had finished keep their result and stay in
 review, and the next run reviews them without calling that agent again. The
-run starts with recovery (`engine/execution/recovery.py`), as the app does.
+run starts with recovery (`engine/execution/recovery.py`), as the app does, and
+tidies the leftover worktrees of projects linked to a repository (`engine/repo/recovery.py`).
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -206,6 +207,7 @@ def _run_and_report(
     started_at, started = engine.clock.now(), time.monotonic()
     try:
         _recover(engine)
+        _tidy_worktrees(engine, projects)
         progress.start()
         asyncio.run(_carry_out(scheduler, answerer, only, until_done=args.until_done))
     except (KeyboardInterrupt, asyncio.CancelledError) as stop:  # ctrl+c, or SIGTERM (see `_carry_out`)
@@ -279,6 +281,20 @@ def _recover(engine: Engine) -> None:
     report = recover(engine)
     if report.recovered:
         error_line(report.summary())
+
+
+def _tidy_worktrees(engine: Engine, projects: list[Project]) -> None:
+    """Remove the leftover worktrees of linked projects that no task owns; say what was done or kept."""
+
+    async def tidy() -> list[str]:
+        lines: list[str] = []
+        for project in projects:
+            if engine.repository(project.id) is not None:
+                lines += await engine.tidy_worktrees(project.id)
+        return lines
+
+    for line in asyncio.run(tidy()):
+        error_line(line)
 
 
 def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxItem]) -> list[tuple[str, str]]:

@@ -41,6 +41,15 @@ class RepositoryStatus:
 
 
 @dataclass(frozen=True)
+class RepositoryCheck:
+    """Whether a folder can be linked: is it a repository, and what stops it from being linked."""
+
+    is_repository: bool
+    problem: str | None
+    """None when the folder can be linked as asked; one line otherwise."""
+
+
+@dataclass(frozen=True)
 class Landed:
     branch: str
     commit: str | None
@@ -148,6 +157,49 @@ class RepositoryFace:
                 data={"branch": result.branch, "commit": result.commit},
             )
         return Landed(result.branch, result.commit)
+
+    async def tidy_worktrees(self, project_id: int) -> list[str]:
+        """Remove the project's leftover worktrees that hold nothing unmerged; a line per thing done or kept.
+
+        See `repo.recovery`: run at start, before any task of the project runs.
+        """
+        from orkestra_tui.engine.repo.recovery import tidy_worktrees
+
+        project = self._project_or_error(project_id)
+        return await tidy_worktrees(self.store, self.paths.data_dir, project)
+
+    async def check_repository_folder(
+        self, folder: Path, *, init: bool = False, base: str | None = None
+    ) -> RepositoryCheck:
+        """Whether FOLDER can be linked as asked, before any project is made for it (nothing is written)."""
+        from orkestra_tui.engine.repo.git import GitError, check_git
+        from orkestra_tui.engine.repo.link import base_branch, repository_root
+        from orkestra_tui.engine.repo.names import RepositoryError
+        from orkestra_tui.engine.repo.work import WORKTREES_DIR
+
+        folder = folder.expanduser()
+        try:
+            await check_git()
+            if init and not folder.exists():
+                return RepositoryCheck(False, None)  # made and initialised when linked
+            try:
+                root = await repository_root(folder)
+            except RepositoryError as error:
+                if init and folder.is_dir():
+                    return RepositoryCheck(False, None)
+                return RepositoryCheck(
+                    False, str(error).removesuffix(" (Orkestra can initialise one if you ask)")
+                )
+            worktrees = (self.paths.data_dir / WORKTREES_DIR).resolve()
+            if worktrees.is_relative_to(root):
+                return RepositoryCheck(
+                    True, f"Orkestra's worktrees folder {worktrees} may not be inside the repository {root}"
+                )
+            if not init:  # initialising gives a repository without commits its first one
+                await base_branch(root, base)
+        except (GitError, RepositoryError) as error:
+            return RepositoryCheck(True, str(error))
+        return RepositoryCheck(True, None)
 
     def _approved_status(self, task_id: int) -> TaskStatus:
         """Where the human's approval of an escalated task sends it.

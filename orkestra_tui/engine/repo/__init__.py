@@ -14,4 +14,6 @@
 - `context`: the repository as context for a task's prompt, within a token budget.
 - `gates`: running the gate commands in a worktree, with a timeout and without the agents' keys.
 - `repo_settings`: reading and validating the repository's `.orkestra.toml`.
+- `recovery`: at start, the worktrees and task branches no live task owns removed (kept, with the
+  reason, when they hold unmerged work), and those deleted by hand forgotten.
 """
