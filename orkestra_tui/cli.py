@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "doctor": "check paths, config and every agent with a live call",
     "snapshot": "take, list and restore snapshots of the database",
     "bench": "run benchmarks (not tests) and print the figures",
+    "project": "show a project's repository, or link it to one",
+    "land": "merge a project's integration branch into your current branch",
 }
 """Each command and its one-line help; its module is imported only when it runs."""
 

@@ -117,8 +117,8 @@ def test_a_transaction_that_fills_the_disk_rolls_back_whole_and_says_so(
 def test_an_artifact_that_finds_the_disk_full_sends_its_task_back_to_ready(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orkestra_tui.engine.execution import workspace
     from orkestra_tui.engine.execution.scheduler import Scheduler
+    from orkestra_tui.engine.repo import workspace
 
     project = engine.create_project("Full")
     engine.add_tasks(project.id, [TaskSpec(title="Write it", instructions="Write it.")])
@@ -306,7 +306,7 @@ def test_any_command_says_a_full_or_read_only_disk_in_one_line(tmp_path: Path) -
 def test_workspace_files_on_a_full_disk_stop_the_answer_and_leave_nothing_half_written(
     small_disk: Path,  # noqa: F811
 ) -> None:
-    from orkestra_tui.engine.execution.workspace import FileBlock, write_file_blocks
+    from orkestra_tui.engine.repo.workspace import FileBlock, write_file_blocks
 
     workspace = small_disk / "workspace"
     workspace.mkdir()

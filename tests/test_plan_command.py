@@ -35,6 +35,7 @@ DOCUMENT_KEYS = {
     "tokens",
     "warnings",
     "error",
+    "repository",
 }
 TASK_KEYS = {"key", "title", "instructions", "category", "priority", "depends_on", "acceptance"}
 TIED = ("--method", "plurality")

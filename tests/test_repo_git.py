@@ -51,6 +51,9 @@ def runs_git(source: str) -> list[int]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
     }
+    # A "git" that names a field (a JSON report's key) names no program.
+    docstrings |= {id(key) for node in ast.walk(tree) if isinstance(node, ast.Dict) for key in node.keys}
+    docstrings |= {id(node.slice) for node in ast.walk(tree) if isinstance(node, ast.Subscript)}
     lines: list[int] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and id(node) not in docstrings and node.value in ("git", "git.exe"):

@@ -398,17 +398,23 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ): "a damaged database, once no connection is open",
     ("engine/store/snapshots.py", "_sync_directory", "os.open"): "the snapshots folder, to sync a rename",
     (
-        "engine/execution/workspace.py",
+        "engine/repo/workspace.py",
         "_write_atomically",
         "os.open",
     ): "a file an agent writes in the workspace",
-    ("engine/execution/workspace.py", "_write_atomically", "open"): "a file an agent writes in the workspace",
+    ("engine/repo/workspace.py", "_write_atomically", "open"): "a file an agent writes in the workspace",
     (
-        "engine/execution/workspace.py",
+        "engine/repo/workspace.py",
         "_write_atomically",
         "os.replace",
     ): "a file an agent writes in the workspace",
-    ("engine/execution/workspace.py", "_sync_folder", "os.open"): "a workspace folder, to sync a rename",
+    ("engine/repo/workspace.py", "_sync_folder", "os.open"): "a workspace folder, to sync a rename",
+    ("engine/repo/edits.py", "_Plan._plan_edit", "target.read_bytes"): "a worktree file an agent edits",
+    ("engine/repo/repo_settings.py", "read_repo_settings", "path.read_text"): "a repository's .orkestra.toml",
+    ("engine/repo/work.py", "RepoWork.merge", "pending.write_text"): "the merge-under-way marker file",
+    ("engine/repo/work.py", "_merge_turn", "os.open"): "the merge queue's lock file",
+    ("engine/repo/work.py", "_read_inside", "path.read_bytes"): "a worktree file, for the prompt",
+    ("bench/repo.py", "_script_run", "script.write_text"): "the baseline's shell script",
 }
 """Every other place that opens a file by name, and why it is never a database file."""
 OWNER = "engine/store/dbfile.py"

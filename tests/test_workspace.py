@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orkestra_tui.engine.agents.prompts import FILE_BLOCK_HELP
-from orkestra_tui.engine.execution.workspace import (
+from orkestra_tui.engine.repo.workspace import (
     WORKSPACE_MISSING,
     FileBlock,
     artifact_path,

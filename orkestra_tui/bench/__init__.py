@@ -20,5 +20,6 @@ SCENARIOS: dict[str, str] = {
     "run": "orkestra_tui.bench.run",
     "board": "orkestra_tui.bench.board",
     "audit": "orkestra_tui.bench.audit",
+    "repo": "orkestra_tui.bench.repo",
 }
 """Scenario name to module, in the order they run by default."""

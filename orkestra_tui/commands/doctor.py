@@ -1,7 +1,11 @@
 """`orkestra doctor`: paths, config, a live test call to every agent, and the models each endpoint offers.
 
 It never prints a key: only the name of the variable a key came from.
-Exit status 0 when every enabled agent meant to be live answered, 1 otherwise,
+It checks git too (present, 2.38 or newer): a missing or old git is a warning while no
+project is linked to a repository, an error once one is; and each linked project's
+repository is usable (a repository, not mid-merge, its integration branch present).
+Exit status 0 when every enabled agent meant to be live answered and git and the linked
+repositories are usable, 1 otherwise,
 2 when the config itself cannot be used. A simulated agent (no key, or an
 optional SDK not installed) and a configured model its endpoint does not list
 are warnings, not failures.
@@ -96,19 +100,55 @@ async def _check_agents(engine: Any) -> list[dict[str, Any]]:
     return report
 
 
+async def _check_git(engine: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The git binary (present, 2.38 or newer), and each linked project's repository (usable or why not).
+
+    A missing or old git is a warning while no project is linked to a repository, an error once one is.
+    """
+    from orkestra_tui.engine.repo.git import GitError, check_git
+
+    linked = [(project, engine.repository(project.id)) for project in engine.projects()]
+    linked = [(project, link) for project, link in linked if link is not None]
+    try:
+        version: str | None = await check_git()
+        problem = None
+    except GitError as error:
+        version, problem = None, str(error)
+    level = "ok" if problem is None else ("error" if linked else "warning")
+    git = {"version": version, "problem": problem, "level": level}
+    repositories = []
+    for project, link in linked:
+        problems = [problem] if problem is not None else []
+        if not problems:
+            status = await engine.repository_status(project.id)
+            problems = list(status.problems) if status is not None else []
+        repositories.append(
+            {"project": project.name, "path": str(link.path), "branch": link.branch, "problems": problems}
+        )
+    return git, repositories
+
+
 def run(args: argparse.Namespace) -> int:
     context = load_context(args)
     engine = context.open_engine(only_reads=True)
 
-    async def check() -> list[dict[str, Any]]:
+    async def check() -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
         try:
-            return await _check_agents(engine)
+            git, repositories = await _check_git(engine)
+            return await _check_agents(engine), git, repositories
         finally:
             await engine.aclose()
 
-    agents = asyncio.run(check())
-    document = {"paths": context.paths.as_dict(), "config": "valid", "agents": agents}
+    agents, git, repositories = asyncio.run(check())
+    document = {
+        "paths": context.paths.as_dict(),
+        "config": "valid",
+        "git": git,
+        "repositories": repositories,
+        "agents": agents,
+    }
     healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"] and not agent["simulated"])
+    healthy = healthy and git["level"] != "error" and not any(entry["problems"] for entry in repositories)
     if args.json:
         from orkestra_tui.commands.output import print_json
 
@@ -128,6 +168,7 @@ def _print_report(document: dict[str, Any]) -> None:
     for name, path in document["paths"].items():
         out.print(literal(f"{name.replace('_', ' ')}: {path}", style="dim"))
     out.print(Text("config.toml is valid", style="green"))
+    _print_git(out, document["git"], document["repositories"])
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("agent", "provider", "model", "key", "mode", "test"):
         table.add_column(column, overflow="fold")
@@ -157,6 +198,26 @@ def _print_report(document: dict[str, Any]) -> None:
                 literal(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
             )
     _print_models(out, document["agents"])
+
+
+def _print_git(out: Any, git: dict[str, Any], repositories: list[dict[str, Any]]) -> None:
+    """The git line (ok, warning or error) and a line for each linked project's repository."""
+    from orkestra_tui.commands.output import literal
+
+    if git["level"] == "ok":
+        out.print(literal(f"{git['version']} is usable (2.38 or newer)", style="green"))
+    elif git["level"] == "warning":
+        out.print(
+            literal(f"warning: {git['problem']} (no project is linked to a repository yet)", style="yellow")
+        )
+    else:
+        out.print(literal(f"error: {git['problem']}", style="red"))
+    for entry in repositories:
+        if entry["problems"]:
+            for problem in entry["problems"]:
+                out.print(literal(f"{entry['project']}: repository not usable: {problem}", style="red"))
+        else:
+            out.print(literal(f"{entry['project']}: repository {entry['path']} is usable", style="green"))
 
 
 def _print_models(out: Any, agents: list[dict[str, Any]]) -> None:

@@ -37,6 +37,7 @@ from orkestra_tui.commands.answering import (
 )
 from orkestra_tui.commands.context import add_common_options, load_context
 from orkestra_tui.commands.output import emit, error_line
+from orkestra_tui.commands.project import add_repository_options, checked_repository_options
 from orkestra_tui.commands.vote import TIE_BREAK_POLICIES, checked_agents
 from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.errors import UsageError
@@ -114,6 +115,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "interrupted run left it, without asking again for the proposals and ballots stored; running the "
         "same command again does the same",
     )
+    add_repository_options(parser)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if resuming and args.description is not None:
         args.name = args.name or args.resume  # a brief given with --resume starts a plan that has none
     request = None if resuming and args.description is None else _checked_request(args)
+    repository = checked_repository_options(args)
     if request is not None:
         _check_tie_break(args.tie_break, request.involvement, args.description)  # before stdin is read
     description = _description(args.description) if request is not None else ""
@@ -153,15 +156,27 @@ def run(args: argparse.Namespace) -> int:
         planner = Planner(engine)
         session = _session_to_resume(engine, planner, args.resume if resuming else None, args.name, resuming)
         resumed = session is not None
+        if repository is not None:  # refused before a project is made for it
+            asyncio.run(_check_repository(engine, repository, args))
         if session is None:
             if request is None:
                 raise UsageError('a plan needs a description: --description "TEXT"')
             session = _start(engine, planner, request, description=description, chosen=chosen, args=args)
+        if repository is not None:  # linked before any of its tasks can run
+            asyncio.run(
+                engine.link_repository(session.project_id, repository, init=args.init_repo, base=args.base)
+            )
         tie_break = _check_tie_break(args.tie_break, session.brief.involvement, args.description)
         engine.note_plan_run(session.project_id, resumed=resumed)
         return _plan_and_report(engine, planner, session, tie_break, args)
     finally:
         engine.close()
+
+
+async def _check_repository(engine: Engine, folder: Path, args: argparse.Namespace) -> None:
+    from orkestra_tui.commands.project import check_folder
+
+    await check_folder(engine, folder, args)
 
 
 def _check_tie_break(flag: str | None, involvement: int, description: str | None) -> str:
@@ -342,6 +357,7 @@ def _plan_and_report(
     engine: Engine, planner: Planner, session: PlanSession, tie_break: str, args: argparse.Namespace
 ) -> int:
     from orkestra_tui.commands.plan_display import PlanProgress, plan_document, print_summary
+    from orkestra_tui.commands.project import link_document, link_line
     from orkestra_tui.engine.errors import EngineError
     from orkestra_tui.engine.planning.planning import PlanStep
 
@@ -370,12 +386,16 @@ def _plan_and_report(
         subscription.close()
     final = planner.session(project_id)
     document = plan_document(engine, final, error=failure or None)
+    link = engine.repository(project_id)
+    document["repository"] = link_document(link)
     if args.json:
         from orkestra_tui.commands.output import print_json
 
         print_json(document)
     elif final.plan is not None:
         print_summary(document)
+    if link is not None and not args.json:
+        emit(link_line(str(document["project"]["name"]), link))
     if failure:
         error_line(failure, then=f"; {_standing(engine, final)}")
         return NO_PLAN

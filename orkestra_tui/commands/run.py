@@ -20,8 +20,8 @@ Without a terminal, nothing is decided for the human unless a policy says so.
 Ctrl+c (or SIGTERM) stops the run: the tasks whose agent was still working go
 back to ready; those whose agent had finished keep their result and stay in
 review, and the next run reviews them without calling that agent again. The
-run starts with recovery, and runs the scheduler, through the engine's
-`Supervisor`, as the app does.
+run starts with recovery, which tidies the leftover worktrees of projects linked to a
+repository too, and runs the scheduler, through the engine's `Supervisor`, as the app does.
 Progress goes to stderr, the result to stdout: a summary, or with `--json` one
 document (the projects, their tasks per status, every task with its status,
 agent, attempts and note, what this run did, its cost and time, and `stopped`:
@@ -209,6 +209,7 @@ def _run_and_report(
     started_at, started = engine.clock.now(), time.monotonic()
     try:
         _recover(supervisor)
+        _tidy_worktrees(supervisor, projects)
         progress.start()
         asyncio.run(_carry_out(supervisor, answerer, only, until_done=args.until_done))
     except (KeyboardInterrupt, asyncio.CancelledError) as stop:  # ctrl+c, or SIGTERM (see `_carry_out`)
@@ -281,6 +282,12 @@ def _recover(supervisor: Supervisor) -> None:
     report = supervisor.recover()
     if report.recovered:
         error_line(report.summary())
+
+
+def _tidy_worktrees(supervisor: Supervisor, projects: list[Project]) -> None:
+    """Remove the leftover worktrees of linked projects that no task owns; say what was done or kept."""
+    for line in asyncio.run(supervisor.tidy_worktrees([project.id for project in projects])):
+        error_line(line)
 
 
 def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxItem]) -> list[tuple[str, str]]:

@@ -46,8 +46,10 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
                         "cancelled": progress.cancelled,
                     },
                     "phases": phases,
+                    "repository": None,
                 }
             )
+        _add_repositories(engine, projects)
         agents = [
             {
                 "name": agent.name,
@@ -68,6 +70,34 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         engine.close()
+
+
+def _add_repositories(engine: Any, projects: list[dict[str, Any]]) -> None:
+    """Each linked project's repository: its branches, how far ahead, what is merged and what waits."""
+    import asyncio
+
+    from orkestra_tui.commands.project import link_document
+
+    linked = [project for project in projects if engine.repository(project["id"]) is not None]
+    if not linked:
+        return
+
+    async def read() -> list[Any]:
+        return [await engine.repository_status(project["id"]) for project in linked]
+
+    for project, found in zip(linked, asyncio.run(read()), strict=True):
+        if found is None:
+            continue
+        project["repository"] = {
+            **(link_document(found.link) or {}),
+            "ahead": found.ahead,
+            "behind": found.behind,
+            "merged_tasks": found.merged_tasks,
+            "waiting": [
+                {"id": task_id, "title": title, "state": state} for task_id, title, state in found.waiting
+            ],
+            "problems": list(found.problems),
+        }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
         out.print()
         if any(project["phases"] for project in document["projects"]):
             out.print(_phase_table(document["projects"], bars=out.is_terminal))
+            out.print()
+        if any(project["repository"] for project in document["projects"]):
+            _print_repositories(out, document["projects"])
             out.print()
     else:
         out.print(
@@ -175,3 +208,38 @@ def _phase_table(projects: list[dict[str, Any]], *, bars: bool) -> Any:
             cells.append(f"{done}/{total}")
             table.add_row(*cells)
     return table
+
+
+def _print_repositories(out: Any, projects: list[dict[str, Any]]) -> None:
+    """For each linked project: its integration branch, how far ahead, merged tasks, and what waits."""
+    from rich.text import Text
+
+    from orkestra_tui.commands.output import literal
+    from orkestra_tui.engine.voting.consensus import quote_name
+
+    out.print(Text("Repositories", style="bold"))
+    for project in projects:
+        repository = project["repository"]
+        if not repository:
+            continue
+        branch, path, base = repository["branch"], repository["path"], repository["base"]
+        out.print(literal(f"{project['name']}: {branch} in {path}, from {base}"))
+        for problem in repository["problems"]:
+            out.print(literal(f"  not usable: {problem}", style="yellow"))
+        if repository["problems"]:
+            continue
+        out.print(
+            literal(
+                f"  {plural(repository['ahead'], 'commit')} ahead of {repository['base']}, "
+                f"{repository['behind']} behind; {plural(repository['merged_tasks'], 'task')} merged"
+            )
+        )
+        waiting = repository["waiting"]
+        if waiting:
+            shown = ", ".join(
+                f"#{task['id']} {quote_name(task['title'])} ({task['state']})" for task in waiting
+            )
+            out.print(literal(f"  waiting to merge: {shown}"))
+        elif repository["ahead"]:
+            name = quote_name(project["name"])
+            out.print(literal(f"  nothing waits to merge; land it with: orkestra land {name}", style="dim"))

@@ -7,6 +7,7 @@ The committee, the planner and the scheduler take the parts they use, never the 
 
     engine.py            the Engine: builds the parts (store, bus, inbox, pool, desks) and closes them
     reads.py face.py     its public face: the reads, and each change passed on to the part that owns it
+    repository_face.py   the public face for linked repositories: link, changes, diffs, landing
     models.py events.py  the domain (plain dataclasses and enums) and the event bus
     inbox.py clock.py    questions to the human as durable futures; time, injectable
     errors.py progress.py  requests the engine refuses; a project's progress, counted once
@@ -22,11 +23,14 @@ The committee, the planner and the scheduler take the parts they use, never the 
     planning/   from a brief to an approved task graph: planning, the graph, the plan's guard;
                 projects.py, the only writer of project rows
     execution/  carrying out the plan: the scheduler; tasks.py, the only writer of task.status;
-                the human's task controls (controls.py); leases, selection, review, checks, the
-                workspace, recovery
+                the human's task controls (controls.py); leases, selection, review, checks,
+                recovery, and a task's steps in a repository (repo_steps.py)
+    repo/       where the work lands: the workspace folder, and git (git.py, the only module that runs
+                it): worktrees, edits, gates, commits, the merge queue; the only writer of the
+                repository, task_change and gate_run tables
 
 The layers are contracts in pyproject.toml (`lint-imports`): the engine never imports
 Textual, Rich, the TUI, the commands or the benchmarks, and uses the providers below it;
 inside it, the groups run one way (models, clock, errors, events, owners <- store <- inbox <-
-agents <- voting <- planning <- execution <- reads, face <- engine).
+agents <- voting <- planning <- repo <- execution <- reads, face <- engine).
 """

@@ -25,6 +25,7 @@ from orkestra_tui.engine.face import EngineFace
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.planning.projects import ProjectDesk
 from orkestra_tui.engine.reads import EngineReads
+from orkestra_tui.engine.repository_face import RepositoryFace
 from orkestra_tui.engine.store.store import Store
 from orkestra_tui.engine.voting.desk import DecisionDesk
 from orkestra_tui.providers.registry import build_agents
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "EngineError"]
 
 
-class Engine(EngineFace, EngineReads):
+class Engine(EngineFace, EngineReads, RepositoryFace):
     """Orkestra's engine over one data directory: its parts, and the public face over them."""
 
     def __init__(

@@ -68,7 +68,9 @@ TASK_TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.REVIEW: frozenset(
         {TaskStatus.DONE, TaskStatus.READY, TaskStatus.AWAITING_HUMAN, TaskStatus.CANCELLED}
     ),
-    TaskStatus.AWAITING_HUMAN: frozenset({TaskStatus.DONE, TaskStatus.READY, TaskStatus.CANCELLED}),
+    TaskStatus.AWAITING_HUMAN: frozenset(
+        {TaskStatus.DONE, TaskStatus.READY, TaskStatus.REVIEW, TaskStatus.CANCELLED}
+    ),
     TaskStatus.FAILED: frozenset({TaskStatus.READY, TaskStatus.CANCELLED}),
     TaskStatus.BLOCKED: frozenset({TaskStatus.READY, TaskStatus.PENDING, TaskStatus.CANCELLED}),
     TaskStatus.DONE: frozenset(),

@@ -31,7 +31,7 @@ command on stderr. Nothing here knows of either.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.events import EngineEvent
@@ -75,6 +75,19 @@ class Supervisor:
         if self.recovery is None:
             self.recovery = recover(self.engine)
         return self.recovery
+
+    async def tidy_worktrees(self, project_ids: Iterable[int] | None = None) -> list[str]:
+        """Remove the leftover worktrees of linked projects that no task owns; a line per thing done or kept.
+
+        Every linked project, or those of PROJECT_IDS. Run at start, after `recover`; a worktree
+        that holds unmerged or uncommitted work is kept, and its line says why.
+        """
+        wanted = None if project_ids is None else set(project_ids)
+        lines: list[str] = []
+        for project in self.engine.projects():
+            if (wanted is None or project.id in wanted) and self.engine.repository(project.id) is not None:
+                lines += await self.engine.tidy_worktrees(project.id)
+        return lines
 
     # ------------------------------------------------------------ resuming
 

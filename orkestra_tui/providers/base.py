@@ -36,6 +36,8 @@ class ProviderRequest:
     """What the engine asks for: plan, ballot, review, task, compromise or ping."""
     context: Mapping[str, Any] = field(default_factory=dict)
     """The same request in structured form; simulated agents answer from this."""
+    workdir: Path | None = None
+    """The folder a coding agent works in (a task's worktree); None: the agent's own workspace."""
 
 
 CUT_OFF_STOP_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS", "model_context_window_exceeded"})
@@ -133,6 +135,9 @@ class VendorFacts:
     """The endpoint when neither config.toml nor the variable names one ("" for the SDK's own)."""
     sdk_endpoint: ClassVar[str] = ""
     """Where the SDK goes when given no base URL: shown to the user, never used to call."""
+    edits_files_itself: ClassVar[bool] = False
+    """The agent changes the files of its working folder itself (a coding-agent CLI): its change is
+    what `git status` shows there afterwards, not blocks in its answer."""
     sdk_module: str = ""
     """The SDK's module, imported on first use (e.g. `anthropic`, `google.genai`)."""
     sdk_extra: ClassVar[str] = ""

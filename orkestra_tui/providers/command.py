@@ -49,6 +49,7 @@ def command_environment(env: Mapping[str, str], key_variable: str = "") -> dict[
 
 class CommandProvider(VendorFacts):
     vendor = "local"
+    edits_files_itself = True
 
     @classmethod
     def from_settings(cls, settings: ProviderSettings) -> Provider:
@@ -80,7 +81,8 @@ class CommandProvider(VendorFacts):
         self.timeout_s = timeout_s
 
     async def complete(self, request: ProviderRequest) -> ProviderResponse:
-        self.workspace.mkdir(parents=True, exist_ok=True)
+        folder = request.workdir or self.workspace  # a task's worktree, in a repository project
+        folder.mkdir(parents=True, exist_ok=True)
         prompt = prompt_text(request)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -88,7 +90,7 @@ class CommandProvider(VendorFacts):
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                cwd=self.workspace,
+                cwd=folder,
                 env=self.environment,
             )
         except FileNotFoundError:

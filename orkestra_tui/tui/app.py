@@ -209,6 +209,21 @@ class OrkestraApp(DamageGuardApp):
             return
         if report.recovered:
             self.notify(clean(report.summary()), title="Recovered", timeout=10, markup=False)
+        self.run_worker(
+            self._tidy_worktrees(), name="tidy-worktrees", group=UPKEEP_GROUP, exit_on_error=False
+        )
+
+    async def _tidy_worktrees(self) -> None:
+        """Remove the leftover worktrees of linked projects; say what was kept, and why."""
+        try:
+            lines = await self.supervisor.tidy_worktrees()
+        except OrkestraError as error:
+            self.notify(
+                clean(f"Leftover worktrees were not tidied: {error}"), severity="warning", markup=False
+            )
+            return
+        if lines:
+            self.notify(clean("\n".join(lines[:5])), title="Worktrees", timeout=10, markup=False)
 
     def _start_upkeep(self) -> None:
         """Check the database in the background, and take a snapshot every few minutes."""

@@ -391,9 +391,17 @@ DEPENDENCIES_TOTAL_CHARS = 24_000
 
 
 def task_request(
-    task: Any, brief: str, dependencies: Sequence[tuple[str, str]], *, workspace: bool
+    task: Any,
+    brief: str,
+    dependencies: Sequence[tuple[str, str]],
+    *,
+    workspace: bool,
+    extra: Sequence[str] = (),
 ) -> ProviderRequest:
-    """The request for a task's work: the task, the brief, and its dependencies' results trimmed to fit."""
+    """The request for a task's work: the task, the brief, and its dependencies' results trimmed to fit.
+
+    EXTRA parts come last: in a repository project, the repository as context and how to answer.
+    """
     parts = [f"Task: {task.title}", f"Instructions:\n{task.instructions}"]
     if task.acceptance:
         parts.append("Done when:\n" + "\n".join(f"- {item}" for item in task.acceptance))
@@ -412,6 +420,7 @@ def task_request(
         room -= len(shown)
     if workspace:
         parts.append(FILE_BLOCK_HELP)
+    parts.extend(part for part in extra if part)
     return ProviderRequest(
         system=TASK_SYSTEM,
         messages=(Message("user", "\n\n".join(parts)),),

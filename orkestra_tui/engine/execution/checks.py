@@ -73,6 +73,7 @@ def post_checks(tx: Transaction, store: Store, data_dir: Path, task: Task, statu
         "status": "ok" if row[0] == status.value else f"{row[0]}, not {status.value}",
         "cost": "ok" if calls else "no call recorded",
     }
+    checks.update(_repository_post_checks(store, task, status))
     failed = [f"{name}: {outcome}" for name, outcome in checks.items() if outcome != "ok"]
     tx.audit(
         "engine",
@@ -82,3 +83,21 @@ def post_checks(tx: Transaction, store: Store, data_dir: Path, task: Task, statu
         project_id=task.project_id,
         data={"checks": checks, "stage": "after"},
     )
+
+
+def _repository_post_checks(store: Store, task: Task, status: TaskStatus) -> dict[str, str]:
+    """A task with a change in a repository: its commit merged, its worktree gone or kept for a reason."""
+    rows = store.query(
+        "SELECT commit_sha, merged_commit, files, worktree, note, state FROM task_change WHERE task_id = ?",
+        (task.id,),
+    )
+    if not rows or status is not TaskStatus.DONE:
+        return {}
+    commit, merged, files, worktree, note, state = rows[0]
+    has_change = files not in (None, "", "[]")
+    recorded = not has_change or (commit is not None and merged is not None and state == "merged")
+    kept_for_a_reason = worktree is None or bool((note or "").strip())
+    return {
+        "commit": "ok" if recorded else "not recorded as merged",
+        "worktree": "ok" if kept_for_a_reason else f"{worktree} left without a reason",
+    }

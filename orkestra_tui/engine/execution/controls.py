@@ -23,6 +23,7 @@ from orkestra_tui.engine.execution.tasks import (
 )
 from orkestra_tui.engine.inbox import Inbox
 from orkestra_tui.engine.models import InboxKind, Task, TaskSpec, TaskStatus
+from orkestra_tui.engine.repo.changes import approved_change_status
 from orkestra_tui.engine.store.store import Store
 
 if TYPE_CHECKING:
@@ -122,14 +123,17 @@ class TaskDesk:
         return self.task(task_id)
 
     def approve_task(self, task: Task) -> Task:
-        """The human approves a task the reviewers sent to them: it is done.
+        """The human approves a task the reviewers sent to them: it is done (in a repository, once merged).
 
         The reviewers' concern stays in the note, as what the approval went over.
         """
         concern = task.note.strip()
+        status = TaskStatus.DONE
+        if task.status is TaskStatus.AWAITING_HUMAN:  # in a repository project, done once merged
+            status = approved_change_status(self.store, task.id)
         return self._control_task(
             task,
-            TaskStatus.DONE,
+            status,
             allowed=(TaskStatus.AWAITING_HUMAN,),
             note=f"{APPROVED_OVER} {concern}" if concern else "",
             kind="task.approved",

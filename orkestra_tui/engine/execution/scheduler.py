@@ -65,7 +65,9 @@ from orkestra_tui.engine.execution.checks import (
     result_problem,
     workspace_check,
 )
+from orkestra_tui.engine.execution.claims import Claim
 from orkestra_tui.engine.execution.leases import release_stale
+from orkestra_tui.engine.execution.repo_steps import RepoSteps
 from orkestra_tui.engine.execution.tasks import (
     END_ATTEMPT_SQL,
     REVIEW_ROW_SQL,
@@ -90,6 +92,7 @@ from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from orkestra_tui.config import Paths, Settings
+    from orkestra_tui.engine.agents.calls import CallOutcome
     from orkestra_tui.engine.agents.pool import AgentPool
     from orkestra_tui.engine.clock import Clock
     from orkestra_tui.engine.events import EventBus
@@ -113,24 +116,6 @@ PROBE_WAIT_MIN_S = 0.05
 
 PROBE_WAIT_MAX_S = 30.0
 """The longest a run waits, idle, for an agent's circuit to let a probe through before looking again."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A task this process has leased, and the agent it goes to."""
-
-    task: Task
-    agent: str
-    attempt: int
-    request: ProviderRequest | None = None
-    """The request for the agent, built in the claim's transaction; None for a review resumed."""
-    call_id: int | None = None
-    """The task's call, recorded as started in the claim's transaction."""
-
-    @property
-    def review_only(self) -> bool:
-        """A task a stopped run left in review: its result is stored, only its review is to do."""
-        return self.request is None
 
 
 @dataclass
@@ -217,6 +202,8 @@ class Scheduler:
         """The calls this process recorded as started for a task (its own, its reviews), until it
         finishes: a stop closes those that got no answer as interrupted."""
         self._paused_for_budget = False
+        self.repo = RepoSteps(self)
+        """The steps of a task in a project linked to a git repository."""
         self.blocked = 0
         """Tasks the pre-checks blocked, since this scheduler was made."""
 
@@ -484,6 +471,9 @@ class Scheduler:
             if task.id not in self._cycle_members(task.project_id)
             else "it is in a dependency cycle",
         }
+        repository = self.repo.repository_check(project.id)  # only for a project linked to one
+        if repository is not None:
+            checks["repository"] = repository
         failed = {name: outcome for name, outcome in checks.items() if outcome != "ok"}
         tx.audit(
             "engine",
@@ -594,6 +584,7 @@ class Scheduler:
             while not self._stopping:
                 self._wake.clear()  # before claiming: news that arrives meanwhile must not be lost
                 projects = self._active_projects(project_id)
+                await self.repo.look_at_repositories(projects)
                 while not self.paused and len(working) < self.max_concurrent:
                     claim = self.claim(projects)
                     if claim is None:
@@ -785,12 +776,15 @@ class Scheduler:
         )
 
     async def _carry_out(self, claim: Claim) -> str:
-        from orkestra_tui.engine.execution import workspace
+        from orkestra_tui.engine.repo import changes, workspace
 
         task, agent = claim.task, claim.agent
         project = self.store.project(task.project_id)
         assert project is not None
         assert claim.request is not None
+        link = changes.repository(self.store, project.id)
+        if link is not None:
+            return await self.repo.carry_out(claim, project, link)
         outcome = await self.pool.call(
             agent,
             claim.request,
@@ -802,15 +796,7 @@ class Scheduler:
         # Recorded in the next transaction (review, or finish), which comes with no wait in between.
         self._unrecorded[task.id] = outcome.attempts
         if outcome.response is None:
-            error = outcome.error
-            if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
-                return self._defer(claim, error)
-            if error is not None and error.retryable:
-                # Provider calls, not the task's attempts (its runs, as the task's detail counts them).
-                reason = f"{agent} failed after {plural(len(outcome.attempts), 'call')}: {error}"
-            else:
-                reason = f"{agent} failed and it cannot be retried: {error}"
-            return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
+            return self._call_failed(claim, outcome)
         text = outcome.response.text
         problem = result_problem(text)
         if problem:
@@ -836,6 +822,18 @@ class Scheduler:
         return await self._review(
             claim, text, artifact=artifact, brief=project.brief, written=written, refused=refused
         )
+
+    def _call_failed(self, claim: Claim, outcome: CallOutcome) -> str:
+        """A call to the task's agent got no answer: defer a passing failure, else fail the task."""
+        agent, error = claim.agent, outcome.error
+        if error is not None and _passing(error) and claim.attempt < TEMPORARY_FAILURES_LIMIT:
+            return self._defer(claim, error)
+        if error is not None and error.retryable:
+            # Provider calls, not the task's attempts (its runs, as the task's detail counts them).
+            reason = f"{agent} failed after {plural(len(outcome.attempts), 'call')}: {error}"
+        else:
+            reason = f"{agent} failed and it cannot be retried: {error}"
+        return self._finish(claim, TaskStatus.FAILED, note=reason, error=reason)
 
     def _defer(self, claim: Claim, error: ProviderError) -> str:
         """Give a task back to ready after a passing failure; the next claim prefers another agent."""
@@ -884,8 +882,11 @@ class Scheduler:
         brief: str,
         written: list[str],
         refused: list[tuple[str, str]],
+        shown: str | None = None,
     ) -> str:
         """Store the agent's result (the task goes to review), then have it reviewed.
+
+        SHOWN is what the reviewers read, when it is more than the result (a change's diff and gates).
 
         The review calls are recorded as started in the same transaction, before they go out.
         """
@@ -895,7 +896,7 @@ class Scheduler:
 
         task, agent = claim.task, claim.agent
         reviewers = self._reviewers(task, agent)
-        request = review_request(task, text, brief) if reviewers else None
+        request = review_request(task, shown or text, brief) if reviewers else None
         with self.store.transaction() as tx:
             self._record_calls(tx, task)
             # The attempt's work is done: a stop or a crash from here on keeps it (see `_release`).
@@ -946,15 +947,29 @@ class Scheduler:
                 started[name] = start_call(tx, call)
                 self._started.setdefault(task.id, []).append((started[name], call))
         self._unrecorded.pop(task.id, None)
-        return await self._judge(claim, text, brief, reviewers, request=request, started_calls=started)
+        return await self._judge(
+            claim, shown or text, brief, reviewers, request=request, started_calls=started
+        )
 
     async def _resume_review(self, claim: Claim) -> str:
-        """Review the result a stopped run left in review; the agent that made it is not called again."""
+        """Review the result a stopped run left in review; the agent that made it is not called again.
+
+        In a repository project, a change approved before the stop (by its reviewers, or by the
+        human) goes straight to the merge queue; otherwise its reviewers see its diff again.
+        """
+        from orkestra_tui.engine.repo import changes
+
         task = claim.task
         project = self.store.project(task.project_id)
         assert project is not None
+        shown = task.result or ""
+        change = changes.task_change(self.store, task.id)
+        if change is not None and changes.repository(self.store, project.id) is not None:
+            if change.state in ("approved", "merged"):
+                return await self.repo.merge_approved(claim, project, "")
+            shown += "\n\n" + await self.repo.change_for_review(task.id, None)
         reviewers = self._reviewers(task, claim.agent)
-        return await self._judge(claim, task.result or "", project.brief, reviewers)
+        return await self._judge(claim, shown, project.brief, reviewers)
 
     def _reviewers(self, task: Task, agent: str) -> list[str]:
         """Who reviews `agent`'s result: agents of other providers, available now."""
@@ -995,6 +1010,12 @@ class Scheduler:
         verdict = decide(reviews, already_retried=task.review_rounds > 0)
         if self.reviewers == 0:
             verdict = type(verdict)("done", "")
+        if verdict.kind in ("done", "done_with_warning"):
+            from orkestra_tui.engine.repo import changes
+
+            project = self.store.project(task.project_id)
+            if project is not None and changes.task_change(self.store, task.id) is not None:
+                return await self.repo.merge_approved(claim, project, verdict.note, reviews)
         status = {
             "done": TaskStatus.DONE,
             "done_with_warning": TaskStatus.DONE,

@@ -9,4 +9,11 @@
 - `commits`: committing a task's change with its trailers, the agent as author and Orkestra as committer.
 - `merging`: the conflict pre-check, merging a task into the integration branch and undoing it, "already
   merged?", the counts for `orkestra status`, and landing the integration branch on the user's branch.
+- `edits`: a model's answer as file changes (whole files, exact search/replace edits, deletions),
+  applied to a task's worktree under the path rules, each refusal returned as data.
+- `context`: the repository as context for a task's prompt, within a token budget.
+- `gates`: running the gate commands in a worktree, with a timeout and without the agents' keys.
+- `repo_settings`: reading and validating the repository's `.orkestra.toml`.
+- `recovery`: at start, the worktrees and task branches no live task owns removed (kept, with the
+  reason, when they hold unmerged work), and those deleted by hand forgotten.
 """

@@ -7,10 +7,11 @@ index file of the user's checkout).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from orkestra_tui.engine.repo.git import git_output, run_git
+from orkestra_tui.engine.repo.git import GitError, git_output, run_git
 
 SHOWN_PATHS = 3
 
@@ -91,14 +92,24 @@ async def changed_paths(worktree: Path, *, untracked: bool = True) -> list[Chang
 
 async def git_path(worktree: Path, name: str) -> Path:
     """Where the worktree's git dir keeps NAME (e.g. MERGE_HEAD), whether or not it exists."""
-    location = Path(await git_output(["rev-parse", "--git-path", name], cwd=worktree))
-    return location if location.is_absolute() else worktree / location
+    return (await git_paths(worktree, [name]))[name]
+
+
+async def git_paths(worktree: Path, names: Sequence[str]) -> dict[str, Path]:
+    """Where the worktree's git dir keeps each of NAMES, asked of git in one command."""
+    arguments = [part for name in names for part in ("--git-path", name)]
+    lines = (await git_output(["rev-parse", *arguments], cwd=worktree)).splitlines()
+    if len(lines) != len(names):
+        raise GitError(f"git rev-parse --git-path gave {len(lines)} paths for {len(names)} names")
+    locations = {name: Path(line) for name, line in zip(names, lines, strict=True)}
+    return {name: path if path.is_absolute() else worktree / path for name, path in locations.items()}
 
 
 async def operation_in_progress(worktree: Path) -> str | None:
     """`a merge`, `a rebase`, … when one is left waiting in WORKTREE, otherwise None."""
+    locations = await git_paths(worktree, [marker for marker, _ in OPERATION_MARKERS])
     for marker, operation in OPERATION_MARKERS:
-        if (await git_path(worktree, marker)).exists():
+        if locations[marker].exists():
             return operation
     return None
 

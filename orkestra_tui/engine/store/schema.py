@@ -248,6 +248,43 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX call_answer_by_agent ON call_answer (agent, call_id);
     """,
+    # 10: the work lands in a git repository (engine.repo.changes writes these three tables).
+    # A project's linked repository; each task's branch, commit and merge; every gate run.
+    """
+    CREATE TABLE repository (
+        project_id INTEGER PRIMARY KEY REFERENCES project(id),
+        path TEXT NOT NULL,
+        base TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        worktree TEXT NOT NULL,
+        linked_at REAL NOT NULL
+    );
+    CREATE TABLE task_change (
+        task_id INTEGER PRIMARY KEY REFERENCES task(id),
+        branch TEXT NOT NULL,
+        worktree TEXT,
+        base_commit TEXT,
+        commit_sha TEXT,
+        merged_commit TEXT,
+        state TEXT NOT NULL,
+        files TEXT NOT NULL DEFAULT '[]',
+        reruns INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE gate_run (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES task(id),
+        attempt INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        command TEXT NOT NULL,
+        exit_code INTEGER,
+        duration_s REAL NOT NULL,
+        output TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX gate_run_by_task ON gate_run (task_id, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -61,7 +61,19 @@ class WriteReport:
     """(path as the agent gave it, why it was refused), in answer order."""
 
 
-class _Refused(Exception):
+@dataclass(frozen=True)
+class FencedBlock:
+    """A closed fenced code block of an answer: its info string and its lines, dedented as CommonMark does."""
+
+    info: str
+    lines: tuple[str, ...]
+
+    def content(self) -> str:
+        """The body as a file's contents: the lines joined, with one final line ending (none if empty)."""
+        return _with_one_final_newline(list(self.lines))
+
+
+class PathRefused(Exception):
     """A file block that must not be written; the message says why in plain words."""
 
 
@@ -91,21 +103,34 @@ def write_artifact(path: Path, text: str) -> Path:
     scheduler's time. (Files written to the workspace are synced.)
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, _utf8(text), sync=False)
+    _write_atomically(path, utf8_bytes(text), sync=False)
     return path
 
 
 def file_blocks(text: str) -> list[FileBlock]:
     """The fenced code blocks of a Markdown answer that name a file, in order.
 
+    Blocks without `file=` or `path=` are skipped whole, so examples inside them
+    are never taken for files (see `fenced_blocks` for the fences).
+    """
+    blocks: list[FileBlock] = []
+    for block in fenced_blocks(text):
+        path = _path_attribute(block.info)
+        if path is not None:
+            blocks.append(FileBlock(path, block.content()))
+    return blocks
+
+
+def fenced_blocks(text: str) -> list[FencedBlock]:
+    """The closed fenced code blocks of a Markdown answer, in order.
+
     Fences follow CommonMark: three or more backticks or tildes indented at most
     three spaces; a block ends at a fence of the same character, at least as
     long, with nothing after it. A block never closed runs to the end of the
-    text and is ignored. Blocks without `file=` or `path=` are skipped whole,
-    so examples inside them are never taken for files.
+    text and is ignored.
     """
     lines = text.split("\n")
-    blocks: list[FileBlock] = []
+    blocks: list[FencedBlock] = []
     index = 0
     while index < len(lines):
         opening = _OPENING_FENCE.fullmatch(lines[index].rstrip("\r"))
@@ -118,12 +143,45 @@ def file_blocks(text: str) -> list[FileBlock]:
         )
         if closing_index is None:
             break
-        path = _path_attribute(opening["info"])
-        if path is not None:
-            body = [_dedent(line, len(opening["indent"])) for line in lines[index + 1 : closing_index]]
-            blocks.append(FileBlock(path, _with_one_final_newline(body)))
+        body = tuple(_dedent(line, len(opening["indent"])) for line in lines[index + 1 : closing_index])
+        blocks.append(FencedBlock(opening["info"], body))
         index = closing_index + 1
     return blocks
+
+
+def info_attribute(info: str, name: str) -> str | None:
+    """The value of `name=VALUE` in a fence's info string (quoted or bare), or None when absent."""
+    pattern = (
+        rf"""(?:^|\s){re.escape(name)}\s*=\s*(?:"(?P<double>[^"]*)"|'(?P<single>[^']*)'|(?P<bare>\S*))"""
+    )
+    match = re.search(pattern, info, re.IGNORECASE)
+    if match is None:
+        return None
+    return next(value for value in match.group("double", "single", "bare") if value is not None)
+
+
+def existing_folder(root: Path, parts: tuple[str, ...]) -> Path:
+    """The real folder that existing folder components lead to inside `root` (a resolved path).
+
+    Each component is checked as `write_inside` checks it: symlinks are followed
+    while they stay inside, and nothing leads into .git; a missing one is refused.
+    """
+    current = root
+    for index, part in enumerate(parts):
+        candidate = current / part
+        if not (candidate.is_symlink() or candidate.exists()):
+            raise PathRefused(f"'{'/'.join(parts[: index + 1])}' does not exist")
+        current = _inside_folder(root, candidate, parts[: index + 1])
+    return current
+
+
+def existing_file(root: Path, parts: tuple[str, ...]) -> Path:
+    """The real file an existing path inside `root` leads to, checked as `write_inside` checks it."""
+    folder = existing_folder(root, parts[:-1])
+    candidate = folder / parts[-1]
+    if not (candidate.is_symlink() or candidate.exists()):
+        raise PathRefused(f"'{'/'.join(parts)}' does not exist")
+    return _checked_target(root, candidate, parts)
 
 
 def write_file_blocks(
@@ -143,16 +201,16 @@ def write_file_blocks(
     seen: set[tuple[str, ...]] = set()
     for block in blocks:
         try:
-            parts = _relative_parts(block.path)
+            parts = relative_parts(block.path)
             key = tuple(part.casefold() for part in parts)
             if key in seen:
-                raise _Refused("the same file appears earlier in this answer; only the first is used")
+                raise PathRefused("the same file appears earlier in this answer; only the first is used")
             seen.add(key)
-            data = _utf8(block.content)
+            data = utf8_bytes(block.content)
             if len(data) > max_bytes:
-                raise _Refused(f"the file is {len(data):,} bytes, over the limit of {max_bytes:,}")
-            _write_inside(root, parts, data)
-        except _Refused as refusal:
+                raise PathRefused(f"the file is {len(data):,} bytes, over the limit of {max_bytes:,}")
+            write_inside(root, parts, data)
+        except PathRefused as refusal:
             report.refused.append((block.path, str(refusal)))
         except OSError as error:
             if is_disk_full(error):  # not the block's fault: the whole answer waits for space
@@ -192,38 +250,38 @@ def _with_one_final_newline(lines: list[str]) -> str:
     return body + ending if body else ""
 
 
-def _relative_parts(path: str) -> tuple[str, ...]:
+def relative_parts(path: str) -> tuple[str, ...]:
     """The components of a path an agent gave, or a refusal if it could point anywhere unsafe."""
     if not path.strip():
-        raise _Refused("the path is empty")
+        raise PathRefused("the path is empty")
     if any(unicodedata.category(character) in _UNSAFE_CATEGORIES for character in path):
-        raise _Refused("the path contains a control or invisible character")
+        raise PathRefused("the path contains a control or invisible character")
     if path.startswith(("/", "\\")):
-        raise _Refused("the path is absolute; it must be relative to the workspace")
+        raise PathRefused("the path is absolute; it must be relative to the workspace")
     if _DRIVE.match(path):
-        raise _Refused("the path starts with a drive letter; it must be relative to the workspace")
+        raise PathRefused("the path starts with a drive letter; it must be relative to the workspace")
     if path.endswith(("/", "\\")):
-        raise _Refused("the path names a folder, not a file")
+        raise PathRefused("the path names a folder, not a file")
     parts = tuple(part for part in re.split(r"[/\\]", path) if part not in ("", "."))
     if not parts:
-        raise _Refused("the path names a folder, not a file")
+        raise PathRefused("the path names a folder, not a file")
     if ".." in parts:
-        raise _Refused("the path contains '..', which could leave the workspace")
+        raise PathRefused("the path contains '..', which could leave the workspace")
     if parts[0].startswith("~"):
-        raise _Refused("the path starts with '~', a home folder")
+        raise PathRefused("the path starts with '~', a home folder")
     for part in parts:
         if part.casefold() == ".git":
-            raise _Refused("the path leads into .git")
+            raise PathRefused("the path leads into .git")
         if _NOT_ALLOWED_ON_WINDOWS.intersection(part):
-            raise _Refused(f"'{part}' contains a character Windows does not allow in names: <>:\"|?*")
+            raise PathRefused(f"'{part}' contains a character Windows does not allow in names: <>:\"|?*")
         if _WINDOWS_DEVICE.fullmatch(part):
-            raise _Refused(f"'{part}' is a reserved device name on Windows")
+            raise PathRefused(f"'{part}' is a reserved device name on Windows")
         if part.endswith((".", " ")):
-            raise _Refused(f"'{part}' ends with a dot or a space, which Windows drops")
+            raise PathRefused(f"'{part}' ends with a dot or a space, which Windows drops")
     return parts
 
 
-def _write_inside(root: Path, parts: tuple[str, ...], data: bytes) -> None:
+def write_inside(root: Path, parts: tuple[str, ...], data: bytes) -> None:
     """Check every existing folder on the way, then create the missing ones and write the file."""
     current = root
     existing = 0
@@ -250,11 +308,11 @@ def _inside_folder(root: Path, candidate: Path, shown: tuple[str, ...]) -> Path:
     """The real folder a path component leads to, if it is a folder inside the workspace."""
     real = _resolve(candidate, shown)
     if not real.is_relative_to(root):
-        raise _Refused(f"'{'/'.join(shown)}' leads outside the workspace")
+        raise PathRefused(f"'{'/'.join(shown)}' leads outside the workspace")
     if _leads_into_git(root, real):
-        raise _Refused("the path leads into .git")
+        raise PathRefused("the path leads into .git")
     if not real.is_dir():
-        raise _Refused(f"'{'/'.join(shown)}' is not a folder")
+        raise PathRefused(f"'{'/'.join(shown)}' is not a folder")
     return real
 
 
@@ -263,13 +321,13 @@ def _checked_target(root: Path, candidate: Path, parts: tuple[str, ...]) -> Path
     shown = "/".join(parts)
     real = _resolve(candidate, parts) if candidate.is_symlink() else candidate
     if not real.is_relative_to(root):
-        raise _Refused(f"'{shown}' is a symlink leading outside the workspace")
+        raise PathRefused(f"'{shown}' is a symlink leading outside the workspace")
     if _leads_into_git(root, real):
-        raise _Refused("the path leads into .git")
+        raise PathRefused("the path leads into .git")
     if real.is_dir():
-        raise _Refused(f"'{shown}' is a folder, not a file")
+        raise PathRefused(f"'{shown}' is a folder, not a file")
     if not real.parent.is_dir():
-        raise _Refused(f"'{shown}' is a symlink to a missing folder")
+        raise PathRefused(f"'{shown}' is a symlink to a missing folder")
     return real
 
 
@@ -278,14 +336,14 @@ def _resolve(candidate: Path, shown: tuple[str, ...]) -> Path:
     try:
         return candidate.resolve()
     except (OSError, RuntimeError):
-        raise _Refused(f"'{'/'.join(shown)}' is a symlink that cannot be followed") from None
+        raise PathRefused(f"'{'/'.join(shown)}' is a symlink that cannot be followed") from None
 
 
 def _leads_into_git(root: Path, real: Path) -> bool:
     return any(part.casefold() == ".git" for part in real.relative_to(root).parts)
 
 
-def _utf8(text: str) -> bytes:
+def utf8_bytes(text: str) -> bytes:
     """UTF-8 bytes of a text; surrogate pairs are joined and lone surrogates become U+FFFD."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
