@@ -87,6 +87,12 @@ class RepositoryFace:
         except (GitError, RepositoryError, RepoSettingsError) as error:
             raise EngineError(str(error)) from None
 
+    async def is_repository(self, folder: Path) -> bool:
+        """Whether FOLDER is in a git repository with a working tree (else linking it needs `init`)."""
+        from orkestra_tui.engine.repo.link import is_repository
+
+        return await is_repository(folder.expanduser())
+
     def repository(self, project_id: int) -> RepositoryLink | None:
         return changes.repository(self.store, project_id)
 
