@@ -87,11 +87,18 @@ class RepositoryFace:
         except (GitError, RepositoryError, RepoSettingsError) as error:
             raise EngineError(str(error)) from None
 
-    async def is_repository(self, folder: Path) -> bool:
-        """Whether FOLDER is in a git repository with a working tree (else linking it needs `init`)."""
-        from orkestra_tui.engine.repo.link import is_repository
+    async def can_initialise(self, folder: Path) -> bool:
+        """Whether FOLDER is a folder in no git repository at all: linking it asks `init` to make one."""
+        from orkestra_tui.engine.repo.git import GitError, run_git
 
-        return await is_repository(folder.expanduser())
+        folder = folder.expanduser()
+        if not folder.is_dir():
+            return False
+        try:
+            probe = await run_git(["rev-parse", "--git-dir"], cwd=folder, check=False)
+        except GitError:
+            return False
+        return probe.returncode != 0
 
     def repository(self, project_id: int) -> RepositoryLink | None:
         return changes.repository(self.store, project_id)

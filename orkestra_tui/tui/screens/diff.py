@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
@@ -176,6 +177,8 @@ class DiffScreen(DialogScreen[None]):
         self.current_file: int | None = None
         """The file last gone to with n/p or the list."""
         self.loaded = False
+        self._scrolled_to = -1
+        """Where `go_to_file` last scrolled the diff to."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -227,6 +230,10 @@ class DiffScreen(DialogScreen[None]):
         files_list.add_options(Option(plain(diff_file.path)) for diff_file in self.files)
         self._show_place()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.post_message(self.DiffFailed(f"The diff could not be read: {event.worker.error}"))
+
     def on_diff_screen_diff_failed(self, message: DiffFailed) -> None:
         self.loaded = True
         self.query_one("#diff-summary", Static).update(plain(message.problem, style="red"))
@@ -238,17 +245,20 @@ class DiffScreen(DialogScreen[None]):
     # ------------------------------------------------------------ keys
 
     def action_next_file(self, step: int) -> None:
+        """Go to the next (or previous) file: beside the one last gone to, or from where the diff is."""
         if not self.files:
             return
         body = self.query_one("#diff-body", VerticalScroll)
-        tops = [part.virtual_region.y for part in self.query(".diff-file")]
         here = round(body.scroll_y)
-        if step > 0:
-            wanted = next((index for index, top in enumerate(tops) if top > here), None)
-            if wanted is None and self.current_file is None:
-                wanted = 0
+        wanted: int | None
+        if self.current_file is not None and here == self._scrolled_to:
+            wanted = self.current_file + step  # not scrolled since (or the diff fits): the file beside
         else:
-            wanted = next((index for index in reversed(range(len(tops))) if tops[index] < here), None)
+            tops = [part.virtual_region.y for part in self.query(".diff-file")]
+            if step > 0:
+                wanted = next((index for index, top in enumerate(tops) if top > here), None)
+            else:
+                wanted = next((index for index in reversed(range(len(tops))) if tops[index] < here), None)
         if wanted is not None:
             self.go_to_file(wanted)
 
@@ -258,7 +268,9 @@ class DiffScreen(DialogScreen[None]):
             return
         self.current_file = index
         body = self.query_one("#diff-body", VerticalScroll)
-        body.scroll_to(y=self.query_one(f"#diff-file-{index}").virtual_region.y, animate=False)
+        top = self.query_one(f"#diff-file-{index}").virtual_region.y
+        body.scroll_to(y=top, animate=False, immediate=True)
+        self._scrolled_to = min(top, round(body.max_scroll_y))
         files_list = self.query_one("#diff-files", OptionList)
         files_list.highlighted = index
         self._show_place()

@@ -1,7 +1,7 @@
 """Linking a project to a git repository (`L` on the Board): the folder, and whether to initialise it.
 
-The folder is checked as it is given (it must be an existing folder); a folder that is
-not a git repository brings a yes-or-no question, "Initialise a git repository there?".
+The folder is checked as it is given (it must be an existing folder); a folder in no git
+repository at all brings a yes-or-no question, "Initialise a git repository there?".
 The engine then links the project in a worker (`Engine.link_repository`: git runs in
 the background); what goes wrong is one line in the dialog, which stays open.
 """
@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
+from textual.worker import Worker, WorkerState
 
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.screens.dialog import DialogScreen
@@ -61,7 +62,7 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
             super().__init__()
             self.link = link
 
-    class NotARepository(Message):
+    class NoRepositoryFound(Message):
         """The folder is not a git repository: the user is asked whether to initialise one."""
 
         def __init__(self, folder: Path) -> None:
@@ -143,8 +144,8 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
 
     async def _make_link(self, folder: Path, *, init: bool) -> None:
         try:
-            if not init and not await self.engine.is_repository(folder):
-                self.post_message(self.NotARepository(folder))
+            if not init and await self.engine.can_initialise(folder):
+                self.post_message(self.NoRepositoryFound(folder))
                 return
             link = await self.engine.link_repository(self.project_id, folder, init=init)
         except OrkestraError as problem:
@@ -158,12 +159,17 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
         self.busy = False
         self.dismiss(message.link)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failure nobody foresaw is one line too, and the dialog takes keys again."""
+        if event.state is WorkerState.ERROR:
+            self.post_message(self.LinkFailed(f"Could not link the repository: {event.worker.error}"))
+
     def on_link_repository_screen_link_failed(self, message: LinkFailed) -> None:
         self.busy = False
         self._say(message.problem)
         self.query_one("#link-folder", Input).focus()
 
-    def on_link_repository_screen_not_a_repository(self, message: NotARepository) -> None:
+    def on_link_repository_screen_no_repository_found(self, message: NoRepositoryFound) -> None:
         from orkestra_tui.tui.screens.prompt import ConfirmScreen
 
         self.busy = False
