@@ -128,7 +128,7 @@ async def test_a_merged_tasks_detail_shows_its_branch_commit_state_and_gates(
         merged = f"merged as {change.merged_commit[:10]} into orkestra/shop"
         assert f"Commit  {change.commit[:10]}  {merged}" in shown
         assert "Files   src/hello.py" in shown
-        assert "✔ python -m compileall -q .  passed" in shown and "on the merged result" in shown
+        assert "✔ python -m compileall -q .  passed" in shown and "after merging" in shown
 
 
 async def test_a_failed_gates_output_shows_in_the_detail(scripted: Engine, ran: dict[str, int]) -> None:

@@ -145,7 +145,7 @@ class DiffScreen(DialogScreen[None]):
         & > .dialog { width: 100%; height: 100%; padding: 0; }
         #diff-title { padding: 0 1; height: auto; max-height: 2; }
         #diff-columns { height: 1fr; }
-        #diff-files { width: 30; height: 1fr; border: none; border-right: solid $primary-muted; }
+        #diff-files { width: 30; height: 1fr; background: $boost; margin-right: 1; }
         #diff-body { height: 1fr; padding: 0 1; }
         .diff-file { margin-top: 1; }
         &.-narrow #diff-files { display: none; }
@@ -183,7 +183,7 @@ class DiffScreen(DialogScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = f"Diff of task {self.task_id}"
-            box.border_subtitle = "n/p next/previous file · ↑↓ PgUp PgDn scroll · Esc close"
+            box.border_subtitle = "↑↓ PgUp PgDn scroll"
             heading = plain(self.task_title, style="bold")
             yield Static(heading, id="diff-title")
             with Horizontal(id="diff-columns"):
@@ -281,7 +281,7 @@ class DiffScreen(DialogScreen[None]):
         place = f"file {self.current_file + 1}/{count}" if self.current_file is not None else f"{count} files"
         if count == 1:
             place = "1 file"
-        box.border_subtitle = f"{place} · n/p next/previous file · ↑↓ PgUp PgDn scroll · Esc close"
+        box.border_subtitle = f"{place} · ↑↓ PgUp PgDn scroll"
 
     def action_close(self) -> None:
         self.dismiss(None)

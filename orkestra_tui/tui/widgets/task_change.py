@@ -26,7 +26,6 @@ STATE_LABELS = {
     "merged": ("merged", "bold green"),
     "kept": ("kept", "bold red"),
 }
-STAGE_LABELS = {"task": "on its change", "merge": "on the merged result"}
 
 
 def short_commit(commit: str | None) -> str:
@@ -35,7 +34,7 @@ def short_commit(commit: str | None) -> str:
 
 def change_text(branch: str, change: TaskChange | None, gates: Sequence[GateRecord]) -> Text:
     """The "Repository" section of a task of a linked project (BRANCH: the integration branch)."""
-    text = Text("\n\n")
+    text = Text("\n")  # below the heading's part: one blank line, as between sections
     text.append("Repository", style="bold underline")
     text.append("\n")
     if change is None:
@@ -83,8 +82,8 @@ def gates_text(gates: Sequence[GateRecord]) -> Text:
         text.append_text(plain(gate.command, style="bold"))
         outcome = "passed" if gate.passed else failure(gate)
         text.append(f"  {outcome}", style="green" if gate.passed else "red")
-        where = STAGE_LABELS.get(gate.stage, gate.stage)
-        text.append(f" · {gate.duration_s:.1f} s · try {gate.attempt} {where}", style="dim")
+        where = f"try {gate.attempt}" if gate.stage == "task" else "after merging"
+        text.append(f" · {gate.duration_s:.1f} s · {where}", style="dim")
         if not gate.passed and gate.output.strip():
             text.append_text(output_text(gate.output))
     return text
