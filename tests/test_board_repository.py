@@ -53,7 +53,7 @@ def answer(request: ProviderRequest) -> str:
         text = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
         return file_block("src/calc.py", text)
     if title == "Break things":
-        return file_block("src/broken.py", "def broken(:\n    pass\n")
+        return file_block("src/broken.py", "def broken(: # \x1b[31mred\x1b[0m [bold]x[/bold]\n    pass\n")
     if title == "Risky change":
         return file_block("src/risky.py", "RISK = 1\n")
     return file_block("notes/hostile.txt", HOSTILE_LINE + "\nsecond line\n")
@@ -141,6 +141,8 @@ async def test_a_failed_gates_output_shows_in_the_detail(scripted: Engine, ran: 
         assert "✘ python -m compileall -q .  failed, exit 1" in shown
         assert "SyntaxError" in shown and "src/broken.py" in shown
         assert shown.count("✘") == 3 and "✔" not in shown
+        assert any("\x1b" in run.output for run in scripted.gate_runs(task_id))  # the gate printed it
+        assert "\x1b" not in shown and "\\x1b[31mred" in shown and "[bold]x[/bold]" in shown
 
 
 async def test_a_project_without_a_repository_shows_no_repository_part(engine: Engine) -> None:
