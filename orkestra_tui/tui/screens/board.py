@@ -33,7 +33,11 @@ from orkestra_tui.engine.progress import scheduler_state
 from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
-from orkestra_tui.tui.screens.board_repository import BoardRepositoryScreen, approved_outcome
+from orkestra_tui.tui.screens.board_repository import (
+    REPOSITORY_EVENTS,
+    BoardRepositoryScreen,
+    approved_outcome,
+)
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
 from orkestra_tui.tui.widgets.task_list import COLUMNS, TITLES_WITH_CANCELLED, TaskList
@@ -184,13 +188,15 @@ class BoardScreen(BoardRepositoryScreen):
             subject = event.subject.removeprefix("task:")
             named = int(subject) if subject.isdigit() and event.kind != "task.created" else None
             self.keeper.task_changed(named)
-            self.repository_changed()
+            if event.kind in REPOSITORY_EVENTS:
+                self.repository_changed()
         elif event.is_kind("call"):
             self._cost = None
         elif event.is_kind("project"):
             self._projects = None
             self._cost = None
-            self.repository_changed()
+            if event.kind in REPOSITORY_EVENTS:
+                self.repository_changed()
         elif event.is_kind("inbox"):
             self._budget_stale = True
 

@@ -25,6 +25,26 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.repository_face import RepositoryStatus
 
 
+REPOSITORY_EVENTS = frozenset(
+    {
+        "task.committed",
+        "task.gated",
+        "task.merge_queued",
+        "task.merged",
+        "task.approved",
+        "task.rejected",
+        "task.retried",
+        "task.cancelled",
+        "task.worktree",
+        "task.worktree_kept",
+        "task.worktree_removed",
+        "project.repository",
+        "project.landed",
+    }
+)
+"""The events after which the integration branch or what waits to merge may differ: git is read again."""
+
+
 def repository_line(link: RepositoryLink, status: RepositoryStatus | None) -> str:
     """`orkestra/shop · 3 ahead of main · 1 waiting to merge`, or the problem that stops the work."""
     line = f"⎇ {link.branch}"
