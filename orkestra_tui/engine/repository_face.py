@@ -96,6 +96,19 @@ class RepositoryFace:
         except (GitError, RepositoryError, RepoSettingsError) as error:
             raise EngineError(str(error)) from None
 
+    async def can_initialise(self, folder: Path) -> bool:
+        """Whether FOLDER is a folder in no git repository at all: linking it asks `init` to make one."""
+        from orkestra_tui.engine.repo.git import GitError, run_git
+
+        folder = folder.expanduser()
+        if not folder.is_dir():
+            return False
+        try:
+            probe = await run_git(["rev-parse", "--git-dir"], cwd=folder, check=False)
+        except GitError:
+            return False
+        return probe.returncode != 0
+
     def repository(self, project_id: int) -> RepositoryLink | None:
         return changes.repository(self.store, project_id)
 

@@ -11,6 +11,8 @@ results), all of them once, then only the tasks that events name; counts,
 columns and progress are worked out from the cards in memory (`board_view`). The detail
 (Enter) reads the one task it shows. The app runs the scheduler: `r` starts
 or resumes it, `p` pauses it. The other keys act on the highlighted task.
+What concerns a linked repository (the heading's branch, `d` for a diff, `L`
+to link one) is in `BoardRepositoryScreen`, which this screen is built on.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ from orkestra_tui.engine.progress import scheduler_state
 from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
-from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.screens.board_repository import (
+    REPOSITORY_EVENTS,
+    BoardRepositoryScreen,
+    approved_outcome,
+)
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
 from orkestra_tui.tui.widgets.task_list import COLUMNS, TITLES_WITH_CANCELLED, TaskList
@@ -51,7 +57,7 @@ SCROLL_KEYS = ("up", "down", "pageup", "pagedown", "home", "end")
 REASSIGNABLE_NOT = (TaskStatus.RUNNING, TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.CANCELLED)
 
 
-class BoardScreen(EngineScreen):
+class BoardScreen(BoardRepositoryScreen):
     """The chosen project's tasks by status, with its progress and the run's controls."""
 
     BINDINGS = [
@@ -59,6 +65,7 @@ class BoardScreen(EngineScreen):
         Binding("escape", "close_detail", "Close"),
         Binding("y", "approve", "Approve"),
         Binding("n", "reject", "Send back"),
+        Binding("d", "diff", "Diff"),
         Binding("R", "retry", "Retry"),
         Binding("a", "reassign", "Reassign"),
         Binding("x", "cancel_task", "Cancel"),
@@ -73,6 +80,7 @@ class BoardScreen(EngineScreen):
         Binding("right", "move_column(1)", "Next column", show=False),
         Binding("left_square_bracket", "cycle_project(-1)", "Prev project"),
         Binding("right_square_bracket", "cycle_project(1)", "Next project"),
+        Binding("L", "link_repository", "Link repo"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
@@ -82,7 +90,6 @@ class BoardScreen(EngineScreen):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        self.project_id: int | None = None
         self.project: Project | None = None
         self.show_waiting = True
         """Whether pending tasks show (dimmed) under Ready."""
@@ -173,6 +180,7 @@ class BoardScreen(EngineScreen):
             self.notify(clean(event.summary), title="Milestone", markup=False)
         if event.kind == EVERYTHING:  # another process changed much: read it all again
             self.keeper.task_changed(None)
+            self.repository_changed()
             self._projects = None
             self._cost = None
             self._budget_stale = True
@@ -180,11 +188,15 @@ class BoardScreen(EngineScreen):
             subject = event.subject.removeprefix("task:")
             named = int(subject) if subject.isdigit() and event.kind != "task.created" else None
             self.keeper.task_changed(named)
+            if event.kind in REPOSITORY_EVENTS:
+                self.repository_changed()
         elif event.is_kind("call"):
             self._cost = None
         elif event.is_kind("project"):
             self._projects = None
             self._cost = None
+            if event.kind in REPOSITORY_EVENTS:
+                self.repository_changed()
         elif event.is_kind("inbox"):
             self._budget_stale = True
 
@@ -197,6 +209,7 @@ class BoardScreen(EngineScreen):
         self.project = project
         self.project_id = project.id if project is not None else None
         changed = self.keeper.read(self.project_id)
+        self.read_repository()
         if changed is None:  # all read again (another project, or many changes): so are these
             self._cost = None
             self._budget_stale = True
@@ -291,7 +304,16 @@ class BoardScreen(EngineScreen):
             cost=self._cost,
             budget=project.budget,
             budget_asked=self._budget_item is not None,
+            repository=self.repository_heading(),
         )
+
+    def repository_shown(self) -> None:
+        if self.body_ready:
+            self._show_progress()
+            detail_id = self.detail_task_id
+            if detail_id is not None:
+                self._show_detail(detail_id)
+            self.refresh_bindings()
 
     # ------------------------------------------------------ elapsed time
 
@@ -365,6 +387,10 @@ class BoardScreen(EngineScreen):
             return False
         if action in ("approve", "reject"):
             return status is TaskStatus.AWAITING_HUMAN
+        if action == "diff":
+            return card is not None and self.repository_link is not None
+        if action == "link_repository":
+            return self.project is not None and not detail_open
         if action == "retry":
             return status in (TaskStatus.FAILED, TaskStatus.BLOCKED)
         if action == "reassign":
@@ -384,14 +410,20 @@ class BoardScreen(EngineScreen):
             return not detail_open and len(self._projects or ()) > 1
         return True
 
-    def _act(self, card: TaskCard, control: Callable[[int], object], done: str) -> None:
-        """Apply a task control, show its outcome at once, or say why it could not be done."""
+    def _act(
+        self, card: TaskCard, control: Callable[[int], object], done: str | Callable[[object], str]
+    ) -> None:
+        """Apply a task control, show its outcome at once, or say why it could not be done.
+
+        `done` says what was done, or works it out from what the control returned.
+        """
         try:
-            control(card.id)
+            outcome = control(card.id)
         except OrkestraError as problem:
             self.notify(clean(str(problem)), title="Board", severity="error", markup=False)
             return
-        self.notify(clean(f"{card.title}: {done}"), title="Board", markup=False)
+        said = done if isinstance(done, str) else done(outcome)
+        self.notify(clean(f"{card.title}: {said}"), title="Board", markup=False)
         self.keeper.task_changed(card.id)
         self.reload()
 
@@ -410,7 +442,7 @@ class BoardScreen(EngineScreen):
         self.refresh_bindings()
 
     def _show_detail(self, task_id: int) -> None:
-        self.detail_pane.show(task_id, self.engine.task_detail(task_id))
+        self.detail_pane.show(task_id, self.engine.task_detail(task_id), self.change_section(task_id))
 
     def action_close_detail(self) -> None:
         self.detail_pane.display = False
@@ -421,7 +453,7 @@ class BoardScreen(EngineScreen):
     def action_approve(self) -> None:
         card = self.highlighted
         if card is not None:
-            self._act(card, self.engine.approve_task, "approved")
+            self._act(card, self.engine.approve_task, approved_outcome)
 
     def action_reject(self) -> None:
         from orkestra_tui.tui.screens.prompt import TextPromptScreen

@@ -50,6 +50,8 @@ class BoardSummary:
     """The project reached its budget and waits for the human to raise it."""
     cancelled: int = 0
     """Tasks of the project cancelled, shown beside the count."""
+    repository: str = ""
+    """The project's integration branch and how far it is ahead, when it is linked to a repository."""
 
 
 def progress_bar(done: int, total: int, width: int) -> Text:
@@ -148,7 +150,12 @@ class BoardProgress(Widget):
         summary = self.summary
         if summary is None:
             return [Text("No project yet: press 1 to start one on the Plan screen.", style="dim")]
-        return [project_line(summary, width), *phase_lines(summary.phases, width)]
+        lines = [project_line(summary, width)]
+        if summary.repository:
+            repository = plain(summary.repository, style="dim")
+            repository.truncate(width, overflow="ellipsis")
+            lines.append(repository)
+        return [*lines, *phase_lines(summary.phases, width)]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines(width))

@@ -215,12 +215,16 @@ class TaskDetailPane(Vertical):
 
         with VerticalScroll(id="task-detail-scroll"):
             yield Static(id="task-detail-heading")
+            yield Static(id="task-detail-change")
             yield Static(Text("Result", style="bold underline"), id="task-detail-result-title")
             yield Markdown(id="task-detail-result", open_links=False)
             yield Static(id="task-detail-trail")
 
-    def show(self, task_id: int, detail: TaskDetail | None) -> None:
-        """Show task `task_id` as read (`detail` None: it is gone); re-render a result that changed."""
+    def show(self, task_id: int, detail: TaskDetail | None, change: Text | None = None) -> None:
+        """Show task `task_id` as read (`detail` None: it is gone); re-render a result that changed.
+
+        `change` is its change in the project's repository (`task_change.change_text`), when linked.
+        """
         from textual.widgets import Markdown
 
         self.task_id = task_id
@@ -228,6 +232,9 @@ class TaskDetailPane(Vertical):
         self.border_title = f"Task {task_id}"
         self.border_subtitle = "↑↓ PgUp PgDn scroll · Esc close"
         heading = self.query_one("#task-detail-heading", Static)
+        change_part = self.query_one("#task-detail-change", Static)
+        change_part.display = change is not None and detail is not None
+        change_part.update(change or "")
         result = detail.task.result if detail is not None else None
         has_result = bool(result)
         self.query_one("#task-detail-result-title").display = has_result
