@@ -9,6 +9,7 @@ import pytest
 
 from orkestra_tui.engine.repo.edits import (
     CHANGE_BLOCKS_HELP,
+    NO_CHANGES_FEEDBACK,
     FileChange,
     Refusal,
     SearchReplace,
@@ -118,6 +119,15 @@ def test_a_block_naming_two_kinds_or_a_delete_with_a_body_is_refused(worktree: P
 def test_the_help_names_every_kind_of_block() -> None:
     for word in ("file=", "edit=", "delete=", "<<<<<<< SEARCH", "=======", ">>>>>>> REPLACE"):
         assert word in CHANGE_BLOCKS_HELP
+    for word in ("file=", "edit=", "delete="):
+        assert word in NO_CHANGES_FEEDBACK
+
+
+def test_an_answer_without_change_blocks_changes_nothing(worktree: Path) -> None:
+    result = apply_changes(worktree, parse_changes(f"I would add a test.\n{FENCE}python\nx = 1\n{FENCE}\n"))
+    assert not result.applied
+    assert result.refused == []
+    assert result.feedback() == ""
 
 
 # Applying

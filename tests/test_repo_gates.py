@@ -159,8 +159,20 @@ async def test_a_gate_cannot_read_the_agents_keys_or_anything_secret_looking(wor
 
 
 def test_the_environment_keeps_what_builds_need() -> None:
-    base = {"PATH": "/bin", "PYTHONPATH": "src", "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstu", "CI": "1"}
-    assert gate_environment(base, ["OPENAI_API_KEY"]) == {"PATH": "/bin", "PYTHONPATH": "src", "CI": "1"}
+    kept = {
+        "PATH": "/bin",
+        "PYTHONPATH": "src",
+        "CI": "1",
+        "GIT_AUTHOR_NAME": "Ada",
+        "TOKENIZERS_PARALLELISM": "0",
+    }
+    removed = {
+        "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstu",
+        "HTTP_AUTH": "x",
+        "AUTH_HEADER": "y",
+        "NPM_TOKEN": "z",
+    }
+    assert gate_environment({**kept, **removed}, ["OPENAI_API_KEY"]) == kept
 
 
 async def test_long_output_keeps_its_head_and_tail_and_a_key_across_the_cut_stays_hidden(

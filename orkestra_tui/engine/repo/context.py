@@ -273,7 +273,8 @@ class _Contents:
             return None
 
     def words(self, path: str) -> Counter[str]:
-        text = self.text(path)
+        """A file's words for ranking; its text is not kept (only the files shown are read again)."""
+        text = self.texts[path] if path in self.texts else self._load(path)
         return Counter(words(text)) if text is not None else Counter()
 
 

@@ -59,6 +59,11 @@ CHANGE_BLOCKS_HELP = (
     "Use a longer fence such as ```` when the contents contain ``` lines. Paths must be relative, stay "
     "inside the repository and keep out of .git and the protected paths."
 )
+NO_CHANGES_FEEDBACK = (
+    "Your answer held no file=, edit= or delete= block, so nothing changed in the repository. "
+    "Answer again with your changes in those blocks."
+)
+"""What to send back to an agent whose answer proposed no change at all."""
 
 _SEARCH_MARKER = re.compile(r"<{5,9} ?SEARCH\s*")
 _DIVIDER_MARKER = re.compile(r"={5,9}\s*")

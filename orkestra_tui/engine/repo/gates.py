@@ -42,9 +42,11 @@ READ_CHUNK_BYTES = 65_536
 _CUT_MARGIN_BYTES = 256
 """Extra bytes kept beside each half, so a secret across the cut is redacted whole before trimming."""
 SECRET_NAME = re.compile(
-    r"(?i)(API_?KEY|ACCESS_?KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|AUTH)"
+    r"(?i)(API_?KEY|ACCESS_?KEY|SECRET|TOKEN(?!IZER)|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY"
+    r"|(?:^|_)AUTH(?:$|_))"
 )
-"""Environment variable names that look like they hold a credential."""
+"""Environment variable names that look like they hold a credential (not GIT_AUTHOR_NAME, not
+TOKENIZERS_PARALLELISM)."""
 GIT_LOCATION_VARIABLES = frozenset(
     {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_PREFIX"}
 )
