@@ -46,6 +46,11 @@ ORKESTRA_NAME = "Orkestra"
 ORKESTRA_EMAIL = "orkestra@orkestra.invalid"
 CONFIG_OVERRIDES = ("-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "gc.auto=0")
 GIT_PREFIXES = ("fatal: ", "error: ", "warning: ", "usage: ")
+LOCK_WAITS_S = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""How long to wait before each new try of a command that found a lock taken by another git process."""
+_LOCK_BUSY = re.compile(
+    r"\.lock'?: File exists|cannot lock ref|could not lock|Unable to create '[^']*\.lock'"
+)
 
 
 class GitError(OrkestraError):
@@ -136,6 +141,33 @@ async def run_git(
     ENVIRONMENT adds to (or overrides) `git_environment()`, e.g. a task's author.
     A cancelled or timed-out command is killed, never left running.
     """
+    for wait_s in (*LOCK_WAITS_S, None):
+        result = await _run_once(
+            args, cwd=cwd, input_text=input_text, environment=environment, timeout_s=timeout_s
+        )
+        if result.returncode == 0 or wait_s is None or not _LOCK_BUSY.search(result.stderr):
+            break
+        # Another git process (a second Orkestra run, the user's own git) holds a lock: its
+        # command changed nothing yet, so it is safe to try again in a moment.
+        await asyncio.sleep(wait_s)
+    if check and result.returncode != 0:
+        raise GitError(
+            failure_line(args, result.returncode, result.stdout, result.stderr),
+            returncode=result.returncode,
+            stderr=result.stderr,
+        )
+    return result
+
+
+async def _run_once(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    input_text: str | None,
+    environment: Mapping[str, str] | None,
+    timeout_s: float,
+) -> GitResult:
+    """One run of `git ARGS`, whatever its exit status."""
     executable = git_executable()
     if not cwd.is_dir():
         raise GitError(f"the folder {cwd} does not exist")
@@ -166,18 +198,11 @@ async def run_git(
         await asyncio.shield(process.wait())
         raise
     returncode = process.returncode if process.returncode is not None else -1
-    result = GitResult(
+    return GitResult(
         returncode=returncode,
         stdout=stdout_bytes.decode("utf-8", "surrogateescape"),
         stderr=stderr_bytes.decode("utf-8", "replace"),
     )
-    if check and returncode != 0:
-        raise GitError(
-            failure_line(args, returncode, result.stdout, result.stderr),
-            returncode=returncode,
-            stderr=result.stderr,
-        )
-    return result
 
 
 async def git_output(args: Sequence[str], *, cwd: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
