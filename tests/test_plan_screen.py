@@ -75,8 +75,9 @@ async def test_the_whole_wizard_from_the_keyboard_with_a_tie_break(committee: En
         await pilot.pause()
         await pilot.press("enter")  # from the form into its first field
         assert isinstance(app.focused, Input) and app.focused.id == "brief-name"
-        await pilot.press(*"Shop", "enter", *"A small shop.", "tab")
-        await pilot.press(*"Sell online", "tab", *"Python only", "tab")
+        await pilot.press(*"Shop", "enter", *"Sell online", "tab", *"Python only", "tab")
+        # The brief's second page: the description, then the features.
+        await pilot.press(*"A small shop.", "tab")
         await pilot.press(*"cart", "enter", *"search", "enter", *"oops", "enter")
         await pilot.press("tab", "end", "delete")  # into the features list; the last one goes
         assert str(list(app.screen.query_one("#brief-features", OptionList).options)[-1].prompt) == "• search"
@@ -150,6 +151,7 @@ async def test_an_empty_name_or_no_agent_blocks_next_beside_the_field(committee:
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.screen.brief_form.show_page(3)
         agents = app.screen.query_one("#brief-agents", SelectionList)
         agents.deselect_all()
         await pilot.press("ctrl+s")
@@ -176,8 +178,10 @@ async def test_a_100_kb_description_is_accepted_and_the_prompt_says_it_was_cut(c
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.screen.brief_form.show_page(2)
         app.screen.query_one("#brief-description", TextArea).text = "word " * 20_000
-        await pilot.press("enter", *"Big", "ctrl+s")
+        app.screen.brief_form.focus_first()
+        await pilot.press(*"Big", "ctrl+s")
         await wait_until(pilot, lambda: bool(provider.requests), "a plan request")
         session = Planner(committee).session(committee.projects()[0].id)
         assert len(session.brief.description) == 100_000
