@@ -14,6 +14,7 @@ first frame, with the body.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -66,6 +67,14 @@ def pane_for(session: PlanSession | None, running: bool) -> str:
         PlanStep.SYNTHESIS: "synthesis",
         PlanStep.REVIEW: "review",
     }[session.step]
+
+
+def _takes_text(widget: Widget | None) -> bool:
+    """Whether `widget` is a text field: an Input, or a TextArea (its module is not loaded before one is)."""
+    if isinstance(widget, widgets.Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
 
 
 class PlanScreen(EngineScreen):
@@ -510,21 +519,19 @@ class PlanScreen(EngineScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.body_ready:
             return False
-        from orkestra_tui.engine.planning import PlanStep
-
         session = self.session
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
         reviewing = self.pane == "review" and not self._editing
         if action == "leave_field":
-            return isinstance(self.focused, widgets.Input | widgets.TextArea) and not self._editing
+            return _takes_text(self.focused) and not self._editing
         if action == "start_plan":
             return self.pane == "brief"
         if action == "continue":
-            return (
-                session is not None
-                and not running
-                and session.step in (PlanStep.PROPOSALS, PlanStep.VOTE, PlanStep.SYNTHESIS)
-            )
+            if session is None or running:
+                return False
+            from orkestra_tui.engine.planning import PlanStep
+
+            return session.step in (PlanStep.PROPOSALS, PlanStep.VOTE, PlanStep.SYNTHESIS)
         if action in ("approve", "edit_task", "add_task", "reject"):
             return reviewing
         if action == "delete_task":
