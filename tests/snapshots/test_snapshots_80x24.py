@@ -81,7 +81,8 @@ def plan_first_run_end(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, 
     async def to_the_end(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.app.screen.query_one(BriefForm).show_page(3)
-        pilot.app.screen.query_one("#brief-next").focus()
+        await pilot.press("tab", "tab", "tab")  # involvement, agents, method, then the button
+        await until(pilot, lambda: pilot.app.focused is pilot.app.screen.query_one("#brief-next"))
         await pilot.pause()
 
     return app, to_the_end
