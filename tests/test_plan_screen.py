@@ -18,6 +18,7 @@ from orkestra_tui.tui.screens.plan import PlanScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen, TextPromptScreen
 from orkestra_tui.tui.screens.round_feedback import RoundFeedbackScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
+from orkestra_tui.tui.widgets.plan_brief import BriefForm
 from orkestra_tui.tui.widgets.plan_proposals import ProposalCard
 from orkestra_tui.tui.widgets.plan_review import PlanTree
 
@@ -151,7 +152,7 @@ async def test_an_empty_name_or_no_agent_blocks_next_beside_the_field(committee:
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await app.screen.brief_form.show_page(3)
+        await app.screen.query_one(BriefForm).show_page(3)
         agents = app.screen.query_one("#brief-agents", SelectionList)
         agents.deselect_all()
         await pilot.press("ctrl+s")
@@ -178,9 +179,9 @@ async def test_a_100_kb_description_is_accepted_and_the_prompt_says_it_was_cut(c
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await app.screen.brief_form.show_page(2)
+        await app.screen.query_one(BriefForm).show_page(2)
         app.screen.query_one("#brief-description", TextArea).text = "word " * 20_000
-        app.screen.brief_form.focus_first()
+        app.screen.query_one(BriefForm).focus_first()
         await pilot.press(*"Big", "ctrl+s")
         await wait_until(pilot, lambda: bool(provider.requests), "a plan request")
         session = Planner(committee).session(committee.projects()[0].id)
