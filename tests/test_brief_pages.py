@@ -12,6 +12,7 @@ from orkestra_tui.engine.models import Involvement
 from orkestra_tui.engine.planning import Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.plan import PlanScreen
+from orkestra_tui.tui.widgets.brief_fields import PageBar
 from orkestra_tui.tui.widgets.plan_brief import BriefForm
 
 SIZE = (100, 32)
@@ -104,3 +105,16 @@ async def test_the_start_up_work_waits_for_the_first_screens_content(engine: Eng
         await open_brief(app, pilot)
         await wait_until(pilot, lambda: bool(bodies_seen), "the recovery")
         assert bodies_seen == [True]
+
+
+async def test_next_and_back_on_the_page_line_turn_the_pages(engine: Engine) -> None:
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_brief(app, pilot)
+        page_line = form.query_one(PageBar)
+        await pilot.click(page_line, offset=(len("Page 1 of 3: the project · ") + 1, 0))
+        await wait_until(pilot, lambda: form.page == 2, "the details' page")
+        assert focused_id(app) == "brief-description"
+        await pilot.click(page_line, offset=(len("Page 2 of 3: the details · ") + 1, 0))
+        await wait_until(pilot, lambda: form.page == 1, "the project's page")
+        assert focused_id(app) == "brief-name"
