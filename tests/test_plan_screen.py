@@ -278,7 +278,8 @@ async def test_a_vote_under_way_goes_on_when_the_app_opens(committee: Engine) ->
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         await wait_until(pilot, lambda: screen.pane == "vote", "the vote")
-        assert app.planning_running(project_id)
+        # Resumed once the screen's content is on show.
+        await wait_until(pilot, lambda: app.planning_running(project_id), "the vote resumed")
         await pilot.press("ctrl+t")
         assert isinstance(app.screen, TieBreakScreen)
         await pilot.press("1", "enter")
