@@ -199,7 +199,29 @@ def run_tui(
 
     Everything that can fail on bad input (the config, the database) is opened
     before the first frame, so it is reported as one line, not inside the app.
+
+    The garbage collector waits until the first screen is on show with its content:
+    start-up (the imports, the widgets) makes many objects and frees few, so the
+    collections it would run meanwhile find next to nothing and only keep the user
+    waiting. Then what start-up made is frozen out of later collections.
     """
+    import gc
+
+    gc.disable()
+
+    def started(app: Any) -> None:
+        gc.freeze()
+        gc.enable()
+        if on_ready is not None:
+            on_ready(app)
+
+    try:
+        return _open_app(args, headless=headless, on_ready=started)
+    finally:
+        gc.enable()
+
+
+def _open_app(args: argparse.Namespace, *, headless: bool, on_ready: Callable[[Any], None]) -> int:
     from orkestra_tui.commands.context import load_context
 
     context = load_context(args)

@@ -84,6 +84,7 @@ async def test_pasted_lines_become_one_feature_each(engine: Engine) -> None:
     app = OrkestraApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_brief(app, pilot)
+        await screen.brief_form.show_page(2)
         field = screen.query_one("#brief-feature", Input)
         field.focus()
         await pilot.pause()

@@ -18,6 +18,7 @@ from orkestra_tui.tui.screens.plan import PlanScreen
 from orkestra_tui.tui.screens.prompt import ConfirmScreen, TextPromptScreen
 from orkestra_tui.tui.screens.round_feedback import RoundFeedbackScreen
 from orkestra_tui.tui.screens.tie_break import TieBreakScreen
+from orkestra_tui.tui.widgets.plan_brief import BriefForm
 from orkestra_tui.tui.widgets.plan_proposals import ProposalCard
 from orkestra_tui.tui.widgets.plan_review import PlanTree
 
@@ -75,8 +76,9 @@ async def test_the_whole_wizard_from_the_keyboard_with_a_tie_break(committee: En
         await pilot.pause()
         await pilot.press("enter")  # from the form into its first field
         assert isinstance(app.focused, Input) and app.focused.id == "brief-name"
-        await pilot.press(*"Shop", "enter", *"A small shop.", "tab")
-        await pilot.press(*"Sell online", "tab", *"Python only", "tab")
+        await pilot.press(*"Shop", "enter", *"Sell online", "tab", *"Python only", "tab")
+        # The brief's second page: the description, then the features.
+        await pilot.press(*"A small shop.", "tab")
         await pilot.press(*"cart", "enter", *"search", "enter", *"oops", "enter")
         await pilot.press("tab", "end", "delete")  # into the features list; the last one goes
         assert str(list(app.screen.query_one("#brief-features", OptionList).options)[-1].prompt) == "• search"
@@ -150,6 +152,7 @@ async def test_an_empty_name_or_no_agent_blocks_next_beside_the_field(committee:
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.screen.query_one(BriefForm).show_page(3)
         agents = app.screen.query_one("#brief-agents", SelectionList)
         agents.deselect_all()
         await pilot.press("ctrl+s")
@@ -176,8 +179,10 @@ async def test_a_100_kb_description_is_accepted_and_the_prompt_says_it_was_cut(c
     app = OrkestraApp(committee)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.screen.query_one(BriefForm).show_page(2)
         app.screen.query_one("#brief-description", TextArea).text = "word " * 20_000
-        await pilot.press("enter", *"Big", "ctrl+s")
+        app.screen.query_one(BriefForm).focus_first()
+        await pilot.press(*"Big", "ctrl+s")
         await wait_until(pilot, lambda: bool(provider.requests), "a plan request")
         session = Planner(committee).session(committee.projects()[0].id)
         assert len(session.brief.description) == 100_000
@@ -273,7 +278,8 @@ async def test_a_vote_under_way_goes_on_when_the_app_opens(committee: Engine) ->
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         await wait_until(pilot, lambda: screen.pane == "vote", "the vote")
-        assert app.planning_running(project_id)
+        # Resumed once the screen's content is on show.
+        await wait_until(pilot, lambda: app.planning_running(project_id), "the vote resumed")
         await pilot.press("ctrl+t")
         assert isinstance(app.screen, TieBreakScreen)
         await pilot.press("1", "enter")

@@ -70,6 +70,7 @@ async def test_the_brief_form_shows_every_engine_problem_under_its_field(engine:
     app = OrkestraApp(engine, first_mode="plan")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n", *"Shop")
+        await app.screen.query_one(plan_brief.BriefForm).show_page(3)
         app.screen.query_one("#brief-agents", SelectionList).deselect_all()
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -105,8 +105,9 @@ async def test_the_brief_form_is_built_lean_and_adds_an_error_line_where_needed(
         errors = list(form.query(".field-error"))
         assert [error.id for error in errors] == ["name-error"]
         name_row = form.query_one("#brief-name", Input).parent
-        assert name_row is not None
-        assert form.children.index(errors[0]) == form.children.index(name_row) + 1
+        assert name_row is not None and name_row.parent is not None
+        page = name_row.parent.children
+        assert page.index(errors[0]) == page.index(name_row) + 1
         assert "a project needs a name" in str(errors[0].render())
         assert app.focused is form.query_one("#brief-name", Input)
         await pilot.press("S")  # a name: the error goes, and its line stays for the next one

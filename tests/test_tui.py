@@ -98,7 +98,7 @@ async def test_a_project_is_started_from_the_plan_screen(sample_engine: Engine) 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("1", "ctrl+n")
         await pilot.press(*"Q3 launch")  # digits type into the field, they do not switch screens
-        await pilot.press("enter", *"Ship it.", "ctrl+s")
+        await pilot.press("tab", "tab", "tab", *"Ship it.", "ctrl+s")  # the description, on page 2
         await pilot.pause()
         assert mode_of(app) == "plan"
         project = sample_engine.store.project_by_name("Q3 launch")

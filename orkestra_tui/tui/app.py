@@ -10,8 +10,8 @@ modal wherever the user is, and the top bar reminds until it is answered; a
 task whose review was escalated to the human gets a badge too (`ctrl+r` opens it).
 The app opens where the user left off (`opening_mode`).
 
-After the first frame the app also cleans up what an interrupted run left
-(`Supervisor.recover`), checks the database in a thread, and takes a snapshot
+Once the first screen is painted with its content, the app cleans up what an interrupted
+run left (`Supervisor.recover`), checks the database in a thread, and takes a snapshot
 every `snapshot_interval_minutes`. Restoring one is left to the shell
 (`orkestra snapshot restore`): it replaces the database under the running engine.
 A damaged database, found by that check or by any read, stops the app's work and
@@ -39,7 +39,7 @@ from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 from orkestra_tui.tui.messages import DatabaseChanged
 from orkestra_tui.tui.palette import ScreenActions
-from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.screens.base import EngineScreen, ScreenBody
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
@@ -139,6 +139,10 @@ class OrkestraApp(DamageGuardApp):
         """The request for round feedback whose modal is open, if one is."""
         self.database_checked = False
         """Whether the check of the database begun after the first frame has ended (and been reported)."""
+        self._first_frame_painted = False
+        self._body_painted = False
+        self._started = False
+        """Whether the work after the first screen (`_start_after_first_screen`) has begun."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
 
@@ -173,7 +177,28 @@ class OrkestraApp(DamageGuardApp):
             self._subscription.close()
 
     def on_ready(self) -> None:
-        """Textual has painted the first frame and handled the work it left pending."""
+        """Textual has painted the first frame (the bars): the rest waits for the screen's content."""
+        self._first_frame_painted = True
+        self._start_after_first_screen()
+
+    def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
+        """The first screen's content is mounted: once it is painted, the rest of the start-up runs."""
+        if not self._body_painted:
+            self.call_after_refresh(self._first_body_painted)
+
+    def _first_body_painted(self) -> None:
+        self._body_painted = True
+        self._start_after_first_screen()
+
+    def _start_after_first_screen(self) -> None:
+        """Recovery, resuming votes and plans, upkeep: after the first screen is on show with its content.
+
+        None of it changes what the first screen shows, and done before, it would keep
+        the user waiting for the content of the screen (a Plan screen's brief) that much longer.
+        """
+        if not (self._first_frame_painted and self._body_painted) or self._started:
+            return
+        self._started = True
         self._recover()
         self.tie_breaks_waiting = self._count_tie_breaks()
         self.reviews_waiting = len(self._reviews())

@@ -20,6 +20,7 @@ from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.models import InboxKind, Involvement, ProjectStatus
 from orkestra_tui.tui.app import OrkestraApp
+from orkestra_tui.tui.widgets.plan_brief import BriefForm
 
 SIZE = (80, 24)
 LARGE = (120, 40)
@@ -61,13 +62,27 @@ def plan_first_run(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, Run
     return OrkestraApp(engine), settle
 
 
+def plan_first_run_details(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
+    """The brief's second page, reached with Tab from the first: description and features."""
+    app, settle = plan_first_run(engine, clock)
+
+    async def to_the_details(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("enter", *"Shop", "tab", "tab", "tab")
+        await until(pilot, lambda: pilot.app.focused is pilot.app.screen.query_one("#brief-description"))
+
+    return app, to_the_details
+
+
 def plan_first_run_end(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, RunBefore]:
-    """The brief scrolled to its end: involvement, agents, method and the button that starts planning."""
+    """The brief's last page: involvement, agents, method and the button that starts planning."""
     app, settle = plan_first_run(engine, clock)
 
     async def to_the_end(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        pilot.app.screen.query_one("#brief-next").focus()
+        await pilot.app.screen.query_one(BriefForm).show_page(3)
+        await pilot.press("tab", "tab", "tab")  # involvement, agents, method, then the button
+        await until(pilot, lambda: pilot.app.focused is pilot.app.screen.query_one("#brief-next"))
         await pilot.pause()
 
     return app, to_the_end
@@ -308,6 +323,7 @@ def damaged(engine: Engine, _clock: FixedClock) -> tuple[OrkestraApp, RunBefore]
 
 
 SCREENS: dict[str, Scenario] = {
+    "plan-first-run-details": plan_first_run_details,
     "plan-first-run-end": plan_first_run_end,
     "plan-brief": plan_brief_beside_projects,
     "plan-proposals": wizard_step("proposals", Involvement.HANDS_ON),

@@ -14,6 +14,7 @@ first frame, with the body.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -66,6 +67,14 @@ def pane_for(session: PlanSession | None, running: bool) -> str:
         PlanStep.SYNTHESIS: "synthesis",
         PlanStep.REVIEW: "review",
     }[session.step]
+
+
+def _takes_text(widget: Widget | None) -> bool:
+    """Whether `widget` is a text field: an Input, or a TextArea (its module is not loaded before one is)."""
+    if isinstance(widget, widgets.Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
 
 
 class PlanScreen(EngineScreen):
@@ -127,9 +136,9 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.step_bar import StepBar
 
         with Horizontal(id="plan-body"):
-            with Vertical(id="projects"):
-                yield widgets.Label("Projects", classes="section-title")
-                yield widgets.OptionList(id="project-list")
+            # The projects' column only once there are projects: a first run shows the brief alone.
+            if self.engine.projects():
+                yield self._projects_column()
             with Vertical(id="wizard"):
                 yield StepBar(STEPS, id="step-bar")
                 # Only the brief is built with the screen; the other steps (and their heavier
@@ -137,6 +146,18 @@ class PlanScreen(EngineScreen):
                 with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
                     method = self.engine.settings.engine.default_method
                     yield BriefForm(self.engine.agents(), method, id="brief")
+
+    @staticmethod
+    def _projects_column() -> Vertical:
+        return Vertical(
+            widgets.Label("Projects", classes="section-title"),
+            widgets.OptionList(id="project-list"),
+            id="projects",
+        )
+
+    def _project_list(self) -> widgets.OptionList | None:
+        """The list of projects, if its column is built."""
+        return next(iter(self.query("#project-list").results(widgets.OptionList)), None)
 
     def _build_pane(self, pane: str) -> Widget:
         """The wizard's pane for a step after the brief, with its widgets."""
@@ -197,8 +218,9 @@ class PlanScreen(EngineScreen):
         return self.query_one(BriefForm)
 
     def body_mounted(self) -> None:
-        project_list = self.query_one("#project-list", widgets.OptionList)
-        self.watch(project_list, "highlighted", self._project_highlighted)
+        project_list = self._project_list()
+        if project_list is not None:
+            self.watch(project_list, "highlighted", self._project_highlighted)
         if self.project_id is None:
             # The form, not its first field: screen keys (1-5, ?) work on arrival; Enter or Tab
             # starts typing.
@@ -237,7 +259,11 @@ class PlanScreen(EngineScreen):
     def _list_projects(self, projects: list[Any]) -> None:
         from textual.widgets.option_list import Option, OptionDoesNotExist
 
-        options = self.query_one("#project-list", widgets.OptionList)
+        options = self._project_list()
+        if options is None:
+            if projects:  # the first project: build the column, then list it
+                self.call_next(self._add_projects_column)
+            return
         prompts = [Option(Text("+ New plan", style="bold green"), id=NEW_PLAN)]
         for project in reversed(projects):
             progress = self.engine.project_progress(project.id)
@@ -255,6 +281,14 @@ class PlanScreen(EngineScreen):
         finally:
             self._listing = False
         self.query_one("#projects").display = bool(projects)
+
+    async def _add_projects_column(self) -> None:
+        if self._project_list() is not None:
+            return
+        await self.query_one("#plan-body").mount(self._projects_column(), before="#wizard")
+        project_list = self.query_one("#project-list", widgets.OptionList)
+        self.watch(project_list, "highlighted", self._project_highlighted)
+        self._list_projects(self.engine.projects())
 
     def _project_highlighted(self, highlighted: int | None) -> None:
         if self._listing or highlighted is None:
@@ -302,7 +336,7 @@ class PlanScreen(EngineScreen):
     def _focus_pane(self) -> None:
         """Focus the pane's main widget, unless the user is going through the projects."""
         first_focus, self._first_focus_pending = self._first_focus_pending, False
-        if self.focused is self.query_one("#project-list") and not first_focus:
+        if self.focused is not None and self.focused is self._project_list() and not first_focus:
             return
         if self.pane == "brief":
             self.brief_form.focus()
@@ -510,21 +544,19 @@ class PlanScreen(EngineScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.body_ready:
             return False
-        from orkestra_tui.engine.planning.planning import PlanStep
-
         session = self.session
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
         reviewing = self.pane == "review" and not self._editing
         if action == "leave_field":
-            return isinstance(self.focused, widgets.Input | widgets.TextArea) and not self._editing
+            return _takes_text(self.focused) and not self._editing
         if action == "start_plan":
             return self.pane == "brief"
         if action == "continue":
-            return (
-                session is not None
-                and not running
-                and session.step in (PlanStep.PROPOSALS, PlanStep.VOTE, PlanStep.SYNTHESIS)
-            )
+            if session is None or running:
+                return False
+            from orkestra_tui.engine.planning.planning import PlanStep
+
+            return session.step in (PlanStep.PROPOSALS, PlanStep.VOTE, PlanStep.SYNTHESIS)
         if action in ("approve", "edit_task", "add_task", "reject"):
             return reviewing
         if action == "delete_task":
@@ -538,14 +570,16 @@ class PlanScreen(EngineScreen):
     def action_new_plan(self) -> None:
         self.project_id = None
         self._editing = False
-        self.query_one("#project-list", widgets.OptionList).highlighted = 0
+        project_list = self._project_list()
+        if project_list is not None:
+            project_list.highlighted = 0
         self._show_plan()
         self.brief_form.focus_first()
 
     def action_leave_field(self) -> None:
         """Leave the text field, so that keys such as 1 to 5 switch screens again."""
-        projects = self.query_one("#project-list", widgets.OptionList)
-        if projects.parent is not None and cast(Vertical, projects.parent).display:
+        projects = self._project_list()
+        if projects is not None and projects.parent is not None and cast(Vertical, projects.parent).display:
             projects.focus()
         else:
             self.brief_form.focus()

@@ -1,113 +1,49 @@
-"""The planning wizard's first step: the project brief, checked field by field.
+"""The planning wizard's first step: the project brief, on three pages, checked field by field.
+
+Page 1 asks about the project (name, goals, constraints), page 2 for the
+details (description, features), page 3 about the committee (involvement,
+agents, method). Tab and Enter go on from a page's last field to the next
+page, Shift+Tab back, so the pages read as one form from the keyboard;
+ctrl+s starts planning from any page, with the defaults of the pages not
+seen. Only the first page is built with the form: it is the app's first
+screen on a first run, and its light fields draw about as fast as a bare
+Textual app; the others (`brief_pages.py`) are built when first shown.
 
 Name and agents are required; everything else has a sensible default. The
 engine is the judge of a brief (planning's one check, engine/planning/brief_rules.py):
-each of its problems names its field and is shown under it, and blocks Next.
+each of its problems names its field and is shown under it, on its page,
+and blocks Next.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual import events, on
-from textual.app import ComposeResult, RenderResult
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import (
-    Button,
-    Input,
-    OptionList,
-    RadioSet,
-    Select,
-    SelectionList,
-    Static,
-    TextArea,
-)
+from textual.widgets import Input, Static
 
 from orkestra_tui.engine.models import AgentInfo, Involvement
-from orkestra_tui.engine.planning.planning import Brief
-from orkestra_tui.engine.voting.methods import METHODS
 from orkestra_tui.tui.text import plain
+from orkestra_tui.tui.widgets.brief_fields import PAGES, FieldRow, PageBar, agents_banner
 from orkestra_tui.tui.widgets.field_errors import show_field_errors
-from orkestra_tui.tui.widgets.toggles import MarkedRadioButton, MarkedSelectionList
+
+if TYPE_CHECKING:
+    from textual.widgets import Button, OptionList
+
+    from orkestra_tui.engine.planning.planning import Brief
+    from orkestra_tui.tui.widgets.brief_pages import FeatureInput
 
 FIELDS = ("name", "description", "features", "agents", "method", "form")
 """The fields with an error line of their own; `form` is for anything else."""
-INVOLVEMENT_LABELS = {
-    Involvement.HANDS_OFF: "1 hands-off: the committee decides; the plan is approved for you",
-    Involvement.CHECKPOINTS: "2 checkpoints: you approve the plan and break ties",
-    Involvement.HANDS_ON: "3 hands-on: your feedback after every round; you approve every step",
-}
+PAGE_OF_FIELD = {"name": 1, "description": 2, "features": 2, "agents": 3, "method": 3}
+"""The page each field with an error line is on."""
 TYPING_HINT = "Enter or Tab starts typing · Esc leaves a field (then 1–5 and ? work)"
 """How to start filling in the form: on arrival no field has the focus, so screen keys work."""
-FEATURE_LIMIT = 300
-"""The longest feature line accepted, in characters."""
-
-
-def agents_banner(agents: list[AgentInfo]) -> Text:
-    """Whether the agents are real or simulated, and how to add keys."""
-    enabled = [agent for agent in agents if agent.enabled]
-    simulated = [agent.name for agent in enabled if agent.simulated]
-    if not simulated:
-        return Text(f"{len(enabled)} live agents will work on it.", style="green")
-    if len(simulated) == len(enabled):
-        return Text(
-            "No API keys found: every agent is simulated. For real ones, set ANTHROPIC_API_KEY, "
-            "OPENAI_API_KEY, GEMINI_API_KEY, XAI_API_KEY or GITHUB_TOKEN and restart "
-            "(README: Agents and keys); `orkestra doctor` checks them.",
-            style="yellow",
-        )
-    return Text(f"Simulated: {', '.join(simulated)}. The others are live.", style="yellow")
-
-
-class FeatureInput(Input):
-    """The features field: text pasted with several lines becomes one feature per line."""
-
-    class Pasted(Message):
-        """Lines were pasted into the field; the form adds each as a feature."""
-
-        def __init__(self, lines: list[str]) -> None:
-            super().__init__()
-            self.lines = lines
-
-    def _on_paste(self, event: events.Paste) -> None:
-        lines = [line for line in event.text.splitlines() if line.strip()]
-        if len(lines) < 2:
-            return  # Input's own handler (called next) inserts it
-        event.stop()
-        event.prevent_default()
-        self.post_message(self.Pasted(lines))
-
-
-class FieldRow(Horizontal):
-    """A field with its label to the left: the row draws the label itself, beside its one child.
-
-    One widget fewer per field than a Label in the row, and the same to see.
-    """
-
-    COMPONENT_CLASSES = {"field-row--label"}
-
-    DEFAULT_CSS = """
-    FieldRow {
-        height: auto;
-        margin-bottom: 1;
-        & > * {
-            margin-left: 13;
-        }
-        & > .field-row--label {
-            color: $text-muted;
-        }
-    }
-    """
-
-    def __init__(self, label: str, field: Widget) -> None:
-        super().__init__(field)
-        self._label = Content.styled(label, ".field-row--label")
-
-    def render(self) -> RenderResult:
-        return self._label
 
 
 ERROR_AFTER = {
@@ -121,10 +57,12 @@ ERROR_AFTER = {
 
 
 class BriefForm(VerticalScroll):
-    """Name, description, goals, constraints, features, involvement, agents and method."""
+    """The brief on three pages: the project, the details, the committee."""
 
     BINDINGS = [
         Binding("enter", "start_typing", "Fill in the brief"),
+        Binding("tab", "next_field", "Next field", show=False),
+        Binding("shift+tab", "previous_field", "Previous field", show=False),
         Binding("delete,backspace", "remove_feature", "Remove feature", show=False),
         # Before the field's own delete keys, which do nothing in an empty field.
         Binding("delete,backspace", "remove_last_feature", "Remove feature", show=False, priority=True),
@@ -136,6 +74,9 @@ class BriefForm(VerticalScroll):
         padding: 0 1;
         .field {
             width: 1fr;
+        }
+        .brief-page {
+            height: auto;
         }
         #brief-banner {
             margin-bottom: 1;
@@ -154,6 +95,7 @@ class BriefForm(VerticalScroll):
             border: none;
             padding: 0;
             margin-left: 13;
+            margin-bottom: 1;
             background: transparent;
         }
         #brief-involvement {
@@ -200,11 +142,16 @@ class BriefForm(VerticalScroll):
             self.brief = brief
 
     def __init__(self, agents: list[AgentInfo], default_method: str, *, id: str | None = None) -> None:
+        from orkestra_tui.engine.voting.methods import METHODS
+
         super().__init__(id=id)
         self._agents = [agent for agent in agents if agent.enabled]
         self._all_agents = agents
         self._default_method = default_method if default_method in METHODS else "majority"
         self._features: list[str] = []
+        self.page = 1
+        """The page on show."""
+        self._pages_built = {1}
 
     def compose(self) -> ComposeResult:
         # Error lines are added under their fields when there is an error (see `show_errors`).
@@ -217,92 +164,118 @@ class BriefForm(VerticalScroll):
             max_length=80,
             compact=True,
         )
-        yield FieldRow("Name", name)
-        description = TextArea(id="brief-description", classes="field", soft_wrap=True, compact=True)
-        yield FieldRow("Description", description)
-        yield FieldRow(
-            "Goals", Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
-        )
-        yield FieldRow(
-            "Constraints",
-            Input(placeholder="optional", id="brief-constraints", classes="field", compact=True),
-        )
-        feature = FeatureInput(
-            placeholder="a feature, then Enter (Delete in the empty field removes the last)",
-            id="brief-feature",
-            classes="field",
-            max_length=FEATURE_LIMIT,
-            compact=True,
-        )
-        yield FieldRow("Features", feature)
-        features = OptionList(id="brief-features", compact=True)
-        features.display = False  # until there is a feature
-        yield features
-        involvement = RadioSet(
-            *[
-                MarkedRadioButton(label, value=level is Involvement.CHECKPOINTS, name=str(int(level)))
-                for level, label in INVOLVEMENT_LABELS.items()
-            ],
-            id="brief-involvement",
-            compact=True,
-            classes="field",
-        )
-        yield FieldRow("Involvement", involvement)
-        agents = MarkedSelectionList[str](
-            *[(self._agent_label(agent), agent.name, True) for agent in self._agents],
-            id="brief-agents",
-            classes="field",
-            compact=True,
-        )
-        yield FieldRow("Agents", agents)
-        method = Select(
-            [(method.replace("_", " "), method) for method in METHODS],
-            value=self._default_method,
-            allow_blank=False,
-            id="brief-method",
-            compact=True,
-        )
-        yield FieldRow("Method", method)
+        goals = Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
+        constraints = Input(placeholder="optional", id="brief-constraints", classes="field", compact=True)
+        with Vertical(id="brief-page-1", classes="brief-page"):
+            yield FieldRow("Name", name)
+            yield FieldRow("Goals", goals)
+            yield FieldRow("Constraints", constraints)
         with Horizontal(id="brief-buttons"):
-            yield Static("ctrl+s asks the agents for plans", id="brief-hint")
-            yield Button("Next: proposals", id="brief-next", variant="primary", compact=True)
-
-    @staticmethod
-    def _agent_label(agent: AgentInfo) -> Text:
-        label = plain(agent.name)
-        label.append(f"  {agent.provider}" + (" (simulated)" if agent.simulated else ""), style="dim")
-        return label
+            page_bar = PageBar(id="brief-hint")
+            page_bar.show_page(1)
+            yield page_bar
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """Restyle the form alone when it gains or loses the focus.
 
         Textual restyles a widget and all its descendants then, in case a rule
-        depends on the focus of an ancestor; no rule here does, and the
-        form's 45 widgets took longer to restyle than the first frame to paint.
+        depends on the focus of an ancestor; no rule here does, and restyling
+        the whole form took longer than the first frame to paint.
         """
         self.app.stylesheet.update_nodes([self], animate=True)
 
     def focus_first(self) -> None:
+        """The first field of the first page."""
+        self._show(1)
         self.query_one("#brief-name", Input).focus()
 
     def action_start_typing(self) -> None:
-        """Enter on the form itself: go to its first field."""
-        self.focus_first()
+        """Enter on the form itself: go to the first field of the page on show."""
+        self._page_fields(self.page)[0].focus()
+
+    # ---------------------------------------------------------------- pages
+
+    async def show_page(self, page: int, *, focus_last: bool = False) -> None:
+        """Show `page` (building it the first time) and focus its first field, or its last."""
+        await self._build_pages({page})
+        self._show(page)
+        fields = self._page_fields(page)
+        fields[-1 if focus_last else 0].focus()
+
+    async def _build_pages(self, pages: set[int]) -> None:
+        """Build and mount the pages of `pages` not built yet, in order, before the last line."""
+        from orkestra_tui.tui.widgets import brief_pages
+
+        for page in sorted(pages - self._pages_built):
+            self._pages_built.add(page)
+            if page == 2:
+                built = brief_pages.details_page()
+            else:
+                built = brief_pages.committee_page(self._agents, self._default_method)
+            built.display = False
+            after = max(number for number in self._pages_built if number < page)
+            await self.mount(built, after=f"#brief-page-{after}")
+            if page == 3:
+                button = brief_pages.next_button()
+                button.display = self.page == 3
+                await self.query_one("#brief-buttons").mount(button)
+
+    def _show(self, page: int) -> None:
+        """Show the built page `page`, the others hidden."""
+        self.page = page
+        for number in self._pages_built:
+            self.query_one(f"#brief-page-{number}").display = number == page
+        for button in self.query("#brief-next"):
+            button.display = page == len(PAGES)
+        self.query_one(PageBar).show_page(page)
+        self.scroll_home(animate=False)
+
+    def _page_fields(self, page: int) -> list[Widget]:
+        """The widgets that take the focus on `page`, in order (its button included, on the last)."""
+        container = self.query_one(f"#brief-page-{page}")
+        fields = [widget for widget in container.query("*") if widget.can_focus and widget.display]
+        if page == len(PAGES):
+            fields.extend(self.query("#brief-next"))
+        return fields
+
+    def on_page_bar_page_chosen(self, message: PageBar.PageChosen) -> None:
+        message.stop()
+        self.run_worker(self.show_page(message.page), group="brief-pages", exclusive=True)
+
+    async def action_next_field(self) -> None:
+        """Tab: the next field; from a page's last field, the next page's first."""
+        focused = self.screen.focused
+        if focused is self:
+            self.action_start_typing()
+            return
+        fields = self._page_fields(self.page)
+        if focused is fields[-1] and self.page < len(PAGES):
+            await self.show_page(self.page + 1)
+        else:
+            self.screen.focus_next()
+
+    async def action_previous_field(self) -> None:
+        """Shift+Tab: the field before; from a page's first field, the previous page's last."""
+        if self.screen.focused is self._page_fields(self.page)[0] and self.page > 1:
+            await self.show_page(self.page - 1, focus_last=True)
+        else:
+            self.screen.focus_previous()
 
     # ------------------------------------------------------------- features
 
     @on(Input.Submitted, "#brief-feature")
-    def _add_feature(self, event: Input.Submitted) -> None:
+    async def _add_feature(self, event: Input.Submitted) -> None:
         event.stop()
         feature = " ".join(event.value.split())
         if not feature:
-            self.screen.focus_next()
+            await self.action_next_field()
             return
         if self._add_features([feature]):
             event.input.value = ""
 
-    @on(FeatureInput.Pasted)
-    def _features_pasted(self, event: FeatureInput.Pasted) -> None:
+    def on_feature_input_pasted(self, event: FeatureInput.Pasted) -> None:
+        from orkestra_tui.tui.widgets.brief_pages import FEATURE_LIMIT
+
         event.stop()
         self._add_features([" ".join(line.split())[:FEATURE_LIMIT] for line in event.lines])
 
@@ -323,14 +296,22 @@ class BriefForm(VerticalScroll):
     def _feature_changed(self) -> None:
         self._clear_error("features")
 
+    def _features_list(self) -> OptionList | None:
+        """The list of features, once its page is built."""
+        from textual.widgets import OptionList
+
+        found = self.query("#brief-features").results(OptionList)
+        return next(iter(found), None)
+
     def _show_features(self) -> None:
-        features = self.query_one("#brief-features", OptionList)
-        features.set_options([plain(f"• {feature}") for feature in self._features])
-        features.display = bool(self._features)
+        features = self._features_list()
+        if features is not None:
+            features.set_options([plain(f"• {feature}") for feature in self._features])
+            features.display = bool(self._features)
 
     def action_remove_feature(self) -> None:
-        features = self.query_one("#brief-features", OptionList)
-        if self.screen.focused is not features or features.highlighted is None:
+        features = self._features_list()
+        if features is None or self.screen.focused is not features or features.highlighted is None:
             return
         del self._features[features.highlighted]
         self._after_removal()
@@ -353,43 +334,64 @@ class BriefForm(VerticalScroll):
             error.remove_class("-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        focused = self.screen.focused
         if action == "remove_feature":
-            return self.screen.focused is self.query_one("#brief-features", OptionList)
+            features = self._features_list()
+            return features is not None and focused is features
         if action == "remove_last_feature":
-            field = self.query_one("#brief-feature", Input)
-            return self.screen.focused is field and not field.value and bool(self._features)
+            fields = self.query("#brief-feature").results(Input)
+            field = next(iter(fields), None)
+            return field is not None and focused is field and not field.value and bool(self._features)
         if action == "start_typing":
-            return self.screen.focused is self
+            return focused is self
+        if action in ("next_field", "previous_field"):
+            # Within the form; the select's open list keeps its own keys.
+            return focused is not None and self in focused.ancestors_with_self
         return True
 
     @on(Input.Submitted, "#brief-name, #brief-goals, #brief-constraints")
-    def _next_field(self, event: Input.Submitted) -> None:
+    async def _next_field(self, event: Input.Submitted) -> None:
         event.stop()
-        self.screen.focus_next()
+        await self.action_next_field()
 
     @on(Input.Changed, "#brief-name")
     def _name_changed(self) -> None:
         self.show_errors({})
 
-    @on(Button.Pressed, "#brief-next")
-    def _next_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.submit()
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "brief-next":
+            event.stop()
+            self.submit()
 
     # --------------------------------------------------------------- submit
 
     def brief(self) -> Brief:
-        pressed = self.query_one("#brief-involvement", RadioSet).pressed_button
-        involvement = Involvement(int(pressed.name or 2)) if pressed is not None else Involvement.CHECKPOINTS
+        """The brief as filled in; a page not built yet gives its fields' defaults."""
+        from textual.widgets import RadioSet, Select, SelectionList, TextArea
+
+        from orkestra_tui.engine.planning.planning import Brief
+
+        description = ""
+        involvement = Involvement.CHECKPOINTS
+        agents = tuple(agent.name for agent in self._agents)
+        method = self._default_method
+        if 2 in self._pages_built:
+            description = self.query_one("#brief-description", TextArea).text
+        if 3 in self._pages_built:
+            pressed = self.query_one("#brief-involvement", RadioSet).pressed_button
+            if pressed is not None:
+                involvement = Involvement(int(pressed.name or 2))
+            agents = tuple(self.query_one("#brief-agents", SelectionList).selected)
+            method = str(self.query_one("#brief-method", Select).value)
         return Brief(
             name=self.query_one("#brief-name", Input).value.strip(),
-            description=self.query_one("#brief-description", TextArea).text,
+            description=description,
             goals=self.query_one("#brief-goals", Input).value.strip(),
             constraints=self.query_one("#brief-constraints", Input).value.strip(),
             features=tuple(self._features),
             involvement=involvement,
-            agents=tuple(self.query_one("#brief-agents", SelectionList).selected),
-            method=str(self.query_one("#brief-method", Select).value),
+            agents=agents,
+            method=method,
         )
 
     def submit(self) -> None:
@@ -398,12 +400,16 @@ class BriefForm(VerticalScroll):
         self.post_message(self.Submitted(self.brief()))
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Show each problem under its field (none clears them) and focus the first.
+        """Show each problem under its field (none clears them), and the page and field of the first.
 
         A field the form has no error line for (the involvement, whose buttons cannot be wrong)
-        shows its problem on the form's line.
+        shows its problem on the form's line. A page not built yet is built first.
         """
         errors = {field if field in FIELDS else "form": problem for field, problem in errors.items()}
+        pages = {PAGE_OF_FIELD[field] for field in errors if field in PAGE_OF_FIELD}
+        if pages - self._pages_built:
+            self.call_next(self._show_errors_when_built, errors, pages)
+            return
         focus = {
             "name": "#brief-name",
             "description": "#brief-description",
@@ -413,7 +419,14 @@ class BriefForm(VerticalScroll):
         }
         for field in errors:
             self._add_error_line(field)
+        first = next((field for field in FIELDS if field in errors), None)
+        if first in PAGE_OF_FIELD:
+            self._show(PAGE_OF_FIELD[first])
         show_field_errors(self, FIELDS, errors, focus)
+
+    async def _show_errors_when_built(self, errors: dict[str, str], pages: set[int]) -> None:
+        await self._build_pages(pages)
+        self.show_errors(errors)
 
     def _add_error_line(self, field: str) -> None:
         """Add the field's error line, under its row, unless it is there already."""
@@ -423,15 +436,23 @@ class BriefForm(VerticalScroll):
         if field in ERROR_AFTER:
             field_widget = self.query_one(ERROR_AFTER[field])
             row = field_widget.parent
-            self.mount(line, after=row if isinstance(row, FieldRow) else field_widget)
+            if isinstance(row, FieldRow) and isinstance(row.parent, Widget):
+                row.parent.mount(line, after=row)
+            elif isinstance(row, Widget):
+                row.mount(line, after=field_widget)
         else:
             self.mount(line, before="#brief-buttons")
 
     def clear(self) -> None:
-        """An empty brief, for the next project."""
-        for selector in ("#brief-name", "#brief-goals", "#brief-constraints", "#brief-feature"):
-            self.query_one(selector, Input).value = ""
-        self.query_one("#brief-description", TextArea).text = ""
+        """An empty brief, for the next project, from its first page."""
+        from textual.widgets import TextArea
+
+        text_fields = "#brief-name, #brief-goals, #brief-constraints, #brief-feature"
+        for field in self.query(text_fields).results(Input):
+            field.value = ""
+        for description in self.query("#brief-description").results(TextArea):
+            description.text = ""
         self._features.clear()
         self._show_features()
         self.show_errors({})
+        self._show(1)
