@@ -54,10 +54,13 @@ async def test_tab_goes_on_through_the_pages_and_shift_tab_comes_back(engine: En
         form = await open_brief(app, pilot)
         await pilot.press("enter", *"Shop", "tab", *"Sell", "tab", *"Python", "tab")
         assert focused_id(app) == "brief-description" and form.page == 2
-        await pilot.press("tab", *"cart", "enter", "tab", "tab")  # the feature, its list, the next page
+        # the feature, its list, the repository, the next page
+        await pilot.press("tab", *"cart", "enter", "tab", "tab", "tab")
         assert focused_id(app) == "brief-involvement" and form.page == 3
         await pilot.press("shift+tab")
-        assert form.page == 2 and focused_id(app) == "brief-features"  # the list, shown with a feature
+        assert form.page == 2 and focused_id(app) == "brief-repository"
+        await pilot.press("shift+tab")
+        assert focused_id(app) == "brief-features"  # the list, shown with a feature
         await pilot.press("shift+tab", "shift+tab", "shift+tab")
         assert form.page == 1 and focused_id(app) == "brief-constraints"
         assert not form.query_one("#brief-page-2").display

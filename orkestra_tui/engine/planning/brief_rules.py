@@ -9,6 +9,7 @@ decision's do (see decision_rules), so the form shows it under that field.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from orkestra_tui.engine.errors import FieldProblem
@@ -29,11 +30,13 @@ class Brief(Protocol):
     def agents(self) -> Sequence[str]: ...
     @property
     def method(self) -> str: ...
+    @property
+    def repository(self) -> str: ...
 
 
 PROJECT_NAME_LIMIT = 80
 """The longest project name, in characters."""
-FIELDS = ("name", "description", "features", "involvement", "agents", "method")
+FIELDS = ("name", "description", "features", "repository", "involvement", "agents", "method")
 """The parts of a brief a problem can concern."""
 
 
@@ -72,6 +75,22 @@ def brief_problems(brief: Brief, *, agent_names: Collection[str], name_taken: bo
     problems = name_problems(brief.name, taken=name_taken)
     if any(not feature.strip() for feature in brief.features):
         problems.append(FieldProblem("features", "a feature cannot be empty"))
+    problems += repository_problems(brief.repository)
     if brief.involvement not in tuple(Involvement):
         problems.append(FieldProblem("involvement", "involvement must be 1, 2 or 3"))
     return [*problems, *agent_problems(brief.agents, agent_names), *method_problems(brief.method)]
+
+
+def repository_problems(folder: str) -> list[FieldProblem]:
+    """The repository's folder, when one is given, must be an existing folder.
+
+    Whether it is a git repository (or should become one) is asked when the project is linked.
+    """
+    if not folder.strip():
+        return []
+    path = Path(folder.strip()).expanduser()
+    if not path.exists():
+        return [FieldProblem("repository", f"there is no folder at {path}")]
+    if not path.is_dir():
+        return [FieldProblem("repository", f"{path} is not a folder")]
+    return []

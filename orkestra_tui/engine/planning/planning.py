@@ -95,6 +95,8 @@ class Brief:
     involvement: Involvement = Involvement.CHECKPOINTS
     agents: tuple[str, ...] = ()
     method: str = "majority"
+    repository: str = ""
+    """The folder of the git repository the work lands in ("" for Markdown results)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

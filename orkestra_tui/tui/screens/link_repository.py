@@ -74,11 +74,13 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
             super().__init__()
             self.problem = problem
 
-    def __init__(self, engine: Engine, project_id: int, project_name: str) -> None:
+    def __init__(self, engine: Engine, project_id: int, project_name: str, *, folder: str = "") -> None:
         super().__init__()
         self.engine = engine
         self.project_id = project_id
         self.project_name = project_name
+        self.folder = folder
+        """A folder already given (the brief's Repository field): linked at once, asking only if need be."""
         self.busy = False
         """Whether a link is being made (the keys wait)."""
 
@@ -95,7 +97,7 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
                 hint = f"Linked now to {current.path} ({current.branch}). " + hint
             yield Static(plain(hint), id="link-hint")
             yield Input(
-                value=str(current.path) if current is not None else "",
+                value=self.folder or (str(current.path) if current is not None else ""),
                 placeholder="~/code/project",
                 id="link-folder",
                 compact=True,
@@ -108,6 +110,8 @@ class LinkRepositoryScreen(DialogScreen["RepositoryLink | None"]):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#link-folder", Input).focus()
+        if self.folder:
+            self._submitted()
 
     # ------------------------------------------------------------ asking
 

@@ -603,6 +603,21 @@ class PlanScreen(EngineScreen):
         self._projects_stale = True
         self.orkestra.run_planning(session.project_id)
         self.reload()
+        if message.brief.repository:
+            self._link_repository(session.project_id, message.brief.name, message.brief.repository)
+
+    def _link_repository(self, project_id: int, name: str, folder: str) -> None:
+        """Link the new project to the brief's repository (asking first to initialise one, if need be)."""
+        from orkestra_tui.tui.screens.link_repository import LinkRepositoryScreen
+
+        def linked(link: object) -> None:
+            if link is None:
+                self.notify(
+                    "Not linked: press L on the Board to link the project to a repository.",
+                    title="Repository",
+                )
+
+        self.app.push_screen(LinkRepositoryScreen(self.engine, project_id, name, folder=folder), linked)
 
     def action_continue(self) -> None:
         if self.project_id is None:

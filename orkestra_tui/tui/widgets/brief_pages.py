@@ -60,10 +60,17 @@ def details_page() -> Vertical:
     )
     features = OptionList(id="brief-features", compact=True)
     features.display = False  # until there is a feature
+    repository = Input(
+        placeholder="a git repository's folder for the work (optional)",
+        id="brief-repository",
+        classes="field",
+        compact=True,
+    )
     return Vertical(
         FieldRow("Description", description),
         FieldRow("Features", feature),
         features,
+        FieldRow("Repository", repository),
         id="brief-page-2",
         classes="brief-page",
     )

@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.planning.planning import Brief
     from orkestra_tui.tui.widgets.brief_pages import FeatureInput
 
-FIELDS = ("name", "description", "features", "agents", "method", "form")
+FIELDS = ("name", "description", "features", "repository", "agents", "method", "form")
 """The fields with an error line of their own; `form` is for anything else."""
-PAGE_OF_FIELD = {"name": 1, "description": 2, "features": 2, "agents": 3, "method": 3}
+PAGE_OF_FIELD = {"name": 1, "description": 2, "features": 2, "repository": 2, "agents": 3, "method": 3}
 """The page each field with an error line is on."""
 TYPING_HINT = "Enter or Tab starts typing · Esc leaves a field (then 1–5 and ? work)"
 """How to start filling in the form: on arrival no field has the focus, so screen keys work."""
@@ -50,6 +50,7 @@ ERROR_AFTER = {
     "name": "#brief-name",
     "description": "#brief-description",
     "features": "#brief-features",
+    "repository": "#brief-repository",
     "agents": "#brief-agents",
     "method": "#brief-method",
 }
@@ -349,7 +350,7 @@ class BriefForm(VerticalScroll):
             return focused is not None and self in focused.ancestors_with_self
         return True
 
-    @on(Input.Submitted, "#brief-name, #brief-goals, #brief-constraints")
+    @on(Input.Submitted, "#brief-name, #brief-goals, #brief-constraints, #brief-repository")
     async def _next_field(self, event: Input.Submitted) -> None:
         event.stop()
         await self.action_next_field()
@@ -375,8 +376,10 @@ class BriefForm(VerticalScroll):
         involvement = Involvement.CHECKPOINTS
         agents = tuple(agent.name for agent in self._agents)
         method = self._default_method
+        repository = ""
         if 2 in self._pages_built:
             description = self.query_one("#brief-description", TextArea).text
+            repository = self.query_one("#brief-repository", Input).value.strip()
         if 3 in self._pages_built:
             pressed = self.query_one("#brief-involvement", RadioSet).pressed_button
             if pressed is not None:
@@ -392,6 +395,7 @@ class BriefForm(VerticalScroll):
             involvement=involvement,
             agents=agents,
             method=method,
+            repository=repository,
         )
 
     def submit(self) -> None:
@@ -414,6 +418,7 @@ class BriefForm(VerticalScroll):
             "name": "#brief-name",
             "description": "#brief-description",
             "features": "#brief-feature",
+            "repository": "#brief-repository",
             "agents": "#brief-agents",
             "method": "#brief-method",
         }
@@ -447,7 +452,7 @@ class BriefForm(VerticalScroll):
         """An empty brief, for the next project, from its first page."""
         from textual.widgets import TextArea
 
-        text_fields = "#brief-name, #brief-goals, #brief-constraints, #brief-feature"
+        text_fields = "#brief-name, #brief-goals, #brief-constraints, #brief-feature, #brief-repository"
         for field in self.query(text_fields).results(Input):
             field.value = ""
         for description in self.query("#brief-description").results(TextArea):
