@@ -297,3 +297,34 @@ async def test_a_tracked_link_leading_out_of_the_repository_never_reaches_the_pr
     asked = [r for p in providers.values() for r in task_requests(p)]
     assert asked and all("PRIVATE-MARKER" not in r.messages[-1].content for r in asked)
     assert all("PRIVATE-MARKER" not in str(r.context) for r in asked)
+
+
+async def test_a_merge_that_breaks_the_gates_is_not_kept_and_comes_to_you_after_a_fresh_run(
+    scripted: Engine, tmp_path: Path
+) -> None:
+    """Each change passes the gate alone; together they fail it: the second merge is undone."""
+    check = (
+        "import pathlib, sys\n"
+        "sys.exit(pathlib.Path('src/a.py').exists() and pathlib.Path('src/b.py').exists())\n"
+    )
+    repo = make_repository(
+        tmp_path / "project",
+        {"README.md": "# Shop\n", "check.py": check, GATES[0]: 'gates = ["python check.py"]\n'},
+    )
+
+    def answer(request: ProviderRequest) -> str:
+        name = "a" if request.context["title"] == "Part a" else "b"
+        return file_block(f"src/{name}.py", f"{name.upper()} = 1\n")
+
+    cast(scripted, {name: member(answer) for name in ("claude", "chatgpt", "gemini")})
+    _project, task_ids, branch = await linked(scripted, repo, spec("Part a", "a"), spec("Part b", "b"))
+
+    await run(scripted)
+
+    statuses = sorted(scripted.task(task_id).status.value for task_id in task_ids)
+    assert statuses == ["awaiting_human", "done"]
+    tree = git(repo, "ls-tree", "-r", "--name-only", branch)
+    assert ("src/a.py" in tree) != ("src/b.py" in tree)  # one merged, the other never kept
+    merge_gates = [run for task_id in task_ids for run in scripted.gate_runs(task_id) if run.stage == "merge"]
+    assert any(not run.passed for run in merge_gates)
+    assert_fsck_clean(repo)
