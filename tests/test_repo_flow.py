@@ -328,3 +328,32 @@ async def test_a_merge_that_breaks_the_gates_is_not_kept_and_comes_to_you_after_
     merge_gates = [run for task_id in task_ids for run in scripted.gate_runs(task_id) if run.stage == "merge"]
     assert any(not run.passed for run in merge_gates)
     assert_fsck_clean(repo)
+
+
+async def test_the_base_branch_named_in_orkestra_toml_is_where_the_work_starts(
+    scripted: Engine, tmp_path: Path
+) -> None:
+    repo = make_repository(tmp_path / "project", {"README.md": "# Shop\n", GATES[0]: 'base = "develop"\n'})
+    git(repo, "branch", "develop")
+    git(repo, "checkout", "--quiet", "develop")
+    write(repo / "DEVELOP.md", "only on develop\n")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "Develop")
+    git(repo, "checkout", "--quiet", "main")  # the user works on main; the settings name develop
+
+    project_id, _tasks = active_project(scripted, spec("Anything"))
+    link = await scripted.link_repository(project_id, repo)
+
+    assert link.base == "develop"
+    assert "DEVELOP.md" in git(repo, "ls-tree", "-r", "--name-only", link.branch)
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+async def test_init_makes_a_missing_folder_a_repository_with_a_first_commit(
+    scripted: Engine, tmp_path: Path
+) -> None:
+    project_id, _tasks = active_project(scripted, spec("Anything"))
+    link = await scripted.link_repository(project_id, tmp_path / "new" / "app", init=True)
+
+    assert (tmp_path / "new" / "app" / ".git").is_dir()
+    assert link.base == "main" and git(link.path, "log", "--format=%s", link.branch).strip()

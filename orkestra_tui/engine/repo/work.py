@@ -47,7 +47,12 @@ from orkestra_tui.engine.repo.edits import (
 )
 from orkestra_tui.engine.repo.gates import GateRun, run_gates
 from orkestra_tui.engine.repo.git import GitError, git_output, repository_lock, run_git
-from orkestra_tui.engine.repo.link import initialise_repository, link_repository, repository_problems
+from orkestra_tui.engine.repo.link import (
+    initialise_repository,
+    link_repository,
+    repository_problems,
+    repository_root,
+)
 from orkestra_tui.engine.repo.merging import conflicting_paths, merge_message, recover_merge_state
 from orkestra_tui.engine.repo.names import RepositoryError, WorktreeLayout, slug
 from orkestra_tui.engine.repo.repo_settings import RepoSettings, RepoSettingsError, read_repo_settings
@@ -154,17 +159,11 @@ class RepoWork:
     ) -> RepositoryLink:
         """Link PROJECT to the repository at FOLDER (initialised first when INIT and it is not one)."""
         folder = folder.expanduser()
-        if init and folder.is_dir() and not (folder / ".git").exists():
-            with contextlib.suppress(RepositoryError):
-                await link_repository_root(folder)
-                init = False
-            if init:
-                await initialise_repository(folder)
+        # Initialising is safe to repeat: a repository with commits is left as it is.
+        root = await initialise_repository(folder) if init else await repository_root(folder)
+        chosen_base = base or self.settings_at(root).base  # `base` in .orkestra.toml, if it names one
         layout = layout_for(self.data_dir, project)
-        linked = await link_repository(folder, slug(project.name), layout.folder, base=base)
-        settings = self.settings_at(linked.root)
-        if settings.base and base is None and settings.base != linked.base_branch:
-            linked = await link_repository(folder, slug(project.name), layout.folder, base=settings.base)
+        linked = await link_repository(root, slug(project.name), layout.folder, base=chosen_base)
         link = RepositoryLink(
             project_id=project.id,
             path=linked.root,
@@ -582,13 +581,6 @@ async def _remove_merged_worktree(link: RepositoryLink, change: changes.TaskChan
         await run_git(["branch", "--delete", "--force", change.branch], cwd=link.path, check=False)
     reason = f"removed worktree {change.worktree} and branch {change.branch}"
     return Removal(change.worktree.name, True, reason)
-
-
-async def link_repository_root(folder: Path) -> Path:
-    """FOLDER's repository top level, or RepositoryError when it is not in one."""
-    from orkestra_tui.engine.repo.link import repository_root
-
-    return await repository_root(folder)
 
 
 @contextlib.asynccontextmanager
