@@ -6,7 +6,8 @@ simulated agent's change (zero latency), the commit, the gate, and the merge que
 conflict check, the merge on a detached head, the gate again on the merged result, the
 branch moved), then removes the worktree and branch. No reviewer: this measures the
 repository work, not the committee. Some simulated changes touch one shared file, so a few
-tasks conflict and run again on a fresh worktree; the baseline does as many cycles.
+tasks conflict and run again on a fresh worktree (one that conflicts again is approved, and
+runs once more, as `orkestra run --on-review approve` would); the baseline does as many cycles.
 
 The baseline is a plain bash script that runs, for each cycle, the git commands such a
 cycle needs and nothing else: `worktree add`, write the file, `add`, `commit`, the gate,
@@ -29,6 +30,7 @@ from orkestra_tui.config import EngineSettings, Settings, SimulationSettings, re
 DEFAULT_TASKS = 200
 QUICK_TASKS = 20
 GATE = "true"
+MAX_APPROVAL_ROUNDS = 5
 _GIT_ENV = {
     **{name: value for name, value in os.environ.items() if not name.startswith("GIT_")},
     "GIT_CONFIG_GLOBAL": os.devnull,
@@ -100,9 +102,16 @@ async def _orkestra_run(folder: Path, count: int) -> tuple[float, int, int]:
         tasks = engine.add_tasks(project.id, specs)
         await engine.link_repository(project.id, repository)
         engine.set_project_status(project.id, ProjectStatus.ACTIVE)
-        scheduler = Scheduler(engine)
         started = time.perf_counter()
-        await scheduler.run(project.id, until_done=True)
+        for _round in range(MAX_APPROVAL_ROUNDS):
+            await Scheduler(engine).run(project.id, until_done=True)
+            # A task that conflicted again after its fresh run waits for a human: approve it (it
+            # runs once more from the current head), as `orkestra run --on-review approve` does.
+            waiting = engine.tasks(project.id, [TaskStatus.AWAITING_HUMAN])
+            if not waiting:
+                break
+            for task in waiting:
+                engine.approve_task(task.id)
         seconds = time.perf_counter() - started
         merged = engine.task_counts(project.id).get(TaskStatus.DONE, 0)
         reruns = sum(change.reruns for task in tasks if (change := engine.task_change(task.id)) is not None)

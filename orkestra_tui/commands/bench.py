@@ -7,7 +7,7 @@ import importlib
 from typing import Any
 
 from orkestra_tui.bench import SCENARIOS
-from orkestra_tui.errors import UsageError
+from orkestra_tui.errors import OrkestraError, UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,15 +46,30 @@ def run(args: argparse.Namespace) -> int:
         description = describe(quick=args.quick) if describe is not None else module.DESCRIPTION
         if console is not None:
             with console.status(f"{name}: {description}"):
-                results[name] = module.run(quick=args.quick)
+                results[name] = _measured(name, module, quick=args.quick)
             _print_scenario(console, name, description, results[name])
         else:
-            results[name] = module.run(quick=args.quick)
+            results[name] = _measured(name, module, quick=args.quick)
     if args.json:
         from orkestra_tui.commands.output import print_json
 
         print_json(results)
     return 0
+
+
+class ScenarioFailed(OrkestraError):
+    """A scenario could not measure what it measures (its workload did not finish as it should)."""
+
+    exit_code = 1
+
+
+def _measured(name: str, module: Any, *, quick: bool) -> dict[str, Any]:
+    """A scenario's figures; a workload that went wrong is one line, not a traceback."""
+    try:
+        figures: dict[str, Any] = module.run(quick=quick)
+    except RuntimeError as error:
+        raise ScenarioFailed(f"the {name} scenario could not be measured: {error}") from None
+    return figures
 
 
 def _print_scenario(console: Any, name: str, description: str, figures: dict[str, Any]) -> None:
