@@ -357,3 +357,34 @@ async def test_init_makes_a_missing_folder_a_repository_with_a_first_commit(
 
     assert (tmp_path / "new" / "app" / ".git").is_dir()
     assert link.base == "main" and git(link.path, "log", "--format=%s", link.branch).strip()
+
+
+async def test_a_command_agent_that_commits_itself_is_judged_on_what_it_committed(
+    scripted: Engine, repo: Path, tmp_path: Path
+) -> None:
+    """Commits a CLI makes on its own are folded back into its change: a protected file stays out."""
+    script = (
+        "import pathlib, subprocess, sys\n"
+        "sys.stdin.read()\n"
+        "pathlib.Path('src/self_made.py').write_text('SELF = True\\n')\n"
+        "pathlib.Path('LICENSE').write_text('changed and committed by the agent\\n')\n"
+        "git = ['git', '-c', 'user.name=Cli', '-c', 'user.email=cli@example.invalid']\n"
+        "subprocess.run([*git, 'add', '--all'], check=True)\n"
+        "subprocess.run([*git, 'commit', '--quiet', '-m', 'my own commit'], check=True)\n"
+        "print('Committed src/self_made.py.')\n"
+    )
+    from orkestra_tui.providers.command import CommandProvider
+
+    cast(scripted)
+    scripted.use_provider(
+        "claude", CommandProvider([sys.executable, "-c", script], workspace=tmp_path / "shared")
+    )
+    _project, (task_id,), branch = await linked(scripted, repo, spec("Make it yourself"))
+    scripted.reassign_task(task_id, "claude")
+
+    await run(scripted)
+
+    assert scripted.task(task_id).status is TaskStatus.DONE, scripted.task(task_id).note
+    assert branch_file(repo, branch, "src/self_made.py") == "SELF = True\n"
+    assert branch_file(repo, branch, "LICENSE") == "MIT\n"
+    assert "my own commit" not in git(repo, "log", "--format=%s", branch)

@@ -46,7 +46,7 @@ from orkestra_tui.engine.repo.edits import (
     parse_changes,
 )
 from orkestra_tui.engine.repo.gates import GateRun, run_gates
-from orkestra_tui.engine.repo.git import GitError, git_output, repository_lock, run_git
+from orkestra_tui.engine.repo.git import ORKESTRA_EMAIL, GitError, git_output, repository_lock, run_git
 from orkestra_tui.engine.repo.link import (
     initialise_repository,
     link_repository,
@@ -279,6 +279,8 @@ class RepoWork:
         """Apply an API agent's answer to the worktree, or judge what a command agent changed there."""
         protect = prepared.settings.protect
         if edits_itself:
+            # A CLI may commit on its own: its commits become a change like any other, to be judged.
+            await self._uncommit_agent_commits(prepared.worktree, prepared.base_commit)
             found = await changed_paths(prepared.worktree)
             paths = [path for change in found for path in (change.path, change.original_path) if path]
             refused = check_changed_paths(paths, protect, worktree=prepared.worktree)
@@ -293,6 +295,18 @@ class RepoWork:
             refused=tuple(result.refused),
             feedback=result.feedback(),
         )
+
+    async def _uncommit_agent_commits(self, worktree: Path, base: str) -> None:
+        """Fold the commits the agent made itself (not committed by Orkestra) back into the worktree."""
+        output = await git_output(["log", "--format=%H %ce", f"{base}..HEAD", "--"], cwd=worktree)
+        oldest_foreign = None
+        for line in output.splitlines():  # newest first: the agent's commits sit on top
+            commit, _, committer = line.partition(" ")
+            if committer == ORKESTRA_EMAIL:
+                break
+            oldest_foreign = commit
+        if oldest_foreign is not None:
+            await run_git(["reset", "--soft", "--quiet", f"{oldest_foreign}^"], cwd=worktree)
 
     async def _restore(self, worktree: Path, paths: Sequence[str]) -> None:
         safe = [path for path in paths if path and not path.startswith(("/", "-"))]
