@@ -18,7 +18,6 @@ cycle needs and nothing else: `worktree add`, write the file, `add`, `commit`, t
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import tempfile
 import time
@@ -26,20 +25,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from orkestra_tui.config import EngineSettings, Settings, SimulationSettings, resolve_paths
+from orkestra_tui.engine.repo.git import git_environment
 
 DEFAULT_TASKS = 200
 QUICK_TASKS = 20
 GATE = "true"
 MAX_APPROVAL_ROUNDS = 5
-_GIT_ENV = {
-    **{name: value for name, value in os.environ.items() if not name.startswith("GIT_")},
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-}
 
 
 def describe(*, quick: bool = False) -> str:
@@ -76,7 +67,7 @@ def _new_repository(folder: Path) -> Path:
         f"printf 'gates = [\"{GATE}\"]\\n' > .orkestra.toml\n"
         "git add --all && git commit --quiet -m Initial\n"
     )
-    subprocess.run(["bash", "-c", script], cwd=folder, env=_GIT_ENV, check=True)
+    subprocess.run(["bash", "-c", script], cwd=folder, env=git_environment(), check=True)
     return folder
 
 
@@ -150,5 +141,5 @@ def _script_run(folder: Path, cycles: int) -> float:
     script = folder / "cycles.sh"
     script.write_text("\n".join(lines) + "\n")
     started = time.perf_counter()
-    subprocess.run(["bash", str(script)], env=_GIT_ENV, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["bash", str(script)], env=git_environment(), check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started

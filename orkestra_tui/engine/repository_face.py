@@ -68,8 +68,7 @@ class RepositoryFace:
         """The repository steps, with every configured agent's key variable kept from the gates."""
         from orkestra_tui.engine.repo.work import RepoWork
 
-        keys = sorted({agent.key_variable for agent in self.pool.runtimes.values() if agent.key_variable})
-        return RepoWork(self.store, self.clock, self.paths.data_dir, keys)
+        return RepoWork.for_agents(self.store, self.clock, self.paths.data_dir, self.pool.runtimes.values())
 
     async def link_repository(
         self, project_id: int, folder: Path, *, init: bool = False, base: str | None = None

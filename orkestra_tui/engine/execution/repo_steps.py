@@ -96,8 +96,8 @@ class RepoSteps:
     def repo_work(self) -> RepoWork:
         if self._repo is None:
             host = self.scheduler
-            keys = sorted({r.key_variable for r in host.pool.runtimes.values() if r.key_variable})
-            self._repo = RepoWork(host.store, host.clock, host.paths.data_dir, keys)
+            runtimes = host.pool.runtimes.values()
+            self._repo = RepoWork.for_agents(host.store, host.clock, host.paths.data_dir, runtimes)
         return self._repo
 
     def repository_check(self, project_id: int) -> str | None:

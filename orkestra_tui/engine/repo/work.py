@@ -27,10 +27,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orkestra_tui.engine.clock import Clock
 from orkestra_tui.engine.models import Project, Task
@@ -65,6 +65,9 @@ from orkestra_tui.engine.repo.worktrees import (
 )
 from orkestra_tui.engine.store.store import Store
 from orkestra_tui.secrets import redact
+
+if TYPE_CHECKING:
+    from orkestra_tui.providers.registry import AgentRuntime
 
 WORKTREES_DIR = "worktrees"
 CONTEXT_TOKENS = 16_000
@@ -151,6 +154,15 @@ class RepoWork:
         self.data_dir = data_dir
         self.key_variables = tuple(key_variables)
         """Every configured agent's key variable: none of them reaches a gate."""
+
+    @classmethod
+    def for_agents(
+        cls, store: Store, clock: Clock, data_dir: Path, agents: Iterable[AgentRuntime]
+    ) -> RepoWork:
+        """The steps for an engine whose agents are AGENTS: their key variables are kept from the gates."""
+        return cls(
+            store, clock, data_dir, sorted({agent.key_variable for agent in agents if agent.key_variable})
+        )
 
     # Linking.
 
