@@ -20,11 +20,19 @@ HEAVY_FIELDS = (TextArea, OptionList, RadioSet, SelectionList, Select)
 """The widgets the first page does without: built with the later pages."""
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
+async def wait_until(
+    pilot: Pilot[None],
+    condition: Callable[[], bool],
+    what: str,
+    *,
+    every_s: float | None = None,
+    tries: int = 300,
+) -> None:
+    """Poll CONDITION between pauses (of EVERY_S seconds, for work outside the app such as git)."""
+    for _ in range(tries):
         if condition():
             return
-        await pilot.pause()
+        await pilot.pause(every_s)
     raise AssertionError(f"never happened: {what}")
 
 

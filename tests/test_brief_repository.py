@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from repos import git, make_repository
 from test_brief_pages import SIZE, open_brief, wait_until
-from textual.pilot import Pilot
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.planning.brief_rules import repository_problems
@@ -15,14 +13,8 @@ from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.prompt import ConfirmScreen
 from orkestra_tui.tui.widgets.plan_brief import BriefForm
 
-
-async def wait_for_git(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Poll while git works in the background (its commands take a moment each)."""
-    for _ in range(600):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
+GIT_POLL_S, GIT_TRIES = 0.05, 600
+"""Git works in the background, a command at a time: poll for up to 30 s."""
 
 
 def test_a_repository_folder_that_does_not_exist_is_the_fields_problem(tmp_path: Path) -> None:
@@ -47,7 +39,13 @@ async def test_the_new_project_is_linked_to_the_briefs_repository(engine: Engine
         await brief_with_repository(app, pilot, repository)
         await wait_until(pilot, lambda: bool(engine.projects()), "the project")
         project = engine.projects()[0]
-        await wait_for_git(pilot, lambda: engine.repository(project.id) is not None, "the link")
+        await wait_until(
+            pilot,
+            lambda: engine.repository(project.id) is not None,
+            "the link",
+            every_s=GIT_POLL_S,
+            tries=GIT_TRIES,
+        )
         link = engine.repository(project.id)
         assert link is not None and link.path == repository and link.branch == "orkestra/shop"
         assert git(repository, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
@@ -60,11 +58,23 @@ async def test_a_plain_folder_is_initialised_after_a_yes(engine: Engine, tmp_pat
     app = OrkestraApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await brief_with_repository(app, pilot, folder)
-        await wait_for_git(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmScreen),
+            "the question",
+            every_s=GIT_POLL_S,
+            tries=GIT_TRIES,
+        )
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(engine.projects()), "the project")
         project = engine.projects()[0]
-        await wait_for_git(pilot, lambda: engine.repository(project.id) is not None, "the link")
+        await wait_until(
+            pilot,
+            lambda: engine.repository(project.id) is not None,
+            "the link",
+            every_s=GIT_POLL_S,
+            tries=GIT_TRIES,
+        )
         assert (folder / ".git").is_dir() and (folder / "notes.txt").read_text() == "mine\n"
 
 
