@@ -33,8 +33,11 @@ COMMANDS: dict[str, str] = {
     "bench": "run benchmarks (not tests) and print the figures",
     "project": "show a project's repository, or link it to one",
     "land": "merge a project's integration branch into your current branch",
+    "mcp": "serve the committee to coding agents over MCP (stdio)",
 }
 """Each command and its one-line help; its module is imported only when it runs."""
+COMMAND_MODULES = {"mcp": "mcp_server"}
+"""A command whose module is not named after it (`commands.mcp` would read as the MCP SDK)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +76,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     chosen = _command_in(sys.argv[1:] if argv is None else argv)
     for name, help_text in COMMANDS.items():
         if name == chosen:
-            importlib.import_module(f"orkestra_tui.commands.{name}").register(subparsers)
+            module = COMMAND_MODULES.get(name, name)
+            importlib.import_module(f"orkestra_tui.commands.{module}").register(subparsers)
         else:
             subparsers.add_parser(name, help=help_text, add_help=False)
     return parser

@@ -133,6 +133,15 @@ def load_ballots(path: Path, shown_name: str) -> tuple[list[str], list[RankedBal
         fail("permission denied")
     except OSError as error:
         fail(f"cannot be read ({error.strerror or type(error).__name__})")
+    return parse_ballots(raw, shown_name)
+
+
+def parse_ballots(raw: bytes, shown_name: str) -> tuple[list[str], list[RankedBallot]]:
+    """The options and ballots in a ballots file's bytes; any problem raises OrkestraError naming it."""
+
+    def fail(problem: str) -> NoReturn:
+        raise OrkestraError(f"{shown_name}: {problem}")
+
     try:
         data = json.loads(
             raw.decode("utf-8-sig"),

@@ -190,6 +190,28 @@ class EngineFace:
         """Create tasks in one transaction (see `tasks.insert_tasks` for the rules)."""
         return self.task_desk.add_tasks(project_id, specs, actor=actor)
 
+    def add_task(
+        self,
+        project_id: int,
+        title: str,
+        instructions: str,
+        *,
+        category: str = "code",
+        priority: str = "normal",
+        depends_on: Sequence[int] = (),
+        actor: str = "human",
+    ) -> Task:
+        """One task added to a project's Board, checked as a task the plan review adds (see `TaskDesk`)."""
+        return self.task_desk.add_task(
+            project_id,
+            title,
+            instructions,
+            category=category,
+            priority=priority,
+            depends_on=depends_on,
+            actor=actor,
+        )
+
     def tasks(
         self, project_id: int | None = None, statuses: Iterable[TaskStatus] | None = None
     ) -> list[Task]:

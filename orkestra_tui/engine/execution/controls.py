@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from orkestra_tui.engine.agents.answers import CATEGORIES, PRIORITY_NAMES, is_placeholder
 from orkestra_tui.engine.agents.pool import AgentPool
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.execution.tasks import (
@@ -22,7 +23,7 @@ from orkestra_tui.engine.execution.tasks import (
     release_dependents,
 )
 from orkestra_tui.engine.inbox import Inbox
-from orkestra_tui.engine.models import InboxKind, Task, TaskSpec, TaskStatus
+from orkestra_tui.engine.models import InboxKind, Priority, Task, TaskSpec, TaskStatus
 from orkestra_tui.engine.repo.changes import approved_change_status
 from orkestra_tui.engine.store.store import Store
 
@@ -31,6 +32,39 @@ if TYPE_CHECKING:
 
 APPROVED_OVER = "Approved over the review's concern:"
 """How an approved task's note begins when the reviewers had raised something: their text follows."""
+
+
+ADDED_PHASE = "Extra"
+"""The phase of a task added to a project after its plan (as the plan review names a new one)."""
+
+
+def added_task_problem(
+    store: Store,
+    project_id: int,
+    *,
+    title: str,
+    instructions: str,
+    category: str,
+    priority: str,
+    depends_on: Sequence[int],
+) -> str:
+    """What is wrong with a task to add to a project, in one line; '' when nothing is."""
+    if store.project(project_id) is None:
+        return f"there is no project {project_id}"
+    for name, text in (("title", title), ("instructions", instructions)):
+        if is_placeholder(text):
+            return f"the task's {name} is {'empty' if not text.strip() else 'a placeholder, not real text'}"
+    if category not in CATEGORIES:
+        return f"category must be one of {', '.join(CATEGORIES)}"
+    if priority not in PRIORITY_NAMES:
+        return f"priority must be one of {', '.join(PRIORITY_NAMES)}"
+    for task_id in depends_on:
+        task = store.task(task_id)
+        if task is None or task.project_id != project_id:
+            return f"the project has no task {task_id} to depend on"
+        if task.status is TaskStatus.CANCELLED:
+            return f"task {task_id} is cancelled: nothing can wait for it"
+    return ""
 
 
 class TaskDesk:
@@ -54,6 +88,47 @@ class TaskDesk:
         with self.store.transaction() as tx:
             ids = insert_tasks(tx, self.store, project_id, specs, actor=actor)
         return self.store.tasks_with_ids(ids.start, ids.stop - 1) if specs else []
+
+    def add_task(
+        self,
+        project_id: int,
+        title: str,
+        instructions: str,
+        *,
+        category: str = "code",
+        priority: str = "normal",
+        depends_on: Sequence[int] = (),
+        actor: str = "human",
+    ) -> Task:
+        """One task added to a project's Board, checked as the plan review checks a task it adds.
+
+        `depends_on` names tasks of the same project (by id) that it waits for: it is
+        pending until they are done. Any problem is one EngineError line, before anything is written.
+        """
+        problem = added_task_problem(
+            self.store,
+            project_id,
+            title=title,
+            instructions=instructions,
+            category=category,
+            priority=priority,
+            depends_on=depends_on,
+        )
+        if problem:
+            raise EngineError(problem)
+        keys = {task.key for task in self.store.tasks(project_id)}
+        key = next(f"t{number}" for number in range(1, len(keys) + 2) if f"t{number}" not in keys)
+        spec = TaskSpec(
+            title=" ".join(title.split()),
+            instructions=instructions.strip(),
+            category=category,
+            priority=Priority[priority.upper()],
+            phase=ADDED_PHASE,
+            key=key,
+        )
+        with self.store.transaction() as tx:
+            ids = insert_tasks(tx, self.store, project_id, [spec], actor=actor, waits_for={key: depends_on})
+        return self.task(ids.start)
 
     def set_task_status(
         self,

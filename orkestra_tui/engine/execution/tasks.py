@@ -13,7 +13,7 @@ statements through plain sqlite3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,13 +124,21 @@ class TaskChangedError(EngineError):
 
 
 def insert_tasks(
-    tx: Transaction, store: Store, project_id: int, specs: Sequence[TaskSpec], *, actor: str
+    tx: Transaction,
+    store: Store,
+    project_id: int,
+    specs: Sequence[TaskSpec],
+    *,
+    actor: str,
+    waits_for: Mapping[str, Sequence[int]] | None = None,
 ) -> range:
     """Create tasks whose `depends_on` keys refer to tasks in the same batch; their new ids.
 
     A task with no dependencies is ready at once; the others wait as pending.
     A dependency on a key not in the batch is dropped and recorded; a cycle is
-    refused before anything is written.
+    refused before anything is written. `waits_for` gives a key the ids of tasks
+    already stored that it waits for too (checked by the caller): it is pending
+    until they are done.
     """
     keys = [spec.key or f"task-{index + 1}" for index, spec in enumerate(specs)]
     if len(set(keys)) != len(keys):
@@ -141,6 +149,19 @@ def insert_tasks(
         for key, spec in zip(keys, specs, strict=True)
     }
     check_acyclic(dependencies)
+    stored = {key: tuple(dict.fromkeys((waits_for or {}).get(key, ()))) for key in keys}
+    stored_ids = sorted({task_id for ids_of_key in stored.values() for task_id in ids_of_key})
+    done_ids = (
+        {
+            row[0]
+            for row in store.query(
+                f"SELECT id FROM task WHERE status = 'done' AND id IN ({', '.join('?' * len(stored_ids))})",
+                stored_ids,
+            )
+        }
+        if stored_ids
+        else set()
+    )
     now = tx.clock.now()
     first_id = int(store.scalar("SELECT coalesce(max(id), 0) FROM task")) + 1
     ids = {key: first_id + offset for offset, key in enumerate(keys)}
@@ -157,7 +178,11 @@ def insert_tasks(
                 spec.instructions,
                 spec.category,
                 int(spec.priority),
-                (TaskStatus.PENDING if dependencies[key] else TaskStatus.READY).value,
+                (
+                    TaskStatus.PENDING
+                    if dependencies[key] or set(stored[key]) - done_ids
+                    else TaskStatus.READY
+                ).value,
                 now,
                 now,
                 dumps(list(spec.acceptance)),
@@ -167,7 +192,8 @@ def insert_tasks(
     )
     tx.executemany(
         "INSERT INTO task_dependency (task_id, depends_on) VALUES (?, ?)",
-        [(ids[key], ids[dep]) for key in keys for dep in dependencies[key]],
+        [(ids[key], ids[dep]) for key in keys for dep in dependencies[key]]
+        + [(ids[key], task_id) for key in keys for task_id in stored[key]],
     )
     for key, spec in zip(keys, specs, strict=True):
         data: dict[str, Any] = {"key": key, "phase": spec.phase, "priority": spec.priority.label}
