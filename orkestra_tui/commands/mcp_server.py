@@ -16,7 +16,6 @@ only when the command runs.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from typing import TYPE_CHECKING
 
 from orkestra_tui.commands.context import add_common_options, load_context
@@ -44,8 +43,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Check the SDK and open the engine (one line and exit 2 on a problem), then serve until EOF."""
-    if importlib.util.find_spec("mcp") is None:
-        raise UsageError(INSTALL_HINT)
+    try:
+        import mcp.server.mcpserver  # noqa: F401  (the SDK's 2.x server; imported again where used)
+    except ImportError:
+        raise UsageError(INSTALL_HINT) from None
     context = load_context(args)
     engine = context.open_engine()
     try:

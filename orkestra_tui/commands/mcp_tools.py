@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
+from pydantic import Field, ValidationError
 
 from orkestra_tui import __version__
 from orkestra_tui.commands.mcp_documents import (
@@ -99,9 +99,27 @@ def answer(document: dict[str, Any], text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=document)
 
 
+class OrkestraServer(MCPServer[Any]):
+    """The SDK's server, with arguments that do not fit a tool's input schema refused in one line."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            if not isinstance(error.__cause__, ValidationError):
+                raise
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in problem['loc']) or 'arguments'}: {problem['msg']}"
+                for problem in error.__cause__.errors()
+            )
+            raise ToolError(safe(f"Error executing tool {name}: {problems}")) from None
+
+
 def build_server(engine: Engine) -> MCPServer[Any]:
     """An MCP server whose tools work on `engine` (all async: the engine lives on the event loop's thread)."""
-    server: MCPServer[Any] = MCPServer(
+    server = OrkestraServer(
         name="orkestra", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
     tools = OrkestraTools(engine)
