@@ -203,6 +203,29 @@ async def test_a_tie_waits_for_the_human_in_the_inbox_without_blocking(home: Pat
         engine.close()
 
 
+async def test_a_tie_broken_in_the_app_is_finished_by_decision(home: Path) -> None:
+    async with served(home) as client:
+        asked, _ = await call(
+            client, "ask_committee", question=QUESTION, options=SPLIT, method="plurality", rounds=1
+        )
+        # The human breaks the tie in an app that was not running this vote (as the app answers it).
+        engine = open_engine(home)
+        try:
+            item = engine.inbox_item(asked["inbox_id"])
+            assert item is not None
+            choice = str(item.payload["tied"][1]["option"])
+            engine.answer_tie_break(item.id, choice)
+        finally:
+            engine.close()
+        document, text = await call(client, "decision", decision_id=asked["decision_id"])
+        again, _ = await call(client, "decision", decision_id=asked["decision_id"])
+    assert document["status"] == "decided" and document["winner"] == choice
+    assert document["how"] == "human tie-break" and document["tie_break_by"] == "human"
+    assert document["waiting_for_human"] is False
+    assert f"Winner: {choice}, decided by the human's tie-break" in text
+    assert again["status"] == "decided" and again["winner"] == choice
+
+
 async def test_ask_committee_refuses_bad_questions_in_one_line(home: Path) -> None:
     async with served(home) as client:
         assert "option" in await refused(client, "ask_committee", question=QUESTION, options=["Only one"])

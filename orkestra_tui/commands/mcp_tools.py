@@ -12,8 +12,9 @@ the log.
 A vote that needs the human (a tie-break under the `ask` policy, a deadlock
 chain that reaches the human) does not block the tool: the request stays in
 the inbox for the app, as `orkestra vote` leaves it without a terminal, and
-the tool answers "waiting for the human" with the inbox id; `decision` reads
-the outcome later. The app resumes the vote when it starts.
+the tool answers "waiting for the human" with the inbox id. The app resumes
+the vote when it starts; an app already open only answers the request, so
+`decision`, called later, finishes a vote whose tie the human has broken.
 
 This module imports the MCP SDK and pydantic at import time: only `orkestra mcp`
 imports it, after checking that the SDK is installed.
@@ -38,12 +39,14 @@ from orkestra_tui.commands.mcp_documents import (
     safe,
     task_document,
     task_line,
+    waiting_request,
 )
+from orkestra_tui.engine.models import DecisionStatus
 from orkestra_tui.errors import OrkestraError
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.models import Project
+    from orkestra_tui.engine.models import Decision, InboxItem, Project
 
 ACTOR = "mcp"
 """The audit actor of everything an MCP client asks or changes."""
@@ -65,7 +68,8 @@ ASK_COMMITTEE = (
 )
 DECISION = (
     "Read a committee decision's state: status, winner, tally per round, each voter's "
-    "ranking and reasons, and whether it waits for a person (with the inbox id)."
+    "ranking and reasons, and whether it waits for a person (with the inbox id). Once the person "
+    "has answered in the app, it finishes the vote and returns the outcome."
 )
 TALLY_BALLOTS = (
     "Count ranked ballots with one of the committee's voting methods, as `orkestra tally` "
@@ -125,7 +129,7 @@ def build_server(engine: Engine) -> MCPServer[Any]:
     tools = OrkestraTools(engine)
     for tool, description, hints in (
         (tools.ask_committee, ASK_COMMITTEE, None),
-        (tools.decision, DECISION, READ_ONLY),
+        (tools.decision, DECISION, WRITES),  # it finishes a vote whose tie was broken
         (tools.tally_ballots, TALLY_BALLOTS, READ_ONLY),
         (tools.list_projects, LIST_PROJECTS, READ_ONLY),
         (tools.list_tasks, LIST_TASKS, READ_ONLY),
@@ -142,6 +146,33 @@ class OrkestraTools:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.voting: set[int] = set()
+        """The decisions whose vote runs in this server now."""
+
+    async def vote(self, decision: Decision) -> Decision:
+        """Run the committee's vote on `decision` until it ends or needs the human; the decision as it stands.
+
+        A request to the human (a tie-break, a ballot, feedback) ends the run at once and stays
+        in the inbox for the app, as `orkestra vote` leaves it without a terminal.
+        """
+        from orkestra_tui.commands.answering import TieLeftForTheApp, answer_while, leave_tie_for_the_app
+
+        engine = self.engine
+
+        def needs_the_human(item: InboxItem) -> bool:
+            return bool(item.payload.get("decision_id") == decision.id)
+
+        self.voting.add(decision.id)
+        try:
+            return await answer_while(
+                engine, engine.decide(decision.id, tie_break="ask"), needs_the_human, leave_tie_for_the_app
+            )
+        except TieLeftForTheApp:
+            return engine.decision(decision.id) or decision
+        except OrkestraError as error:
+            raise ToolError(f"decision {decision.id}: {safe(error)}") from None
+        finally:
+            self.voting.discard(decision.id)
 
     def project_called(self, project: str) -> Project:
         """The project named `project` (else the one with that id), or a tool error listing the names."""
@@ -170,7 +201,6 @@ class OrkestraTools:
             int | None, Field(description="Most voting rounds (default: configured).", ge=1)
         ] = None,
     ) -> CallToolResult:
-        from orkestra_tui.commands.answering import TieLeftForTheApp, answer_while, leave_tie_for_the_app
         from orkestra_tui.commands.vote import checked_agents
 
         engine = self.engine
@@ -181,19 +211,7 @@ class OrkestraTools:
             )
         except OrkestraError as error:
             raise ToolError(safe(error)) from None
-
-        def needs_the_human(item: Any) -> bool:
-            return bool(item.payload.get("decision_id") == decision.id)
-
-        try:
-            final = await answer_while(
-                engine, engine.decide(decision.id, tie_break="ask"), needs_the_human, leave_tie_for_the_app
-            )
-        except TieLeftForTheApp:
-            final = engine.decision(decision.id) or decision
-        except OrkestraError as error:
-            raise ToolError(f"decision {decision.id}: {safe(error)}") from None
-        return answer(*decision_answer(engine, final))
+        return answer(*decision_answer(engine, await self.vote(decision)))
 
     async def decision(
         self,
@@ -204,6 +222,14 @@ class OrkestraTools:
         found = engine.decision(decision_id)
         if found is None:
             raise ToolError(f"there is no decision {decision_id}")
+        if (
+            found.status is DecisionStatus.AWAITING_HUMAN
+            and decision_id not in self.voting
+            and waiting_request(engine, decision_id) is None
+            and engine.tie_break_answers(decision_id)
+        ):
+            # The human broke the tie in the app, which was not running this vote: finish it here.
+            found = await self.vote(found)
         return answer(*decision_answer(engine, found))
 
     async def tally_ballots(
