@@ -23,10 +23,11 @@ imports it, after checking that the SDK is installed.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
@@ -111,6 +112,12 @@ class OrkestraServer(MCPServer[Any]):
     ) -> CallToolResult | InputRequiredResult:
         try:
             return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as error:
+            # The database or a file failed under the tool (a damaged page, a disk gone): one line, as
+            # a command says it. Anything else is a bug, which the SDK logs with its traceback on stderr.
+            if not isinstance(error.__cause__, sqlite3.Error | OSError):
+                raise
+            raise ToolError(safe(f"Error executing tool {name}: {error.__cause__}")) from None
         except ToolError as error:
             if not isinstance(error.__cause__, ValidationError):
                 raise
