@@ -161,8 +161,17 @@ async def test_it_lists_its_tools_with_typed_inputs_and_descriptions(home: Path)
 
 
 async def test_ask_committee_returns_the_decision_with_its_tally_and_reasons(home: Path) -> None:
+    told: list[tuple[float, str | None]] = []
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        told.append((progress, message))
+
     async with served(home) as client:
-        document, text = await call(client, "ask_committee", question=QUESTION, options=AGREED)
+        result = await client.call_tool(
+            "ask_committee", {"question": QUESTION, "options": AGREED}, progress_callback=progress
+        )
+        assert not result.is_error and result.structured_content is not None, text_of(result)
+        document, text = result.structured_content, text_of(result)
         again, _ = await call(client, "decision", decision_id=document["decision_id"])
     assert document["status"] == "decided" and document["winner"] in AGREED
     assert document["waiting_for_human"] is False and document["inbox_id"] is None
@@ -174,6 +183,12 @@ async def test_ask_committee_returns_the_decision_with_its_tally_and_reasons(hom
     assert text.startswith(f"Decision {document['decision_id']}: {QUESTION}\nWinner: {document['winner']}")
     assert "- claude: " in text
     assert again["winner"] == document["winner"] and again["status"] == "decided"
+    # The client heard the vote as it went: the round, each ballot, the outcome.
+    lines = [line for _count, line in told]
+    assert lines[0] is not None and lines[0].startswith("Round 1 of ")
+    assert "claude: " in " ".join(str(line) for line in lines)
+    assert lines[-1] == f"Decided: {document['winner']}"
+    assert [count for count, _line in told] == list(range(1, len(told) + 1))
     # The question is the MCP client's, on record.
     opened = mcp_events(home, "decision.opened")
     assert [event.subject for event in opened] == [f"decision:{document['decision_id']}"]

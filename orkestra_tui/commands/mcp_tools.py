@@ -22,6 +22,8 @@ imports it, after checking that the SDK is installed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from typing import TYPE_CHECKING, Annotated, Any
@@ -47,6 +49,7 @@ from orkestra_tui.errors import OrkestraError
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.events import EngineEvent
     from orkestra_tui.engine.models import Decision, InboxItem, Project
 
 ACTOR = "mcp"
@@ -148,6 +151,43 @@ def build_server(engine: Engine) -> MCPServer[Any]:
     return server
 
 
+class ProgressReport:
+    """Tells an MCP client what the committee does with one decision, as progress notifications.
+
+    `on_event` is a bus subscriber (called on the event loop's thread, as the engine
+    publishes); each line is the one `orkestra vote` prints for the event. A client
+    that asked for no progress gets nothing, and one that went away loses only these.
+    """
+
+    def __init__(self, decision: Decision, context: Context[Any, Any] | None) -> None:
+        self.decision = decision
+        self.context = context
+        self.told = 0
+        self.sending: set[asyncio.Task[None]] = set()
+
+    def on_event(self, event: EngineEvent) -> None:
+        from orkestra_tui.commands.vote_display import describe
+
+        if self.context is None or event.subject != f"decision:{self.decision.id}":
+            return
+        line = describe(event, self.decision.max_rounds)
+        if line is None:
+            return
+        self.told += 1
+        task = asyncio.ensure_future(self.send(self.context, self.told, safe(line.strip())))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    async def sent(self) -> None:
+        """Wait until every line told so far is sent (or failed to be)."""
+        await asyncio.gather(*self.sending)
+
+    @staticmethod
+    async def send(context: Context[Any, Any], count: int, line: str) -> None:
+        with contextlib.suppress(Exception):  # progress is a courtesy: the vote goes on without it
+            await context.report_progress(count, None, line)
+
+
 class OrkestraTools:
     """The tools over one engine; each method is one tool, its keyword arguments the tool's input."""
 
@@ -156,11 +196,12 @@ class OrkestraTools:
         self.voting: set[int] = set()
         """The decisions whose vote runs in this server now."""
 
-    async def vote(self, decision: Decision) -> Decision:
+    async def vote(self, decision: Decision, context: Context[Any, Any] | None = None) -> Decision:
         """Run the committee's vote on `decision` until it ends or needs the human; the decision as it stands.
 
         A request to the human (a tie-break, a ballot, feedback) ends the run at once and stays
-        in the inbox for the app, as `orkestra vote` leaves it without a terminal.
+        in the inbox for the app, as `orkestra vote` leaves it without a terminal. Each round
+        and ballot is told to the client as progress, when it asked for progress.
         """
         from orkestra_tui.commands.answering import TieLeftForTheApp, answer_while, leave_tie_for_the_app
 
@@ -170,16 +211,21 @@ class OrkestraTools:
             return bool(item.payload.get("decision_id") == decision.id)
 
         self.voting.add(decision.id)
+        progress = ProgressReport(decision, context)
+        subscription = engine.bus.subscribe(progress.on_event)
         try:
-            return await answer_while(
+            final = await answer_while(
                 engine, engine.decide(decision.id, tie_break="ask"), needs_the_human, leave_tie_for_the_app
             )
         except TieLeftForTheApp:
-            return engine.decision(decision.id) or decision
+            final = engine.decision(decision.id) or decision
         except OrkestraError as error:
             raise ToolError(f"decision {decision.id}: {safe(error)}") from None
         finally:
+            subscription.close()
             self.voting.discard(decision.id)
+        await progress.sent()  # every line told before the answer
+        return final
 
     def project_called(self, project: str) -> Project:
         """The project named `project` (else the one with that id), or a tool error listing the names."""
@@ -207,6 +253,7 @@ class OrkestraTools:
         rounds: Annotated[
             int | None, Field(description="Most voting rounds (default: configured).", ge=1)
         ] = None,
+        context: Context[Any, Any] | None = None,
     ) -> CallToolResult:
         from orkestra_tui.commands.vote import checked_agents
 
@@ -218,7 +265,7 @@ class OrkestraTools:
             )
         except OrkestraError as error:
             raise ToolError(safe(error)) from None
-        return answer(*decision_answer(engine, await self.vote(decision)))
+        return answer(*decision_answer(engine, await self.vote(decision, context)))
 
     async def decision(
         self,
