@@ -108,7 +108,7 @@ def answer(document: dict[str, Any], text: str) -> CallToolResult:
 
 
 class OrkestraServer(MCPServer[Any]):
-    """The SDK's server, with arguments that do not fit a tool's input schema refused in one line."""
+    """The SDK's server, whose tools refuse in one line: arguments that do not fit a tool's schema, a disk."""
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
