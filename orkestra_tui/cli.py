@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "bench": "run benchmarks (not tests) and print the figures",
     "project": "show a project's repository, or link it to one",
     "land": "merge a project's integration branch into your current branch",
+    "serve": "open the app in a browser (needs the web extra)",
 }
 """Each command and its one-line help; its module is imported only when it runs."""
 
