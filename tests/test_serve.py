@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import json
 import signal
 import socket
 import sys
@@ -241,3 +242,18 @@ def test_the_command_is_listed_and_its_help_names_the_extra(capsys: pytest.Captu
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "serve" in capsys.readouterr().out
+
+
+def test_doctor_says_whether_the_web_extra_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = new_home(tmp_path)
+    assert main(["doctor", "--json", "--data-dir", str(home)]) == 0
+    web = json.loads(capsys.readouterr().out)["web"]
+    assert web == {"installed": True, "install": "pip install 'orkestra-tui[web]'"}
+    monkeypatch.setitem(sys.modules, "textual_serve", None)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["doctor", "--data-dir", str(home)]) == 0  # a missing extra is no failure
+    assert "web extra not installed (orkestra serve needs it): pip install 'orkestra-tui[web]'" in (
+        capsys.readouterr().out
+    )

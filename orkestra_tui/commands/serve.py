@@ -98,6 +98,16 @@ def web_server_module() -> ModuleType:
     return serve_web
 
 
+def web_extra_installed() -> bool:
+    """Whether every module of the web extra can be imported (found, not imported: that is slow)."""
+    import importlib.util
+
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in WEB_EXTRA_MODULES)
+    except (ImportError, ValueError):  # a module set aside (None in sys.modules) or half installed
+        return False
+
+
 def app_command(args: argparse.Namespace, context: Context) -> list[str]:
     """The argv of each tab's app: this installed Orkestra, on the same data dir, config and mode.
 
