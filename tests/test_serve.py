@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import http.client
 import json
 import signal
@@ -227,11 +228,28 @@ def test_each_tab_runs_the_installed_orkestra_with_the_same_data_dir_and_mode(tm
         ("::", False, "[::1]"),
         ("192.168.1.20", False, "192.168.1.20"),
         ("example.lan", False, "example.lan"),
+        ("", False, "127.0.0.1"),
     ],
 )
 def test_which_hosts_reach_this_machine_only(host: str, loopback: bool, shown: str) -> None:
     assert serve.is_loopback(host) is loopback
     assert serve.shown_host(host) == shown
+
+
+@pytest.mark.parametrize(
+    ("error_number", "line"),
+    [
+        (
+            errno.EADDRINUSE,
+            "port 8765 is in use on 10.0.0.9; choose another with --port (0 picks a free one)",
+        ),
+        (errno.EADDRNOTAVAIL, "cannot listen on 10.0.0.9: it is not an address of this machine"),
+        (errno.EACCES, "cannot listen on port 8765: permission denied; choose a port above 1023 with --port"),
+        (errno.ENETDOWN, "cannot listen on 10.0.0.9 port 8765: the network is down"),
+    ],
+)
+def test_an_address_that_cannot_be_listened_on_is_one_line(error_number: int, line: str) -> None:
+    assert serve.listen_error("10.0.0.9", 8765, OSError(error_number, "the network is down")) == line
 
 
 def test_the_command_is_listed_and_its_help_names_the_extra(capsys: pytest.CaptureFixture[str]) -> None:

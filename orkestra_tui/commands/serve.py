@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     context.open_engine().close()  # a damaged or newer database: one line now, not one per tab
     host: str = args.host
     if not is_loopback(host):
+        where = host or "every address"
         emit(
-            f"orkestra serve: listening on {host}, not only this machine: anyone who can reach port "
+            f"orkestra serve: listening on {where}, not only this machine: anyone who can reach port "
             f"{args.port} and has the address with its token gets the app (no TLS)",
             err=True,
             flush=True,
@@ -138,6 +139,8 @@ def is_loopback(host: str) -> bool:
 def shown_host(host: str) -> str:
     """The host as the printed address has it: 127.0.0.1 for all addresses, IPv6 in brackets."""
     bare = host.strip("[]")
+    if not bare:  # an empty host listens on every address
+        return "127.0.0.1"
     try:
         address = ipaddress.ip_address(bare)
     except ValueError:
@@ -153,6 +156,8 @@ def listen_error(host: str, port: int, error: OSError) -> str:
 
     if error.errno == errno.EADDRINUSE:
         return f"port {port} is in use on {host}; choose another with --port (0 picks a free one)"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: it is not an address of this machine"
     if error.errno in (errno.EACCES, errno.EPERM):
         return f"cannot listen on port {port}: permission denied; choose a port above 1023 with --port"
     reason = error.strerror or str(error)

@@ -113,10 +113,19 @@ class AppSession(AppService):
             try:
                 await asyncio.wait_for(process.wait(), timeout=STOP_GRACE_SECONDS)
             except TimeoutError:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                end_process_group(process)
                 await process.wait()
         await stopping
+
+
+def end_process_group(process: Process) -> None:
+    """Kill an app that did not quit, and what it started (its session's process group on POSIX)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        killpg = getattr(os, "killpg", None)
+        if killpg is not None:
+            killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
 
 
 def end_with_this_process() -> Callable[[], None] | None:
@@ -314,8 +323,9 @@ async def serve_until_stopped(server: TokenServer, *, on_listening: Callable[[in
         await site.start()
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signal_number, stopped.set)
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            with contextlib.suppress(AttributeError, NotImplementedError):  # not every platform has them
+                loop.add_signal_handler(getattr(signal, name), stopped.set)
         on_listening(runner.addresses[0][1])
         await stopped.wait()
     finally:
