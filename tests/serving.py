@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,8 @@ class Served:
     stderr: Path
     url: str = ""
     token: str = ""
+    apps_seen: set[int] = field(default_factory=set)
+    """Every app process `app_pids` found: any still running at the end is killed, pass or fail."""
 
     @property
     def port(self) -> int:
@@ -88,7 +90,9 @@ class Served:
 
     def app_pids(self) -> set[int]:
         """The processes serve started that still run (its children)."""
-        return children_of(self.process.pid)
+        found = children_of(self.process.pid)
+        self.apps_seen |= found
+        return found
 
     def stop(self, signal_number: int = signal.SIGINT) -> int:
         """Send `signal_number`, wait for the exit, and return the exit status."""
@@ -124,8 +128,13 @@ def serving(home: Path, *arguments: str) -> Iterator[Served]:
         yield served
     finally:
         if process.poll() is None:
+            served.app_pids()
             process.kill()
             process.wait()
+        for pid in served.apps_seen:
+            with suppress(OSError):  # gone already; or, checked by its command line, not an app any more
+                if not is_gone(pid) and b"orkestra_tui" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
 
 
 def children_of(pid: int) -> set[int]:

@@ -155,7 +155,8 @@ async def test_each_tab_runs_its_own_app_on_the_one_data_dir(tmp_path: Path) -> 
             for pid in apps:  # the installed Orkestra, on the same data dir; the token in neither place
                 command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                 environment = Path(f"/proc/{pid}/environ").read_bytes()
-                assert command_line[1:5] == [b"-m", b"orkestra_tui", b"--data-dir", str(home).encode()]
+                data_dir = str(home.resolve()).encode()
+                assert command_line[1:5] == [b"-m", b"orkestra_tui", b"--data-dir", data_dir]
                 assert served.token.encode() not in b"".join(command_line) + environment
             await first.press("3")
             await second.press("3")
