@@ -75,13 +75,19 @@ def run(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     server = serve_web.TokenServer(app_command(args, context), host=host, port=args.port, token=token)
 
+    listening = False
+
     def announce(port: int) -> None:
+        nonlocal listening
+        listening = True
         address = f"http://{shown_host(host)}:{port}/{token}/"
         emit(f"Open {address} in a browser (ctrl+c stops the server)", flush=True)
 
     try:
         asyncio.run(serve_web.serve_until_stopped(server, on_listening=announce))
     except OSError as error:
+        if listening:  # not about the address: the CLI's own handling (a full disk, say) takes it
+            raise
         raise OrkestraError(listen_error(host, args.port, error)) from None
     return 0
 
