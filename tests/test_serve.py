@@ -51,6 +51,14 @@ def status_of(url: str) -> int:
         return error.code
 
 
+def raw_status(served: Served, request_line: str) -> int:
+    """The status of a request sent exactly as written (no client tidies its path)."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as connection:
+        connection.sendall(f"{request_line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        reply = connection.makefile("rb").readline().decode()
+    return int(reply.split()[1])
+
+
 def handshake_status(served: Served, path: str) -> int:
     """The status of a websocket handshake on `path` (101 when the server switches to the websocket)."""
     connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
@@ -92,6 +100,9 @@ def test_only_addresses_under_the_printed_token_are_served(tmp_path: Path) -> No
             f"{root}/x/{served.token}/",
         ):
             assert status_of(refused) == 403, refused
+        assert raw_status(served, "OPTIONS * HTTP/1.1") == 403
+        for outside in ("../", "static/../../../../../../etc/passwd"):  # only the page's files are served
+            assert raw_status(served, f"GET /{served.token}/{outside} HTTP/1.1") in (403, 404)
         assert handshake_status(served, "/ws") == 403
         assert handshake_status(served, f"/{wrong}/ws") == 403
         assert handshake_status(served, f"/{served.token}/ws") == 101

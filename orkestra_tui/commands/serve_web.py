@@ -155,7 +155,8 @@ def token_guard(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     async def require_token(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        first_segment = request.rel_url.raw_path.split("/", 2)[1]  # the path as sent, not decoded
+        segments = request.rel_url.raw_path.split("/", 2)  # the path as sent, not decoded
+        first_segment = segments[1] if len(segments) > 1 else ""  # `OPTIONS *` has none
         if not hmac.compare_digest(first_segment.encode("utf-8", "surrogateescape"), expected):
             raise web.HTTPForbidden(text=FORBIDDEN_TEXT)
         return await handler(request)
