@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "project": "show a project's repository, or link it to one",
     "land": "merge a project's integration branch into your current branch",
     "mcp": "serve the committee to coding agents over MCP (stdio)",
+    "serve": "open the app in a browser (needs the web extra)",
 }
 """Each command and its one-line help; its module is imported only when it runs."""
 COMMAND_MODULES = {"mcp": "mcp_server"}

@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         "git": git,
         "repositories": repositories,
         "agents": agents,
+        "web": _web_extra(),
     }
     healthy = all(agent.get("ok", True) for agent in agents if agent["enabled"] and not agent["simulated"])
     healthy = healthy and git["level"] != "error" and not any(entry["problems"] for entry in repositories)
@@ -156,6 +157,23 @@ def run(args: argparse.Namespace) -> int:
         return 0 if healthy else 1
     _print_report(document)
     return 0 if healthy else 1
+
+
+def _web_extra() -> dict[str, Any]:
+    """Whether `orkestra serve` can run here (the web extra), and how to install it when not."""
+    from orkestra_tui.commands.serve import INSTALL_WEB, web_extra_installed
+
+    return {"installed": web_extra_installed(), "install": INSTALL_WEB}
+
+
+def _print_web(out: Any, web: dict[str, Any]) -> None:
+    from orkestra_tui.commands.output import literal
+
+    if web["installed"]:
+        line = "web extra installed: orkestra serve shows the app in a browser"
+    else:
+        line = f"web extra not installed (orkestra serve needs it): {web['install']}"
+    out.print(literal(line, style="dim"))
 
 
 def _print_report(document: dict[str, Any]) -> None:
@@ -198,6 +216,7 @@ def _print_report(document: dict[str, Any]) -> None:
                 literal(f"{agent['name']}: Copilot cannot run here: {agent['copilot_cli']}", style="yellow")
             )
     _print_models(out, document["agents"])
+    _print_web(out, document["web"])
 
 
 def _print_git(out: Any, git: dict[str, Any], repositories: list[dict[str, Any]]) -> None:
