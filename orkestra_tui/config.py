@@ -258,4 +258,8 @@ def render_config(settings: Settings) -> str:
         if specialties:
             block += "\n[agents.specialties]\n" + tomli_w.dumps(specialties)
         blocks.append(block.rstrip("\n"))
+    if settings.contest:
+        from orkestra_tui.contest_rules import rules_document
+
+        blocks.append(tomli_w.dumps({"contest": rules_document(settings.contest)}).rstrip("\n"))
     return "\n".join(lines) + "\n" + "\n\n".join(blocks) + "\n"

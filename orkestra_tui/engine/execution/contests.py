@@ -245,9 +245,28 @@ def restart_entry(tx: Transaction, task_id: int, letter: str, agent: str) -> Non
 def note_worktree(
     tx: Transaction, task_id: int, letter: str, *, branch: str, worktree: str, base_commit: str
 ) -> None:
+    """An entry's worktree and branch exist (made from the integration branch at BASE_COMMIT)."""
     tx.execute(
         "UPDATE contest_entry SET branch = ?, worktree = ?, base_commit = ? WHERE task_id = ? AND letter = ?",
         (branch, worktree, base_commit, task_id, letter),
+    )
+    _audit(
+        tx,
+        task_id,
+        "entry_worktree",
+        f"Entry {letter} works on {branch}, from {base_commit[:12]}",
+        {"letter": letter, "branch": branch, "worktree": worktree, "base": base_commit},
+    )
+
+
+def note_calls(tx: Transaction, task_id: int, agents: dict[str, str]) -> None:
+    """The entries' calls go out (each recorded as started in this transaction)."""
+    _audit(
+        tx,
+        task_id,
+        "entries_called",
+        "Asked for " + ", ".join(f"Entry {letter} ({agent})" for letter, agent in agents.items()),
+        {"entries": agents},
     )
 
 
@@ -339,8 +358,5 @@ def set_state(
 
 def forget_worktree(tx: Transaction, task_id: int, letter: str, *, note: str) -> None:
     """A losing entry's worktree and branch are gone (the task merged); its diff stays in the record."""
-    tx.execute(
-        "UPDATE contest_entry SET worktree = NULL, note = ? WHERE task_id = ? AND letter = ?",
-        (note, task_id, letter),
-    )
+    tx.execute("UPDATE contest_entry SET worktree = NULL WHERE task_id = ? AND letter = ?", (task_id, letter))
     _audit(tx, task_id, "entry_removed", f"Entry {letter}: {note}", {"letter": letter})
