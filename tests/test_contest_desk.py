@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_scheduler import active_project, scripted_engine, spec
@@ -138,3 +139,49 @@ def test_contestants_are_of_different_providers_where_possible(engine: Engine) -
 
     assert chosen[0] == "gemini" and len(set(chosen)) == 3 and len(set(providers)) == 3
     assert len(choose_contestants(engine.pool, "code", 9)) == len(engine.runtimes)
+
+
+def test_contest_rules_read_from_config_toml_and_write_back(tmp_path: Path) -> None:
+    from orkestra_tui.config import parse_settings, render_config
+    from orkestra_tui.contest_rules import ContestRule
+
+    path = tmp_path / "config.toml"
+    one = parse_settings('contest = { priority = "critical", agents = 3 }\n', path)
+    several = parse_settings(
+        'contest = [{ category = "code", priority = "high", agents = 2 },'
+        ' { category = "research", agents = 3 }]\n',
+        path,
+    )
+
+    assert one.contest == (ContestRule(3, None, "critical"),)
+    assert several.contest == (ContestRule(2, "code", "high"), ContestRule(3, "research", None))
+    assert parse_settings(render_config(several), path).contest == several.contest
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "contest = { agents = 1 }\n",
+            "line 1: agents in contest must be a whole number from 2 to 26, not 1",
+        ),
+        ('contest = { priority = "urgent", agents = 2 }\n', "line 1: priority in contest must be one of"),
+        (
+            'contest = [{ agents = 2 }, { categroy = "code", agents = 2 }]\n',
+            "contest item 2 has an unknown key",
+        ),
+        ('contest = { category = "code" }\n', "line 1: contest needs an agents key"),
+    ],
+)
+def test_a_bad_contest_rule_gets_one_line(tmp_path: Path, text: str, problem: str) -> None:
+    from orkestra_tui.config import parse_settings
+    from orkestra_tui.engine.repo.repo_settings import RepoSettingsError, parse_repo_settings
+    from orkestra_tui.settings import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(text, tmp_path / "config.toml")
+    with pytest.raises(RepoSettingsError) as repo_raised:
+        parse_repo_settings(text, tmp_path / ".orkestra.toml")
+
+    for message in (str(raised.value), str(repo_raised.value)):
+        assert "\n" not in message and problem in message
