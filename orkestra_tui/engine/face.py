@@ -261,6 +261,10 @@ class EngineFace:
         """A task's contest, its entries and its winner; None when the task is no contest."""
         return self.contest_desk.contest(task_id)
 
+    def contest_problem(self, agents: int) -> str | None:
+        """Why a contest of AGENTS cannot be asked for now (one line); None when it can."""
+        return self.contest_desk.contest_problem(agents)
+
     def contests_in_progress(self, project_id: int | None = None) -> list[ContestView]:
         return self.contest_desk.contests_in_progress(project_id)
 

@@ -82,9 +82,13 @@ class ContestDesk:
     def available_agents(self) -> int:
         return sum(1 for name in self.pool.runtimes if self.pool.agent_available(name))
 
+    def contest_problem(self, agents: int) -> str | None:
+        """Why a contest of AGENTS cannot be asked for now (one line); None when it can."""
+        return contest_problem(agents, self.available_agents())
+
     def check_agents(self, agents: int) -> None:
         """EngineError in one line when a contest of AGENTS cannot be asked for now."""
-        problem = contest_problem(agents, self.available_agents())
+        problem = self.contest_problem(agents)
         if problem:
             raise EngineError(problem)
 
