@@ -18,7 +18,7 @@ from test_scheduler import active_project, cast, scripted_engine, spec
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.contest_rules import ContestRule
 from orkestra_tui.engine.clock import FixedClock
-from orkestra_tui.engine.engine import Engine
+from orkestra_tui.engine.engine import Engine, EngineError
 from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
 from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import InboxKind, Priority, ProjectStatus, TaskStatus
@@ -193,6 +193,18 @@ async def test_a_tie_goes_to_the_human_and_the_answer_picks_the_winner(scripted:
     item = next(i for i in scripted.inbox.open_items() if i.kind is InboxKind.TIE_BREAK)
     assert not [i for i in scripted.inbox.open_items() if i.kind is InboxKind.TASK_REVIEW]
     chatgpt_entry = next(entry for entry in view.entries if entry.agent == "chatgpt")
+    with pytest.raises(EngineError, match="contest waits for your tie-break: break the tie first"):
+        scripted.approve_task(task_id)
+    from orkestra_tui.commands.run import _unfinished
+
+    counts = {status.value: count for status, count in scripted.task_counts(project_id).items()}
+    assert _unfinished(scripted, counts, []) == [
+        (
+            "awaiting_human",
+            "1 contest waits for your tie-break: break it in the app,"
+            " or run with --tie-break first or random",
+        )
+    ]
 
     scripted.answer_tie_break(item.id, chatgpt_entry.option)
     await Scheduler(scripted).run(project_id)
