@@ -276,3 +276,25 @@ async def test_a_contest_that_would_pass_the_budget_pauses_before_any_call(
 
 def test_scripted_provider_is_used(scripted: Engine) -> None:
     assert isinstance(cast(scripted)["claude"], ScriptedProvider)
+
+
+async def test_the_vote_uses_the_projects_method_and_committee(scripted: Engine) -> None:
+    import sqlite3
+
+    cast(scripted, {name: contestant(name, by_author("gemini", "claude", "chatgpt")) for name in AGENTS})
+    project_id, (task_id,) = active_project(scripted, spec("Write the intro"))
+    brief = {"name": "Shop", "method": "borda", "agents": ["claude", "chatgpt"]}
+    with sqlite3.connect(scripted.paths.database) as connection:  # as the plan's brief left them
+        connection.execute(
+            "INSERT INTO plan_session (project_id, step, brief, updated_at) VALUES (?, 'done', ?, 0)",
+            (project_id, json.dumps(brief)),
+        )
+    connection.close()
+    scripted.set_task_contest(task_id, 3)
+
+    await Scheduler(scripted).run()
+
+    view = scripted.contest(task_id)
+    assert view is not None and view.state is ContestState.WON
+    decision = next(d for d in scripted.decisions() if d.id == view.decision_id)
+    assert decision.method == "borda" and decision.voters == ("claude", "chatgpt")

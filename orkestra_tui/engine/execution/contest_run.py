@@ -26,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 from typing import TYPE_CHECKING, Any
 
-from orkestra_tui.engine.errors import EngineError
+from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.execution import contests
 from orkestra_tui.engine.execution.checks import result_problem
 from orkestra_tui.engine.execution.contest_desk import choose_contestants, contest_question
@@ -244,15 +245,25 @@ class ContestRun:
                 entry.option: await entry_detail(host.store, task.id, entry, repository=link is not None)
                 for entry in survivors
             }
-            decision = desk.open_decision(
-                contest_question(task),
-                [entry.option for entry in survivors],
-                authors={entry.option: entry.agent for entry in survivors},
-                details=details,
-                category="contest",
-                project_id=task.project_id,
-                actor="engine",
-            )
+            method, voters = self._committee(task.project_id)
+            try:
+                decision = desk.open_decision(
+                    contest_question(task),
+                    [entry.option for entry in survivors],
+                    method=method,
+                    voters=voters,
+                    authors={entry.option: entry.agent for entry in survivors},
+                    details=details,
+                    category="contest",
+                    project_id=task.project_id,
+                    actor="engine",
+                )
+            except RequestRejected as refused:  # no committee can vote on it: the human decides the task
+                return self._no_winner(
+                    claim,
+                    f"the entries could not be put to a vote: {refused}",
+                    status=TaskStatus.AWAITING_HUMAN,
+                )
             decision_id = decision.id
             with host.store.transaction() as tx:
                 contests.set_state(
@@ -281,6 +292,25 @@ class ContestRun:
             reason = decided.outcome.get("reason", "no winner") if decided.outcome else "no winner"
             return self._no_winner(claim, f"the committee chose no entry: {reason}")
         return await self._won(claim, project, link, entry, how="the committee's vote", vote=True)
+
+    def _committee(self, project_id: int) -> tuple[str | None, list[str] | None]:
+        """The project's voting method and committee, as its plan's brief chose them (None: defaults).
+
+        Only the brief's agents that are enabled now vote; none left, every enabled agent does.
+        """
+        from orkestra_tui.consensus_methods import METHODS
+
+        rows = self.host.store.query(
+            "SELECT json_extract(brief, '$.method'), json_extract(brief, '$.agents') FROM plan_session"
+            " WHERE project_id = ?",
+            (project_id,),
+        )
+        if not rows:
+            return None, None
+        method, agents = rows[0]
+        enabled = {runtime.name for runtime in self.host.pool.enabled_agents()}
+        chosen = [name for name in json.loads(agents or "[]") if name in enabled]
+        return (method if method in METHODS else None), (chosen or None)
 
     async def _decide(self, desk: Any, decision_id: int) -> Any:
         """Run the vote to its end; None if it stopped to wait for the human's tie-break."""
