@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,9 +79,10 @@ def test_run_contest_makes_each_task_a_contest_and_says_who_won(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["stopped"] == "done"
-    assert (
-        "contest" in done.stderr and " wins " in done.stderr
-    )  # the live lines: entries finished, the winner
+    # The run's lines: entries finished, the winner, and each task done by its winner.
+    winners = re.findall(r"Entry [A-C] by (\w+) wins", done.stderr)
+    done_by = re.findall(r"^done .*\((\w+), [\d.]+ s\)$", done.stderr, re.MULTILINE)
+    assert len(winners) == 2 and sorted(done_by) == sorted(winners), done.stderr
     engine = Engine(resolve_paths(home), load_settings(home / "config.toml"), env={}, only_reads=True)
     try:
         for task_id in task_ids:

@@ -213,6 +213,8 @@ class RunProgress:
             self.running[task_id] = (str(event.data.get("agent", "")), time.monotonic())
             return
         if event.kind in CONTEST_KINDS:  # an entry finished or dropped out, the vote, the winner
+            if event.kind == "contest.won" and task_id in self.running:  # the task is the winner's now
+                self.running[task_id] = (str(event.data.get("agent", "")), self.running[task_id][1])
             label, _title = self._name(task_id)
             self.say(f"contest  {label}  {one_line(event.summary, 120)}", CONTEST_KINDS[event.kind])
             return
