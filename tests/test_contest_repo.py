@@ -132,3 +132,32 @@ async def test_a_rule_in_the_repositorys_settings_makes_a_contest(scripted: Engi
     view = scripted.contest(task_id)
     assert view is not None and view.source == "rule" and len(view.entries) == 2
     assert scripted.task(task_id).status is TaskStatus.DONE
+
+
+async def test_losers_left_by_a_run_stopped_after_the_merge_are_removed_by_the_next_tidy(
+    scripted: Engine, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orkestra_tui.engine.execution import repo_steps
+
+    async def stopped_before_removal(_store: object, _task: object) -> list[str]:
+        return []
+
+    cast(scripted, {"claude": coder("claude", ("chatgpt",)), "chatgpt": coder("chatgpt", ("claude",))})
+    project_id, (task_id,) = active_project(scripted, spec("Add the intro"))
+    await scripted.link_repository(project_id, repo)
+    scripted.set_task_contest(task_id, 2)
+    scripted.set_agent_enabled("gemini", False)
+    monkeypatch.setattr(repo_steps, "remove_losers", stopped_before_removal)
+    scheduler = Scheduler(scripted)
+    scheduler.contest_tie_break = "first"  # each votes for the other: the tie is broken by rule
+
+    await scheduler.run()
+
+    view = scripted.contest(task_id)
+    assert view is not None and scripted.task(task_id).status is TaskStatus.DONE
+    loser = next(entry for entry in view.entries if entry.letter != view.winner)
+    assert loser.branch is not None and loser.branch in git(repo, "branch", "--list", "orkestra-task/*")
+    again = await scripted.tidy_worktrees(project_id)  # as the next run starts
+    assert any(loser.branch in line for line in again), again
+    assert git(repo, "branch", "--list", "orkestra-task/*") == ""
+    assert await scripted.tidy_worktrees(project_id) == []

@@ -23,7 +23,12 @@ async def remove_losers(store: Store, task: Task) -> list[str]:
         return []
     lines: list[str] = []
     for entry in record.entries:
-        if entry.letter == record.winner or entry.branch is None or entry.worktree is None:
+        if entry.branch is None or entry.worktree is None:
+            continue
+        if entry.letter == record.winner:  # the task's own change: removed with the task's worktree
+            if not Path(entry.worktree).exists():
+                with store.transaction() as tx:
+                    contests.forget_worktree(tx, task.id, entry.letter, note="merged as the task's change")
             continue
         async with repository_lock(link.path):
             if Path(entry.worktree).exists():
@@ -34,4 +39,19 @@ async def remove_losers(store: Store, task: Task) -> list[str]:
         with store.transaction() as tx:
             contests.forget_worktree(tx, task.id, entry.letter, note=note)
         lines.append(note)
+    return lines
+
+
+async def remove_settled_losers(store: Store, project_id: int) -> list[str]:
+    """The entries a merged contest task left (a run stopped between its merge and their removal)."""
+    rows = store.query(
+        "SELECT DISTINCT e.task_id FROM contest_entry e JOIN task t ON t.id = e.task_id"
+        " WHERE t.project_id = ? AND t.status = 'done' AND e.worktree IS NOT NULL ORDER BY e.task_id",
+        (project_id,),
+    )
+    lines: list[str] = []
+    for (task_id,) in rows:
+        task = store.task(int(task_id))
+        if task is not None:
+            lines += await remove_losers(store, task)
     return lines
