@@ -96,6 +96,9 @@ async def test_three_entries_the_vote_picks_one_and_it_is_reviewed_and_done(scri
     winner = view.entry(view.winner or "")
     assert winner is not None and winner.agent == "gemini"  # chosen by claude and chatgpt; gemini may not
     assert task.result == entry_text("gemini") and task.assigned_to == "gemini"
+    for entry in view.entries:  # each entry's Markdown kept in its own file beside the task's
+        assert entry.artifact is not None and entry.artifact.endswith(f"-entry-{entry.letter.lower()}.md")
+        assert (scripted.paths.data_dir / entry.artifact).read_text() == entry_text(entry.agent)
     decision = next(d for d in scripted.decisions() if d.id == view.decision_id)
     assert decision.category == "contest" and decision.outcome is not None
     assert decision.outcome["winner"] == f"Entry {view.winner}"

@@ -37,6 +37,7 @@ from orkestra_tui.engine.execution.contest_entries import entry_detail
 from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
 from orkestra_tui.engine.execution.contests import ContestRecord, EntryRecord
 from orkestra_tui.engine.models import DecisionStatus, InboxKind, InboxStatus, Project, Task, TaskStatus
+from orkestra_tui.errors import DiskFullError, is_disk_full
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.agents.calls import CallOutcome
@@ -200,6 +201,7 @@ class ContestRun:
         )
         text = outcome.response.text if outcome.response is not None else ""
         problem = result_problem(text) if outcome.response is not None else _failure(outcome)
+        artifact = None if problem else self._entry_artifact(task, entry, text)
         self.store_entry(
             claim,
             entry,
@@ -207,7 +209,23 @@ class ContestRun:
             outcome,
             result=text,
             note=f"{entry.agent}'s result {problem}" if problem and outcome.response else problem,
+            artifact=artifact,
         )
+
+    def _entry_artifact(self, task: Task, entry: EntryRecord, text: str) -> str | None:
+        """The entry's Markdown beside the task's artifact (`...-entry-a.md`); its path in the data dir."""
+        from orkestra_tui.engine.repo import workspace
+
+        data_dir = self.host.paths.data_dir
+        path = workspace.artifact_path(self.host.paths.projects_dir, task.project_id, task.id, task.title)
+        path = path.with_name(f"{path.stem}-entry-{entry.letter.lower()}.md")
+        try:
+            workspace.write_artifact(path, text)
+        except OSError as error:
+            if is_disk_full(error):  # not the entry's fault: the task waits for space
+                raise DiskFullError(self.host.paths.projects_dir) from error
+            return None  # the entry's text is stored with it all the same
+        return str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
 
     def store_entry(
         self, claim: Claim, entry: EntryRecord, state: EntryState, *outcomes: CallOutcome, **fields: Any

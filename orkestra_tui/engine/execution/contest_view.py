@@ -80,6 +80,8 @@ class ContestEntryView:
     note: str
     branch: str | None = None
     commit: str | None = None
+    artifact: str | None = None
+    """Its Markdown result's file, relative to the data directory (a project without a repository)."""
 
     @property
     def option(self) -> str:

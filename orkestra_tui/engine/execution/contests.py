@@ -76,6 +76,7 @@ class EntryRecord:
             note=self.note,
             branch=self.branch,
             commit=self.commit,
+            artifact=self.artifact,
         )
 
 
