@@ -301,3 +301,26 @@ async def test_the_vote_uses_the_projects_method_and_committee(scripted: Engine)
     assert view is not None and view.state is ContestState.WON
     decision = next(d for d in scripted.decisions() if d.id == view.decision_id)
     assert decision.method == "borda" and decision.voters == ("claude", "chatgpt")
+
+
+async def test_an_entry_whose_agent_is_rate_limited_goes_to_a_spare_agent(scripted: Engine) -> None:
+    from fakes import failing
+
+    scripts = {name: contestant(name, by_author("gemini", "claude", "chatgpt")) for name in AGENTS}
+    scripts["claude"] = failing("rate_limited")
+    providers = cast(scripted, scripts)
+    _project, (task_id,) = active_project(scripted, spec("Write the intro"))
+    scripted.set_task_contest(task_id, 2)
+    scripted.reassign_task(task_id, "claude")  # claude is asked first, and cannot answer
+    scheduler = Scheduler(scripted)
+    scheduler.contest_tie_break = "first"  # the two entrants vote for each other, claude cannot vote
+
+    await scheduler.run()
+
+    view = scripted.contest(task_id)
+    assert view is not None and {entry.agent for entry in view.entries} == {"chatgpt", "gemini"}
+    assert all(entry.state is EntryState.PASSED for entry in view.entries)
+    moved = scripted.audit_events(10, kind="contest.entry_reassigned")
+    assert len(moved) == 1 and moved[0].data["from"] == "claude" and "rate_limited" in moved[0].summary
+    assert [r.purpose for r in providers["claude"].requests if r.purpose == "task"]  # it was asked
+    assert scripted.task(task_id).status is TaskStatus.DONE

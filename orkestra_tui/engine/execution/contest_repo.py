@@ -56,16 +56,22 @@ class EntryWork:
         claim: Claim,
         project: Project,
         link: RepositoryLink,
+        *,
         store_entry: Callable[..., None],
+        swap: Callable[[Claim, EntryRecord, CallOutcome], EntryRecord | None],
     ) -> None:
         self.host = host
         self.store_entry = store_entry
+        self.swap = swap
         self.claim = claim
         self.project = project
         self.link = link
 
-    async def run(self, entry: EntryRecord) -> None:
-        """Make, commit and gate one entry; it is stored the moment it ends."""
+    async def run(self, entry: EntryRecord, *, swapped: bool = False) -> None:
+        """Make, commit and gate one entry; it is stored the moment it ends.
+
+        An agent that cannot be called for a passing reason hands the entry to a spare agent, once.
+        """
         store_entry = self.store_entry
         try:
             prepared = await self._prepare(entry)
@@ -78,6 +84,10 @@ class EntryWork:
         request = steps._repo_request(task, self.project.brief, prepared, edits_itself)
         outcomes: list[CallOutcome] = []
         text = await self._ask(entry, request, outcomes, first=True)
+        spare = self.swap(self.claim, entry, outcomes[-1]) if text is None and not swapped else None
+        if spare is not None:
+            await self.run(spare, swapped=True)
+            return
         if text is None:
             store_entry(self.claim, entry, EntryState.FAILED, *outcomes, note=_why(outcomes, entry.agent))
             return

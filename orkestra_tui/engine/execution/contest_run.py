@@ -161,7 +161,7 @@ class ContestRun:
         if link is not None:
             from orkestra_tui.engine.execution.contest_repo import EntryWork
 
-            work = EntryWork(self.host, claim, project, link, self.store_entry)
+            work = EntryWork(self.host, claim, project, link, store_entry=self.store_entry, swap=self.swap)
             await asyncio.gather(*(work.run(entry) for entry in unfinished))
             return
         started: dict[str, int] = {}
@@ -199,6 +199,10 @@ class ContestRun:
             record=False,
             started_call=call_id,
         )
+        swapped = self.swap(claim, entry, outcome)
+        if swapped is not None:  # its agent is rate-limited or out: a spare agent makes the entry
+            await self._markdown_entry(claim, swapped, request, self.start_call(task, swapped.agent, request))
+            return
         text = outcome.response.text if outcome.response is not None else ""
         problem = result_problem(text) if outcome.response is not None else _failure(outcome)
         artifact = None if problem else self._entry_artifact(task, entry, text)
@@ -226,6 +230,62 @@ class ContestRun:
                 raise DiskFullError(self.host.paths.projects_dir) from error
             return None  # the entry's text is stored with it all the same
         return str(path.relative_to(data_dir)) if path.is_relative_to(data_dir) else str(path)
+
+    def start_call(self, task: Task, agent: str, request: ProviderRequest) -> int:
+        """Record an entry's call as started, before it goes out; its id (closed as interrupted on a stop)."""
+        from orkestra_tui.engine.agents.call_log import start_call
+        from orkestra_tui.engine.agents.calls import call_start
+
+        host = self.host
+        call = call_start(
+            host.pool.runtimes[agent],
+            request,
+            now=host.clock.now(),
+            owner=host.pool.call_owner,
+            project_id=task.project_id,
+            task_id=task.id,
+        )
+        with host.store.transaction() as tx:
+            call_id = start_call(tx, call)
+            contests.note_calls(tx, task.id, {self._letter_of(task, agent): agent})
+        host._started.setdefault(task.id, []).append((call_id, call))
+        return call_id
+
+    def _letter_of(self, task: Task, agent: str) -> str:
+        record = self._record(task.id)
+        return next((entry.letter for entry in record.entries if entry.agent == agent), "?")
+
+    def swap(self, claim: Claim, entry: EntryRecord, outcome: CallOutcome) -> EntryRecord | None:
+        """A spare agent for an entry whose own failed for a passing reason (a rate limit, its circuit
+        open), as a single task would go to another agent; None when it failed otherwise or none is spare.
+
+        The failed calls are stored in the same transaction; the entry keeps its letter.
+        """
+        from orkestra_tui.engine.agents.call_log import record_call
+
+        error, task = outcome.error, claim.task
+        if outcome.response is not None or error is None:
+            return None
+        if not (error.retryable or error.error_class == "circuit_open"):
+            return None
+        taken = {item.agent for item in self._record(task.id).entries}
+        spares = [
+            name
+            for name in choose_contestants(
+                self.host.pool,
+                task.category,
+                len(self.host.pool.runtimes),
+                strategy=self.host.settings.engine.routing,
+            )
+            if name not in taken
+        ]
+        if not spares:
+            return None
+        with self.host.store.transaction() as tx:
+            for attempt in outcome.attempts:
+                record_call(tx, attempt, task.project_id, task_id=task.id)
+            contests.restart_entry(tx, task.id, entry.letter, spares[0], why=f"could not be called: {error}")
+        return dataclasses.replace(entry, agent=spares[0])
 
     def store_entry(
         self, claim: Claim, entry: EntryRecord, state: EntryState, *outcomes: CallOutcome, **fields: Any

@@ -235,11 +235,21 @@ def start_entries(tx: Transaction, task_id: int, agents: Sequence[str], *, title
     return letters
 
 
-def restart_entry(tx: Transaction, task_id: int, letter: str, agent: str) -> None:
-    """An unfinished entry goes to another agent (its own could not be called)."""
+def restart_entry(tx: Transaction, task_id: int, letter: str, agent: str, *, why: str) -> None:
+    """An unfinished entry goes to another agent (its own could not be called, for WHY)."""
+    before = tx.execute(
+        "SELECT agent FROM contest_entry WHERE task_id = ? AND letter = ?", (task_id, letter)
+    ).fetchone()
     tx.execute(
         "UPDATE contest_entry SET agent = ? WHERE task_id = ? AND letter = ? AND state = 'running'",
         (agent, task_id, letter),
+    )
+    _audit(
+        tx,
+        task_id,
+        "entry_reassigned",
+        f"Entry {letter} goes to {agent}: {before[0] if before else '?'} {why}",
+        {"letter": letter, "from": before[0] if before else None, "to": agent, "why": why},
     )
 
 
