@@ -26,17 +26,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.execution import contests
 from orkestra_tui.engine.execution.checks import result_problem
-from orkestra_tui.engine.execution.contest_desk import choose_contestants, contest_question
+from orkestra_tui.engine.execution.contest_desk import choose_contestants
 from orkestra_tui.engine.execution.contest_entries import entry_detail
 from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
 from orkestra_tui.engine.execution.contests import ContestRecord, EntryRecord
-from orkestra_tui.engine.models import DecisionStatus, InboxKind, InboxStatus, Project, Task, TaskStatus
+from orkestra_tui.engine.models import DecisionStatus, Project, Task, TaskStatus
 from orkestra_tui.errors import DiskFullError, is_disk_full
 
 if TYPE_CHECKING:
@@ -47,14 +46,16 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.store.store import Transaction
     from orkestra_tui.providers.base import ProviderRequest
 
-WAITING_NOTE = "the contest's vote waits for your tie-break"
-
 
 class ContestRun:
     """The contest steps of one scheduler."""
 
     def __init__(self, host: ContestHost) -> None:
+        from orkestra_tui.engine.execution.contest_vote import ContestVote
+
         self.host = host
+        self.votes = ContestVote(host)
+        """The committee's vote on the entries, and the task's wait for the human's tie-break."""
 
     # ------------------------------------------------------------ claiming
 
@@ -313,47 +314,16 @@ class ContestRun:
         record: ContestRecord,
         survivors: list[EntryRecord],
     ) -> str:
-        from orkestra_tui.engine.voting.desk import DecisionDesk
-
-        host, task = self.host, claim.task
-        desk = DecisionDesk(host.store, host.inbox, host.pool, host.settings, host.clock)
+        task = claim.task
         decision_id = record.decision_id
         if decision_id is None:
-            details = {
-                entry.option: await entry_detail(host.store, task.id, entry, repository=link is not None)
-                for entry in survivors
-            }
-            method, voters = self._committee(task.project_id)
             try:
-                decision = desk.open_decision(
-                    contest_question(task),
-                    [entry.option for entry in survivors],
-                    method=method,
-                    voters=voters,
-                    authors={entry.option: entry.agent for entry in survivors},
-                    details=details,
-                    category="contest",
-                    project_id=task.project_id,
-                    actor="engine",
-                )
+                decision_id = await self.votes.open(task, survivors, repository=link is not None)
             except RequestRejected as refused:  # no committee can vote on it: the human decides the task
-                return self._no_winner(
-                    claim,
-                    f"the entries could not be put to a vote: {refused}",
-                    status=TaskStatus.AWAITING_HUMAN,
-                )
-            decision_id = decision.id
-            with host.store.transaction() as tx:
-                contests.set_state(
-                    tx,
-                    task.id,
-                    ContestState.VOTING,
-                    summary=f"The committee votes between {len(survivors)} entries of {task.title!r}",
-                    kind="vote_opened",
-                    decision_id=decision_id,
-                )
+                why = f"the entries could not be put to a vote: {refused}"
+                return self._no_winner(claim, why, status=TaskStatus.AWAITING_HUMAN)
         elif record.state is not ContestState.VOTING:
-            with host.store.transaction() as tx:
+            with self.host.store.transaction() as tx:
                 contests.set_state(
                     tx,
                     task.id,
@@ -361,9 +331,9 @@ class ContestRun:
                     summary="The contest's vote resumes",
                     kind="vote_resumed",
                 )
-        decided = await self._decide(desk, decision_id)
+        decided = await self.votes.decide(decision_id)
         if decided is None:  # the vote waits for the human's tie-break: the task waits with it
-            return self._park(claim, decision_id)
+            return self.votes.park(claim, decision_id)
         winner = decided.outcome.get("winner") if decided.outcome else None
         entry = next((item for item in survivors if item.option == winner), None)
         if decided.status is not DecisionStatus.DECIDED or entry is None:
@@ -371,138 +341,9 @@ class ContestRun:
             return self._no_winner(claim, f"the committee chose no entry: {reason}")
         return await self._won(claim, project, link, entry, how="the committee's vote", vote=True)
 
-    def _committee(self, project_id: int) -> tuple[str | None, list[str] | None]:
-        """The project's voting method and committee, as its plan's brief chose them (None: defaults).
-
-        Only the brief's agents that are enabled now vote; none left, every enabled agent does.
-        """
-        from orkestra_tui.consensus_methods import METHODS
-
-        rows = self.host.store.query(
-            "SELECT json_extract(brief, '$.method'), json_extract(brief, '$.agents') FROM plan_session"
-            " WHERE project_id = ?",
-            (project_id,),
-        )
-        if not rows:
-            return None, None
-        method, agents = rows[0]
-        enabled = {runtime.name for runtime in self.host.pool.enabled_agents()}
-        chosen = [name for name in json.loads(agents or "[]") if name in enabled]
-        return (method if method in METHODS else None), (chosen or None)
-
-    async def _decide(self, desk: Any, decision_id: int) -> Any:
-        """Run the vote to its end; None if it stopped to wait for the human's tie-break."""
-        waiting = asyncio.Event()
-
-        def on_event(event: Any) -> None:
-            if event.kind == "decision.awaiting_human" and event.subject == f"decision:{decision_id}":
-                waiting.set()
-
-        subscription = self.host.bus.subscribe(on_event)
-        voting = asyncio.ensure_future(
-            desk.decide(decision_id, tie_break=self.host.contest_tie_break, resolution=("human", "fallback"))
-        )
-        waiter = asyncio.ensure_future(waiting.wait())
-        try:
-            while True:
-                await asyncio.wait({voting, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                if voting.done():
-                    return voting.result()
-                if self._tie_break_open(decision_id) and self.host.contest_tie_break == "ask":
-                    voting.cancel()
-                    await asyncio.gather(voting, return_exceptions=True)
-                    return None
-                waiting.clear()
-                waiter = asyncio.ensure_future(waiting.wait())
-        finally:
-            subscription.close()
-            waiter.cancel()
-            if not voting.done():
-                voting.cancel()
-                await asyncio.gather(voting, return_exceptions=True)
-
-    def _tie_break_open(self, decision_id: int) -> bool:
-        return any(
-            item.kind is InboxKind.TIE_BREAK and item.payload.get("decision_id") == decision_id
-            for item in self.host.store.inbox(InboxStatus.OPEN)
-        )
-
-    def _park(self, claim: Claim, decision_id: int) -> str:
-        """The vote waits for the human: the task waits too, its lease released, until the tie is broken."""
-        from orkestra_tui.engine.execution.tasks import finish_task
-
-        task = claim.task
-        with self.host.store.transaction() as tx:
-            contests.set_state(
-                tx,
-                task.id,
-                ContestState.AWAITING_HUMAN,
-                summary=f"The vote on {task.title!r}'s entries waits for your tie-break",
-                kind="awaiting_human",
-                decision_id=decision_id,
-                note=WAITING_NOTE,
-            )
-            if not finish_task(
-                tx,
-                task.id,
-                TaskStatus.AWAITING_HUMAN,
-                owner=self.host.owner,
-                attempt=claim.attempt,
-                note=WAITING_NOTE,
-                error="",
-                retry=False,
-                now=tx.clock.now(),
-            ):
-                raise EngineError("the lease was lost while the committee voted")
-            tx.audit(
-                "engine",
-                "task.awaiting_human",
-                f"Task {task.title!r} is awaiting human: {WAITING_NOTE}",
-                subject=f"task:{task.id}",
-                project_id=task.project_id,
-                data={
-                    "from": "running",
-                    "to": "awaiting_human",
-                    "note": WAITING_NOTE,
-                    "decision": decision_id,
-                },
-            )
-        self.host._started.pop(task.id, None)
-        return TaskStatus.AWAITING_HUMAN.value
-
     def resume_answered(self, project_ids: list[int]) -> int:
         """Tasks whose contest's tie-break the human answered go back to ready, to finish their vote."""
-        from orkestra_tui.engine.execution.tasks import move_task
-
-        if not project_ids:
-            return 0
-        marks = ", ".join("?" * len(project_ids))
-        rows = self.host.store.query(
-            f"SELECT c.task_id, c.decision_id FROM contest c JOIN task t ON t.id = c.task_id"
-            f" WHERE c.state = 'awaiting_human' AND t.status = 'awaiting_human'"
-            f" AND t.project_id IN ({marks})",
-            list(project_ids),
-        )
-        moved = 0
-        for task_id, decision_id in rows:
-            if decision_id is None or self._tie_break_open(int(decision_id)):
-                continue
-            task = self.host.store.task(int(task_id))
-            if task is None:
-                continue
-            with self.host.store.transaction() as tx:
-                contests.set_state(
-                    tx,
-                    task.id,
-                    ContestState.VOTING,
-                    summary=f"The tie between {task.title!r}'s entries is broken: its vote ends",
-                    kind="vote_resumed",
-                )
-                move_task(
-                    tx, self.host.store, task, TaskStatus.READY, actor="engine", note="the tie is broken"
-                )
-            moved += 1
-        return moved
+        return self.votes.resume_answered(project_ids)
 
     # -------------------------------------------------------------- ending
 
