@@ -103,6 +103,10 @@ async def test_three_entries_the_vote_picks_one_and_it_is_reviewed_and_done(scri
     assert decision.category == "contest" and decision.outcome is not None
     assert decision.outcome["winner"] == f"Entry {view.winner}"
     assert decision.authors == {entry.option: entry.agent for entry in view.entries}
+    details = scripted.decision_option_details(decision.id)
+    assert {option: text.strip() for option, text in details.items()} == {
+        entry.option: entry_text(entry.agent).strip() for entry in view.entries
+    }
     # One task call per agent, the winner reviewed by another vendor, a ballot each.
     purposes = {name: [r.purpose for r in provider.requests] for name, provider in providers.items()}
     assert all(p.count("task") == 1 for p in purposes.values())

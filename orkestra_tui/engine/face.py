@@ -359,6 +359,12 @@ class EngineFace:
     def decisions(self) -> list[Decision]:
         return self.store.decisions()
 
+    def decision_option_details(self, decision_id: int) -> dict[str, str]:
+        """What each option of a decision holds beyond its name (a contest entry's diff), by option."""
+        from orkestra_tui.engine.voting.decisions import option_details
+
+        return option_details(self.store, decision_id)
+
     # --------------------------------------------------------------- audit
 
     def audit_events(self, limit: int = 100, **filters: Any) -> list[AuditEvent]:
