@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from typing import TYPE_CHECKING, Any
 
 from orkestra_tui.engine.errors import EngineError, RequestRejected
@@ -39,12 +40,17 @@ from orkestra_tui.engine.models import DecisionStatus, Project, Task, TaskStatus
 from orkestra_tui.errors import DiskFullError, is_disk_full
 
 if TYPE_CHECKING:
+    from orkestra_tui.contest_rules import ContestRule
     from orkestra_tui.engine.agents.calls import CallOutcome
     from orkestra_tui.engine.execution.claims import Claim
     from orkestra_tui.engine.execution.contest_host import ContestHost
     from orkestra_tui.engine.repo.changes import RepositoryLink
     from orkestra_tui.engine.store.store import Transaction
     from orkestra_tui.providers.base import ProviderRequest
+
+
+RULES_TTL_S = 5.0
+"""How long a repository's contest rules, once read, are taken at their word (as its other checks are)."""
 
 
 class ContestRun:
@@ -56,6 +62,10 @@ class ContestRun:
         self.host = host
         self.votes = ContestVote(host)
         """The committee's vote on the entries, and the task's wait for the human's tie-break."""
+        self._claiming: tuple[int, int | None] | None = None
+        """The task the pre-checks just read (its id and `wanted`), for its lease in the same transaction."""
+        self._repo_rules: dict[int, tuple[float, tuple[ContestRule, ...]]] = {}
+        """Per project: when its `.orkestra.toml` was read, and its contest rules."""
 
     # ------------------------------------------------------------ claiming
 
@@ -77,13 +87,16 @@ class ContestRun:
         from orkestra_tui.engine.repo import changes
         from orkestra_tui.engine.repo.repo_settings import RepoSettingsError
 
-        rules = self.host.settings.contest
-        link = changes.repository(self.host.store, task.project_id)
-        if link is not None:
-            # A broken file: the "repository usable" check says what is wrong with it.
-            with contextlib.suppress(RepoSettingsError, OSError):
-                rules = self.host.repo.repo_work().settings_at(link.worktree).contest + rules
-        rule = rule_for(rules, task.category, int(task.priority))
+        looked = self._repo_rules.get(task.project_id)
+        if looked is None or time.monotonic() - looked[0] > RULES_TTL_S:
+            found: tuple[ContestRule, ...] = ()
+            link = changes.repository(self.host.store, task.project_id)
+            if link is not None:
+                # A broken file: the "repository usable" check says what is wrong with it.
+                with contextlib.suppress(RepoSettingsError, OSError):
+                    found = self.host.repo.repo_work().settings_at(link.worktree).contest
+            looked = self._repo_rules[task.project_id] = (time.monotonic(), found)
+        rule = rule_for(looked[1] + self.host.settings.contest, task.category, int(task.priority))
         return rule.agents if rule is not None else None
 
     def settle(self, tx: Transaction, task: Task) -> bool:
@@ -91,7 +104,8 @@ class ContestRun:
 
         Whether the task runs as a contest.
         """
-        agents = self.wanted(task)
+        claiming, self._claiming = self._claiming, None
+        agents = claiming[1] if claiming is not None and claiming[0] == task.id else self.wanted(task)
         if agents is None:
             return False
         exists = tx.execute("SELECT 1 FROM contest WHERE task_id = ?", (task.id,)).fetchone()
@@ -107,6 +121,7 @@ class ContestRun:
     def calls_before(self, task: Task) -> int | None:
         """The calls a contest task makes before its review (entries and one round); None if no contest."""
         agents = self.wanted(task)
+        self._claiming = (task.id, agents)  # the lease comes next, in the same transaction
         if agents is None:
             return None
         voters = len(self.host.pool.enabled_agents())

@@ -389,7 +389,7 @@ class Scheduler:
         request = self._request(task, project.brief, bool(project.workspace))
         self._assigned[choice.agent] += 1
         if self.contests.settle(tx, task):  # each entry's call is recorded as started when it goes out
-            return Claim(task, choice.agent, attempt, request)
+            return Claim(task, choice.agent, attempt, request, contest=True)
         call = call_start(
             self.pool.runtimes[choice.agent],
             request,
@@ -795,7 +795,7 @@ class Scheduler:
         assert project is not None
         assert claim.request is not None
         link = changes.repository(self.store, project.id)
-        if self.contests.wanted(task) is not None:
+        if claim.contest:
             return await self.contests.carry_out(claim, project, link)
         if link is not None:
             return await self.repo.carry_out(claim, project, link)
