@@ -275,14 +275,9 @@ class Committee:
 
         context = self._context(decision, round_number)
         total = 0.0
+        details = writes.option_details(self.store, decision.id)
         for voter in self.agent_voters(decision):
-            presentation = presentation_for(
-                decision,
-                round_number,
-                decision.options,
-                voter,
-                writes.option_details(self.store, decision.id),
-            )
+            presentation = presentation_for(decision, round_number, decision.options, voter, details)
             tokens_in, tokens_out = estimate_tokens(ballot_request(presentation, context))
             total += cost_of(self.pool.runtimes[voter], tokens_in, tokens_out)
         return total
