@@ -251,6 +251,10 @@ def render_config(settings: Settings) -> str:
         }
     )
     blocks = [body.rstrip("\n")]
+    if settings.contest:  # a top-level key: before every table
+        from orkestra_tui.contest_rules import rules_document
+
+        blocks.insert(0, tomli_w.dumps({"contest": rules_document(settings.contest)}).rstrip("\n"))
     for agent in settings.agents:
         values = asdict(agent)
         specialties = values.pop("specialties")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orkestra_tui.consensus_methods import METHODS
+from orkestra_tui.contest_rules import read_contest_rules
 from orkestra_tui.settings import (
     PROVIDERS,
     QUORUM_MAJORITY,
@@ -61,9 +62,16 @@ class SettingsReader:
                     self.read_dataclass(AgentSettings, item, "agents", index)
                     for index, item in enumerate(value)
                 )
+            elif key == "contest":
+                rules, problems = read_contest_rules(value)
+                if problems:
+                    self.fail(problems[0], "", None, key)
+                sections[key] = rules
             else:
                 self.fail(
-                    self.unknown_key(key, ("engine", "simulation", "ui", "agents"), "the top level"),
+                    self.unknown_key(
+                        key, ("engine", "simulation", "ui", "agents", "contest"), "the top level"
+                    ),
                     "",
                     None,
                     key,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from orkestra_tui.contest_rules import ContestRule
 from orkestra_tui.errors import OrkestraError
 
 PROVIDERS = ("anthropic", "openai", "gemini", "xai", "ollama", "copilot", "command", "simulated")
@@ -308,6 +309,8 @@ class Settings:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     ui: UISettings = field(default_factory=UISettings)
     agents: tuple[AgentSettings, ...] = field(default_factory=default_agents)
+    contest: tuple[ContestRule, ...] = ()
+    """Which tasks run as a contest of several agents (`contest = { priority = "critical", agents = 3 }`)."""
 
     def agent(self, name: str) -> AgentSettings | None:
         return next((agent for agent in self.agents if agent.name == name), None)

@@ -74,7 +74,8 @@ def test_every_problem_is_one_line_naming_the_key_and_its_line(tmp_path: Path) -
         ", line 3: unknown key 'bsae' in the top level; did you mean 'base'?",
         ", line 4: protect must be a list of strings, not a list",
         ", line 5: gate_timeout_s must be a number of seconds above 0, not 0",
-        ", line 6: unknown key 'colour' in the top level; valid keys: gates, base, protect, gate_timeout_s",
+        ", line 6: unknown key 'colour' in the top level;"
+        " valid keys: gates, base, protect, gate_timeout_s, contest",
     ]
 
 

@@ -21,5 +21,6 @@ SCENARIOS: dict[str, str] = {
     "board": "orkestra_tui.bench.board",
     "audit": "orkestra_tui.bench.audit",
     "repo": "orkestra_tui.bench.repo",
+    "contest": "orkestra_tui.bench.contest",
 }
 """Scenario name to module, in the order they run by default."""

@@ -106,6 +106,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a tie a vote about these projects asks you to break: ask on the terminal, or the first or a "
         "random tied option, or fail (default: ask on a terminal, else leave it for the app)",
     )
+    parser.add_argument(
+        "--contest",
+        type=int,
+        metavar="N",
+        help="run every task this run starts as a contest of N agents (2 or more), the committee choosing"
+        " the best entry; a task with its own contest setting keeps it",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -130,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         projects = _chosen_projects(engine, args.project)
         if not engine.enabled_agents():
             raise UsageError("no agent is enabled; enable one in config.toml or in the app")
+        if args.contest is not None and (problem := engine.contest_problem(args.contest)):
+            raise UsageError(f"--contest {args.contest}: {problem}")
         return _run_and_report(engine, projects, policies, args)
     finally:
         engine.close()
@@ -203,7 +212,10 @@ def _run_and_report(
     progress = RunProgress(engine, project_ids, live=sys.stderr.isatty() and not args.json)
     answerer = InboxAnswerer(engine, project_ids, policies, progress)
     supervisor = Supervisor(engine)
-    supervisor.make_scheduler(max_concurrent=args.max_concurrent)
+    scheduler = supervisor.make_scheduler(max_concurrent=args.max_concurrent)
+    scheduler.contest_agents = args.contest
+    if policies.tie_break not in (None, "ask"):  # a contest's tie is broken in the vote itself
+        scheduler.contest_tie_break = policies.tie_break
     only = project_ids[0] if args.project is not None else None
     subscription = engine.bus.subscribe(progress.on_event)
     started_at, started = engine.clock.now(), time.monotonic()
@@ -296,6 +308,17 @@ def _unfinished(engine: Engine, counts: dict[str, int], at_budget: list[InboxIte
     from orkestra_tui.engine.voting.consensus import quote_name
 
     reasons: list[tuple[str, str]] = []
+    counts = dict(counts)
+    tied = [view for view in engine.contests_in_progress() if view.state.value == "awaiting_human"]
+    if tied:  # told apart from the tasks waiting for a review
+        counts["awaiting_human"] = counts.get("awaiting_human", 0) - len(tied)
+        reasons.append(
+            (
+                "awaiting_human",
+                f"{plural(len(tied), 'contest')} {'waits' if len(tied) == 1 else 'wait'} for your tie-break:"
+                " break it in the app, or run with --tie-break first or random",
+            )
+        )
     for item in at_budget:
         project = engine.project(int(item.payload.get("project_id", item.project_id or 0)))
         name = quote_name(project.name if project else "?")

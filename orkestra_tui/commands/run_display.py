@@ -66,6 +66,17 @@ ATTENTION = ("awaiting_human", "failed", "blocked")
 """Statuses in which a task waits for the human."""
 
 
+CONTEST_KINDS = {
+    "contest.started": "",
+    "contest.entry_finished": "",
+    "contest.entry_dropped": "yellow",
+    "contest.vote_opened": "",
+    "contest.won": "green",
+    "contest.failed": "red",
+}
+"""A contest's steps the run's display tells, with their style."""
+
+
 def task_label(task: Task) -> str:
     """How a task is named in a line: its plan key (t12), else its id (#12)."""
     return task.key or f"#{task.id}"
@@ -200,6 +211,12 @@ class RunProgress:
             return
         if event.kind == "task.running":
             self.running[task_id] = (str(event.data.get("agent", "")), time.monotonic())
+            return
+        if event.kind in CONTEST_KINDS:  # an entry finished or dropped out, the vote, the winner
+            if event.kind == "contest.won" and task_id in self.running:  # the task is the winner's now
+                self.running[task_id] = (str(event.data.get("agent", "")), self.running[task_id][1])
+            label, _title = self._name(task_id)
+            self.say(f"contest  {label}  {one_line(event.summary, 120)}", CONTEST_KINDS[event.kind])
             return
         word = FINISH_WORDS.get(event.kind)
         if word is None:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from orkestra_tui.commands.context import add_common_options, load_context
+from orkestra_tui.commands.status_contests import add_contests, print_contests
 from orkestra_tui.wording import plural
 
 
@@ -50,6 +51,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
                 }
             )
         _add_repositories(engine, projects)
+        add_contests(engine, projects)
         agents = [
             {
                 "name": agent.name,
@@ -144,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
             out.print()
         if any(project["repository"] for project in document["projects"]):
             _print_repositories(out, document["projects"])
+            out.print()
+        if any(project["contests"] for project in document["projects"]):
+            print_contests(out, document["projects"])
             out.print()
     else:
         out.print(

@@ -20,6 +20,7 @@ from orkestra_tui.engine.agents.pool import AgentPool
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
+from orkestra_tui.engine.execution.contest_desk import ContestDesk
 from orkestra_tui.engine.execution.controls import TaskDesk
 from orkestra_tui.engine.face import EngineFace
 from orkestra_tui.engine.inbox import Inbox
@@ -77,6 +78,8 @@ class Engine(EngineFace, EngineReads, RepositoryFace):
         """Projects: created, and their status, budget and workspace."""
         self.task_desk = TaskDesk(self.store, self.inbox, self.pool)
         """The human's controls over tasks, and tasks added to a plan."""
+        self.contest_desk = ContestDesk(self.store, self.pool, settings)
+        """Contests: set on a task, read, diffed and estimated (the scheduler runs them)."""
         self._change_watch: ChangeWatch | None = None
 
     def close(self) -> None:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.agents.raw_answers import RefusedAnswer
     from orkestra_tui.engine.agents.retry import RetryPolicy
     from orkestra_tui.engine.errors import FieldProblem
+    from orkestra_tui.engine.execution.contest_desk import ContestDesk
+    from orkestra_tui.engine.execution.contest_view import ContestEstimate, ContestView
     from orkestra_tui.engine.execution.controls import TaskDesk
     from orkestra_tui.engine.execution.selection import Standing
     from orkestra_tui.engine.models import (
@@ -55,6 +57,7 @@ class EngineFace:
     decision_desk: DecisionDesk
     project_desk: ProjectDesk
     task_desk: TaskDesk
+    contest_desk: ContestDesk
 
     # -------------------------------------------------------------- agents
 
@@ -268,6 +271,33 @@ class EngineFace:
         """Pin a task to an agent (None: let the scheduler choose again); not while it runs."""
         return self.task_desk.reassign_task(self.task(task_id), agent)
 
+    # ------------------------------------------------------------ contests
+
+    def set_task_contest(
+        self, task_id: int, agents: int | None, *, actor: str = "human"
+    ) -> ContestView | None:
+        """Run a task as a contest of AGENTS agents (None: with one); only before it starts."""
+        return self.contest_desk.set_task_contest(task_id, agents, actor=actor)
+
+    def contest(self, task_id: int) -> ContestView | None:
+        """A task's contest, its entries and its winner; None when the task is no contest."""
+        return self.contest_desk.contest(task_id)
+
+    def contest_problem(self, agents: int) -> str | None:
+        """Why a contest of AGENTS cannot be asked for now (one line); None when it can."""
+        return self.contest_desk.contest_problem(agents)
+
+    def contests_in_progress(self, project_id: int | None = None) -> list[ContestView]:
+        return self.contest_desk.contests_in_progress(project_id)
+
+    async def contest_entry_diff(self, task_id: int, letter: str) -> str:
+        """An entry's diff, whole (its Markdown result in a project without a repository)."""
+        return await self.contest_desk.contest_entry_diff(task_id, letter)
+
+    def contest_estimate(self, task_id: int, agents: int) -> ContestEstimate:
+        """What a contest of AGENTS would cost: a run per entry, and one round of the committee's ballots."""
+        return self.contest_desk.contest_estimate(task_id, agents)
+
     # ----------------------------------------------------------- decisions
 
     def decision_problems(
@@ -350,6 +380,12 @@ class EngineFace:
 
     def decisions(self) -> list[Decision]:
         return self.store.decisions()
+
+    def decision_option_details(self, decision_id: int) -> dict[str, str]:
+        """What each option of a decision holds beyond its name (a contest entry's diff), by option."""
+        from orkestra_tui.engine.voting.decisions import option_details
+
+        return option_details(self.store, decision_id)
 
     # --------------------------------------------------------------- audit
 

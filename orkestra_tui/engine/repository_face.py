@@ -175,10 +175,12 @@ class RepositoryFace:
 
         See `repo.recovery`: run at start, before any task of the project runs.
         """
+        from orkestra_tui.engine.execution.contest_cleanup import remove_settled_losers
         from orkestra_tui.engine.repo.recovery import tidy_worktrees
 
         project = self._project_or_error(project_id)
-        return await tidy_worktrees(self.store, self.paths.data_dir, project)
+        removed = await remove_settled_losers(self.store, project_id)  # a merged contest's other entries
+        return removed + await tidy_worktrees(self.store, self.paths.data_dir, project)
 
     async def check_repository_folder(
         self, folder: Path, *, init: bool = False, base: str | None = None

@@ -54,6 +54,8 @@ class Presentation:
     """Label to option, in the order this voter is shown them."""
     excluded: tuple[str, ...]
     """Options this voter proposed, left off its ballot."""
+    details: Mapping[str, str] = field(default_factory=dict)
+    """Label to what the option holds beyond its name (a contest entry's diff and gates), if anything."""
 
     def option_of(self, label: str) -> str | None:
         return self.labels.get(label.strip().upper())
@@ -187,6 +189,12 @@ def ballot_request(presentation: Presentation, context: RoundContext) -> Provide
         f"Round {context.round} of {context.max_rounds}.",
         f"Options:\n{option_lines}",
     ]
+    if presentation.details:
+        parts.extend(
+            f"What option {label} holds:\n{presentation.details[label]}"
+            for label in presentation.labels
+            if presentation.details.get(label)
+        )
     if presentation.excluded:
         parts.append("Your own proposal is not listed: you may not vote for it.")
     if counts:

@@ -22,6 +22,8 @@ class Claim:
     """The request for the agent, built in the claim's transaction; None for a review resumed."""
     call_id: int | None = None
     """The task's call, recorded as started in the claim's transaction."""
+    contest: bool = False
+    """The task runs as a contest of several agents (whose calls are recorded as they go out)."""
 
     @property
     def review_only(self) -> bool:

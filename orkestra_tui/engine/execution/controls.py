@@ -159,6 +159,10 @@ class TaskDesk:
         task_id = task.id
         if task.status not in allowed:
             raise EngineError(f"task {task_id} is {task.status.label}: it cannot be {why}")
+        if status is not TaskStatus.CANCELLED and self.store.scalar(
+            "SELECT count(*) FROM contest WHERE task_id = ? AND state = 'awaiting_human'", (task_id,)
+        ):  # nothing to approve or redo yet: the entries wait for the vote to end
+            raise EngineError(f"task {task_id}'s contest waits for your tie-break: break the tie first")
         with self.store.transaction() as tx:
             if status is TaskStatus.READY and self.store.scalar(
                 "SELECT count(*) FROM task_dependency d JOIN task o ON o.id = d.depends_on"

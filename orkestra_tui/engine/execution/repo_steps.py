@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from orkestra_tui.engine.agents.prompts import task_request
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.execution.checks import result_problem
+from orkestra_tui.engine.execution.contest_cleanup import remove_losers
 from orkestra_tui.engine.models import Project, Task, TaskStatus
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.changes import RepositoryLink
@@ -329,6 +330,7 @@ class RepoSteps:
             )
         if merged.kind in ("merged", "already", "nothing"):
             removal = await repo.clean_up(task, project)
+            await remove_losers(self.scheduler.store, task)  # a contest's other entries, if it was one
             kept = "" if removal is None or removal.removed else f" ({removal.reason})"
             return self.scheduler._finish(claim, TaskStatus.DONE, note=(note + kept).strip(), reviews=reviews)
         change = changes.task_change(self.scheduler.store, task.id)

@@ -66,6 +66,7 @@ from orkestra_tui.engine.execution.checks import (
     workspace_check,
 )
 from orkestra_tui.engine.execution.claims import Claim
+from orkestra_tui.engine.execution.contest_run import ContestRun
 from orkestra_tui.engine.execution.leases import release_stale
 from orkestra_tui.engine.execution.repo_steps import RepoSteps
 from orkestra_tui.engine.execution.tasks import (
@@ -204,6 +205,12 @@ class Scheduler:
         self._paused_for_budget = False
         self.repo = RepoSteps(self)
         """The steps of a task in a project linked to a git repository."""
+        self.contest_agents: int | None = None
+        """`orkestra run --contest N`: every task this run starts is a contest of N (unless set on it)."""
+        self.contest_tie_break = "ask"
+        """Who breaks a tie in a contest's vote (a TieBreakPolicy value); `ask` parks the task."""
+        self.contests = ContestRun(self)
+        """The steps of a task run as a contest of several agents."""
         self.blocked = 0
         """Tasks the pre-checks blocked, since this scheduler was made."""
 
@@ -380,6 +387,9 @@ class Scheduler:
         project = self.store.project(task.project_id)
         assert project is not None
         request = self._request(task, project.brief, bool(project.workspace))
+        self._assigned[choice.agent] += 1
+        if self.contests.settle(tx, task):  # each entry's call is recorded as started when it goes out
+            return Claim(task, choice.agent, attempt, request, contest=True)
         call = call_start(
             self.pool.runtimes[choice.agent],
             request,
@@ -388,7 +398,6 @@ class Scheduler:
             project_id=task.project_id,
             task_id=task.id,
         )
-        self._assigned[choice.agent] += 1
         call_id = start_call(tx, call)
         self._started[task.id] = [(call_id, call)]
         return Claim(task, choice.agent, attempt, request, call_id)
@@ -463,7 +472,9 @@ class Scheduler:
             "dependencies": "ok" if not unfinished else f"{unfinished} not done",
             "agent": "ok" if agent in self._available() else f"{agent} is not available",
             "lease": "ok",  # taken in this very transaction, which holds the database's write lock
-            "budget": self._budget_check(project.id, project.budget, agent),
+            "budget": self._budget_check(
+                project.id, project.budget, agent, calls=self.contests.calls_before(task)
+            ),
             "workspace": workspace_check(project.workspace),
             "disk": disk_check(self.paths.data_dir, self._min_free_bytes),
             "instructions": "ok" if task.instructions.strip() else "the task has no instructions",
@@ -585,6 +596,7 @@ class Scheduler:
                 self._wake.clear()  # before claiming: news that arrives meanwhile must not be lost
                 projects = self._active_projects(project_id)
                 await self.repo.look_at_repositories(projects)
+                self.contests.resume_answered(projects)  # a contest's tie broken: its vote can end
                 while not self.paused and len(working) < self.max_concurrent:
                     claim = self.claim(projects)
                     if claim is None:
@@ -783,6 +795,8 @@ class Scheduler:
         assert project is not None
         assert claim.request is not None
         link = changes.repository(self.store, project.id)
+        if claim.contest:
+            return await self.contests.carry_out(claim, project, link)
         if link is not None:
             return await self.repo.carry_out(claim, project, link)
         outcome = await self.pool.call(

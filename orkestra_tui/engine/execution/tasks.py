@@ -352,6 +352,15 @@ def finish_task(
     return True
 
 
+def assign_to(tx: Transaction, task_id: int, agent: str, *, owner: str) -> bool:
+    """The task's work is now `agent`'s (a contest's winner); whether `owner` still held its lease."""
+    return bool(
+        tx.execute(
+            "UPDATE task SET assigned_to = ? WHERE id = ? AND lease_owner = ?", (agent, task_id, owner)
+        ).rowcount
+    )
+
+
 def give_back(tx: Transaction, task_id: int, *, owner: str, now: float) -> bool:
     """A leased task goes back to ready, its lease released; whether `owner` still held it."""
     return bool(tx.execute(GIVE_BACK_SQL, (now, task_id, owner)).rowcount)

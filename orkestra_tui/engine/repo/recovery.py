@@ -36,8 +36,9 @@ from orkestra_tui.engine.repo.worktrees import (
 )
 from orkestra_tui.engine.store.store import Store
 
-TASK_KEY = re.compile(r"task-(\d+)(?:-r\d+)?")
-"""A task's worktree and branch key (see `work.worktree_key`): the task's id, and its re-run."""
+TASK_KEY = re.compile(r"task-(\d+)(?:-r\d+|-[a-z]+)?")
+"""A task's worktree and branch key (see `work.worktree_key`): the task's id, and its re-run or,
+in a contest, its entry's letter."""
 SETTLED = (TaskStatus.DONE.value, TaskStatus.CANCELLED.value)
 
 
@@ -134,6 +135,13 @@ def _owned_keys(store: Store, project_id: int) -> tuple[set[str], set[int]]:
             leased.add(int(task_id))
         if branch and status not in SETTLED and state != "merged":
             owned.add(str(branch).rsplit("/", 1)[-1])
+    # A contest's entries are kept until their task merges (the winner's then goes, the losers' with it).
+    for (branch,) in store.query(
+        "SELECT e.branch FROM contest_entry e JOIN task t ON t.id = e.task_id WHERE t.project_id = ?"
+        " AND e.branch IS NOT NULL AND e.worktree IS NOT NULL AND t.status NOT IN (?, ?)",
+        (project_id, *SETTLED),
+    ):
+        owned.add(str(branch).rsplit("/", 1)[-1])
     return owned, leased
 
 

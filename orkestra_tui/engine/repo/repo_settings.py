@@ -4,6 +4,7 @@
     base = "main"                                     # the branch the integration branch starts from
     protect = ["LICENSE", ".github/**"]               # paths agents must not touch (see `protect`)
     gate_timeout_s = 600                              # seconds each gate may run
+    contest = { priority = "critical", agents = 3 }   # tasks run by several agents, the best chosen
 
 Every key is optional; a missing file gives the defaults. The file is checked as
 config.toml is (`orkestra_tui.config_reader`): each problem is one line naming the
@@ -23,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from orkestra_tui.config_reader import SettingsReader, _show  # _show: config.toml's wording of a value
+from orkestra_tui.contest_rules import ContestRule, read_contest_rules
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.settings import ConfigError
 
 REPO_SETTINGS_FILE = ".orkestra.toml"
 DEFAULT_GATE_TIMEOUT_S = 600.0
 """Ten minutes: a generous test suite, yet a hung one is stopped."""
-KEYS = ("gates", "base", "protect", "gate_timeout_s")
+KEYS = ("gates", "base", "protect", "gate_timeout_s", "contest")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
@@ -45,6 +47,8 @@ class RepoSettings:
     """Glob patterns of paths agents must not change (`.orkestra.toml` is always protected)."""
     gate_timeout_s: float = DEFAULT_GATE_TIMEOUT_S
     """How long each gate may run before its whole process group is killed."""
+    contest: tuple[ContestRule, ...] = ()
+    """Which tasks run as a contest of several agents (see `orkestra_tui.contest_rules`)."""
 
 
 class RepoSettingsError(OrkestraError):
@@ -136,6 +140,11 @@ class _Checker:
                 values[key] = self.base(value)
             elif key == "gate_timeout_s":
                 values[key] = self.timeout(value)
+            elif key == "contest":
+                rules, problems = read_contest_rules(value)
+                for problem in problems:
+                    self.add(key, problem)
+                values[key] = rules if not problems else None
             else:
                 self.add(key, SettingsReader.unknown_key(key, KEYS, "the top level"))
         return RepoSettings(**{key: value for key, value in values.items() if value is not None})

@@ -241,21 +241,43 @@ class RepoWork:
                     project_id=task.project_id,
                     data={"branch": made.branch, "worktree": str(made.path), "base": made.base_commit},
                 )
-        files = (await git_output(["ls-files", "-z"], cwd=made.path)).split("\0")
+        return await self.prepared_at(
+            task,
+            link,
+            settings,
+            made.path,
+            branch=made.branch,
+            base_commit=made.base_commit,
+            previous=previous,
+        )
+
+    async def prepared_at(
+        self,
+        task: Task,
+        link: RepositoryLink,
+        settings: RepoSettings,
+        worktree: Path,
+        *,
+        branch: str,
+        base_commit: str,
+        previous: changes.TaskChange | None = None,
+    ) -> Prepared:
+        """The repository as the task's prompt sees it from WORKTREE (a task's, or a contest entry's)."""
+        files = (await git_output(["ls-files", "-z"], cwd=worktree)).split("\0")
         files = [name for name in files if name]
         task_text = f"{task.title}\n{task.instructions}\n" + "\n".join(task.acceptance)
         built = build_repository_context(
             files,
-            lambda name: _read_inside(made.path, name),
+            lambda name: _read_inside(worktree, name),
             task_text=task_text,
             budget_tokens=CONTEXT_TOKENS,
             changed_by_dependencies=self._dependency_files(task),
         )
-        named = {name: _text_of(made.path, name) for name in named_paths(task_text, files)}
+        named = {name: _text_of(worktree, name) for name in named_paths(task_text, files)}
         if previous is not None and previous.state == "kept":  # a re-run sees the files it conflicted on
             for name in files:
                 if name in previous.note and name not in named:
-                    named[name] = _text_of(made.path, name)
+                    named[name] = _text_of(worktree, name)
         context = {
             "files": files,
             "named_files": named,
@@ -270,7 +292,7 @@ class RepoWork:
                 context["conflict"] = previous.note
             elif task.note:
                 context["gate_feedback"] = task.note
-        return Prepared(link, settings, made.path, made.branch, made.base_commit, built.text, context)
+        return Prepared(link, settings, worktree, branch, base_commit, built.text, context)
 
     def refreshed(self, prepared: Prepared) -> dict[str, Any]:
         """The repository context again, with the named files as they are now (after an attempt)."""

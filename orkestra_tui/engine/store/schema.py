@@ -285,6 +285,49 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX gate_run_by_task ON gate_run (task_id, id);
     """,
+    # 11: contests, several agents doing one task and the committee choosing the best entry
+    # (engine.execution.contests writes contest and contest_entry); each option's detail text
+    # for the voters (engine.voting.decisions writes decision_option).
+    """
+    CREATE TABLE contest (
+        task_id INTEGER PRIMARY KEY REFERENCES task(id),
+        agents INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL,
+        decision_id INTEGER REFERENCES decision(id),
+        winner TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE contest_entry (
+        task_id INTEGER NOT NULL REFERENCES task(id),
+        letter TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        state TEXT NOT NULL,
+        branch TEXT,
+        worktree TEXT,
+        base_commit TEXT,
+        commit_sha TEXT,
+        files TEXT NOT NULL DEFAULT '[]',
+        added INTEGER NOT NULL DEFAULT 0,
+        removed INTEGER NOT NULL DEFAULT 0,
+        cost REAL NOT NULL DEFAULT 0,
+        result TEXT NOT NULL DEFAULT '',
+        artifact TEXT,
+        gates TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        PRIMARY KEY (task_id, letter)
+    ) WITHOUT ROWID;
+    CREATE TABLE decision_option (
+        decision_id INTEGER NOT NULL REFERENCES decision(id),
+        option TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (decision_id, option)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,7 +26,7 @@ import random
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -123,9 +123,16 @@ def option_labels(count: int) -> list[str]:
 
 
 def presentation_for(
-    decision: Decision, round_number: int, options: Sequence[str], voter: str
+    decision: Decision,
+    round_number: int,
+    options: Sequence[str],
+    voter: str,
+    details: Mapping[str, str] | None = None,
 ) -> Presentation:
-    """The round's labelled options in a fresh order for this voter, without its own proposals."""
+    """The round's labelled options in a fresh order for this voter, without its own proposals.
+
+    DETAILS (option to what it holds) are shown under the voter's own labels.
+    """
     own = tuple(option for option in options if decision.authors.get(option) == voter)
     shown = [
         (label, option)
@@ -133,7 +140,8 @@ def presentation_for(
         if option not in own
     ]
     _stable_rng("order", decision.id, round_number, voter).shuffle(shown)
-    return Presentation(labels=dict(shown), excluded=own)
+    held = {label: details[option] for label, option in shown if details and details.get(option)}
+    return Presentation(labels=dict(shown), excluded=own, details=held)
 
 
 def quorum_rule(decision: Decision) -> float | str:
@@ -267,8 +275,9 @@ class Committee:
 
         context = self._context(decision, round_number)
         total = 0.0
+        details = writes.option_details(self.store, decision.id)
         for voter in self.agent_voters(decision):
-            presentation = presentation_for(decision, round_number, decision.options, voter)
+            presentation = presentation_for(decision, round_number, decision.options, voter, details)
             tokens_in, tokens_out = estimate_tokens(ballot_request(presentation, context))
             total += cost_of(self.pool.runtimes[voter], tokens_in, tokens_out)
         return total
@@ -347,7 +356,8 @@ class Committee:
     async def _agent_ballot(
         self, decision: Decision, current: DecisionRound, voter: str, context: RoundContext
     ) -> None:
-        presentation = presentation_for(decision, current.round, current.options, voter)
+        details = writes.option_details(self.store, decision.id)
+        presentation = presentation_for(decision, current.round, current.options, voter, details)
 
         def interpret(text: str) -> tuple[tuple[tuple[str, ...], float, str], str]:
             try:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
-from orkestra_tui.engine.store.store import Transaction, dumps
+from orkestra_tui.engine.store.store import Store, Transaction, dumps
 
 MAX_OPTIONS = 26
 """The most options a question to the committee takes: one letter each on every ballot."""
@@ -25,7 +25,9 @@ def insert_decision(
     project_id: int | None,
     actor: str,
     authors: Mapping[str, str] | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> int:
+    """A new decision; DETAILS (option to text) is what each option holds, shown on every ballot."""
     cursor = tx.execute(
         "INSERT INTO decision (project_id, question, options, method, rules, voters, max_rounds,"
         " category, status, created_at, authors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -44,6 +46,11 @@ def insert_decision(
         ),
     )
     decision_id = int(cursor.lastrowid or 0)
+    for option, detail in (details or {}).items():
+        tx.execute(
+            "INSERT INTO decision_option (decision_id, option, detail) VALUES (?, ?, ?)",
+            (decision_id, option, detail),
+        )
     tx.audit(
         actor,
         "decision.opened",
@@ -53,6 +60,13 @@ def insert_decision(
         data={"options": options, "method": method, "voters": voters},
     )
     return decision_id
+
+
+def option_details(store: Store, decision_id: int) -> dict[str, str]:
+    """What each option of a decision holds beyond its name (a contest entry's diff), by option."""
+    return dict(
+        store.query("SELECT option, detail FROM decision_option WHERE decision_id = ?", (decision_id,))
+    )
 
 
 def insert_ballot(tx: Transaction, ballot: Ballot, *, project_id: int | None) -> None:

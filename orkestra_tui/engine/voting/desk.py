@@ -75,12 +75,14 @@ class DecisionDesk:
         project_id: int | None = None,
         authors: Mapping[str, str] | None = None,
         actor: str = "human",
+        details: Mapping[str, str] | None = None,
     ) -> Decision:
         """Put a question to the committee; `decide` then runs the vote.
 
         `voters` are agent names, with HUMAN_VOTER when the human votes too
         (default: every enabled agent). `authors` maps an option to the agent
-        who proposed it, which then may not vote for it.
+        who proposed it, which then may not vote for it. `details` maps an option
+        to what it holds (a contest entry's diff), shown to every voter.
         """
         chosen_method = method or self.settings.engine.default_method
         voter_names = (
@@ -112,6 +114,7 @@ class DecisionDesk:
                 project_id=project_id,
                 actor=actor,
                 authors={" ".join(option.split()): agent for option, agent in (authors or {}).items()},
+                details={" ".join(option.split()): text for option, text in (details or {}).items()},
             )
         decision = self.store.decision(decision_id)
         assert decision is not None
@@ -143,11 +146,15 @@ class DecisionDesk:
     def decisions_under_way(self) -> list[Decision]:
         """Decisions a vote was running on, for resuming after a restart.
 
-        A plan's vote is left out: the planning workflow resumes its own.
+        A plan's vote is left out: the planning workflow resumes its own; so is a contest's (the
+        scheduler resumes it with its task).
         """
         planned = {
             row[0]
-            for row in self.store.query("SELECT decision_id FROM plan_session WHERE decision_id IS NOT NULL")
+            for row in self.store.query(
+                "SELECT decision_id FROM plan_session WHERE decision_id IS NOT NULL"
+                " UNION SELECT decision_id FROM contest WHERE decision_id IS NOT NULL"
+            )
         }
         return [
             decision

@@ -119,6 +119,7 @@ def record_sections(store: Store, decision: Decision) -> list[list[str]]:
     return [
         _heading(decision),
         _context(store, decision, rounds, events),
+        _details(store, decision),
         _method(decision, rounds),
         *(_round(decision, item, [b for b in ballots if b.round == item.round], labels) for item in rounds),
         _resolution(decision, rounds, events),
@@ -176,6 +177,27 @@ def _context(
         rows.append((labels[option], escape(option), proposed))
     lines += ["", "### Options", "", *_table(("", "Option", "Proposed by"), rows)]
     return lines
+
+
+def _details(store: Store, decision: Decision) -> list[str]:
+    """What each option held, as its voters read it (a contest entry's diff and gates), verbatim."""
+    from orkestra_tui.engine.voting.decisions import option_details
+
+    details = option_details(store, decision.id)
+    lines: list[str] = []
+    for option in decision.options:
+        detail = details.get(option)
+        if not detail:
+            continue
+        longest = max((len(run) for run in re.findall(r"`+|~+", detail)), default=0)
+        fence = "`" * max(3, longest + 1)
+        lines += ["", f"### What {escape(option)} held", "", f"{fence}text", printable_block(detail), fence]
+    return ["## The options' content", *lines] if lines else []
+
+
+def printable_block(text: str) -> str:
+    """Text for a fenced block: every line kept, control characters shown as their escapes."""
+    return "\n".join(printable(line) for line in text.splitlines())
 
 
 def _method(decision: Decision, rounds: list[DecisionRound]) -> list[str]:
