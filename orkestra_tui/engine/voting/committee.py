@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
     COMPROMISE_SCHEMA,
@@ -201,7 +202,12 @@ class Committee:
                     if not decision.status.is_open:
                         return decision
                 current = self._open_round(decision, (rounds[-1].round if rounds else 0) + 1)
-            result = await self._vote(decision, current)
+            result = await telemetry.traced(
+                "round",
+                self._vote(decision, current),
+                {"orkestra.decision.id": decision.id, "orkestra.decision.round": current.round},
+                lambda tally: {"orkestra.decision.winner": tally.winner or ""},
+            )
             decision = self._decision(decision_id)
             if result.winner is not None:
                 return self._decide(decision, result, how="compromise" if current.note else "vote")
@@ -303,7 +309,9 @@ class Committee:
         voted = {ballot.voter for ballot in self.store.ballots(decision.id, current.round)}
         context = self._context(decision, current.round)
         pending = [
-            self._agent_ballot(decision, current, voter, context)
+            telemetry.traced(
+                "ballot", self._agent_ballot(decision, current, voter, context), {"orkestra.agent": voter}
+            )
             for voter in self.agent_voters(decision)
             if voter not in voted
         ]
