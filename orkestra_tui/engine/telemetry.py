@@ -243,6 +243,8 @@ def call_made(
         "orkestra.cost_usd": record.cost,
         "orkestra.purpose": request.purpose,
     }
+    if agent.simulated:
+        attributes["orkestra.simulated"] = True
     if response is not None:
         attributes["gen_ai.response.model"] = redact(response.model)
     if record.error_class:

@@ -9,8 +9,10 @@ The SDK shuts its providers down at exit, exporting what is left.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,8 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import Span, Status, StatusCode, TracerProvider
 
 INSTRUMENTATION_NAME = "orkestra"
+EXPORT_TIMEOUT_S = 3.0
+"""How long one export may take, retries included, unless OTEL_EXPORTER_OTLP_TIMEOUT says."""
 
 AttributeValue = str | bool | int | float
 Attributes = Mapping[str, AttributeValue]
@@ -107,6 +111,27 @@ class OtelBackend:
                 shutdown()
 
 
+class FirstLineOnStderr(logging.Handler):
+    """The SDK's first complaint (an endpoint that does not answer), as one line on stderr; no more.
+
+    The exporters retry and complain at each try: a command says so once and goes on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.said = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.said:
+            return
+        self.said = True
+        from orkestra_tui.secrets import redact
+
+        text = " ".join(redact(record.getMessage()).split())
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"orkestra: warning: telemetry not exported: {text[:300]}\n")
+
+
 def exporting(*, capture_content: bool, log_file: Path | None = None) -> OtelBackend:
     """The backend that exports over OTLP/HTTP to the endpoints the OTEL_* variables name.
 
@@ -125,20 +150,22 @@ def exporting(*, capture_content: bool, log_file: Path | None = None) -> OtelBac
 
     from orkestra_tui import __version__
 
-    if log_file is not None:
-        sdk_log = logging.getLogger("opentelemetry")
-        sdk_log.addHandler(logging.FileHandler(log_file, delay=True))
-        sdk_log.propagate = False
+    sdk_log = logging.getLogger("opentelemetry")
+    sdk_log.addHandler(logging.FileHandler(log_file, delay=True) if log_file else FirstLineOnStderr())
+    sdk_log.propagate = False
     common = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    # An endpoint that does not answer holds the exit up for the exporters' whole timeout (10 s by
+    # default, each): shorter unless the user chose one.
+    timeout = None if os.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT") else EXPORT_TIMEOUT_S
     resource_attributes: dict[str, AttributeValue] = {"service.version": __version__}
     if not os.environ.get("OTEL_SERVICE_NAME"):
         resource_attributes["service.name"] = "orkestra"
     resource = Resource.create(resource_attributes)
     tracer_provider = SdkTracerProvider(resource=resource)
     if common or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(timeout=timeout)))
     readers: list[MetricReader] = []
     if common or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"):
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(timeout=timeout)))
     meter_provider = SdkMeterProvider(metric_readers=readers, resource=resource)
     return OtelBackend(tracer_provider, meter_provider, capture_content=capture_content)

@@ -202,12 +202,7 @@ class Committee:
                     if not decision.status.is_open:
                         return decision
                 current = self._open_round(decision, (rounds[-1].round if rounds else 0) + 1)
-            result = await telemetry.traced(
-                "round",
-                self._vote(decision, current),
-                {"orkestra.decision.id": decision.id, "orkestra.decision.round": current.round},
-                lambda tally: {"orkestra.decision.winner": tally.winner or ""},
-            )
+            result = await self._vote(decision, current)
             decision = self._decision(decision_id)
             if result.winner is not None:
                 return self._decide(decision, result, how="compromise" if current.note else "vote")
@@ -317,8 +312,13 @@ class Committee:
         ]
         if HUMAN_VOTER in decision.voters and HUMAN_VOTER not in voted:
             pending.append(self._human_ballot(decision, current))
-        await asyncio.gather(*pending)
-        return self._close_round(decision, current)
+        with telemetry.span(
+            "round", {"orkestra.decision.id": decision.id, "orkestra.decision.round": current.round}
+        ) as round_span:
+            await asyncio.gather(*pending)  # each ballot in a task of its own, inside the round's span
+            result = self._close_round(decision, current)
+            round_span.set_attribute("orkestra.decision.winner", result.winner or "")
+        return result
 
     def _close_round(self, decision: Decision, current: DecisionRound) -> TallyResult:
         from orkestra_tui.engine.voting.consensus import RankedBallot, tally
