@@ -385,3 +385,37 @@ async def test_nothing_is_traced_while_telemetry_is_off(scripted: Engine) -> Non
 def test_starting_without_an_endpoint_variable_installs_nothing() -> None:
     assert telemetry.start(False, {}) == ""
     assert not telemetry.enabled()
+
+
+# ------------------------------------------------------------------ the setting
+
+
+def test_capture_content_is_read_from_the_telemetry_table(tmp_path: Path) -> None:
+    from orkestra_tui.config import parse_settings
+
+    path = tmp_path / "config.toml"
+    assert not parse_settings("", path).telemetry.capture_content
+    assert parse_settings("[telemetry]\ncapture_content = true\n", path).telemetry.capture_content
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '[telemetry]\ncapture_content = "yes"\n',
+            "line 2: capture_content in [telemetry] must be true or false, not 'yes'",
+        ),
+        (
+            "[telemetry]\ncapture_contents = true\n",
+            "line 2: unknown key 'capture_contents' in [telemetry]; did you mean 'capture_content'?",
+        ),
+        ("telemetry = 1\n", "line 1: [telemetry] must be a table"),
+    ],
+)
+def test_a_bad_telemetry_setting_is_one_clear_line(tmp_path: Path, text: str, problem: str) -> None:
+    from orkestra_tui.config import ConfigError, parse_settings
+
+    path = tmp_path / "config.toml"
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(text, path)
+    assert str(raised.value) == f"{path}, {problem}"
