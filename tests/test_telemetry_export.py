@@ -265,3 +265,37 @@ def test_an_endpoint_that_does_not_answer_is_one_warning_line_and_the_vote_goes_
     assert len(warnings) == 1
     assert warnings[0].startswith("orkestra: warning: telemetry not exported: ")
     assert json.loads(result.stdout)["status"] == "decided"
+
+
+def span_path(span: dict[str, Any], by_id: dict[bytes, dict[str, Any]]) -> str:
+    """A span's name and its ancestors', `call <- ballot <- round <- vote`; a model call is `call`."""
+    names = []
+    current: dict[str, Any] | None = span
+    while current is not None:
+        names.append("call" if current["name"].startswith("chat ") else current["name"])
+        current = by_id.get(current["parent"])
+    return " <- ".join(names)
+
+
+def test_a_real_plan_and_run_export_their_span_trees_over_otlp_http(home: Path, receiver: Receiver) -> None:
+    env = environment(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url)
+    brief = ["--name", "Shop", "--description", "A small shop.", "--involvement", "1", "--tie-break", "first"]
+    for command, *arguments in (["plan", *brief, "--yes"], ["run", "--until-done"]):
+        code = RUN_COMMAND.format(prelude="", arguments=[command, "--data-dir", str(home), *arguments])
+        result = run_python(code, env)
+        assert result.returncode == 0, result.stderr
+
+    spans = received_spans(receiver)
+    by_id = {span["id"]: span for span in spans}
+    paths = {span_path(span, by_id) for span in spans}
+    assert {
+        "call <- proposals <- plan",
+        "call <- ballot <- round <- vote <- plan",
+        "call <- synthesis <- plan",
+        "call <- attempt <- task <- run",
+        "call <- review <- attempt <- task <- run",
+    } <= paths
+    tasks = [span for span in spans if span["name"] == "task"]
+    assert tasks and {span["attributes"]["orkestra.task.status"] for span in tasks} == {"done"}
+    counted = received_metrics(receiver)["orkestra.tasks"]
+    assert sum(point.as_int for point in counted) == len(tasks)
