@@ -419,3 +419,20 @@ def test_a_bad_telemetry_setting_is_one_clear_line(tmp_path: Path, text: str, pr
     with pytest.raises(ConfigError) as raised:
         parse_settings(text, path)
     assert str(raised.value) == f"{path}, {problem}"
+
+
+def test_settings_the_sdk_refuses_are_one_line_and_it_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orkestra_tui.engine import telemetry_sdk
+
+    def refuse(**_options: object) -> OtelBackend:
+        raise ValueError(f"bad header Authorization=Bearer {SECRET}")
+
+    monkeypatch.setattr(telemetry_sdk, "exporting", refuse)
+    monkeypatch.setattr(telemetry._switch, "started", False)
+    line = telemetry.start(False, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+    assert line.startswith(
+        "telemetry is off: the OpenTelemetry SDK refused its settings (ValueError: bad header Authorization="
+    )
+    assert line.endswith("[redacted])")
+    assert SECRET[:16] not in line
+    assert not telemetry.enabled()

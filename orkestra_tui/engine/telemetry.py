@@ -131,15 +131,14 @@ def start(capture_content: bool, env: Mapping[str, str], *, log_file: Path | Non
             f"{variable} is set, but the OpenTelemetry SDK is not installed: nothing is exported"
             " (pip install 'orkestra-tui[otel]')"
         )
-    install(telemetry_sdk.exporting(capture_content=capture_content, log_file=log_file))
+    try:
+        backend = telemetry_sdk.exporting(capture_content=capture_content, log_file=log_file)
+    except Exception as problem:  # a variable the SDK cannot use: the work goes on without telemetry
+        text = " ".join(redact(str(problem)).split())[:200]
+        why = f"{type(problem).__name__}: {text}"
+        return f"telemetry is off: the OpenTelemetry SDK refused its settings ({why})"
+    install(backend)
     return ""
-
-
-def shutdown() -> None:
-    """Export what is left and stop (the SDK also does so at exit); off afterwards."""
-    backend = install(None)
-    if backend is not None:
-        backend.shutdown()
 
 
 def span(name: str, attributes: Attributes | None = None) -> AbstractContextManager[SpanHandle]:
