@@ -230,7 +230,7 @@ def _open_app(args: argparse.Namespace, *, headless: bool, on_ready: Callable[[A
     from orkestra_tui.commands.context import load_context
 
     context = load_context(args)
-    engine = context.open_engine(check_pages=False)  # checked in the background after the first frame
+    engine = context.open_engine(check_pages=False, in_app=True)  # pages checked after the first frame
     try:
         from orkestra_tui.tui.app import OrkestraApp
 

@@ -33,6 +33,7 @@ from orkestra_tui.settings import (
     EngineSettings,
     Settings,
     SimulationSettings,
+    TelemetrySettings,
     UISettings,
     default_agents,
     setting_bounds,
@@ -54,6 +55,7 @@ __all__ = [
     "Paths",
     "Settings",
     "SimulationSettings",
+    "TelemetrySettings",
     "UISettings",
     "default_agents",
     "ensure_config",
@@ -232,6 +234,7 @@ def render_config(settings: Settings) -> str:
         ("engine", EngineSettings),
         ("simulation", SimulationSettings),
         ("ui", UISettings),
+        ("telemetry", TelemetrySettings),
         ("[agents]", AgentSettings),
     ):
         lines.append(f"# [{section_name}]  {section_type.__doc__}")
@@ -248,6 +251,7 @@ def render_config(settings: Settings) -> str:
             "engine": asdict(settings.engine),
             "simulation": asdict(settings.simulation),
             "ui": asdict(settings.ui),
+            "telemetry": asdict(settings.telemetry),
         }
     )
     blocks = [body.rstrip("\n")]

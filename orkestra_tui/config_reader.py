@@ -27,6 +27,7 @@ from orkestra_tui.settings import (
     EngineSettings,
     Settings,
     SimulationSettings,
+    TelemetrySettings,
     UISettings,
 )
 
@@ -46,13 +47,14 @@ class SettingsReader:
     def read_settings(self, document: dict[str, Any]) -> Settings:
         sections: dict[str, Any] = {}
         for key, value in document.items():
-            if key in ("engine", "simulation", "ui"):
+            if key in ("engine", "simulation", "ui", "telemetry"):
                 if not isinstance(value, dict):
                     self.fail(f"[{key}] must be a table", "", None, key)
                 section_type = {
                     "engine": EngineSettings,
                     "simulation": SimulationSettings,
                     "ui": UISettings,
+                    "telemetry": TelemetrySettings,
                 }[key]
                 sections[key] = self.read_dataclass(section_type, value, key, None)
             elif key == "agents":
@@ -70,7 +72,7 @@ class SettingsReader:
             else:
                 self.fail(
                     self.unknown_key(
-                        key, ("engine", "simulation", "ui", "agents", "contest"), "the top level"
+                        key, ("engine", "simulation", "ui", "telemetry", "agents", "contest"), "the top level"
                     ),
                     "",
                     None,

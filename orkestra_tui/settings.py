@@ -200,6 +200,15 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class TelemetrySettings:
+    """Traces and metrics, exported when OTEL_EXPORTER_OTLP_ENDPOINT is set (the otel extra)."""
+
+    capture_content: bool = _doc(
+        "Put prompts and answers into the spans (keys redacted, clipped); off: never.", default=False
+    )
+
+
+@dataclass(frozen=True)
 class AgentSettings:
     """One member of the committee."""
 
@@ -308,6 +317,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     ui: UISettings = field(default_factory=UISettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
     agents: tuple[AgentSettings, ...] = field(default_factory=default_agents)
     contest: tuple[ContestRule, ...] = ()
     """Which tasks run as a contest of several agents (`contest = { priority = "critical", agents = 3 }`)."""

@@ -380,6 +380,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("bench/store.py", "_raw_run", "sqlite3.connect"): "a bare baseline database of the benchmark's own",
     ("cli.py", "main", "os.open"): "/dev/null, for stdout once its reader has gone",
     ("commands/plan.py", "_description", "path.read_text"): "a brief the user names, before any engine",
+    ("commands/context.py", "Context.start_telemetry", "log_file.open"): "the app's log, in the log folder",
     ("commands/tally.py", "load_ballots", "path.read_bytes"): "a ballots file; tally opens no database",
     ("config.py", "load_settings", "path.read_text"): "config.toml",
     ("config.py", "write_config", "os.replace"): "config.toml, written atomically",

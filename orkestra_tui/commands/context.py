@@ -20,19 +20,46 @@ class Context:
     settings: Settings
     demo: bool
 
-    def open_engine(self, *, only_reads: bool = False, check_pages: bool = True) -> Engine:
+    def open_engine(
+        self, *, only_reads: bool = False, check_pages: bool = True, in_app: bool = False
+    ) -> Engine:
         """The engine over the data dir; its database first checked page by page, unless told not to.
 
         A damaged database is refused with one line naming the newest good snapshot (exit 2),
         before a command reads or writes anything. The app skips the check on its way to
         the first frame and runs it in the background instead. `only_reads` opens a data
-        dir that cannot be written read-only.
+        dir that cannot be written read-only. Telemetry starts here (see `start_telemetry`).
         """
         from orkestra_tui.engine.engine import Engine
 
-        return Engine(
+        engine = Engine(
             self.paths, self.settings, demo=self.demo, only_reads=only_reads, check_pages=check_pages
         )
+        if not only_reads:  # a command that only reads calls no agent: nothing to trace
+            self.start_telemetry(in_app=in_app)
+        return engine
+
+    def start_telemetry(self, *, in_app: bool = False) -> None:
+        """Export traces and metrics if an OTLP endpoint variable is set (once per process).
+
+        Without the `otel` extra, one warning line: on stderr for a command, in the log
+        (log_dir/orkestra.log) for the app, whose terminal is its screen; the work goes on.
+        """
+        from orkestra_tui.engine import telemetry
+
+        log_file = self.paths.log_dir / "orkestra.log" if in_app else None
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+        warning = telemetry.start(self.settings.telemetry.capture_content, os.environ, log_file=log_file)
+        if not warning:
+            return
+        if log_file is None:
+            from orkestra_tui.commands.output import emit
+
+            emit(f"orkestra: warning: {warning}", err=True)
+        else:
+            with log_file.open("a", encoding="utf-8") as log:
+                log.write(f"warning: {warning}\n")
 
     def require_writable(self) -> None:
         """One line, before anything is done, when the data dir cannot be written (a read-only disk)."""

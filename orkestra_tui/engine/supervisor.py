@@ -34,6 +34,7 @@ import asyncio
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.events import EngineEvent
 
 if TYPE_CHECKING:
@@ -171,7 +172,8 @@ class Supervisor:
 
     async def _run(self, scheduler: Scheduler, project_id: int | None, until_done: bool) -> RunSummary:
         try:
-            return await scheduler.run(project_id, until_done=until_done)
+            run = scheduler.run(project_id, until_done=until_done)
+            return await telemetry.traced("run", run, {"orkestra.project.id": project_id or 0})
         finally:
             self._runs -= 1
             if not self._runs:

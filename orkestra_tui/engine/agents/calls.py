@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.prompts import estimate_tokens
 from orkestra_tui.engine.clock import Clock
 from orkestra_tui.engine.models import CallRecord, CallStart
@@ -189,6 +190,7 @@ async def invoke(
         error=redact(str(error))[:500] if error else "",
         output_mode=output_mode(agent, request),
     )
+    telemetry.call_made(agent, request, record, response)
     return CallOutcome(record=record, response=response, error=error, attempts=(record,), unusable=unusable)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.prompts import task_request
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.execution.checks import result_problem
@@ -153,7 +154,12 @@ class RepoSteps:
         gated: Gated | None = None
         for gate_try in range(1, tries + 1):
             try:
-                gated = await repo.commit_and_gate(task, agent, prepared, attempt=claim.attempt)
+                gated = await telemetry.traced(
+                    "gate",
+                    repo.commit_and_gate(task, agent, prepared, attempt=claim.attempt),
+                    {"orkestra.task.id": task.id, "orkestra.gate.try": gate_try},
+                    lambda done: {"orkestra.gate.passed": done.passed},
+                )
             except REPOSITORY_ERRORS as error:
                 why = f"the change could not be committed: {error}"
                 return self.scheduler._finish(claim, TaskStatus.AWAITING_HUMAN, note=why, error=why)
@@ -322,7 +328,12 @@ class RepoSteps:
                 data={},
             )
         try:
-            merged = await repo.merge(task, project)
+            merged = await telemetry.traced(
+                "merge",
+                repo.merge(task, project),
+                {"orkestra.task.id": task.id},
+                lambda done: {"orkestra.merge.result": done.kind},
+            )
         except REPOSITORY_ERRORS as error:
             why = f"the merge could not be made: {error}"
             return self.scheduler._finish(

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.call_log import record_call
 from orkestra_tui.engine.agents.prompts import task_request
 from orkestra_tui.engine.errors import EngineError
@@ -601,7 +602,14 @@ class Scheduler:
                     claim = self.claim(projects)
                     if claim is None:
                         break
-                    working[asyncio.ensure_future(self._work(claim))] = claim.task.id
+                    work = telemetry.task_work(
+                        self._work(claim),
+                        task_id=claim.task.id,
+                        project_id=claim.task.project_id,
+                        attempt=claim.attempt,
+                        agent=claim.agent,
+                    )
+                    working[asyncio.ensure_future(work)] = claim.task.id
                 if not working:
                     summary.stopped = self._idle_reason(project_id)
                     if until_done and summary.stopped:
@@ -717,7 +725,8 @@ class Scheduler:
         try:
             if claim.review_only:
                 return await self._resume_review(claim)
-            return await self._carry_out(claim)
+            attempt: telemetry.Attributes = {"orkestra.task.attempt": claim.attempt}
+            return await telemetry.traced("attempt", self._carry_out(claim), attempt)
         except asyncio.CancelledError:
             self._give_back(claim, "the run was stopped")
             raise
@@ -1015,8 +1024,11 @@ class Scheduler:
 
         task = claim.task
         reviews = (
-            await review(
-                self.pool, task, text, brief, reviewers, request=request, started_calls=started_calls
+            await telemetry.traced(
+                "review",
+                review(self.pool, task, text, brief, reviewers, request=request, started_calls=started_calls),
+                {"orkestra.task.id": task.id, "orkestra.reviewers": ", ".join(reviewers)},
+                lambda done: {"orkestra.review.verdicts": ", ".join(item.verdict for item in done)},
             )
             if reviewers
             else []

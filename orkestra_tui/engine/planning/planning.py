@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.answers import (
     CATEGORIES,
     PLAN_SCHEMA,
@@ -340,15 +341,18 @@ class Planner:
         one step is run and the session returned, for the human to look at.
         """
         session = self.session(project_id)
-        while session.step is not PlanStep.REVIEW and not session.step.finished:
-            if session.step is PlanStep.PROPOSALS:
-                session = await self.propose(project_id)
-            elif session.step is PlanStep.VOTE:
-                session = await self.vote(project_id, tie_break=tie_break)
-            else:
-                session = await self.synthesize(project_id)
-            if pause:
-                return session
+        with telemetry.span("plan", {"orkestra.project.id": project_id}) as plan_span:
+            while session.step is not PlanStep.REVIEW and not session.step.finished:
+                step = session.step.value  # proposals, vote or synthesis: its span's name
+                if session.step is PlanStep.PROPOSALS:
+                    session = await telemetry.traced(step, self.propose(project_id))
+                elif session.step is PlanStep.VOTE:
+                    session = await self.vote(project_id, tie_break=tie_break)
+                else:
+                    session = await telemetry.traced(step, self.synthesize(project_id))
+                plan_span.set_attribute("orkestra.plan.step", session.step.value)
+                if pause:
+                    return session
         if session.step is PlanStep.REVIEW and session.brief.involvement is Involvement.HANDS_OFF:
             self.approve(project_id)
             session = self.session(project_id)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.answers import (
     BALLOT_SCHEMA,
     COMPROMISE_SCHEMA,
@@ -312,14 +313,21 @@ class Committee:
         voted = {ballot.voter for ballot in self.store.ballots(decision.id, current.round)}
         context = self._context(decision, current.round)
         pending = [
-            self._agent_ballot(decision, current, voter, context)
+            telemetry.traced(
+                "ballot", self._agent_ballot(decision, current, voter, context), {"orkestra.agent": voter}
+            )
             for voter in self.agent_voters(decision)
             if voter not in voted
         ]
         if HUMAN_VOTER in decision.voters and HUMAN_VOTER not in voted:
             pending.append(self._human_ballot(decision, current))
-        await asyncio.gather(*pending)
-        return self._close_round(decision, current)
+        with telemetry.span(
+            "round", {"orkestra.decision.id": decision.id, "orkestra.decision.round": current.round}
+        ) as round_span:
+            await asyncio.gather(*pending)  # each ballot in a task of its own, inside the round's span
+            result = self._close_round(decision, current)
+            round_span.set_attribute("orkestra.decision.winner", result.winner or "")
+        return result
 
     def _close_round(self, decision: Decision, current: DecisionRound) -> TallyResult:
         from orkestra_tui.engine.voting.consensus import RankedBallot, tally

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from orkestra_tui.config import Settings
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.pool import AgentPool
 from orkestra_tui.engine.clock import Clock
 from orkestra_tui.engine.errors import EngineError, FieldProblem, RequestRejected
@@ -141,7 +142,12 @@ class DecisionDesk:
                 f"unknown tie-break policy {tie_break!r}; use ask, first, random or fail"
             ) from None
         steps = RESOLUTION_STEPS if resolution is None else resolution
-        return await Committee(self, tie_break=policy, resolution=steps).run(decision_id)
+        return await telemetry.traced(
+            "vote",
+            Committee(self, tie_break=policy, resolution=steps).run(decision_id),
+            lambda: telemetry.decision_attributes(decision_id, self.store.decision(decision_id)),
+            telemetry.decided,
+        )
 
     def decisions_under_way(self) -> list[Decision]:
         """Decisions a vote was running on, for resuming after a restart.
