@@ -35,9 +35,12 @@ KEY_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the host's data dir or API keys."""
+    """No test sees the host's data dir, API keys or OpenTelemetry settings."""
     monkeypatch.delenv("ORKESTRA_HOME", raising=False)
     for variable in KEY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    # A developer's shell may export to a collector: telemetry is on only where a test turns it on.
+    for variable in [name for name in os.environ if name.startswith("OTEL_")]:
         monkeypatch.delenv(variable, raising=False)
 
 
