@@ -436,3 +436,30 @@ def test_settings_the_sdk_refuses_are_one_line_and_it_stays_off(monkeypatch: pyt
     assert line.endswith("[redacted])")
     assert SECRET[:16] not in line
     assert not telemetry.enabled()
+
+
+async def test_a_contest_is_one_attempt_with_an_entry_span_per_agent_then_its_vote(
+    scripted: Engine, exported: Exported
+) -> None:
+    from test_contest import AGENTS, by_author, contestant
+
+    cast(scripted, {name: contestant(name, by_author("gemini", "claude", "chatgpt")) for name in AGENTS})
+    _project_id, (task_id,) = active_project(scripted, spec("Write the intro", category="writing"))
+    scripted.set_task_contest(task_id, 3)
+
+    await run(scripted)
+
+    assert scripted.task(task_id).status is TaskStatus.DONE
+    (attempt,) = exported.named("attempt")
+    entries = [item for item in exported.children(attempt) if item.name == "entry"]
+    assert sorted(attributes(item)["orkestra.agent"] for item in entries) == sorted(AGENTS)
+    assert sorted(attributes(item)["orkestra.contest.entry"] for item in entries) == ["A", "B", "C"]
+    for entry in entries:  # each entry's own model call is its child, the calls running side by side
+        (call,) = exported.children(entry)
+        assert call_or_name(call) == "call"
+        assert attributes(call)["orkestra.agent"] == attributes(entry)["orkestra.agent"]
+    assert exported.child_names(attempt) == ["entry", "entry", "entry", "vote", "review"]
+    (vote,) = exported.named("vote")
+    assert attributes(vote)["orkestra.decision.id"] == scripted.contest(task_id).decision_id  # type: ignore[union-attr]
+    rounds = exported.children(vote)
+    assert rounds and {item.name for item in rounds} == {"round"}

@@ -27,8 +27,10 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.errors import EngineError, RequestRejected
 from orkestra_tui.engine.execution import contests
 from orkestra_tui.engine.execution.checks import result_problem
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.store.store import Transaction
     from orkestra_tui.providers.base import ProviderRequest
 
+T = TypeVar("T")
 
 RULES_TTL_S = 5.0
 """How long a repository's contest rules, once read, are taken at their word (as its other checks are)."""
@@ -178,7 +181,7 @@ class ContestRun:
             from orkestra_tui.engine.execution.contest_repo import EntryWork
 
             work = EntryWork(self.host, claim, project, link, store_entry=self.store_entry, swap=self.swap)
-            await asyncio.gather(*(work.run(entry) for entry in unfinished))
+            await asyncio.gather(*(_entry_span(entry, work.run(entry)) for entry in unfinished))
             return
         started: dict[str, int] = {}
         with host.store.transaction() as tx:
@@ -197,7 +200,7 @@ class ContestRun:
             contests.note_calls(tx, task.id, {entry.letter: entry.agent for entry in unfinished})
         await asyncio.gather(
             *(
-                self._markdown_entry(claim, entry, claim.request, started[entry.letter])
+                _entry_span(entry, self._markdown_entry(claim, entry, claim.request, started[entry.letter]))
                 for entry in unfinished
             )
         )
@@ -447,3 +450,10 @@ class ContestRun:
 def _failure(outcome: CallOutcome) -> str:
     error = outcome.error
     return f"{error.error_class}: {error}" if error is not None else "no answer"
+
+
+def _entry_span(entry: EntryRecord, work: Awaitable[T]) -> Awaitable[T]:
+    """One contest entry's work, as its own span under the task's attempt when telemetry is on."""
+    return telemetry.traced(
+        "entry", work, {"orkestra.contest.entry": entry.letter, "orkestra.agent": entry.agent}
+    )
