@@ -93,6 +93,13 @@ class VotingScreen(EngineScreen):
         self._highlight_next = None
         self._show_highlighted()
 
+    def show_decision(self, decision_id: int) -> None:
+        """Highlight a decision and show it (a contest's vote, from the Board's v)."""
+        self._highlight_next = decision_id
+        self._everything_changed = True
+        if self.body_ready:
+            self.reload()
+
     def _highlight_moved(self, highlighted: int | None) -> None:
         if highlighted is not None and not self._reloading:
             self._show_highlighted()
