@@ -105,3 +105,22 @@ def test_contest_diff(snap_compare: Callable[..., bool], contest_engine: Engine)
     won, _later = contested(contest_engine)
     app, run_before = board_with(contest_engine, won, "d", wanted="ContestDiffScreen")
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+def test_voting_contest_entries(snap_compare: Callable[..., bool], contest_engine: Engine) -> None:
+    """v on the won contest: its vote on the Voting screen, scrolled to the entries each option holds."""
+    won, _later = contested(contest_engine)
+    app = OrkestraApp(contest_engine, first_mode="board")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: body_ready(pilot))
+        app.screen.show_task(won)  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("v")
+        await until(pilot, lambda: screen_named(pilot, "VotingScreen") and body_ready(pilot))
+        options = app.screen.query_one("#detail-options", Static)
+        await until(pilot, lambda: options.display)
+        app.screen.query_one("#decision-detail").scroll_to_widget(options, top=True, animate=False)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)

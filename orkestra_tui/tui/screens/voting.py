@@ -113,6 +113,8 @@ class VotingScreen(EngineScreen):
         self._changed_decisions.clear()
         if not stale and detail.decision_id == decision_id and detail.view is not None:
             return
+        if decision_id != detail.decision_id:  # an option's detail never changes: read once per decision
+            detail.option_details = self.engine.option_details(decision_id) if decision_id is not None else {}
         detail.view = self.engine.decision_view(decision_id) if decision_id is not None else None
         self.refresh_bindings()
 
