@@ -6,9 +6,11 @@ agents of three vendors (`demo.contest`, or `test_contest`'s contestants for hos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from repos import make_repository
 from test_board import column, open_board, wait_until
 from test_contest import by_author, contestant
 from test_scheduler import active_project, cast, scripted_engine, spec
@@ -20,6 +22,7 @@ from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.execution.contest_view import ContestState
 from orkestra_tui.engine.execution.scheduler import Scheduler
+from orkestra_tui.providers.base import ProviderRequest
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.board import BoardScreen
 from orkestra_tui.tui.screens.contest_dialog import ContestScreen
@@ -232,3 +235,45 @@ async def test_v_opens_the_contests_vote_on_the_voting_screen(scripted: Engine) 
 def test_the_sample_entries_differ_by_author() -> None:
     assert entry_text("gemini") != entry_text("claude")
     assert "by gemini." in entry_text("gemini")
+
+
+async def test_d_in_a_repository_shows_each_entrys_diff(scripted: Engine, tmp_path: Path) -> None:
+    def writer(agent: str) -> Callable[[ProviderRequest, int], str]:
+        vote = contestant(agent, by_author("claude", "gemini", "chatgpt"))
+
+        def script(request: ProviderRequest, index: int) -> str:
+            if request.purpose in ("review", "ballot"):
+                return str(vote(request, index))
+            body = f"by {agent}, with care.\n"
+            return f"Wrote it.\n\n```markdown file=docs/{agent}.md\n{body}```\n"
+
+        return script
+
+    cast(scripted, {name: writer(name) for name in ("claude", "chatgpt", "gemini")})
+    repo = make_repository(tmp_path / "docs", {"README.md": "# Docs\n"})
+    project_id, (task_id,) = active_project(scripted, spec("Write the intro"))
+    await scripted.link_repository(project_id, repo)
+    scripted.set_task_contest(task_id, 3)
+    await Scheduler(scripted).run()
+    view = scripted.contest(task_id)
+    assert view is not None and view.entries, view
+    app = OrkestraApp(scripted, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(app, pilot)
+        board.show_task(task_id)
+        change = board.query_one("#task-detail-change", Static)
+        await wait_until(pilot, lambda: "Contest" in rendered(change), "the contest")
+        assert "1 file +1 −0" in rendered(change)
+        await pilot.press("d")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ContestDiffScreen) and app.screen.loaded, "the entry"
+        )
+        screen = app.screen
+        assert isinstance(screen, ContestDiffScreen) and not screen.markdown
+        for _ in view.entries:
+            await wait_until(pilot, lambda: screen.loaded, "the entry read")
+            entry = view.entry(screen.letter)
+            assert entry is not None
+            assert [diff_file.path for diff_file in screen.files] == [f"docs/{entry.agent}.md"]
+            await pilot.press("e")
+        await wait_until(pilot, lambda: screen.loaded, "the last entry read")
