@@ -31,14 +31,14 @@ async def test_the_editor_sets_a_contest_and_the_approved_task_is_one(committee:
         error = app.screen.query_one("#edit-error", Static)
         assert "2 or more" in str(error.render())
         assert task_of(committee, project_id, "t1").get("contest") is None
-        await pilot.press("backspace", "3", "ctrl+s")
-        await wait_until(pilot, lambda: task_of(committee, project_id, "t1").get("contest") == 3, "saved")
+        await pilot.press("backspace", "2", "ctrl+s")
+        await wait_until(pilot, lambda: task_of(committee, project_id, "t1").get("contest") == 2, "saved")
         await pilot.press("e")
-        assert app.screen.query_one("#edit-contest", Input).value == "3"
+        assert app.screen.query_one("#edit-contest", Input).value == "2"
     tasks = Planner(committee).approve(project_id)
     first = next(task for task in tasks if task.key == "t1")
     view = committee.contest(first.id)
-    assert view is not None and view.agents == 3 and view.state is ContestState.SET
+    assert view is not None and view.agents == 2 and view.state is ContestState.SET
     assert all(committee.contest(task.id) is None for task in tasks if task.key != "t1")
 
 
@@ -49,3 +49,12 @@ async def test_the_engine_refuses_a_contest_size_that_cannot_be(committee: Engin
         Planner(committee).edit_task(project_id, "t1", contest=size)
     Planner(committee).edit_task(project_id, "t1", contest=None)  # one agent again
     assert task_of(committee, project_id, "t1")["contest"] is None
+
+
+async def test_a_contest_larger_than_the_agents_at_hand_gets_them_all(committee: Engine) -> None:
+    project_id = await plan_to_review(committee)
+    available = sum(1 for agent in committee.agents() if committee.agent_available(agent.name))
+    Planner(committee).edit_task(project_id, "t1", contest=9)
+    tasks = Planner(committee).approve(project_id)
+    view = committee.contest(next(task.id for task in tasks if task.key == "t1"))
+    assert view is not None and view.agents == available

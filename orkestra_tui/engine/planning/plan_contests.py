@@ -2,18 +2,26 @@
 
 The review's task editor may give a task a contest size (`contest` in the plan's task, 2 or
 more agents; none for one agent). When the plan becomes tasks, those tasks become contests
-of that size, all in one transaction, by the contests' own writer.
+of that size through the contest desk (above planning: reached through `ContestSetter`),
+with no more agents than can be called then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.models import Task
-from orkestra_tui.engine.store.store import Store
 from orkestra_tui.engine.voting.decisions import MAX_OPTIONS
+
+
+class ContestSetter(Protocol):
+    """Where a task is made a contest (the contest desk, above planning)."""
+
+    def available_agents(self) -> int: ...
+
+    def set_task_contest(self, task_id: int, agents: int | None, *, actor: str = "human") -> object: ...
 
 
 def contest_size(value: Any) -> int | None:
@@ -28,15 +36,14 @@ def contest_size(value: Any) -> int | None:
 
 
 def set_plan_contests(
-    store: Store, created: Sequence[Task], planned: Mapping[str, Mapping[str, Any]]
+    setter: ContestSetter, created: Sequence[Task], planned: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Make the tasks whose plan entry (by key) has a contest size contests of that size."""
-    from orkestra_tui.engine.execution import contests
+    """Make the tasks whose plan entry (by key) has a contest size contests of that size.
 
-    wanted = [(task, planned.get(task.key, {}).get("contest")) for task in created]
-    chosen = [(task, agents) for task, agents in wanted if isinstance(agents, int) and agents >= 2]
-    if not chosen:
-        return
-    with store.transaction() as tx:
-        for task, agents in chosen:
-            contests.set_contest(tx, task.id, agents, source="task", actor="human", title=task.title)
+    A size above the agents that can be called now becomes that many; below two, no contest.
+    """
+    available = setter.available_agents()
+    for task in created:
+        agents = planned.get(task.key, {}).get("contest")
+        if isinstance(agents, int) and min(agents, available) >= 2:
+            setter.set_task_contest(task.id, min(agents, available), actor="human")

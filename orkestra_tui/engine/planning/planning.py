@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.agents.pool import AgentPool
     from orkestra_tui.engine.events import EventBus
     from orkestra_tui.engine.inbox import Inbox
+    from orkestra_tui.engine.planning.plan_contests import ContestSetter
     from orkestra_tui.engine.planning.projects import ProjectDesk
     from orkestra_tui.engine.store.store import Store
     from orkestra_tui.engine.voting.desk import DecisionDesk
@@ -216,6 +217,8 @@ class PlannerParts(Protocol):
     def decision_desk(self) -> DecisionDesk: ...
     @property
     def task_desk(self) -> TaskAdder: ...
+    @property
+    def contest_desk(self) -> ContestSetter: ...
 
 
 class Planner:
@@ -229,6 +232,7 @@ class Planner:
         self.projects = parts.project_desk
         self.decisions = parts.decision_desk
         self.tasks = parts.task_desk
+        self.contests = parts.contest_desk
 
     # ------------------------------------------------------------- storage
 
@@ -671,7 +675,7 @@ class Planner:
         if any(task.get("contest") for _phase, task in tasks):
             from orkestra_tui.engine.planning.plan_contests import set_plan_contests
 
-            set_plan_contests(self.store, created, {task["key"]: task for _phase, task in tasks})
+            set_plan_contests(self.contests, created, {task["key"]: task for _phase, task in tasks})
         self.projects.set_project_status(project_id, ProjectStatus.ACTIVE)
         self._save(
             replace(session, step=PlanStep.DONE),
