@@ -32,6 +32,7 @@ from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
 from orkestra_tui.tui.widgets.task_list import card_lines
 
 SIZE = (100, 30)
+AGENTS = ("claude", "chatgpt", "gemini")
 HOSTILE_ENTRY = "# Mine\n\n[bold]not bold[/] \x1b[31mred\x1b[0m by chatgpt, really\n"
 
 
@@ -277,3 +278,25 @@ async def test_d_in_a_repository_shows_each_entrys_diff(scripted: Engine, tmp_pa
             assert [diff_file.path for diff_file in screen.files] == [f"docs/{entry.agent}.md"]
             await pilot.press("e")
         await wait_until(pilot, lambda: screen.loaded, "the last entry read")
+
+
+async def test_the_detail_follows_a_contest_run_by_the_app(scripted: Engine) -> None:
+    cast(scripted, {name: contestant(name, by_author("gemini", "claude", "chatgpt")) for name in AGENTS})
+    _project, (task_id,) = active_project(scripted, spec("Write the intro"))
+    scripted.set_task_contest(task_id, 3)
+    app = OrkestraApp(scripted, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(app, pilot)
+        board.show_task(task_id)
+        change = board.query_one("#task-detail-change", Static)
+        await wait_until(
+            pilot, lambda: "The entries start with the task" in rendered(change), "the set contest"
+        )
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "★ Entry" in rendered(change), "the winner, live")
+        view = scripted.contest(task_id)
+        assert view is not None and view.state is ContestState.WON
+        assert all(f"Entry {entry.letter}" in rendered(change) for entry in view.entries)
+        await wait_until(
+            pilot, lambda: column(board, "done").contests.get(task_id) == f"⚔3→{view.winner}", "card"
+        )
