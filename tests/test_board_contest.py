@@ -300,3 +300,39 @@ async def test_the_detail_follows_a_contest_run_by_the_app(scripted: Engine) -> 
         await wait_until(
             pilot, lambda: column(board, "done").contests.get(task_id) == f"⚔3→{view.winner}", "card"
         )
+
+
+def notes(app: OrkestraApp) -> list[str]:
+    return [str(notification.message) for notification in app._notifications]
+
+
+async def test_a_task_that_moved_on_meanwhile_gets_one_line_not_a_contest(scripted: Engine) -> None:
+    cast(scripted)
+    _project, (task_id,) = active_project(scripted, spec("Write the intro"))
+    app = OrkestraApp(scripted, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(app, pilot)
+        await highlight(board, pilot, "ready", "Write the intro")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContestScreen), "the contest dialog")
+        scripted.cancel_task(task_id)  # from elsewhere, while the dialog is open
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is board, "the Board again")
+        await wait_until(
+            pilot, lambda: any("only before the task starts" in note for note in notes(app)), "why"
+        )
+        assert scripted.contest(task_id) is None and app.is_running
+
+
+async def test_c_with_fewer_than_two_agents_at_hand_says_so(scripted: Engine) -> None:
+    cast(scripted)
+    active_project(scripted, spec("Write the intro"))
+    for name in ("chatgpt", "gemini"):
+        scripted.set_agent_enabled(name, False)
+    app = OrkestraApp(scripted, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(app, pilot)
+        await highlight(board, pilot, "ready", "Write the intro")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: any("at least 2 agents" in note for note in notes(app)), "why not")
+        assert app.screen is board
