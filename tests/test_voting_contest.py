@@ -5,6 +5,7 @@ Real contests run by the scheduler with scripted agents of three vendors (see te
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -76,24 +77,34 @@ async def test_the_voting_screen_shows_each_entry_with_its_author_literally(scri
         assert "line 39" not in shown and "more lines" in shown
 
 
-async def test_a_contests_tie_is_broken_from_the_keyboard(scripted: Engine) -> None:
+def tied_contest(engine: Engine) -> tuple[int, int]:
+    """A contest of claude and chatgpt whose vote ties (each voter for the other, gemini abstains)."""
     gemini = contestant("gemini", by_author(*AGENTS))
 
     def abstainer(request: ProviderRequest, index: int) -> str | BaseException:
         return "no opinion" if request.purpose == "ballot" else gemini(request, index)
 
     cast(
-        scripted,
+        engine,
         {
             "claude": contestant("claude", by_author("chatgpt")),
             "chatgpt": contestant("chatgpt", by_author("claude")),
             "gemini": abstainer,
         },
     )
-    project_id, (task_id,) = active_project(scripted, spec("Write the intro"))
-    scripted.set_task_contest(task_id, 2)
-    scripted.reassign_task(task_id, "claude")
-    await Scheduler(scripted).run()
+    project_id, (task_id,) = active_project(engine, spec("Write the intro"))
+    engine.set_task_contest(task_id, 2)
+    engine.reassign_task(task_id, "claude")
+    asyncio.run(Scheduler(engine).run())
+    return project_id, task_id
+
+
+def test_a_contests_tie_is_broken_from_the_keyboard(scripted: Engine) -> None:
+    project_id, task_id = tied_contest(scripted)
+    asyncio.run(break_the_tie(scripted, project_id, task_id))
+
+
+async def break_the_tie(scripted: Engine, project_id: int, task_id: int) -> None:
     view = scripted.contest(task_id)
     assert view is not None and view.state is ContestState.AWAITING_HUMAN
     chatgpt_entry = next(entry for entry in view.entries if entry.agent == "chatgpt")

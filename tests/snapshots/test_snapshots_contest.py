@@ -124,3 +124,18 @@ def test_voting_contest_entries(snap_compare: Callable[..., bool], contest_engin
         await pilot.pause(0.1)
 
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+def test_contest_tie_break(snap_compare: Callable[..., bool], contest_engine: Engine) -> None:
+    """A contest's vote tied: ctrl+t, the two entries with their authors and first lines."""
+    from test_voting_contest import tied_contest
+
+    tied_contest(contest_engine)
+    app = OrkestraApp(contest_engine, first_mode="board")
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: body_ready(pilot) and app.tie_breaks_waiting == 1)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: screen_named(pilot, "TieBreakScreen"))
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)

@@ -33,9 +33,18 @@ def detail_line_style(line: str) -> str:
 
 
 def options_text(
-    labels: Mapping[str, str], details: Mapping[str, str], authors: Mapping[str, str], *, contest: bool
+    labels: Mapping[str, str],
+    details: Mapping[str, str],
+    authors: Mapping[str, str],
+    *,
+    contest: bool,
+    lines_shown: int = LINES_SHOWN,
+    compact: bool = False,
 ) -> Text | None:
-    """Each option with a detail: its label, name and author, then its first lines; None when none has one."""
+    """Each option with a detail: its label, name and author, then its first lines; None when none has one.
+
+    COMPACT leaves out blank lines and Markdown fences, for a dialog's few lines.
+    """
     shown = [option for option in labels if details.get(option, "").strip()]
     if not shown:
         return None
@@ -52,11 +61,13 @@ def options_text(
             text.append(" · by ", style="dim")
             text.append_text(plain(author, style="cyan"))
         lines = details[option].strip("\n").splitlines()
+        if compact:
+            lines = [line for line in lines if line.strip() and not line.startswith("```")]
         diff = any(line.startswith(("diff --git", "@@")) for line in lines)
-        for line in lines[:LINES_SHOWN]:
+        for line in lines[:lines_shown]:
             clipped = line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…"
             text.append("\n  ")
             text.append_text(plain(clipped, style=detail_line_style(line) if diff else ""))
-        if len(lines) > LINES_SHOWN:
-            text.append(f"\n  … {len(lines) - LINES_SHOWN:,} more lines", style="dim")
+        if len(lines) > lines_shown:
+            text.append(f"\n  … {len(lines) - lines_shown:,} more lines", style="dim")
     return text
