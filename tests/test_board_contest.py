@@ -336,3 +336,26 @@ async def test_c_with_fewer_than_two_agents_at_hand_says_so(scripted: Engine) ->
         await pilot.press("c")
         await wait_until(pilot, lambda: any("at least 2 agents" in note for note in notes(app)), "why not")
         assert app.screen is board
+
+
+async def test_the_palette_and_the_help_name_the_contest_keys(scripted: Engine) -> None:
+    from textual.binding import Binding
+
+    from orkestra_tui.tui.palette import screen_actions
+    from orkestra_tui.tui.screens.help import HelpScreen
+
+    app = OrkestraApp(scripted, first_mode="board")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_board(app, pilot)
+        commands = {(action.text, action.help) for action in screen_actions(app)}
+        assert ("Board: Contest", "key c on the Board screen") in commands
+        assert ("Board: Contest vote", "key v on the Board screen") in commands
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        board_keys = dict(help_screen.sections)["Board"]
+        listed = {
+            (binding.key, binding.description) for binding in board_keys if isinstance(binding, Binding)
+        }
+        assert {("c", "Contest"), ("v", "Contest vote")} <= listed
