@@ -98,14 +98,15 @@ class ContestDiffScreen(DiffScreen):
             self.post_message(self.DiffRead(text))
 
     async def on_diff_screen_diff_read(self, message: DiffScreen.DiffRead) -> None:
-        """An entry's Markdown result is shown as its text; a diff is left to the diff screen."""
-        if not self.markdown:
+        """A Markdown result (or an entry with nothing yet) is shown here; a diff, by the diff screen."""
+        if not self.markdown and message.text.strip():
             return
         message.prevent_default()
         self.loaded = True
         summary_part = self.query_one("#diff-summary", Static)
         text = message.text.strip()
-        summary_part.update(plain(text) if text else Text(f"Entry {self.letter} has no result.", style="dim"))
+        nothing = f"Entry {self.letter} has no {'result' if self.markdown else 'change'} yet."
+        summary_part.update(plain(text) if text else Text(nothing, style="dim"))
         self.query_one(".dialog").border_subtitle = "e next entry · ↑↓ PgUp PgDn scroll"
 
     async def action_next_entry(self, step: int) -> None:

@@ -117,7 +117,7 @@ def contest_text(view: ContestView) -> Text:
     for entry in notes:
         text.append(f"\nEntry {entry.letter}: ", style="dim")
         text.append_text(plain(entry.note.strip().splitlines()[0] if entry.note.strip() else "", style="red"))
-    text.append("\nd opens any entry's diff", style="dim")
+    text.append("\nd opens each entry in full (e goes to the next)", style="dim")
     return text
 
 
