@@ -4,6 +4,8 @@ The Plan screen is shown with a plan of its own at the review step (five
 simulated agents, a tie broken by the first plan), as a new user first sees it.
 The Board with a task's diff (board-diff.svg) is a project linked to a new git
 repository, whose one task scripted agents carry out, gate, review and merge.
+The Board with a contest (board-contest.svg) is the sample contest of `demo.contest`:
+three agents write the same intro, the committee votes, the winner is reviewed.
 
 Run it from the repository root: python scripts/screenshots.py
 """
@@ -24,6 +26,7 @@ os.environ["TEXTUAL_ANIMATIONS"] = "none"
 time.tzset()
 
 from orkestra_tui.config import Settings, SimulationSettings, resolve_paths  # noqa: E402
+from orkestra_tui.demo.contest import contest_project  # noqa: E402
 from orkestra_tui.demo.sample import populate  # noqa: E402
 from orkestra_tui.engine.clock import FixedClock  # noqa: E402
 from orkestra_tui.engine.engine import Engine  # noqa: E402
@@ -171,9 +174,40 @@ async def capture_diff(folder: Path) -> None:
         engine.close()
 
 
+CONTEST_KEYS = {
+    "ANTHROPIC_API_KEY": "sk-screenshot-anthropic-0000",
+    "OPENAI_API_KEY": "sk-screenshot-openai-0000",
+    "GEMINI_API_KEY": "screenshot-gemini-0000",
+}
+"""Keys make the agents real, so that the entries cost what those models cost; no call leaves:
+scripted agents answer in their place."""
+
+
+async def capture_contest(folder: Path) -> None:
+    settings = replace(Settings(), simulation=SimulationSettings(seed=7, latency_ms=0))
+    three = replace(settings, agents=settings.agents[:3])
+    engine = Engine(resolve_paths(folder), three, clock=FixedClock(step=1.0), env=CONTEST_KEYS)
+    try:
+        _project, won, _later = await contest_project(engine)
+        app = OrkestraApp(engine, first_mode="board")
+        async with app.run_test(size=SIZE) as pilot:
+            while not (isinstance(app.screen, BoardScreen) and app.screen.body_ready):
+                await pilot.pause(0.05)
+            app.screen.show_task(won)
+            await pilot.pause(0.1)
+            detail = app.screen.query_one("#task-detail-change")
+            app.screen.query_one("#task-detail-scroll").scroll_to_widget(detail, top=True, animate=False)
+            await pilot.pause(0.2)
+            app.save_screenshot(filename="board-contest.svg", path=str(OUTPUT))
+        print("wrote screenshots/board-contest.svg")
+    finally:
+        engine.close()
+
+
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="orkestra-screenshots-") as home:
         asyncio.run(capture(Path(home) / "sample"))
         asyncio.run(capture_plan(Path(home) / "plan"))
         (Path(home) / "diff").mkdir()
         asyncio.run(capture_diff(Path(home) / "diff"))
+        asyncio.run(capture_contest(Path(home) / "contest"))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.agents.retry import RetryPolicy
     from orkestra_tui.engine.errors import FieldProblem
     from orkestra_tui.engine.execution.contest_desk import ContestDesk
+    from orkestra_tui.engine.execution.contest_marks import ContestMark
     from orkestra_tui.engine.execution.contest_view import ContestEstimate, ContestView
     from orkestra_tui.engine.execution.controls import TaskDesk
     from orkestra_tui.engine.execution.selection import Standing
@@ -225,6 +226,12 @@ class EngineFace:
 
     def task_counts(self, project_id: int | None = None) -> dict[TaskStatus, int]:
         return self.store.task_counts(project_id)
+
+    def contest_marks(self, project_id: int) -> dict[int, ContestMark]:
+        """The project's contest tasks at a glance (agents, state, winner), by task id, in one read."""
+        from orkestra_tui.engine.execution.contest_marks import contest_marks
+
+        return contest_marks(self.store, project_id)
 
     def project_progress(self, project_id: int) -> ProjectProgress:
         """A project's tasks done out of those not cancelled, and its counts per status."""

@@ -152,6 +152,12 @@ class EngineReads:
 
         return stable_labels_of(self.store, decision_id)
 
+    def option_details(self, decision_id: int) -> dict[str, str]:
+        """What each option of a decision holds beyond its name (a contest entry's diff), by option."""
+        from orkestra_tui.engine.voting.decisions import option_details
+
+        return option_details(self.store, decision_id)
+
     def tie_break_answers(self, decision_id: int) -> list[dict[str, Any]]:
         """The human's tie-break choices on a decision, oldest first: each answer that chose an option."""
         from orkestra_tui.engine.models import InboxKind

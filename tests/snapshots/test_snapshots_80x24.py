@@ -420,6 +420,7 @@ def test_every_dialog_has_a_scenario() -> None:
         "AssignAgentScreen", "BudgetScreen", "AuditFiltersScreen", "AuditExportScreen",
         "HelpScreen", "DamagedDatabaseScreen", "ProposalPlanScreen", "RefusedAnswersScreen",
         "DiffScreen", "LinkRepositoryScreen",  # in test_snapshots_repository.py
+        "ContestScreen", "ContestDiffScreen",  # in test_snapshots_contest.py
     }  # fmt: skip
     found: set[str] = set()
     for module_info in pkgutil.iter_modules(screens_package.__path__):
@@ -430,5 +431,5 @@ def test_every_dialog_has_a_scenario() -> None:
             if name.endswith("Screen"):
                 found.add(name)
     mode_screens = {"PlanScreen", "BoardScreen", "VotingScreen", "HealthScreen", "AuditScreen"}
-    bases = {"EngineScreen", "DialogScreen", "BoardRepositoryScreen"}
+    bases = {"EngineScreen", "DialogScreen", "BoardRepositoryScreen", "BoardContestScreen"}
     assert found - mode_screens - bases - shown == set()

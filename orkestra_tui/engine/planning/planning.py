@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.agents.pool import AgentPool
     from orkestra_tui.engine.events import EventBus
     from orkestra_tui.engine.inbox import Inbox
+    from orkestra_tui.engine.planning.plan_contests import ContestSetter
     from orkestra_tui.engine.planning.projects import ProjectDesk
     from orkestra_tui.engine.store.store import Store
     from orkestra_tui.engine.voting.desk import DecisionDesk
@@ -217,6 +218,8 @@ class PlannerParts(Protocol):
     def decision_desk(self) -> DecisionDesk: ...
     @property
     def task_desk(self) -> TaskAdder: ...
+    @property
+    def contest_desk(self) -> ContestSetter: ...
 
 
 class Planner:
@@ -230,6 +233,7 @@ class Planner:
         self.projects = parts.project_desk
         self.decisions = parts.decision_desk
         self.tasks = parts.task_desk
+        self.contests = parts.contest_desk
 
     # ------------------------------------------------------------- storage
 
@@ -559,10 +563,14 @@ class Planner:
 
     def edit_task(self, project_id: int, key: str, **fields: Any) -> PlanSession:
         """Change a task's title, instructions, category, priority, dependencies or acceptance in review."""
-        allowed = {"title", "instructions", "priority", "depends_on", "category", "acceptance"}
+        allowed = {"title", "instructions", "priority", "depends_on", "category", "acceptance", "contest"}
         unknown = set(fields) - allowed
         if unknown:
             raise EngineError(f"a task has no field {sorted(unknown)[0]!r}")
+        if "contest" in fields:
+            from orkestra_tui.engine.planning.plan_contests import contest_size
+
+            fields["contest"] = contest_size(fields["contest"])
         if "priority" in fields and fields["priority"] not in PRIORITIES:
             raise EngineError(f"priority must be one of {', '.join(PRIORITIES)}")
         if "category" in fields and fields["category"] not in CATEGORIES:
@@ -587,6 +595,10 @@ class Planner:
 
     def add_task(self, project_id: int, phase_name: str, task: dict[str, Any]) -> PlanSession:
         session = self._expect(project_id, PlanStep.REVIEW)
+        if "contest" in task:
+            from orkestra_tui.engine.planning.plan_contests import contest_size
+
+            task = {**task, "contest": contest_size(task["contest"])}
         plan = json.loads(json.dumps(session.plan))
         phase = next((phase for phase in plan["phases"] if phase["name"] == phase_name), None)
         if phase is None:
@@ -664,6 +676,10 @@ class Planner:
             for phase, task in tasks
         ]
         created = self.tasks.add_tasks(project_id, specs, actor="engine")
+        if any(task.get("contest") for _phase, task in tasks):
+            from orkestra_tui.engine.planning.plan_contests import set_plan_contests
+
+            set_plan_contests(self.contests, created, {task["key"]: task for _phase, task in tasks})
         self.projects.set_project_status(project_id, ProjectStatus.ACTIVE)
         self._save(
             replace(session, step=PlanStep.DONE),

@@ -12,7 +12,8 @@ columns and progress are worked out from the cards in memory (`board_view`). The
 (Enter) reads the one task it shows. The app runs the scheduler: `r` starts
 or resumes it, `p` pauses it. The other keys act on the highlighted task.
 What concerns a linked repository (the heading's branch, `d` for a diff, `L`
-to link one) is in `BoardRepositoryScreen`, which this screen is built on.
+to link one) is in `BoardRepositoryScreen`, which this screen is built on; what
+concerns contests (a card's mark, the entries, `c`, `v`) in `BoardContestScreen`.
 """
 
 from __future__ import annotations
@@ -33,11 +34,8 @@ from orkestra_tui.engine.progress import scheduler_state
 from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
-from orkestra_tui.tui.screens.board_repository import (
-    REPOSITORY_EVENTS,
-    BoardRepositoryScreen,
-    approved_outcome,
-)
+from orkestra_tui.tui.screens.board_contest import BoardContestScreen
+from orkestra_tui.tui.screens.board_repository import REPOSITORY_EVENTS, approved_outcome
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.board_progress import BoardProgress, BoardSummary
 from orkestra_tui.tui.widgets.task_list import COLUMNS, TITLES_WITH_CANCELLED, TaskList
@@ -57,7 +55,7 @@ SCROLL_KEYS = ("up", "down", "pageup", "pagedown", "home", "end")
 REASSIGNABLE_NOT = (TaskStatus.RUNNING, TaskStatus.REVIEW, TaskStatus.DONE, TaskStatus.CANCELLED)
 
 
-class BoardScreen(BoardRepositoryScreen):
+class BoardScreen(BoardContestScreen):
     """The chosen project's tasks by status, with its progress and the run's controls."""
 
     BINDINGS = [
@@ -80,13 +78,15 @@ class BoardScreen(BoardRepositoryScreen):
         Binding("right", "move_column(1)", "Next column", show=False),
         Binding("left_square_bracket", "cycle_project(-1)", "Prev project"),
         Binding("right_square_bracket", "cycle_project(1)", "Next project"),
+        Binding("c", "contest", "Contest"),
+        Binding("v", "contest_vote", "Contest vote"),
         Binding("L", "link_repository", "Link repo"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     MODE = "board"
     TITLE = "Board"
-    WATCHES = ("task", "call", "project", "inbox", "engine.scheduler", "milestone")
+    WATCHES = ("task", "call", "project", "inbox", "engine.scheduler", "milestone", "contest")
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -209,12 +209,14 @@ class BoardScreen(BoardRepositoryScreen):
         self.project = project
         self.project_id = project.id if project is not None else None
         changed = self.keeper.read(self.project_id)
+        contests_changed = self.read_contests()
         self.read_repository()
         if changed is None:  # all read again (another project, or many changes): so are these
             self._cost = None
             self._budget_stale = True
         detail_id = self.detail_task_id
-        if detail_id is not None and (changed is None or detail_id in changed):
+        stale = changed is None or detail_id in changed or detail_id in contests_changed
+        if detail_id is not None and stale:
             self._show_detail(detail_id)
         self._show_columns()
         self._show_progress()
@@ -252,6 +254,7 @@ class BoardScreen(BoardRepositoryScreen):
         # The running cards' clock moves on only with the ticker, once a second, however many
         # changes come in between.
         now = (self.column("running").now or self.engine.clock.now()) if shown["running"] else 0.0
+        contest_marks = self.contest_card_marks()
         for column in COLUMNS:
             task_list = self.column(column.id)
             extra = dimmed[column.id]
@@ -263,6 +266,7 @@ class BoardScreen(BoardRepositoryScreen):
                 count=len(shown[column.id]) + (len(extra) if column.id == "failed" else 0),
                 waiting=waiting if column.id == "ready" else None,
                 now=now if column.id == "running" else 0.0,
+                contests=contest_marks,
             )
             if column.id == "ready" and hidden_waiting:
                 task_list.set_note(f"{hidden_waiting} waiting hidden", f"{hidden_waiting} hidden")
@@ -388,7 +392,10 @@ class BoardScreen(BoardRepositoryScreen):
         if action in ("approve", "reject"):
             return status is TaskStatus.AWAITING_HUMAN
         if action == "diff":
-            return card is not None and self.repository_link is not None
+            linked = self.repository_link is not None
+            return card is not None and (linked or self.has_contest_entries(card.id))
+        if action in ("contest", "contest_vote"):
+            return self.contest_action_allowed(action, card)
         if action == "link_repository":
             return self.project is not None and not detail_open
         if action == "retry":

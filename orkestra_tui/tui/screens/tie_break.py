@@ -75,6 +75,10 @@ class TieBreakScreen(ModalScreen[str | None]):
         #tie-options {
             margin: 1 0;
         }
+        #tie-details {
+            margin-bottom: 1;
+            max-height: 12;
+        }
         #tie-hint {
             color: $text-muted;
         }
@@ -96,6 +100,8 @@ class TieBreakScreen(ModalScreen[str | None]):
         self.labels = engine.stable_labels(decision_id) if isinstance(decision_id, int) else {}
         """Each option's stable letter, as the Voting screen shows it."""
         self.options = tied_options(item, self.labels)
+        self.details = self._details(decision_id)
+        """What the tied options hold (a contest's entries: author and first lines), if they hold anything."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -108,9 +114,25 @@ class TieBreakScreen(ModalScreen[str | None]):
                 Text(f"The committee is deadlocked between {len(self.options)} options. Which one wins?")
             )
             yield Static(self._options_table(), id="tie-options")
+            if self.details is not None:
+                yield Static(self.details, id="tie-details")
             yield Static(KEYS_HINT, id="tie-hint")
             yield Static(id="tie-error")
         yield KeyBar()  # the modal's own keys, over those of the screen below
+
+    def _details(self, decision_id: object) -> Text | None:
+        from orkestra_tui.tui.widgets.option_details import options_text
+
+        if not isinstance(decision_id, int):
+            return None
+        details = self.engine.option_details(decision_id)
+        if not details:
+            return None
+        view = self.engine.decision_view(decision_id)
+        authors = view.decision.authors if view is not None else {}
+        tied = {option: self.labels.get(option, "") for option, _support in self.options}
+        contest = view is not None and view.decision.category == "contest"
+        return options_text(tied, details, authors, contest=contest, lines_shown=2, compact=True)
 
     def _options_table(self) -> Table:
         table = Table.grid(padding=(0, 1), expand=True)

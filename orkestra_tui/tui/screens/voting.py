@@ -93,6 +93,13 @@ class VotingScreen(EngineScreen):
         self._highlight_next = None
         self._show_highlighted()
 
+    def show_decision(self, decision_id: int) -> None:
+        """Highlight a decision and show it (a contest's vote, from the Board's v)."""
+        self._highlight_next = decision_id
+        self._everything_changed = True
+        if self.body_ready:
+            self.reload()
+
     def _highlight_moved(self, highlighted: int | None) -> None:
         if highlighted is not None and not self._reloading:
             self._show_highlighted()
@@ -106,6 +113,8 @@ class VotingScreen(EngineScreen):
         self._changed_decisions.clear()
         if not stale and detail.decision_id == decision_id and detail.view is not None:
             return
+        if decision_id != detail.decision_id:  # an option's detail never changes: read once per decision
+            detail.option_details = self.engine.option_details(decision_id) if decision_id is not None else {}
         detail.view = self.engine.decision_view(decision_id) if decision_id is not None else None
         self.refresh_bindings()
 

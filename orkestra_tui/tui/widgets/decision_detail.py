@@ -144,7 +144,7 @@ class DecisionDetail(VerticalScroll):
         #detail-header, #detail-notices, #detail-feedback {
             height: auto;
         }
-        #detail-notices, #detail-feedback, #ballots-title, TallyBars {
+        #detail-notices, #detail-feedback, #detail-options, #ballots-title, TallyBars {
             margin-top: 1;
         }
         #ballots-title {
@@ -162,6 +162,8 @@ class DecisionDetail(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: dict[str, Text | None] = {}
+        self.option_details: dict[str, str] = {}
+        """What each option of the decision on show holds (a contest entry's diff), by option."""
         self._shown_decision: int | None = None
 
     @property
@@ -173,6 +175,7 @@ class DecisionDetail(VerticalScroll):
         yield Static(id="detail-header")
         yield Static(id="detail-notices")
         yield TallyBars()
+        yield Static(id="detail-options")
         yield RunoffSteps()
         yield PairwiseTable()
         yield Static(id="detail-feedback")
@@ -201,11 +204,23 @@ class DecisionDetail(VerticalScroll):
             title = Text(f"Ballots, round {view.round_number}" if view.round_number else "Voters")
         self._set_static("ballots-title", title)
         self.query_one(TallyBars).tally = view.tally if view else None
+        self._set_static("detail-options", self._options_text(view))
         runoff = self.query_one(RunoffSteps)
         runoff.winner = view.labels.get(view.round_winner or "") if view else None
         runoff.steps = view.runoff if view else ()
         self.query_one(PairwiseTable).pairwise = view.pairwise if view else None
         self._set_cards(view.cards if view else ())
+
+    def _options_text(self, view: DecisionView | None) -> Text | None:
+        """What the options hold (a contest's entries), when the screen has read it for this decision."""
+        from orkestra_tui.tui.widgets.option_details import options_text
+
+        if view is None or not self.option_details:
+            return None
+        decision = view.decision
+        return options_text(
+            view.labels, self.option_details, decision.authors, contest=decision.category == "contest"
+        )
 
     def _set_static(self, static_id: str, content: Text | None) -> None:
         """Redraw one of the pane's Statics if what it shows changed; None hides it."""

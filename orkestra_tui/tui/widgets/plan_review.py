@@ -32,6 +32,8 @@ def task_label(task: dict[str, Any]) -> Text:
     priority = str(task.get("priority", "normal"))
     if priority != "normal":
         label.append(f"  {priority}", style=PRIORITY_STYLES.get(priority, ""))
+    if task.get("contest"):
+        label.append(f"  ⚔{task['contest']}", style="magenta")
     depends = task.get("depends_on") or []
     if depends:
         label.append("  ← ", style="dim")
@@ -47,6 +49,8 @@ def task_detail(phase: str, task: dict[str, Any]) -> Text:
     priority = str(task.get("priority", "normal"))
     text.append(" · ", style="dim")
     text.append(priority, style=PRIORITY_STYLES.get(priority, "") or "dim")
+    if task.get("contest"):
+        text.append(f" · contest of {task['contest']} agents", style="magenta")
     depends = task.get("depends_on") or []
     text.append("\nDepends on: ", style="dim")
     text.append_text(plain(", ".join(depends) or "nothing", style="cyan" if depends else "dim"))
@@ -143,7 +147,7 @@ class PlanTree(Tree[str], inherit_bindings=False):
 
 
 class TaskEditor(Vertical):
-    """Title, instructions, category, priority, dependencies and acceptance of one task (and its phase)."""
+    """Title, instructions, category, priority, dependencies, acceptance, contest size and phase of a task."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save task"),
@@ -209,6 +213,9 @@ class TaskEditor(Vertical):
         with Horizontal(classes="row"):
             yield Label("Done when", classes="field-label")
             yield TextArea(id="edit-acceptance", soft_wrap=True, compact=True)
+        with Horizontal(classes="row"):
+            yield Label("Contest", classes="field-label")
+            yield Input(id="edit-contest", placeholder="agents, e.g. 3 (blank: one agent)", compact=True)
         yield Static(id="edit-error")
         yield Static("Done when: one acceptance check a line · ctrl+s saves · Esc cancels", id="edit-hint")
 
@@ -230,6 +237,8 @@ class TaskEditor(Vertical):
         self.query_one("#edit-category", Select).value = category if category in CATEGORIES else "code"
         acceptance = task.get("acceptance") or [] if task else []
         self.query_one("#edit-acceptance", TextArea).text = "\n".join(str(item) for item in acceptance)
+        contest = task.get("contest") if task else None
+        self.query_one("#edit-contest", Input).value = str(contest) if contest else ""
         self.query_one("#edit-error", Static).update("")
         self.query_one("#edit-phase" if task is None else "#edit-title", Input).focus()
 
@@ -247,6 +256,8 @@ class TaskEditor(Vertical):
         instructions = self.query_one("#edit-instructions", TextArea).text.strip()
         depends = self.query_one("#edit-depends", Input).value.replace(",", " ").split()
         unknown = [key for key in depends if key not in self._known]
+        contest_text = self.query_one("#edit-contest", Input).value.strip()
+        contest = int(contest_text) if contest_text.isdigit() else None
         problem = ""
         if not title:
             problem = "a task needs a title"
@@ -258,6 +269,8 @@ class TaskEditor(Vertical):
             problem = f"the plan has no task {unknown[0]!r}"
         elif self.key is not None and self.key in depends:
             problem = "a task cannot depend on itself"
+        elif contest_text and (contest is None or contest < 2):
+            problem = "a contest is a number of agents, 2 or more (blank: one agent)"
         if problem:
             self.query_one("#edit-error", Static).update(plain(problem))
             return
@@ -272,5 +285,6 @@ class TaskEditor(Vertical):
                 for line in self.query_one("#edit-acceptance", TextArea).text.splitlines()
                 if line.strip()
             ],
+            "contest": contest,
         }
         self.post_message(self.Saved(self.key, phase, fields))

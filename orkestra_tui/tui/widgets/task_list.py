@@ -77,14 +77,19 @@ def first_line(value: str) -> str:
     return stripped.splitlines()[0] if stripped else ""
 
 
-def card_lines(card: TaskCard, *, waiting: int = 0, now: float = 0.0) -> tuple[Text, Text]:
-    """The two lines of a task's card; `waiting` counts its unfinished dependencies, `now` times a run."""
+def card_lines(card: TaskCard, *, waiting: int = 0, now: float = 0.0, contest: str = "") -> tuple[Text, Text]:
+    """The two lines of a task's card; `waiting` counts its unfinished dependencies, `now` times a run.
+
+    `contest` marks a contest task (`⚔3`): first on the second line, as short as the time.
+    """
     bar_style = PRIORITY_STYLES[int(card.priority)]
     title = Text(no_wrap=True, overflow="ellipsis")
     title.append(BAR, style=bar_style)
     title.append_text(plain(card.title))
     detail = Text(no_wrap=True, overflow="ellipsis")
     detail.append(BAR, style=bar_style)
+    if contest:
+        detail.append(f"{contest} ", style="bold magenta")
     status = card.status
     agent = card.assigned_to or ""
     if status is TaskStatus.RUNNING:  # the time first: a narrow column cuts the agent's name, not it
@@ -176,6 +181,8 @@ class TaskList(ScrollView, can_focus=True):
         self.waiting: Mapping[int, int] = {}
         """Unfinished dependencies of the pending tasks shown, by task id."""
         self.now = 0.0
+        self.contests: Mapping[int, str] = {}
+        """Contest tasks' marks (`⚔3`), by task id."""
         self._cards: dict[tuple[int, int, bool], tuple[Strip, Strip]] = {}
         self._styles: tuple[Style, Style] | None = None
         """The plain and the cursor style, worked out once per style change."""
@@ -193,15 +200,18 @@ class TaskList(ScrollView, can_focus=True):
         count: int | None = None,
         waiting: Mapping[int, int] | None = None,
         now: float = 0.0,
+        contests: Mapping[int, str] | None = None,
     ) -> None:
         """Show `cards`, keeping the cursor on the same task where it still is."""
         current = self.highlighted_task
         cards = list(cards)
         waiting = waiting or {}
-        if cards != self.tasks or waiting != self.waiting or now != self.now:
+        contests = contests or {}
+        if cards != self.tasks or waiting != self.waiting or now != self.now or contests != self.contests:
             self.tasks = cards
             self.waiting = waiting
             self.now = now
+            self.contests = contests
             self._cards.clear()
             self.refresh()
         index = -1
@@ -249,7 +259,12 @@ class TaskList(ScrollView, can_focus=True):
         if cards is None:
             style = styles[highlighted]
             card = self.tasks[index]
-            title, detail = card_lines(card, waiting=self.waiting.get(card.id, 0), now=self.now)
+            title, detail = card_lines(
+                card,
+                waiting=self.waiting.get(card.id, 0),
+                now=self.now,
+                contest=self.contests.get(card.id, ""),
+            )
             cards = (self._strip(title, width, style), self._strip(detail, width, style))
             self._cards[key] = cards
         return cards[part]
