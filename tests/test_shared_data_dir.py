@@ -382,6 +382,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("commands/plan.py", "_description", "path.read_text"): "a brief the user names, before any engine",
     ("commands/context.py", "Context.start_telemetry", "log_file.open"): "the app's log, in the log folder",
     ("commands/tally.py", "load_ballots", "path.read_bytes"): "a ballots file; tally opens no database",
+    ("commands/mcp_tools.py", "OrkestraTools.task_result", "detail.artifact_file.read_text"): (
+        "a task's Markdown result, in the projects folder"
+    ),
     ("config.py", "load_settings", "path.read_text"): "config.toml",
     ("config.py", "write_config", "os.replace"): "config.toml, written atomically",
     ("engine/store/audit_export.py", "EventWriter.__exit__", "os.replace"): "an export file the user names",

@@ -336,7 +336,7 @@ class ContestRun:
         decision_id = record.decision_id
         if decision_id is None:
             try:
-                decision_id = await self.votes.open(task, survivors, repository=link is not None)
+                decision_id = await self.votes.open_decision(task, survivors, repository=link is not None)
             except RequestRejected as refused:  # no committee can vote on it: the human decides the task
                 why = f"the entries could not be put to a vote: {refused}"
                 return self._no_winner(claim, why, status=TaskStatus.AWAITING_HUMAN)

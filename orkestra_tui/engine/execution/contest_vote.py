@@ -44,7 +44,7 @@ class ContestVote:
         host = self.host
         return DecisionDesk(host.store, host.inbox, host.pool, host.settings, host.clock)
 
-    async def open(self, task: Task, survivors: list[EntryRecord], *, repository: bool) -> int:
+    async def open_decision(self, task: Task, survivors: list[EntryRecord], *, repository: bool) -> int:
         """Put the entries to the committee (RequestRejected if it cannot vote on them); the decision."""
         host = self.host
         details = {
