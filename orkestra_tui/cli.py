@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NoReturn
 
 from orkestra_tui import __version__
@@ -227,19 +228,30 @@ def run_tui(
 
 
 def _open_app(args: argparse.Namespace, *, headless: bool, on_ready: Callable[[Any], None]) -> int:
+    """A home without projects opens on the brief, drawn before the engine is built (`engine_opening.py`)."""
     from orkestra_tui.commands.context import load_context
+    from orkestra_tui.engine.store.peek import holds_projects
 
     context = load_context(args)
-    engine = context.open_engine(check_pages=False, in_app=True)  # pages checked after the first frame
-    try:
-        from orkestra_tui.tui.app import OrkestraApp
+    from orkestra_tui.tui.app import OrkestraApp
+    from orkestra_tui.tui.engine_opening import EngineOpening
 
-        app = OrkestraApp(engine, on_ready=on_ready)
+    # The database is checked page by page in the background, after the first frame.
+    opening = EngineOpening(context.settings, partial(context.open_engine, check_pages=False, in_app=True))
+    engine = None if holds_projects(context.paths.database) is False else opening.build()
+    app: OrkestraApp | None = None
+    try:
+        app = OrkestraApp(opening if engine is None else engine, on_ready=on_ready)
         app.run(headless=headless)
+        if app.engine_error is not None:
+            raise app.engine_error  # reported as when the engine is built before the app
         if app.damage is not None:
             from orkestra_tui.engine.store.store import StoreError
 
             raise StoreError(app.damage)  # the same line as the app showed, on the terminal
         return app.return_code or 0
     finally:
-        engine.close()
+        if app is not None:
+            engine = app.opened_engine
+        if engine is not None:
+            engine.close()

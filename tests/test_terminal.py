@@ -63,7 +63,7 @@ def test_orkestra_runs_in_tmux_and_keys_switch_screens(tmux: list[str], tmp_path
     subprocess.run([*tmux, "new-session", "-d", "-s", "app", "-x", "100", "-y", "30", launch], check=True)
     first = wait_for(tmux, "Fill in the brief")  # the Plan screen, the brief form focused
     assert "› Plan" in first and "1 Brief" in first  # a new data dir opens the planning wizard
-    assert "simulated" in first
+    wait_for(tmux, "simulated")  # the agents' badge, once the engine is built after the first screen
     # The form has focus, not a field: Enter starts typing, Esc leaves the field again.
     subprocess.run([*tmux, "send-keys", "-t", "app", "Enter"], check=True)
     wait_for(tmux, "Leave field")

@@ -30,13 +30,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.events import EngineEvent, Subscription
-from orkestra_tui.engine.models import Decision, DecisionStatus, InboxKind
-from orkestra_tui.engine.store.watch import EVERYTHING
-from orkestra_tui.engine.supervisor import IDLE, Supervisor
 from orkestra_tui.errors import DiskFullError, OrkestraError
-from orkestra_tui.tui.damage_guard import DamageGuardApp
+from orkestra_tui.tui.engine_opening import EngineOpening, EngineOpeningApp
 from orkestra_tui.tui.messages import DatabaseChanged
 from orkestra_tui.tui.palette import ScreenActions
 from orkestra_tui.tui.screens.base import EngineScreen, ScreenBody
@@ -44,7 +39,11 @@ from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
 if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.events import EngineEvent, Subscription
     from orkestra_tui.engine.execution.scheduler import Scheduler
+    from orkestra_tui.engine.models import Decision
+    from orkestra_tui.engine.supervisor import Supervisor
     from orkestra_tui.tui.screens.voting import VotingScreen
 
 COMMITTEE_GROUP = "committee"
@@ -79,7 +78,7 @@ def _screen_class(mode: str) -> type[EngineScreen]:
     return AuditScreen
 
 
-class OrkestraApp(DamageGuardApp):
+class OrkestraApp(EngineOpeningApp):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"
@@ -118,21 +117,28 @@ class OrkestraApp(DamageGuardApp):
             super().__init__()
             self.event = event
 
+    supervisor: Supervisor
+    """Recovery, what to resume and the scheduler's life, as `orkestra run` has them too."""
+
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | EngineOpening,
         *,
         first_mode: str | None = None,
         on_ready: Callable[[OrkestraApp], None] | None = None,
     ) -> None:
+        """Over `engine`, or over one built once the first screen is drawn (`EngineOpening`)."""
         # Start straight in the first mode: no default screen is built and thrown away.
-        self.DEFAULT_MODE = first_mode or opening_mode(engine)  # type: ignore[misc]
+        opening = first_mode or ("plan" if isinstance(engine, EngineOpening) else opening_mode(engine))
+        self.DEFAULT_MODE = opening  # type: ignore[misc]
         super().__init__()
-        self.engine = engine
+        self.hold_engine(engine)
         self.ready_callback = on_ready
         self._subscription: Subscription | None = None
-        self.supervisor = Supervisor(engine)
-        """Recovery, what to resume and the scheduler's life, as `orkestra run` has them too."""
+        if not isinstance(engine, EngineOpening):
+            from orkestra_tui.engine.supervisor import Supervisor
+
+            self.supervisor = Supervisor(engine)
         self._tie_break_mode: str | None = None
         """The mode whose screen stack holds the tie-break modal, while it is open."""
         self._round_feedback_item: int | None = None
@@ -152,7 +158,8 @@ class OrkestraApp(DamageGuardApp):
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
-            screen = _screen_class(mode)(self.engine)
+            # Only the first screen is built before the engine (then given it in `engine_opened`).
+            screen = _screen_class(mode)(self.opened_engine)
             # A new screen is styled as it mounts, with the CSS as it is now. Marked up to date,
             # it spares Textual's full re-parse of every stylesheet (no cache) on each mode's
             # first showing, which it does for a screen that may have missed a change of CSS.
@@ -162,15 +169,30 @@ class OrkestraApp(DamageGuardApp):
         return build
 
     def on_mount(self) -> None:
-        self._subscription = self.engine.bus.subscribe(self._engine_event)
-        self.engine.external_changes()  # from now on, what other processes commit is news
-        theme = self.engine.settings.ui.theme
+        if self.engine_open:
+            self._subscribe(self.engine)
+        theme = self.settings.ui.theme
         if theme == self.theme:
             pass  # setting a theme restyles every widget: skip it when nothing changes
         elif theme in self.available_themes:
             self.theme = theme
         else:
             self.notify(f"Unknown theme {theme!r} in config.toml; using the default.", severity="warning")
+
+    def _subscribe(self, engine: Engine) -> None:
+        self._subscription = engine.bus.subscribe(self._engine_event)
+        engine.external_changes()  # from now on, what other processes commit is news
+
+    def engine_opened(self, engine: Engine) -> None:
+        """The engine built after the first screen: the app and its screens take it, then start up."""
+        from orkestra_tui.engine.supervisor import Supervisor
+
+        self.supervisor = Supervisor(engine)
+        self._subscribe(engine)
+        for screen in self.screen_stack:
+            if isinstance(screen, EngineScreen):
+                screen.engine_opened(engine)
+        self._start_after_first_screen()
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -197,6 +219,9 @@ class OrkestraApp(DamageGuardApp):
         the user waiting for the content of the screen (a Plan screen's brief) that much longer.
         """
         if not (self._first_frame_painted and self._body_painted) or self._started:
+            return
+        if not self.engine_open:
+            self.open_engine()  # then this again, from `engine_opened`
             return
         self._started = True
         self._recover()
@@ -373,6 +398,8 @@ class OrkestraApp(DamageGuardApp):
     @property
     def scheduler_state(self) -> str:
         """idle (not started, or stopped), running or paused."""
+        from orkestra_tui.engine.supervisor import IDLE
+
         if not any(worker.group == SCHEDULER_GROUP and not worker.is_finished for worker in self.workers):
             return IDLE  # its worker was cancelled, perhaps before its run began
         return self.supervisor.scheduler_state
@@ -428,10 +455,12 @@ class OrkestraApp(DamageGuardApp):
         self.supervisor.plan_stopped(project_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        from orkestra_tui.engine.store.store import damage_in
-
         worker = event.worker
-        damage = damage_in(self.engine.paths.database, worker.error) if worker.error else None
+        damage = None
+        if worker.error is not None and self.engine_open:
+            from orkestra_tui.engine.store.store import damage_in
+
+            damage = damage_in(self.engine.paths.database, worker.error)
         if damage is not None and event.state is WorkerState.ERROR:
             self.show_damage(str(damage))
             return
@@ -455,6 +484,8 @@ class OrkestraApp(DamageGuardApp):
             return
         if worker.group != COMMITTEE_GROUP:
             return
+        from orkestra_tui.engine.models import Decision
+
         if event.state is WorkerState.ERROR:
             line = _stopped_line("The vote stopped", worker.error, "reopen the app to resume it")
             self.notify(clean(line), title="Committee", severity="error", markup=False)
@@ -462,6 +493,8 @@ class OrkestraApp(DamageGuardApp):
             self._announce(worker.result)
 
     def _announce(self, decision: Decision) -> None:
+        from orkestra_tui.engine.models import DecisionStatus
+
         outcome = decision.outcome or {}
         if decision.status is DecisionStatus.DECIDED:
             message = f"Decided: {outcome.get('winner')}\n{decision.question}"
@@ -473,14 +506,20 @@ class OrkestraApp(DamageGuardApp):
     # ------------------------------------------------------------ tie-breaks
 
     def _engine_event(self, event: EngineEvent) -> None:
+        from orkestra_tui.engine.store.watch import EVERYTHING
+
         if event.is_kind("inbox", EVERYTHING):
             self.post_message(self.InboxChanged(event))
 
     def _count_tie_breaks(self) -> int:
+        from orkestra_tui.engine.models import InboxKind
+
         return sum(item.kind is InboxKind.TIE_BREAK for item in self.engine.inbox.open_items())
 
     def _reviews(self) -> list[int]:
         """The tasks whose review was escalated to the human, oldest question first."""
+        from orkestra_tui.engine.models import InboxKind
+
         return [
             int(item.payload["task_id"])
             for item in self.engine.inbox.open_items()
@@ -488,6 +527,8 @@ class OrkestraApp(DamageGuardApp):
         ]
 
     def on_orkestra_app_inbox_changed(self, message: InboxChanged) -> None:
+        from orkestra_tui.engine.models import InboxKind
+
         self.tie_breaks_waiting = self._count_tie_breaks()
         self.reviews_waiting = len(self._reviews())
         event = message.event
@@ -553,6 +594,8 @@ class OrkestraApp(DamageGuardApp):
 
     def _show_round_feedback(self) -> None:
         """Ask for the first feedback between rounds a vote waits on, wherever the user is; one at a time."""
+        from orkestra_tui.engine.models import InboxKind
+
         if self._round_feedback_item is not None:
             return
         waiting = [item for item in self.engine.inbox.open_items() if item.kind is InboxKind.ROUND_FEEDBACK]

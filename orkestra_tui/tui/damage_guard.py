@@ -9,12 +9,14 @@ app over until it quits; `run_tui` then prints the same line and exits 2.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 
-from orkestra_tui.engine.engine import Engine
 from orkestra_tui.tui.messages import DatabaseDamaged
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
 
 DAMAGED_MODE = "damaged"
 """The mode of the screen shown once the database is found damaged."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from orkestra_tui.engine.events import EngineEvent
-from orkestra_tui.engine.store.watch import ExternalChanges
+if TYPE_CHECKING:
+    from orkestra_tui.engine.events import EngineEvent
+    from orkestra_tui.engine.store.watch import ExternalChanges
 
 
 class EngineUpdated(Message):

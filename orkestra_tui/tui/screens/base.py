@@ -9,7 +9,7 @@ the body is mounted, the screen's own actions are disabled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,12 +17,13 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 
-from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.events import EngineEvent, Subscription
-from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.tui.messages import DatabaseDamaged, EngineUpdated
 from orkestra_tui.tui.widgets.key_bar import KeyBar
 from orkestra_tui.tui.widgets.mode_bar import ModeBar
+
+if TYPE_CHECKING:
+    from orkestra_tui.engine.engine import Engine
+    from orkestra_tui.engine.events import EngineEvent, Subscription
 
 REFRESH_DELAY_S = 0.08
 """Changes arriving closer together than this are shown in one refresh."""
@@ -64,6 +65,9 @@ class EngineScreen(Screen[None]):
     (coalescing bursts), or when it is next shown otherwise. What other
     processes commit arrives the same way (the app republishes it, marked
     `external`).
+
+    A screen drawn before the engine is built (`engine_opening.py`) gets it in
+    `engine_opened`, and reads the store only from then on.
     """
 
     MODE: ClassVar[str] = ""
@@ -71,18 +75,29 @@ class EngineScreen(Screen[None]):
     WATCHES: ClassVar[tuple[str, ...]] = ()
     """Event kinds (or their prefixes) that change what this screen shows."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine | None) -> None:
         super().__init__()
-        self.engine = engine
+        self._engine = engine
         self.body_ready = False
         self._subscription: Subscription | None = None
         self._stale = False
         self._refresh_scheduled = False
         self._when_ready: list[Callable[[], Any]] = []
 
+    @property
+    def engine(self) -> Engine:
+        """The engine; a screen drawn before it was built has it from `engine_opened` on."""
+        if self._engine is None:
+            raise RuntimeError("the engine is not built yet")
+        return self._engine
+
+    @property
+    def engine_open(self) -> bool:
+        return self._engine is not None
+
     def compose(self) -> ComposeResult:
         self._set_breakpoint_classes()
-        yield ModeBar(self.MODE, self.engine.agents())
+        yield ModeBar(self.MODE, None if self._engine is None else self._engine.agents())
         yield Lazy(ScreenBody(self.compose_body))
         yield KeyBar()
 
@@ -105,7 +120,20 @@ class EngineScreen(Screen[None]):
             self.set_class(name in reached, name)
 
     def on_mount(self) -> None:
-        self._subscription = self.engine.bus.subscribe(self._event_arrived)
+        if self._engine is not None:
+            self._subscription = self._engine.bus.subscribe(self._event_arrived)
+
+    def engine_opened(self, engine: Engine) -> None:
+        """The engine, built after this screen was drawn: show what it knows, and follow it from now on."""
+        self._engine = engine
+        self._subscription = engine.bus.subscribe(self._event_arrived)
+        self.query_one(ModeBar).agents = tuple(engine.agents())
+        self.engine_arrived()
+        if self.body_ready and self._reload_or_report():
+            self.refresh_bindings()
+
+    def engine_arrived(self) -> None:
+        """Called when the engine built after this screen was drawn arrives, before the reload."""
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -113,8 +141,8 @@ class EngineScreen(Screen[None]):
 
     def on_screen_body_mounted(self, _message: ScreenBody.Mounted) -> None:
         self.body_ready = True
-        if not self._reload_or_report():
-            return
+        if self._engine is not None and not self._reload_or_report():
+            return  # without the engine yet, the reload waits for it (`engine_opened`)
         self.body_mounted()
         if self.focused is None:
             # Textual's auto-focus ran before the body existed: focus its first widget now.
@@ -144,6 +172,8 @@ class EngineScreen(Screen[None]):
 
     def _concerns(self, event: EngineEvent) -> bool:
         """Whether `event` changes what this screen shows (another process's many changes do)."""
+        from orkestra_tui.engine.store.watch import EVERYTHING
+
         return event.kind == EVERYTHING or self.watches(event)
 
     def _event_arrived(self, event: EngineEvent) -> None:
@@ -151,6 +181,8 @@ class EngineScreen(Screen[None]):
             self.post_message(EngineUpdated(event))
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
+        from orkestra_tui.engine.store.watch import EVERYTHING
+
         if message.event.is_kind("agent", "inbox", EVERYTHING):
             self.query_one(ModeBar).agents = tuple(self.engine.agents())
         if not self._concerns(message.event):
@@ -167,6 +199,8 @@ class EngineScreen(Screen[None]):
         self._reload_or_report()
 
     def on_screen_resume(self) -> None:
+        if self._engine is None:
+            return  # the first screen, drawn before the engine: `engine_opened` fills it in
         self.query_one(ModeBar).agents = tuple(self.engine.agents())
         if self._stale and self.body_ready:
             self._stale = False

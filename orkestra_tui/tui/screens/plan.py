@@ -25,9 +25,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.models import Involvement
-from orkestra_tui.engine.progress import ProjectProgress
-from orkestra_tui.engine.store.watch import EVERYTHING
 from orkestra_tui.tui.messages import EngineUpdated
 from orkestra_tui.tui.screens.base import EngineScreen
 from orkestra_tui.tui.text import clean, plain
@@ -100,7 +97,7 @@ class PlanScreen(EngineScreen):
     TITLE = "Plan"
     WATCHES = ("project", "task", "plan", "decision", "ballot", "round")
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine | None) -> None:
         super().__init__(engine)
         self.project_id: int | None = None
         """The project whose plan is on show; None for a new brief."""
@@ -136,16 +133,18 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.step_bar import StepBar
 
         with Horizontal(id="plan-body"):
-            # The projects' column only once there are projects: a first run shows the brief alone.
-            if self.engine.projects():
+            # The projects' column only once there are projects: a first run shows the brief alone
+            # (drawn before the engine is built, when the home has no project).
+            if self.engine_open and self.engine.projects():
                 yield self._projects_column()
             with Vertical(id="wizard"):
                 yield StepBar(STEPS, id="step-bar")
                 # Only the brief is built with the screen; the other steps (and their heavier
                 # widgets and imports) are built the first time a plan reaches them.
                 with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
-                    method = self.engine.settings.engine.default_method
-                    yield BriefForm(self.engine.agents(), method, id="brief")
+                    method = self.orkestra.settings.engine.default_method
+                    agents = self.engine.agents() if self.engine_open else None
+                    yield BriefForm(agents, method, id="brief")
 
     @staticmethod
     def _projects_column() -> Vertical:
@@ -217,6 +216,10 @@ class PlanScreen(EngineScreen):
 
         return self.query_one(BriefForm)
 
+    def engine_arrived(self) -> None:
+        if self.body_ready:
+            self.brief_form.set_agents(self.engine.agents())
+
     def body_mounted(self) -> None:
         project_list = self._project_list()
         if project_list is not None:
@@ -232,6 +235,8 @@ class PlanScreen(EngineScreen):
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
         """Keep track of who is drafting; `EngineScreen` schedules the refresh."""
+        from orkestra_tui.engine.store.watch import EVERYTHING
+
         event = message.event
         if event.is_kind("project", "task", EVERYTHING) or event.kind in ("plan.approved", "plan.cancelled"):
             self._projects_stale = True
@@ -385,6 +390,7 @@ class PlanScreen(EngineScreen):
         self.query_one("#proposals-footer", widgets.Static).update(footer)
 
     def _show_vote(self, running: bool) -> None:
+        from orkestra_tui.engine.models import Involvement
         from orkestra_tui.engine.voting.decision_view import method_name
         from orkestra_tui.tui.widgets.decision_detail import DecisionDetail
 
@@ -504,6 +510,7 @@ class PlanScreen(EngineScreen):
 
     def _show_done(self, _running: bool) -> None:
         from orkestra_tui.engine.planning.planning import PlanStep, dependency_problems
+        from orkestra_tui.engine.progress import ProjectProgress
 
         assert self.project_id is not None
         project = self.engine.project(self.project_id)
@@ -587,8 +594,10 @@ class PlanScreen(EngineScreen):
     def action_start_plan(self) -> None:
         self.brief_form.submit()
 
-    def on_brief_form_submitted(self, message: BriefForm.Submitted) -> None:
+    async def on_brief_form_submitted(self, message: BriefForm.Submitted) -> None:
         from orkestra_tui.engine.errors import RequestRejected
+
+        await self.orkestra.wait_for_engine()  # built just after the screen was drawn
 
         try:
             session = self.planner.start(message.brief)

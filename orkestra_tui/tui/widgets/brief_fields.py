@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import RenderResult
 from textual.containers import Horizontal
@@ -10,7 +12,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from orkestra_tui.engine.models import AgentInfo
+if TYPE_CHECKING:
+    from orkestra_tui.engine.models import AgentInfo
 
 PAGES = {1: "the project", 2: "the details", 3: "the committee"}
 """Each page of the brief and what it asks about."""

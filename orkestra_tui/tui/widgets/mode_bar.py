@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from orkestra_tui.engine.models import AgentInfo
+if TYPE_CHECKING:
+    from orkestra_tui.engine.models import AgentInfo
 
 MODES: tuple[tuple[str, str, str], ...] = (
     ("1", "plan", "Plan"),
@@ -59,17 +61,17 @@ class ModeBar(Widget):
     }
     """
 
-    agents: reactive[tuple[AgentInfo, ...]] = reactive(())
-    """The committee, to say whether it is simulated."""
+    agents: reactive[tuple[AgentInfo, ...] | None] = reactive(None)
+    """The committee, to say whether it is simulated; None until the engine is built (no badge)."""
     tie_breaks: reactive[int] = reactive(0)
     """How many tie-breaks wait for the human."""
     reviews: reactive[int] = reactive(0)
     """How many escalated task reviews wait for the human."""
 
-    def __init__(self, current: str, agents: Sequence[AgentInfo]) -> None:
+    def __init__(self, current: str, agents: Sequence[AgentInfo] | None) -> None:
         super().__init__()
         self.current = current
-        self.set_reactive(ModeBar.agents, tuple(agents))
+        self.set_reactive(ModeBar.agents, None if agents is None else tuple(agents))
 
     def on_mount(self) -> None:
         if hasattr(self.app, TIE_BREAKS_ATTRIBUTE):
@@ -97,6 +99,8 @@ class ModeBar(Widget):
         return reminders
 
     def render(self) -> Text:
+        if self.agents is None:
+            return self._finish(self._modes(brand=True, gap="  "), Text())
         enabled = [agent for agent in self.agents if agent.enabled]
         simulated = sum(agent.simulated for agent in enabled)
         if enabled and simulated == len(enabled):

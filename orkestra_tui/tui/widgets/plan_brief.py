@@ -17,6 +17,7 @@ and blocks Next.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -27,7 +28,6 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from orkestra_tui.engine.models import AgentInfo, Involvement
 from orkestra_tui.tui.text import plain
 from orkestra_tui.tui.widgets.brief_fields import PAGES, FieldRow, PageBar, agents_banner
 from orkestra_tui.tui.widgets.field_errors import show_field_errors
@@ -35,6 +35,7 @@ from orkestra_tui.tui.widgets.field_errors import show_field_errors
 if TYPE_CHECKING:
     from textual.widgets import Button, OptionList
 
+    from orkestra_tui.engine.models import AgentInfo
     from orkestra_tui.engine.planning.planning import Brief
     from orkestra_tui.tui.widgets.brief_pages import FeatureInput
 
@@ -142,12 +143,17 @@ class BriefForm(VerticalScroll):
             super().__init__()
             self.brief = brief
 
-    def __init__(self, agents: list[AgentInfo], default_method: str, *, id: str | None = None) -> None:
+    def __init__(self, agents: list[AgentInfo] | None, default_method: str, *, id: str | None = None) -> None:
+        """The form, for `agents` (None until the engine is built: see `set_agents`)."""
         from orkestra_tui.engine.voting.methods import METHODS
 
         super().__init__(id=id)
-        self._agents = [agent for agent in agents if agent.enabled]
-        self._all_agents = agents
+        self._agents: list[AgentInfo] = []
+        self._all_agents: list[AgentInfo] = []
+        self._agents_known = asyncio.Event()
+        self._building = asyncio.Lock()
+        if agents is not None:
+            self._keep_agents(agents)
         self._default_method = default_method if default_method in METHODS else "majority"
         self._features: list[str] = []
         self.page = 1
@@ -156,7 +162,8 @@ class BriefForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         # Error lines are added under their fields when there is an error (see `show_errors`).
-        yield Static(agents_banner(self._all_agents), id="brief-banner")
+        banner = agents_banner(self._all_agents) if self._agents_known.is_set() else ""
+        yield Static(banner, id="brief-banner")
         yield Static(TYPING_HINT, id="brief-how")
         name = Input(
             placeholder="e.g. Inventory service",
@@ -175,6 +182,18 @@ class BriefForm(VerticalScroll):
             page_bar = PageBar(id="brief-hint")
             page_bar.show_page(1)
             yield page_bar
+
+    def _keep_agents(self, agents: list[AgentInfo]) -> None:
+        self._agents = [agent for agent in agents if agent.enabled]
+        self._all_agents = agents
+        self._agents_known.set()
+
+    def set_agents(self, agents: list[AgentInfo]) -> None:
+        """The agents, once the engine is built: the banner says what they are, page 3 lists them."""
+        if self._agents_known.is_set():
+            return
+        self._keep_agents(agents)
+        self.query_one("#brief-banner", Static).update(agents_banner(agents))
 
     def watch_has_focus(self, _has_focus: bool) -> None:
         """Restyle the form alone when it gains or loses the focus.
@@ -207,19 +226,22 @@ class BriefForm(VerticalScroll):
         """Build and mount the pages of `pages` not built yet, in order, before the last line."""
         from orkestra_tui.tui.widgets import brief_pages
 
-        for page in sorted(pages - self._pages_built):
-            self._pages_built.add(page)
-            if page == 2:
-                built = brief_pages.details_page()
-            else:
-                built = brief_pages.committee_page(self._agents, self._default_method)
-            built.display = False
-            after = max(number for number in self._pages_built if number < page)
-            await self.mount(built, after=f"#brief-page-{after}")
-            if page == 3:
-                button = brief_pages.next_button()
-                button.display = self.page == 3
-                await self.query_one("#brief-buttons").mount(button)
+        async with self._building:  # one at a time: a second caller finds the pages built
+            for page in sorted(pages - self._pages_built):
+                if page == 3:
+                    await self._agents_known.wait()  # the engine is being built: a moment at most
+                self._pages_built.add(page)
+                if page == 2:
+                    built = brief_pages.details_page()
+                else:
+                    built = brief_pages.committee_page(self._agents, self._default_method)
+                built.display = False
+                after = max(number for number in self._pages_built if number < page)
+                await self.mount(built, after=f"#brief-page-{after}")
+                if page == 3:
+                    button = brief_pages.next_button()
+                    button.display = self.page == 3
+                    await self.query_one("#brief-buttons").mount(button)
 
     def _show(self, page: int) -> None:
         """Show the built page `page`, the others hidden."""
@@ -370,6 +392,7 @@ class BriefForm(VerticalScroll):
         """The brief as filled in; a page not built yet gives its fields' defaults."""
         from textual.widgets import RadioSet, Select, SelectionList, TextArea
 
+        from orkestra_tui.engine.models import Involvement
         from orkestra_tui.engine.planning.planning import Brief
 
         description = ""
