@@ -20,7 +20,7 @@ from orkestra_tui.config import Paths, Settings
 from orkestra_tui.demo.contest import contest_project, entry_text
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.providers.base import ProviderRequest
 from orkestra_tui.tui.app import OrkestraApp

@@ -19,7 +19,7 @@ from orkestra_tui.config import Paths, Settings
 from orkestra_tui.contest_rules import ContestRule
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
+from orkestra_tui.engine.execution.contest.view import ContestState, EntryState
 from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import InboxKind, Priority, ProjectStatus, TaskStatus
 from orkestra_tui.providers.base import ProviderRequest

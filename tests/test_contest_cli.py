@@ -13,8 +13,8 @@ import pytest
 
 from orkestra_tui.config import load_settings, resolve_paths
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.execution import contests
-from orkestra_tui.engine.execution.contest_view import EntryState
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.view import EntryState
 from orkestra_tui.engine.models import ProjectStatus, TaskSpec
 
 CONFIG = "[engine]\nreviewers = 1\n\n[simulation]\nseed = 3\nlatency_ms = 0\n"

@@ -11,8 +11,8 @@ from test_scheduler import active_project, scripted_engine, spec
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine, EngineError
-from orkestra_tui.engine.execution import contests
-from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.view import ContestState, EntryState
 from orkestra_tui.engine.models import TaskStatus
 
 
@@ -132,7 +132,7 @@ def test_the_estimate_is_n_runs_and_one_round_of_ballots(priced: Engine) -> None
 
 
 def test_contestants_are_of_different_providers_where_possible(engine: Engine) -> None:
-    from orkestra_tui.engine.execution.contest_desk import choose_contestants
+    from orkestra_tui.engine.execution.contest.desk import choose_contestants
 
     chosen = choose_contestants(engine.pool, "code", 3, first="gemini")
     providers = [engine.runtimes[name].settings.provider for name in chosen]

@@ -16,7 +16,7 @@ from test_scheduler import active_project, cast, scripted_engine, spec
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
+from orkestra_tui.engine.execution.contest.view import ContestState, EntryState
 from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.providers.base import ProviderRequest

@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.planning.planning import Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.widgets.plan_review import PlanTree

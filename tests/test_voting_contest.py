@@ -17,7 +17,7 @@ from textual.widgets import Static
 from orkestra_tui.config import Paths, Settings
 from orkestra_tui.engine.clock import FixedClock
 from orkestra_tui.engine.engine import Engine
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.execution.scheduler import Scheduler
 from orkestra_tui.engine.models import InboxKind, TaskStatus
 from orkestra_tui.providers.base import ProviderRequest

@@ -24,7 +24,8 @@ The committee, the planner and the scheduler take the parts they use, never the 
                 projects.py, the only writer of project rows
     execution/  carrying out the plan: the scheduler; tasks.py, the only writer of task.status;
                 the human's task controls (controls.py); leases, selection, review, checks,
-                recovery, and a task's steps in a repository (repo_steps.py)
+                recovery, and a task's steps in a repository (repo_steps.py); contest/, a task
+                done by several agents at once and decided by a vote (the only writer of contest rows)
     repo/       where the work lands: the workspace folder, and git (git.py, the only module that runs
                 it): worktrees, edits, gates, commits, the merge queue; the only writer of the
                 repository, task_change and gate_run tables

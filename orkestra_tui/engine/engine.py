@@ -20,7 +20,7 @@ from orkestra_tui.engine.agents.pool import AgentPool
 from orkestra_tui.engine.clock import Clock, SystemClock
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.events import EventBus
-from orkestra_tui.engine.execution.contest_desk import ContestDesk
+from orkestra_tui.engine.execution.contest.desk import ContestDesk
 from orkestra_tui.engine.execution.controls import TaskDesk
 from orkestra_tui.engine.face import EngineFace
 from orkestra_tui.engine.inbox import Inbox

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.agents.raw_answers import RefusedAnswer
     from orkestra_tui.engine.agents.retry import RetryPolicy
     from orkestra_tui.engine.errors import FieldProblem
-    from orkestra_tui.engine.execution.contest_desk import ContestDesk
-    from orkestra_tui.engine.execution.contest_marks import ContestMark
-    from orkestra_tui.engine.execution.contest_view import ContestEstimate, ContestView
+    from orkestra_tui.engine.execution.contest.desk import ContestDesk
+    from orkestra_tui.engine.execution.contest.marks import ContestMark
+    from orkestra_tui.engine.execution.contest.view import ContestEstimate, ContestView
     from orkestra_tui.engine.execution.controls import TaskDesk
     from orkestra_tui.engine.execution.selection import Standing
     from orkestra_tui.engine.models import (
@@ -229,7 +229,7 @@ class EngineFace:
 
     def contest_marks(self, project_id: int) -> dict[int, ContestMark]:
         """The project's contest tasks at a glance (agents, state, winner), by task id, in one read."""
-        from orkestra_tui.engine.execution.contest_marks import contest_marks
+        from orkestra_tui.engine.execution.contest.marks import contest_marks
 
         return contest_marks(self.store, project_id)
 

@@ -175,7 +175,7 @@ class RepositoryFace:
 
         See `repo.recovery`: run at start, before any task of the project runs.
         """
-        from orkestra_tui.engine.execution.contest_cleanup import remove_settled_losers
+        from orkestra_tui.engine.execution.contest.cleanup import remove_settled_losers
         from orkestra_tui.engine.repo.recovery import tidy_worktrees
 
         project = self._project_or_error(project_id)

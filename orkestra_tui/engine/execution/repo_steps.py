@@ -21,7 +21,7 @@ from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.agents.prompts import task_request
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.engine.execution.checks import result_problem
-from orkestra_tui.engine.execution.contest_cleanup import remove_losers
+from orkestra_tui.engine.execution.contest.cleanup import remove_losers
 from orkestra_tui.engine.models import Project, Task, TaskStatus
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.changes import RepositoryLink

@@ -67,7 +67,7 @@ from orkestra_tui.engine.execution.checks import (
     workspace_check,
 )
 from orkestra_tui.engine.execution.claims import Claim
-from orkestra_tui.engine.execution.contest_run import ContestRun
+from orkestra_tui.engine.execution.contest.run import ContestRun
 from orkestra_tui.engine.execution.leases import release_stale
 from orkestra_tui.engine.execution.repo_steps import RepoSteps
 from orkestra_tui.engine.execution.tasks import (

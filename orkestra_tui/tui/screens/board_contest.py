@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.models import TaskStatus
 from orkestra_tui.errors import OrkestraError
 from orkestra_tui.tui.messages import EngineUpdated
@@ -24,7 +24,7 @@ from orkestra_tui.tui.text import clean
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.execution.board_view import TaskCard
-    from orkestra_tui.engine.execution.contest_marks import ContestMark
+    from orkestra_tui.engine.execution.contest.marks import ContestMark
     from orkestra_tui.tui.screens.contest_dialog import ContestChoice
 
 NOT_STARTED = (TaskStatus.PENDING, TaskStatus.READY, TaskStatus.BLOCKED)

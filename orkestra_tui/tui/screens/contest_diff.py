@@ -21,7 +21,7 @@ from orkestra_tui.tui.text import plain
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
-    from orkestra_tui.engine.execution.contest_view import ContestEntryView
+    from orkestra_tui.engine.execution.contest.view import ContestEntryView
 
 
 def tabs_text(entries: Sequence[ContestEntryView], shown: str, winner: str | None) -> Text:

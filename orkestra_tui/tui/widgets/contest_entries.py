@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from orkestra_tui.engine.execution.contest_view import (
+from orkestra_tui.engine.execution.contest.view import (
     ContestEntryView,
     ContestEstimate,
     ContestState,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orkestra_tui.engine.execution.contest_view import (
+from orkestra_tui.engine.execution.contest.view import (
     ContestEntryView,
     ContestState,
     ContestView,

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.execution import contests
 from orkestra_tui.engine.execution.checks import result_problem
-from orkestra_tui.engine.execution.contest_view import EntryState
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.view import EntryState
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.commits import commit_task
 from orkestra_tui.engine.repo.gates import GateRun, run_gates
@@ -32,8 +32,8 @@ from orkestra_tui.engine.repo.worktrees import discard_uncommitted, ensure_task_
 if TYPE_CHECKING:
     from orkestra_tui.engine.agents.calls import CallOutcome
     from orkestra_tui.engine.execution.claims import Claim
-    from orkestra_tui.engine.execution.contest_host import ContestHost
-    from orkestra_tui.engine.execution.contests import EntryRecord
+    from orkestra_tui.engine.execution.contest.host import ContestHost
+    from orkestra_tui.engine.execution.contest.records import EntryRecord
     from orkestra_tui.engine.models import Project, Task
     from orkestra_tui.engine.repo.changes import RepositoryLink
     from orkestra_tui.engine.store.store import Store

@@ -15,17 +15,17 @@ import json
 from typing import TYPE_CHECKING
 
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.execution import contests
-from orkestra_tui.engine.execution.contest_desk import contest_question
-from orkestra_tui.engine.execution.contest_entries import entry_detail
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.desk import contest_question
+from orkestra_tui.engine.execution.contest.entries import entry_detail
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.models import InboxKind, InboxStatus, TaskStatus
 
 if TYPE_CHECKING:
     from orkestra_tui.engine.events import EngineEvent
     from orkestra_tui.engine.execution.claims import Claim
-    from orkestra_tui.engine.execution.contest_host import ContestHost
-    from orkestra_tui.engine.execution.contests import EntryRecord
+    from orkestra_tui.engine.execution.contest.host import ContestHost
+    from orkestra_tui.engine.execution.contest.records import EntryRecord
     from orkestra_tui.engine.models import Decision, Task
     from orkestra_tui.engine.voting.desk import DecisionDesk
 

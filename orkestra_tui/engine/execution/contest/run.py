@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from orkestra_tui.engine import telemetry
 from orkestra_tui.engine.errors import EngineError, RequestRejected
-from orkestra_tui.engine.execution import contests
 from orkestra_tui.engine.execution.checks import result_problem
-from orkestra_tui.engine.execution.contest_desk import choose_contestants
-from orkestra_tui.engine.execution.contest_entries import entry_detail
-from orkestra_tui.engine.execution.contest_view import ContestState, EntryState
-from orkestra_tui.engine.execution.contests import ContestRecord, EntryRecord
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.desk import choose_contestants
+from orkestra_tui.engine.execution.contest.entries import entry_detail
+from orkestra_tui.engine.execution.contest.records import ContestRecord, EntryRecord
+from orkestra_tui.engine.execution.contest.view import ContestState, EntryState
 from orkestra_tui.engine.models import DecisionStatus, Project, Task, TaskStatus
 from orkestra_tui.errors import DiskFullError, is_disk_full
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from orkestra_tui.contest_rules import ContestRule
     from orkestra_tui.engine.agents.calls import CallOutcome
     from orkestra_tui.engine.execution.claims import Claim
-    from orkestra_tui.engine.execution.contest_host import ContestHost
+    from orkestra_tui.engine.execution.contest.host import ContestHost
     from orkestra_tui.engine.repo.changes import RepositoryLink
     from orkestra_tui.engine.store.store import Transaction
     from orkestra_tui.providers.base import ProviderRequest
@@ -60,7 +60,7 @@ class ContestRun:
     """The contest steps of one scheduler."""
 
     def __init__(self, host: ContestHost) -> None:
-        from orkestra_tui.engine.execution.contest_vote import ContestVote
+        from orkestra_tui.engine.execution.contest.vote import ContestVote
 
         self.host = host
         self.votes = ContestVote(host)
@@ -178,7 +178,7 @@ class ContestRun:
         assert claim.request is not None
         unfinished = [entry for entry in record.entries if not entry.finished]
         if link is not None:
-            from orkestra_tui.engine.execution.contest_repo import EntryWork
+            from orkestra_tui.engine.execution.contest.repository import EntryWork
 
             work = EntryWork(self.host, claim, project, link, store_entry=self.store_entry, swap=self.swap)
             await asyncio.gather(*(_entry_span(entry, work.run(entry)) for entry in unfinished))
@@ -420,7 +420,7 @@ class ContestRun:
         shown: str | None = None
         written: list[str] = list(entry.files)
         if link is not None:
-            from orkestra_tui.engine.execution.contest_repo import adopt_winner
+            from orkestra_tui.engine.execution.contest.repository import adopt_winner
 
             adopt_winner(host.store, task, entry)
             detail = await entry_detail(host.store, task.id, entry, repository=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orkestra_tui.engine.execution.contest_view import ContestState
+from orkestra_tui.engine.execution.contest.view import ContestState
 from orkestra_tui.engine.store.store import Store
 
 

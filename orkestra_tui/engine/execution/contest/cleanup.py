@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orkestra_tui.engine.execution import contests
+from orkestra_tui.engine.execution.contest import records as contests
 from orkestra_tui.engine.models import Task
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.git import repository_lock, run_git

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orkestra_tui.engine.execution.contests import EntryRecord
+from orkestra_tui.engine.execution.contest.records import EntryRecord
 from orkestra_tui.engine.repo import changes
 from orkestra_tui.engine.repo.git import GitError, git_output
 from orkestra_tui.secrets import redact

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from orkestra_tui.engine.errors import EngineError
-from orkestra_tui.engine.execution import contests
-from orkestra_tui.engine.execution.contest_view import ContestEstimate, ContestState, ContestView
+from orkestra_tui.engine.execution.contest import records as contests
+from orkestra_tui.engine.execution.contest.view import ContestEstimate, ContestState, ContestView
 from orkestra_tui.engine.models import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class ContestDesk:
 
     async def contest_entry_diff(self, task_id: int, letter: str) -> str:
         """An entry's change as a unified diff (its Markdown result in a project without a repository)."""
-        from orkestra_tui.engine.execution.contest_entries import entry_diff
+        from orkestra_tui.engine.execution.contest.entries import entry_diff
 
         record = contests.contest(self.store, task_id)
         entry = record.entry(letter.strip().upper()) if record is not None else None
