@@ -281,8 +281,9 @@ class OrkestraTools:
             and decision_id not in self.voting
             and waiting_request(engine, decision_id) is None
             and engine.tie_break_answers(decision_id)
+            and engine.vote_runner(decision_id) is None
         ):
-            # The human broke the tie in the app, which was not running this vote: finish it here.
+            # The human broke the tie in an app that was not running this vote: finish it here.
             found = await self.vote(found)
         return answer(*decision_answer(engine, found))
 

@@ -43,3 +43,7 @@ def problems_by_field(problems: Sequence[FieldProblem]) -> dict[str, str]:
     for problem in problems:
         joined[problem.field] = "; ".join(filter(None, (joined.get(problem.field), problem.message)))
     return joined
+
+
+class VoteRunElsewhere(EngineError):
+    """Another live process on this machine is running this decision's vote: it is left to that one."""

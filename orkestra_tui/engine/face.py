@@ -360,6 +360,10 @@ class EngineFace:
         """Decisions a vote was running on, for resuming after a restart (a plan's vote left out)."""
         return self.decision_desk.decisions_under_way()
 
+    def vote_runner(self, decision_id: int) -> str | None:
+        """The other live process running the decision's vote, if one is (then this one leaves it be)."""
+        return self.decision_desk.vote_runner(decision_id)
+
     def cast_human_ballot(self, decision_id: int, ranking: Sequence[str], *, reasoning: str = "") -> Ballot:
         """The human's ballot for the round under way; casting again changes it."""
         return self.decision_desk.cast_human_ballot(decision_id, ranking, reasoning=reasoning)

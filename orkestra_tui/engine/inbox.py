@@ -16,6 +16,9 @@ from orkestra_tui.engine.models import InboxItem, InboxKind, InboxStatus
 from orkestra_tui.engine.store.store import Store, Transaction, dumps
 from orkestra_tui.errors import OrkestraError
 
+ANSWER_POLL_S = 1.0
+"""How often a wait looks in the store for an answer another process gave."""
+
 
 class InboxError(OrkestraError):
     """An inbox request cannot be answered as asked."""
@@ -135,7 +138,25 @@ class Inbox:
             raise asyncio.CancelledError(f"inbox request {item_id} was withdrawn")
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(item_id, []).append(waiter)
-        return await waiter
+        try:
+            while True:
+                # Answered here, `wake` settles the waiter; answered by another process on the same
+                # data dir (the app in another terminal or browser tab), only the store says so.
+                done, _pending = await asyncio.wait({waiter}, timeout=ANSWER_POLL_S)
+                if done:
+                    return waiter.result()
+                item = self.store.inbox_item(item_id)
+                if item is not None and item.status is InboxStatus.ANSWERED:
+                    return item.answer
+                if item is None or item.status is InboxStatus.CANCELLED:
+                    raise asyncio.CancelledError(f"inbox request {item_id} was withdrawn")
+        finally:
+            waiters = self._waiters.get(item_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[item_id]
+            waiter.cancel()
 
     def open_items(self) -> list[InboxItem]:
         return self.store.inbox(InboxStatus.OPEN)

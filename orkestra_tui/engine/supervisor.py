@@ -93,8 +93,15 @@ class Supervisor:
     # ------------------------------------------------------------ resuming
 
     def votes_to_resume(self) -> list[int]:
-        """The decisions whose vote was under way, for this process to go on with (plans' votes aside)."""
-        return [decision.id for decision in self.engine.decisions_under_way()]
+        """The decisions whose vote was under way, for this process to go on with (plans' votes aside).
+
+        A vote another live process runs (the app in another terminal or browser tab) is left to it.
+        """
+        return [
+            decision.id
+            for decision in self.engine.decisions_under_way()
+            if self.engine.vote_runner(decision.id) is None
+        ]
 
     def plans_to_resume(self) -> list[int]:
         """The projects whose plan a worker was running when its process stopped.

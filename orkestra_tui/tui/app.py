@@ -378,12 +378,20 @@ class OrkestraApp(EngineOpeningApp):
         if any(worker.name == name and not worker.is_finished for worker in self.workers):
             return
         self.run_worker(
-            self.engine.decide(decision_id),
+            self._vote(decision_id),
             name=name,
             group=COMMITTEE_GROUP,
             description=f"The committee's vote on decision {decision_id}",
             exit_on_error=False,
         )
+
+    async def _vote(self, decision_id: int) -> None:
+        import contextlib
+
+        from orkestra_tui.engine.errors import VoteRunElsewhere
+
+        with contextlib.suppress(VoteRunElsewhere):  # another app or command took it up meanwhile
+            await self.engine.decide(decision_id)
 
     def on_voting_screen_question_put(self, message: VotingScreen.QuestionPut) -> None:
         self.run_committee(message.decision_id)
@@ -567,7 +575,11 @@ class OrkestraApp(EngineOpeningApp):
         if item is None:
             return
         self._tie_break_mode = self.current_mode
-        self.push_screen(TieBreakScreen(self.engine, item), self._tie_break_closed)
+        found = item.payload.get("decision_id")
+        decision_id = found if isinstance(found, int) else None
+        self.push_screen(
+            TieBreakScreen(self.engine, item), lambda choice: self._tie_break_closed(choice, decision_id)
+        )
 
     def action_nothing_waiting(self, what: str) -> None:
         """ctrl+t or ctrl+r with nothing of the kind waiting: say so rather than do nothing."""
@@ -586,9 +598,13 @@ class OrkestraApp(EngineOpeningApp):
         if board is not None:
             board.show_task(waiting[0])
 
-    def _tie_break_closed(self, choice: str | None) -> None:
+    def _tie_break_closed(self, choice: str | None, decision_id: int | None) -> None:
         self._tie_break_mode = None
         self.tie_breaks_waiting = self._count_tie_breaks()
+        if choice is not None and decision_id in self.supervisor.votes_to_resume():
+            # A vote that another process left for the human (`orkestra vote` with no terminal,
+            # `orkestra mcp`, an app since closed) ends here; one that another process runs is its own.
+            self.run_committee(decision_id)
         if choice is not None and self.tie_breaks_waiting:
             self.action_tie_break()
 

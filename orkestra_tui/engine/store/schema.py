@@ -328,6 +328,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (decision_id, option)
     ) WITHOUT ROWID;
     """,
+    # 12: which process runs a decision's vote (a lease owner's name), so that two never run it at once.
+    """
+    ALTER TABLE decision ADD COLUMN runner TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -557,6 +557,21 @@ class Store:
                 [expires_at, owner, *task_ids],
             )
 
+    def swap_decision_runner(self, decision_id: int, expected: str | None, runner: str | None) -> bool:
+        """Name `runner` the process running a decision's vote, if `expected` still is; whether it was.
+
+        Bookkeeping, like a lease renewal: which process runs a vote is not a change a user
+        sees, so it is written without an audit event, outside `transaction`, as one statement
+        (a compare-and-set: of two processes that read the same runner, one wins).
+        """
+        if self._in_transaction:
+            raise RuntimeError("a vote's runner is set between transactions")
+        with self._errors_mapped():
+            cursor = self._connection.execute(
+                "UPDATE decision SET runner = ? WHERE id = ? AND runner IS ?", (runner, decision_id, expected)
+            )
+        return cursor.rowcount == 1
+
     def start_call(self, start: CallStart) -> int:
         """Record a call as started, before its request goes out; the row's id.
 

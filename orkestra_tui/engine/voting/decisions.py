@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Mapping
 from typing import Any
 
+from orkestra_tui.engine.errors import VoteRunElsewhere
 from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
+from orkestra_tui.engine.owners import owner_is_dead
 from orkestra_tui.engine.store.store import Store, Transaction, dumps
 
 MAX_OPTIONS = 26
@@ -231,3 +235,50 @@ def add_feedback(tx: Transaction, decision: Decision, round_number: int, text: s
         project_id=decision.project_id,
         data={"round": round_number, "text": text},
     )
+
+
+# ---------------------------------------------------------------- who runs a vote
+#
+# Several processes may open one data dir: the app in a terminal and in browser tabs
+# (`orkestra serve` starts one app per tab), `orkestra vote`, `orkestra mcp`. Each app resumes
+# the votes under way when it starts, and the human may break a tie in any of them. The
+# process running a vote names itself in `decision.runner` (a lease owner's name: host, pid,
+# nonce); another takes the vote over only once that process is gone, so two never pay for
+# the same ballots.
+
+
+def live_runner(runner: str | None, me: str) -> str | None:
+    """`runner`, if it is another process on this machine that still runs."""
+    if not runner or runner == me or not runner.startswith(f"{socket.gethostname()}:"):
+        return None
+    if runner.split(":")[1:2] == [str(os.getpid())]:
+        return None  # this process, under another name
+    return None if owner_is_dead(runner) else runner
+
+
+def take_vote(store: Store, decision_id: int, me: str) -> None:
+    """Name `me` the decision's runner; VoteRunElsewhere if another live process runs it."""
+    while True:
+        rows = store.query("SELECT runner FROM decision WHERE id = ?", (decision_id,))
+        if not rows:
+            return  # no such decision: the committee says so
+        current = str(rows[0][0]) if rows[0][0] else None
+        holder = live_runner(current, me)
+        if holder is not None:
+            raise VoteRunElsewhere(
+                f"decision {decision_id} is being voted on by another process (pid {holder.split(':')[1]})"
+            )
+        if current == me or store.swap_decision_runner(decision_id, current, me):
+            return
+        # Another process took it between the read and the write: look again at who it was.
+
+
+def leave_vote(store: Store, decision_id: int, me: str) -> None:
+    """`me` no longer runs the vote (it ended, waits for the human elsewhere, or was stopped)."""
+    store.swap_decision_runner(decision_id, me, None)
+
+
+def vote_runner(store: Store, decision_id: int, me: str) -> str | None:
+    """The other live process running the decision's vote, if one is."""
+    runner = store.scalar("SELECT runner FROM decision WHERE id = ?", (decision_id,))
+    return live_runner(str(runner) if runner else None, me)

@@ -8,6 +8,7 @@ writer), by the desk or by the committee it runs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,16 @@ from orkestra_tui.engine.models import (
 )
 from orkestra_tui.engine.store.store import Store
 from orkestra_tui.engine.voting.decision_rules import decision_problems, fold_options
-from orkestra_tui.engine.voting.decisions import add_feedback, close, insert_ballot, insert_decision
+from orkestra_tui.engine.voting.decisions import (
+    add_feedback,
+    close,
+    insert_ballot,
+    insert_decision,
+    leave_vote,
+    take_vote,
+    vote_runner,
+)
+from orkestra_tui.errors import OrkestraError
 
 
 class DecisionDesk:
@@ -142,12 +152,22 @@ class DecisionDesk:
                 f"unknown tie-break policy {tie_break!r}; use ask, first, random or fail"
             ) from None
         steps = RESOLUTION_STEPS if resolution is None else resolution
-        return await telemetry.traced(
-            "vote",
-            Committee(self, tie_break=policy, resolution=steps).run(decision_id),
-            lambda: telemetry.decision_attributes(decision_id, self.store.decision(decision_id)),
-            telemetry.decided,
-        )
+        me = self.pool.call_owner
+        take_vote(self.store, decision_id, me)  # VoteRunElsewhere if another live process runs it
+        try:
+            return await telemetry.traced(
+                "vote",
+                Committee(self, tie_break=policy, resolution=steps).run(decision_id),
+                lambda: telemetry.decision_attributes(decision_id, self.store.decision(decision_id)),
+                telemetry.decided,
+            )
+        finally:
+            with contextlib.suppress(OrkestraError):  # a full disk: the runner's death frees it then
+                leave_vote(self.store, decision_id, me)
+
+    def vote_runner(self, decision_id: int) -> str | None:
+        """The other live process running the decision's vote, if one is (then this one leaves it be)."""
+        return vote_runner(self.store, decision_id, self.pool.call_owner)
 
     def decisions_under_way(self) -> list[Decision]:
         """Decisions a vote was running on, for resuming after a restart.
