@@ -129,3 +129,19 @@ async def test_next_and_back_on_the_page_line_turn_the_pages(engine: Engine) -> 
         await pilot.click(page_line, offset=(len("Page 2 of 3: the details · ") + 1, 0))
         await wait_until(pilot, lambda: form.page == 1, "the project's page")
         assert focused_id(app) == "brief-name"
+
+
+async def test_letters_typed_right_after_enter_all_reach_the_first_field(engine: Engine) -> None:
+    """A fast typist: the keys after Enter arrive before the field has the focus (it moves a turn later)."""
+    from textual import events
+
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_brief(app, pilot)
+        form.focus()
+        await pilot.pause()
+        # Queued at once, as a terminal delivers a burst of keys: none waits for the one before.
+        for key, character in [("enter", "\r"), *[(letter, letter) for letter in "Inventory"]]:
+            app.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: form.query_one("#brief-name", Input).value == "Inventory", "the name")
+        assert focused_id(app) == "brief-name"

@@ -24,6 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Key
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -60,6 +61,9 @@ ERROR_AFTER = {
 
 class BriefForm(VerticalScroll):
     """The brief on three pages: the project, the details, the committee."""
+
+    _typing_into: Input | None = None
+    """The field Enter chose, until it has the focus (`on_key`)."""
 
     BINDINGS = [
         Binding("enter", "start_typing", "Fill in the brief"),
@@ -212,6 +216,26 @@ class BriefForm(VerticalScroll):
     def action_start_typing(self) -> None:
         """Enter on the form itself: go to the first field of the page on show."""
         self._page_fields(self.page)[0].focus()
+
+    def on_key(self, event: Key) -> None:
+        """Letters typed right after Enter go to the field it chose, though it has no focus yet.
+
+        The focus moves a turn after Enter's action, and a terminal delivers a fast
+        typist's keys together: those already on their way reach the form itself
+        (even before Enter's action runs), and were lost.
+        """
+        if event.key == "enter" and self.screen.focused is self:
+            first = self._page_fields(self.page)[0]
+            self._typing_into = first if isinstance(first, Input) else None
+            return  # Enter's binding moves the focus
+        field = self._typing_into
+        if field is None or self.screen.focused is not self:
+            self._typing_into = None  # the field has the focus now, or the user went elsewhere
+            return
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            field.insert_text_at_cursor(event.character)
 
     # ---------------------------------------------------------------- pages
 
