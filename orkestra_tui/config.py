@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -158,6 +157,8 @@ def load_settings(path: Path) -> Settings:
 
 def parse_settings(text: str, path: Path) -> Settings:
     """Validate the text of a config file; `path` names it in errors."""
+    import tomllib  # here, not at the top: a first run writes the defaults and never parses them
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
