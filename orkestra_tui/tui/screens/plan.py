@@ -199,11 +199,14 @@ class PlanScreen(EngineScreen):
             return True
         if pane not in self._panes_building:
             self._panes_building.add(pane)
-            mounted = self.query_one("#wizard-steps", widgets.ContentSwitcher).mount(self._build_pane(pane))
+            switcher = self.query_one("#wizard-steps", widgets.ContentSwitcher)
+            mounted = switcher.mount(self._build_pane(pane))
 
             async def show_when_mounted() -> None:
                 await mounted
                 self._panes_building.discard(pane)
+                if not switcher.query_children(f"#{pane}"):
+                    return  # the app closed meanwhile: the pane never joined the screen
                 self._panes_built.add(pane)
                 self._reload_or_report()
 
