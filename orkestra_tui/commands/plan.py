@@ -226,7 +226,7 @@ def _session_to_resume(
     The same `orkestra plan --name NAME` again resumes NAME's plan if it is unfinished; a
     project whose plan is over (or that has none) keeps its name to itself.
     """
-    from orkestra_tui.engine.planning.plan_runs import owner_pid
+    from orkestra_tui.engine.owners import owner_pid
     from orkestra_tui.engine.planning.planning import PlanStep
     from orkestra_tui.engine.voting.consensus import quote_name
 

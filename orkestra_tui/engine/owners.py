@@ -32,3 +32,17 @@ def owner_is_dead(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def owner_pid(owner: str) -> str:
+    """The pid in a lease owner's name (host:pid:nonce)."""
+    return owner.split(":")[1] if owner.count(":") >= 2 else "?"
+
+
+def live_other_owner(owner: str | None, me: str) -> str | None:
+    """`owner`, if it names another process on this machine that still runs (not `me`, not this pid)."""
+    if not owner or owner == me or not owner.startswith(f"{socket.gethostname()}:"):
+        return None
+    if owner_pid(owner) == str(os.getpid()):
+        return None  # this process, under another name (another of its workers)
+    return None if owner_is_dead(owner) else owner

@@ -10,10 +10,8 @@ pid is gone, so its plan can be resumed at once.
 from __future__ import annotations
 
 import json
-import os
-import socket
 
-from orkestra_tui.engine.owners import owner_is_dead
+from orkestra_tui.engine.owners import live_other_owner
 from orkestra_tui.engine.store.store import Store
 
 
@@ -38,14 +36,4 @@ def live_plan_holder(store: Store, project_id: int, me: str) -> str | None:
     )
     if not row:
         return None
-    owner = str(json.loads(str(row[0][0])).get("owner", ""))
-    if not owner or owner == me or not owner.startswith(f"{socket.gethostname()}:"):
-        return None
-    if owner_pid(owner) == str(os.getpid()):
-        return None  # this process (another of its workers)
-    return None if owner_is_dead(owner) else owner
-
-
-def owner_pid(owner: str) -> str:
-    """The pid in a lease owner's name (host:pid:nonce)."""
-    return owner.split(":")[1] if owner.count(":") >= 2 else "?"
+    return live_other_owner(str(json.loads(str(row[0][0])).get("owner", "")), me)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Mapping
 from typing import Any
 
 from orkestra_tui.engine.errors import VoteRunElsewhere
 from orkestra_tui.engine.models import Ballot, Decision, DecisionStatus, RoundStatus
-from orkestra_tui.engine.owners import owner_is_dead
+from orkestra_tui.engine.owners import live_other_owner, owner_pid
 from orkestra_tui.engine.store.store import Store, Transaction, dumps
 
 MAX_OPTIONS = 26
@@ -247,15 +245,6 @@ def add_feedback(tx: Transaction, decision: Decision, round_number: int, text: s
 # the same ballots.
 
 
-def live_runner(runner: str | None, me: str) -> str | None:
-    """`runner`, if it is another process on this machine that still runs."""
-    if not runner or runner == me or not runner.startswith(f"{socket.gethostname()}:"):
-        return None
-    if runner.split(":")[1:2] == [str(os.getpid())]:
-        return None  # this process, under another name
-    return None if owner_is_dead(runner) else runner
-
-
 def take_vote(store: Store, decision_id: int, me: str) -> None:
     """Name `me` the decision's runner; VoteRunElsewhere if another live process runs it."""
     while True:
@@ -263,10 +252,10 @@ def take_vote(store: Store, decision_id: int, me: str) -> None:
         if not rows:
             return  # no such decision: the committee says so
         current = str(rows[0][0]) if rows[0][0] else None
-        holder = live_runner(current, me)
+        holder = live_other_owner(current, me)
         if holder is not None:
             raise VoteRunElsewhere(
-                f"decision {decision_id} is being voted on by another process (pid {holder.split(':')[1]})"
+                f"decision {decision_id} is being voted on by another process (pid {owner_pid(holder)})"
             )
         if current == me or store.swap_decision_runner(decision_id, current, me):
             return
@@ -281,4 +270,4 @@ def leave_vote(store: Store, decision_id: int, me: str) -> None:
 def vote_runner(store: Store, decision_id: int, me: str) -> str | None:
     """The other live process running the decision's vote, if one is."""
     runner = store.scalar("SELECT runner FROM decision WHERE id = ?", (decision_id,))
-    return live_runner(str(runner) if runner else None, me)
+    return live_other_owner(str(runner) if runner else None, me)
