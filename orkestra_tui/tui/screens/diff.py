@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.tui.diff_lines import line_style
 from orkestra_tui.tui.screens.dialog import DialogScreen
 from orkestra_tui.tui.text import plain
 
@@ -33,23 +34,6 @@ if TYPE_CHECKING:
 
 FILE_LINES_SHOWN = 4000
 """The most lines of one file's diff drawn; the rest are counted (git shows them all)."""
-HEADER_PREFIXES = (
-    "diff --git ",
-    "index ",
-    "--- ",
-    "+++ ",
-    "new file mode",
-    "deleted file mode",
-    "old mode",
-    "new mode",
-    "similarity index",
-    "dissimilarity index",
-    "rename from",
-    "rename to",
-    "copy from",
-    "copy to",
-    "Binary files",
-)
 
 
 @dataclass
@@ -86,21 +70,6 @@ def path_of(header: str) -> str:
     rest = header.removeprefix("diff --git ")
     at = rest.rfind(" b/")
     return rest[at + 3 :] if at >= 0 else rest
-
-
-def line_style(line: str, *, in_hunk: bool) -> str:
-    """The style of one line of a file's diff."""
-    if not in_hunk and line.startswith(HEADER_PREFIXES):
-        return "bold"
-    if line.startswith("@@"):
-        return "cyan"
-    if line.startswith("+"):
-        return "green"
-    if line.startswith("-"):
-        return "red"
-    if line.startswith("\\"):
-        return "dim"
-    return ""
 
 
 def file_text(diff_file: DiffFile) -> Text:

@@ -12,24 +12,13 @@ from collections.abc import Mapping
 
 from rich.text import Text
 
+from orkestra_tui.tui.diff_lines import line_style
 from orkestra_tui.tui.text import plain
 
 LINES_SHOWN = 8
 """The most lines of an option's detail shown; the rest are counted."""
 LINE_CHARS = 160
 """The most characters of one line shown."""
-
-
-def detail_line_style(line: str) -> str:
-    if line.startswith(("+++", "---", "diff --git")):
-        return "bold"
-    if line.startswith("@@"):
-        return "cyan"
-    if line.startswith("+"):
-        return "green"
-    if line.startswith("-"):
-        return "red"
-    return ""
 
 
 def options_text(
@@ -64,10 +53,12 @@ def options_text(
         if compact:
             lines = [line for line in lines if line.strip() and not line.startswith("```")]
         diff = any(line.startswith(("diff --git", "@@")) for line in lines)
+        in_hunk = False
         for line in lines[:lines_shown]:
             clipped = line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…"
+            in_hunk = line.startswith("@@") or (in_hunk and not line.startswith("diff --git "))
             text.append("\n  ")
-            text.append_text(plain(clipped, style=detail_line_style(line) if diff else ""))
+            text.append_text(plain(clipped, style=line_style(line, in_hunk=in_hunk) if diff else ""))
         if len(lines) > lines_shown:
             text.append(f"\n  … {len(lines) - lines_shown:,} more lines", style="dim")
     return text
