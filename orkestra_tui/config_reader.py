@@ -31,6 +31,16 @@ from orkestra_tui.settings import (
     UISettings,
 )
 
+_TYPE_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _type_hints(kind: type[Any]) -> dict[str, Any]:
+    """The field types of a settings class, evaluated once (not once per agent of the file)."""
+    hints = _TYPE_HINTS.get(kind)
+    if hints is None:
+        hints = _TYPE_HINTS[kind] = typing.get_type_hints(kind)
+    return hints
+
 
 class SettingsReader:
     """Turns a parsed TOML document into Settings, with line-accurate errors."""
@@ -81,7 +91,7 @@ class SettingsReader:
         return Settings(**sections)
 
     def read_dataclass(self, kind: type[Any], table: dict[str, Any], section: str, index: int | None) -> Any:
-        hints = typing.get_type_hints(kind)
+        hints = _type_hints(kind)
         known = {item.name: item for item in fields(kind)}
         label = self.section_label(section, index)
         values: dict[str, Any] = {}

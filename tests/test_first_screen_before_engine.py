@@ -159,10 +159,13 @@ from orkestra_tui import cli
 from orkestra_tui.tui import engine_opening
 
 def hold() -> None:  # called once the first screen is drawn, just before the engine is built
-    print(json.dumps(sorted(name for name in sys.modules if name.startswith("orkestra_tui"))), flush=True)
+    names = (name for name in sys.modules if name.startswith("orkestra_tui") or name == "argparse")
+    print(json.dumps(sorted(names)), flush=True)
 
 engine_opening.import_engine_modules = hold
-cli.run_tui(cli.argparse.Namespace(), headless=True, on_ready=lambda app: app.exit())
+run_tui = cli.run_tui
+cli.run_tui = lambda args: run_tui(args, headless=True, on_ready=lambda app: app.exit())
+sys.exit(cli.main([]))  # plain `orkestra`
 """
 
 
@@ -181,6 +184,7 @@ def test_the_first_screen_is_drawn_without_the_engines_modules(tmp_path: Path) -
     heavy = ("engine.engine", "engine.models", "engine.store.store", "engine.agents", "providers")
     assert not [name for name in imported if name.removeprefix("orkestra_tui.").startswith(heavy)]
     assert "orkestra_tui.tui.screens.plan" in imported  # drawn: the brief's screen
+    assert "argparse" not in imported and "orkestra_tui.commands.parser" not in imported  # no parser built
 
 
 def test_keys_sent_as_the_screen_shows_all_reach_the_brief(tmux: list[str], tmp_path: Path) -> None:

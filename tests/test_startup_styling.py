@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from textual.app import App
@@ -114,3 +115,31 @@ async def test_the_brief_form_is_built_lean_and_adds_an_error_line_where_needed(
         await pilot.pause()
         assert str(errors[0].render()) == ""
         assert not errors[0].display
+
+
+async def test_each_screens_stylesheet_is_read_once_when_its_screen_is_first_built(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    read_file: Callable[..., None] = Stylesheet.read
+
+    def recording(stylesheet: Stylesheet, filename: object) -> None:
+        read.append(Path(str(filename)).name)
+        read_file(stylesheet, filename)
+
+    monkeypatch.setattr(Stylesheet, "read", recording)
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_brief(app, pilot)
+        assert "plan.tcss" in read and "health.tcss" not in read  # the first frame parses no other screen's
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.screen.query_one("#agents")
+        assert table.styles.border_top[0] == "round"  # health.tcss, read on the way, styles the screen
+        for key in "1414":
+            await pilot.press(key)
+            await pilot.pause()
+    assert sorted(name for name in read if name.endswith(".tcss") and name != "app.tcss") == [
+        "health.tcss",
+        "plan.tcss",
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING
 from orkestra_tui.config import Bounds, Paths, Settings, ensure_config, resolve_paths
 
 if TYPE_CHECKING:
+    import argparse
+
     from orkestra_tui.engine.engine import Engine
 
 
@@ -73,6 +74,8 @@ class Context:
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """Options that every command and the TUI accept, before or after the command name."""
+    import argparse  # here: plain `orkestra` (the app) never imports it
+
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -96,6 +99,8 @@ def whole_number(bounds: Bounds) -> Callable[[str], int]:
     """An argparse type: a whole number within `bounds`, else one line (and exit status 2)."""
 
     def parse(text: str) -> int:
+        import argparse
+
         try:
             value = int(text)
         except ValueError:  # also a number of more digits than int() reads
@@ -109,6 +114,8 @@ def whole_number(bounds: Bounds) -> Callable[[str], int]:
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 that can be a row's id."""
+    import argparse
+
     try:
         value = int(text)
     except ValueError:

@@ -21,6 +21,7 @@ is shown on a screen of its own (`damage_guard.py`), never as a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
@@ -51,6 +52,8 @@ PLANNING_GROUP = "planning"
 SCHEDULER_GROUP = "scheduler"
 UPKEEP_GROUP = "upkeep"
 """Snapshots and the integrity check: thread workers with connections of their own."""
+STYLESHEETS = Path(__file__).parent / "screens"
+"""Where each mode screen's stylesheet is: `<mode>.tcss`."""
 WATCH_INTERVAL_S = 0.5
 """How often the app looks for what other processes committed (one pragma while nothing was)."""
 
@@ -83,17 +86,12 @@ class OrkestraApp(EngineOpeningApp):
 
     TITLE = "Orkestra"
     WRITING_GROUPS = (COMMITTEE_GROUP, PLANNING_GROUP, SCHEDULER_GROUP)
-    # Each screen's stylesheet sits beside it, every rule nested under the screen's class;
-    # loading them all here parses them once, where a screen's own CSS_PATH would make
-    # Textual re-parse every stylesheet when the screen is first shown.
-    CSS_PATH = [
-        "app.tcss",
-        "screens/plan.tcss",
-        "screens/board.tcss",
-        "screens/voting.tcss",
-        "screens/health.tcss",
-        "screens/audit.tcss",
-    ]
+    # Each screen's stylesheet sits beside it, every rule nested under the screen's class.
+    # The app reads the first screen's with its own, and each other one just before its screen
+    # is built (`_screen_factory`): one parse of each file, and none of them on the way to the
+    # first frame but the one it shows. A screen's own CSS_PATH would instead make Textual
+    # re-parse every stylesheet when the screen is first shown.
+    CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
@@ -151,6 +149,22 @@ class OrkestraApp(EngineOpeningApp):
         """Whether the work after the first screen (`_start_after_first_screen`) has begun."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
+        self._add_stylesheet(opening, read_now=False)  # Textual reads `css_path` as it starts
+
+    def _add_stylesheet(self, mode: str, *, read_now: bool = True) -> None:
+        """Add the stylesheet of a mode's screen, once; it is parsed the next time styles are applied.
+
+        Its rules are all nested under the screen's class, so the widgets already
+        styled are not affected and need no restyle.
+        """
+        path = STYLESHEETS / f"{mode}.tcss"
+        if path in self.css_path:
+            return
+        self.css_path.append(path)
+        if self.css_monitor is not None:  # `textual run --dev` reloads it when it changes
+            self.css_monitor.add_paths([path])
+        if read_now:
+            self.stylesheet.read(path)
 
     def screen_class(self, mode: str) -> type[EngineScreen]:
         """The screen class of a mode (the command palette lists each screen's keys)."""
@@ -158,6 +172,7 @@ class OrkestraApp(EngineOpeningApp):
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
+            self._add_stylesheet(mode)
             # Only the first screen is built before the engine (then given it in `engine_opened`).
             screen = _screen_class(mode)(self.opened_engine)
             # A new screen is styled as it mounts, with the CSS as it is now. Marked up to date,
