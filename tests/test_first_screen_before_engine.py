@@ -185,6 +185,7 @@ def test_the_first_screen_is_drawn_without_the_engines_modules(tmp_path: Path) -
     assert not [name for name in imported if name.removeprefix("orkestra_tui.").startswith(heavy)]
     assert "orkestra_tui.tui.screens.plan" in imported  # drawn: the brief's screen
     assert "argparse" not in imported and "orkestra_tui.commands.parser" not in imported  # no parser built
+    assert "orkestra_tui.tui.palette" not in imported  # the command palette's actions: when it opens
 
 
 def test_keys_sent_as_the_screen_shows_all_reach_the_brief(tmux: list[str], tmp_path: Path) -> None:

@@ -34,12 +34,13 @@ from textual.worker import Worker, WorkerState
 from orkestra_tui.errors import DiskFullError, OrkestraError
 from orkestra_tui.tui.engine_opening import EngineOpening, EngineOpeningApp
 from orkestra_tui.tui.messages import DatabaseChanged
-from orkestra_tui.tui.palette import ScreenActions
 from orkestra_tui.tui.screens.base import EngineScreen, ScreenBody
 from orkestra_tui.tui.text import clean
 from orkestra_tui.tui.widgets.mode_bar import MODES
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.events import EngineEvent, Subscription
     from orkestra_tui.engine.execution.scheduler import Scheduler
@@ -81,6 +82,13 @@ def _screen_class(mode: str) -> type[EngineScreen]:
     return AuditScreen
 
 
+def _screen_actions_provider() -> type[Provider]:
+    """The palette's screen actions, imported when the palette first opens (not at start)."""
+    from orkestra_tui.tui.palette import ScreenActions
+
+    return ScreenActions
+
+
 class OrkestraApp(EngineOpeningApp):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
@@ -92,7 +100,7 @@ class OrkestraApp(EngineOpeningApp):
     # first frame but the one it shows. A screen's own CSS_PATH would instead make Textual
     # re-parse every stylesheet when the screen is first shown.
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {ScreenActions}
+    COMMANDS = App.COMMANDS | {_screen_actions_provider}
     BINDINGS = [
         *(Binding(key, f"switch_mode('{mode}')", name, show=False) for key, mode, name in MODES),
         Binding("question_mark", "help", "Help"),
