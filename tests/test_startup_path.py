@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import ContentSwitcher
 
 from orkestra_tui.engine.engine import Engine
 from orkestra_tui.engine.store import store as store_module
@@ -25,8 +24,8 @@ async def test_a_first_run_builds_only_the_brief_of_the_planning_wizard(engine: 
             if screen.body_ready:
                 break
             await pilot.pause(0.01)
-        steps = screen.query_one("#wizard-steps", ContentSwitcher)
-        assert [child.id for child in steps.children] == ["brief"]
+        wizard = screen.query_one("#wizard")
+        assert [child.id for child in wizard.children] == ["step-bar", "brief"]
         assert not screen.query("#plan-tree") and not screen.query("#plan-decision")
 
 

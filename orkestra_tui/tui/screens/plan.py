@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 
 from orkestra_tui.engine.errors import EngineError
 from orkestra_tui.tui.messages import EngineUpdated
-from orkestra_tui.tui.screens.base import EngineScreen
+from orkestra_tui.tui.screens.base import EngineScreen, ScreenBody
 from orkestra_tui.tui.text import clean, plain
 from orkestra_tui.wording import plural
 
@@ -132,19 +132,20 @@ class PlanScreen(EngineScreen):
         from orkestra_tui.tui.widgets.plan_brief import BriefForm
         from orkestra_tui.tui.widgets.step_bar import StepBar
 
-        with Horizontal(id="plan-body"):
-            # The projects' column only once there are projects: a first run shows the brief alone
-            # (drawn before the engine is built, when the home has no project).
-            if self.engine_open and self.engine.projects():
-                yield self._projects_column()
-            with Vertical(id="wizard"):
-                yield StepBar(STEPS, id="step-bar")
-                # Only the brief is built with the screen; the other steps (and their heavier
-                # widgets and imports) are built the first time a plan reaches them.
-                with widgets.ContentSwitcher(id="wizard-steps", initial="brief"):
-                    method = self.orkestra.settings.engine.default_method
-                    agents = self.engine.agents() if self.engine_open else None
-                    yield BriefForm(agents, method, id="brief")
+        # The body lays the projects' column and the wizard side by side (plan.tcss): no row of
+        # their own, one level of widgets fewer to style, lay out and paint on the first frame.
+        # The projects' column only once there are projects: a first run shows the brief alone
+        # (drawn before the engine is built, when the home has no project).
+        if self.engine_open and self.engine.projects():
+            yield self._projects_column()
+        with Vertical(id="wizard"):
+            yield StepBar(STEPS, id="step-bar")
+            # One pane per step under the step bar, the current one shown (`_switch_to`). Only the
+            # brief is built with the screen; the other steps (and their heavier widgets and imports)
+            # are built the first time a plan reaches them.
+            method = self.orkestra.settings.engine.default_method
+            agents = self.engine.agents() if self.engine_open else None
+            yield BriefForm(agents, method, id="brief")
 
     @staticmethod
     def _projects_column() -> Vertical:
@@ -199,13 +200,15 @@ class PlanScreen(EngineScreen):
             return True
         if pane not in self._panes_building:
             self._panes_building.add(pane)
-            switcher = self.query_one("#wizard-steps", widgets.ContentSwitcher)
-            mounted = switcher.mount(self._build_pane(pane))
+            wizard = self.query_one("#wizard")
+            built = self._build_pane(pane)
+            built.display = False  # until `_switch_to` shows it
+            mounted = wizard.mount(built)
 
             async def show_when_mounted() -> None:
                 await mounted
                 self._panes_building.discard(pane)
-                if not switcher.query_children(f"#{pane}"):
+                if not wizard.query_children(f"#{pane}"):
                     return  # the app closed meanwhile: the pane never joined the screen
                 self._panes_built.add(pane)
                 self._reload_or_report()
@@ -293,7 +296,7 @@ class PlanScreen(EngineScreen):
     async def _add_projects_column(self) -> None:
         if self._project_list() is not None:
             return
-        await self.query_one("#plan-body").mount(self._projects_column(), before="#wizard")
+        await self.query_one(ScreenBody).mount(self._projects_column(), before="#wizard")
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         self._list_projects(self.engine.projects())
@@ -316,6 +319,12 @@ class PlanScreen(EngineScreen):
         except EngineError:
             return None  # a project made before the wizard, or elsewhere: shown as it is
 
+    def _switch_to(self, pane: str) -> None:
+        """Show the wizard's pane for `pane`, and no other (the step bar above them stays)."""
+        for child in self.query_one("#wizard").children:
+            if child.id != "step-bar":
+                child.display = child.id == pane
+
     def _show_plan(self) -> None:
         running = self.project_id is not None and self.orkestra.planning_running(self.project_id)
         from orkestra_tui.tui.widgets.step_bar import StepBar
@@ -327,7 +336,7 @@ class PlanScreen(EngineScreen):
             return  # shown again once the pane is mounted
         self.pane = pane
         self.query_one(StepBar).pane = self.pane
-        self.query_one("#wizard-steps", widgets.ContentSwitcher).current = self.pane
+        self._switch_to(self.pane)
         show: dict[str, Callable[[bool], None]] = {
             "proposals": self._show_proposals,
             "vote": self._show_vote,
