@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
+from textual.containers import VerticalScroll
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.pilot import Pilot
@@ -142,4 +143,18 @@ async def test_each_screens_stylesheet_is_read_once_when_its_screen_is_first_bui
     assert sorted(name for name in read if name.endswith(".tcss") and name != "app.tcss") == [
         "health.tcss",
         "plan.tcss",
-    ]
+    ]  # the wizard's panes (plan_panes.tcss) were never built
+
+
+async def test_a_stylesheet_added_for_widgets_built_later_styles_the_first_of_them_too(
+    engine: Engine,
+) -> None:
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_brief(app, pilot)
+        assert not any(str(path).endswith("plan_panes.tcss") for path in app.css_path)  # not for the brief
+        app.add_stylesheet("plan_panes")  # as the Plan screen does before it builds its first pane
+        pane = VerticalScroll(id="proposals")
+        await app.screen.query_one("#wizard").mount(pane)
+        # The pane is the first node styled after the read: its own rule applies to it as well.
+        assert pane.styles.padding.left == 1

@@ -157,15 +157,17 @@ class OrkestraApp(EngineOpeningApp):
         """Whether the work after the first screen (`_start_after_first_screen`) has begun."""
         for _key, mode, _name in MODES:
             self.add_mode(mode, self._screen_factory(mode))
-        self._add_stylesheet(opening, read_now=False)  # Textual reads `css_path` as it starts
+        self.add_stylesheet(opening, read_now=False)  # Textual reads `css_path` as it starts
 
-    def _add_stylesheet(self, mode: str, *, read_now: bool = True) -> None:
-        """Add the stylesheet of a mode's screen, once; it is parsed the next time styles are applied.
+    def add_stylesheet(self, name: str, *, read_now: bool = True) -> None:
+        """Add a stylesheet beside the screens, `<name>.tcss`, once; read now unless `read_now` is False.
 
-        Its rules are all nested under the screen's class, so the widgets already
-        styled are not affected and need no restyle.
+        Each mode screen has one named after its mode, and a screen may keep the rules of
+        widgets it builds later in another (the Plan screen's `plan_panes`). Their rules are
+        all nested under a screen's class and style only what is built after they are read,
+        so the widgets already styled are not affected and need no restyle.
         """
-        path = STYLESHEETS / f"{mode}.tcss"
+        path = STYLESHEETS / f"{name}.tcss"
         if path in self.css_path:
             return
         self.css_path.append(path)
@@ -173,6 +175,9 @@ class OrkestraApp(EngineOpeningApp):
             self.css_monitor.add_paths([path])
         if read_now:
             self.stylesheet.read(path)
+            # Parsed at once: Textual matches the first node it styles after a read against
+            # its index of the rules from before it (the new ones are indexed a node later).
+            self.stylesheet.parse()
 
     def screen_class(self, mode: str) -> type[EngineScreen]:
         """The screen class of a mode (the command palette lists each screen's keys)."""
@@ -180,7 +185,7 @@ class OrkestraApp(EngineOpeningApp):
 
     def _screen_factory(self, mode: str) -> Callable[[], Screen[Any]]:
         def build() -> Screen[Any]:
-            self._add_stylesheet(mode)
+            self.add_stylesheet(mode)
             # Only the first screen is built before the engine (then given it in `engine_opened`).
             screen = _screen_class(mode)(self.opened_engine)
             # A new screen is styled as it mounts, with the CSS as it is now. Marked up to date,

@@ -201,6 +201,7 @@ class PlanScreen(EngineScreen):
         if pane not in self._panes_building:
             self._panes_building.add(pane)
             wizard = self.query_one("#wizard")
+            self.orkestra.add_stylesheet("plan_panes")  # the panes' rules: not parsed for the brief
             built = self._build_pane(pane)
             built.display = False  # until `_switch_to` shows it
             mounted = wizard.mount(built)

@@ -48,7 +48,43 @@ class FeatureInput(Input):
         self.post_message(self.Pasted(lines))
 
 
-def details_page() -> Vertical:
+class BriefPage(Vertical):
+    """A page of the brief after the first; the rules of its fields are parsed with it, not at start."""
+
+    DEFAULT_CSS = """
+    BriefPage {
+        #brief-description {
+            height: 5;
+            background: $boost;
+        }
+        #brief-features {
+            height: auto;
+            max-height: 5;
+            border: none;
+            padding: 0;
+            margin-left: 13;
+            margin-bottom: 1;
+            background: transparent;
+        }
+        #brief-involvement {
+            border: none;
+            padding: 0;
+            background: transparent;
+        }
+        #brief-agents {
+            height: auto;
+            max-height: 8;
+            border: none;
+            padding: 0;
+        }
+        #brief-method {
+            width: 26;
+        }
+    }
+    """
+
+
+def details_page() -> BriefPage:
     """Page 2: the description, and the features with their list."""
     description = TextArea(id="brief-description", classes="field", soft_wrap=True, compact=True)
     feature = FeatureInput(
@@ -66,7 +102,7 @@ def details_page() -> Vertical:
         classes="field",
         compact=True,
     )
-    return Vertical(
+    return BriefPage(
         FieldRow("Description", description),
         FieldRow("Features", feature),
         features,
@@ -76,7 +112,7 @@ def details_page() -> Vertical:
     )
 
 
-def committee_page(agents: list[AgentInfo], default_method: str) -> Vertical:
+def committee_page(agents: list[AgentInfo], default_method: str) -> BriefPage:
     """Page 3: who takes part, how much the human does, and how the committee votes."""
     involvement = RadioSet(
         *[
@@ -100,7 +136,7 @@ def committee_page(agents: list[AgentInfo], default_method: str) -> Vertical:
         id="brief-method",
         compact=True,
     )
-    return Vertical(
+    return BriefPage(
         FieldRow("Involvement", involvement),
         FieldRow("Agents", agent_list),
         FieldRow("Method", method),

@@ -91,33 +91,6 @@ class BriefForm(VerticalScroll):
             color: $text-muted;
             margin-bottom: 1;
         }
-        #brief-description {
-            height: 5;
-            background: $boost;
-        }
-        #brief-features {
-            height: auto;
-            max-height: 5;
-            border: none;
-            padding: 0;
-            margin-left: 13;
-            margin-bottom: 1;
-            background: transparent;
-        }
-        #brief-involvement {
-            border: none;
-            padding: 0;
-            background: transparent;
-        }
-        #brief-agents {
-            height: auto;
-            max-height: 8;
-            border: none;
-            padding: 0;
-        }
-        #brief-method {
-            width: 26;
-        }
         .field-error {
             height: auto;
             color: $error;
