@@ -18,10 +18,11 @@ import errno
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.records import record
 from orkestra_tui.settings import (
     PROVIDERS,
     QUORUM_MAJORITY,
@@ -74,7 +75,7 @@ DATABASE_FILE_NAME = "orkestra.db"
 # --------------------------------------------------------------------- paths
 
 
-@dataclass(frozen=True)
+@record
 class Paths:
     """Where Orkestra keeps its files."""
 

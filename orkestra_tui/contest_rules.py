@@ -12,8 +12,9 @@ matches any). Checked like the rest of the file: each problem is one line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from orkestra_tui.records import record
 
 PRIORITY_NUMBERS = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 """A task's priority by name, as the engine numbers it (lower runs first)."""
@@ -22,7 +23,7 @@ MAX_CONTEST_AGENTS = 26
 """One letter each: Entry A to Entry Z."""
 
 
-@dataclass(frozen=True)
+@record
 class ContestRule:
     """Tasks of CATEGORY and PRIORITY (None: any) run as a contest of AGENTS agents."""
 

@@ -10,12 +10,13 @@ rest of the package imports them from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from orkestra_tui.contest_rules import ContestRule
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.records import record
 
 PROVIDERS = ("anthropic", "openai", "gemini", "xai", "ollama", "copilot", "command", "simulated")
 ROUTING_STRATEGIES = ("balanced", "cheapest", "best")
@@ -34,7 +35,7 @@ class ConfigError(OrkestraError):
         self.problem = problem
 
 
-@dataclass(frozen=True)
+@record
 class Bounds:
     """The values a number setting accepts: from `low` to `high`, both included unless `low_excluded`.
 
@@ -91,7 +92,7 @@ _HOUR = 60 * _MINUTE
 _DAY = 24 * _HOUR
 
 
-@dataclass(frozen=True)
+@record
 class EngineSettings:
     """How the committee works."""
 
@@ -173,7 +174,7 @@ class EngineSettings:
     )
 
 
-@dataclass(frozen=True)
+@record
 class SimulationSettings:
     """Simulated agents stand in for agents without a key, and for all of them with --demo."""
 
@@ -192,14 +193,14 @@ class SimulationSettings:
     )
 
 
-@dataclass(frozen=True)
+@record
 class UISettings:
     """The full-screen app."""
 
     theme: str = _doc("Textual theme name.", default="textual-dark")
 
 
-@dataclass(frozen=True)
+@record
 class TelemetrySettings:
     """Traces and metrics, exported when OTEL_EXPORTER_OTLP_ENDPOINT is set (the otel extra)."""
 
@@ -208,7 +209,7 @@ class TelemetrySettings:
     )
 
 
-@dataclass(frozen=True)
+@record
 class AgentSettings:
     """One member of the committee."""
 
@@ -310,7 +311,7 @@ def default_agents() -> tuple[AgentSettings, ...]:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """Everything config.toml holds."""
 

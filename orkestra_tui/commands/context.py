@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orkestra_tui.config import Bounds, Paths, Settings, ensure_config, resolve_paths
+from orkestra_tui.records import record
 
 if TYPE_CHECKING:
     import argparse
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from orkestra_tui.engine.engine import Engine
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     paths: Paths
     settings: Settings

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from orkestra_tui.errors import OrkestraError
+from orkestra_tui.records import record
 
 
 class EngineError(OrkestraError):
     """A request the engine cannot carry out as asked (shown to the user as one line)."""
 
 
-@dataclass(frozen=True)
+@record
 class FieldProblem:
     """What is wrong with one field of a request, in one line."""
 

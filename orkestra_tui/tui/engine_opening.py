@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.actions import ActionParseResult
 from textual.app import App
 
+from orkestra_tui.records import record
 from orkestra_tui.tui.damage_guard import DamageGuardApp
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ ACTIONS_WITHOUT_ENGINE = frozenset({"quit", "focus_next", "focus_previous", "lea
 """Actions of the app or a mode screen that need nothing from the engine: they never wait for it."""
 
 
-@dataclass(frozen=True)
+@record
 class EngineOpening:
     """An engine still to be built: the settings the first screen is drawn with, and how to build it."""
 

@@ -28,8 +28,9 @@ import sqlite3
 import threading
 import weakref
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
+
+from orkestra_tui.records import record
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 HEADER_BYTES = 100
@@ -45,7 +46,7 @@ _open_connections: Counter[str] = Counter()
 """Connections open in this process, by the resolved path of their database file."""
 
 
-@dataclass(frozen=True)
+@record
 class Header:
     """What a database file's header says, as far as it could be read."""
 

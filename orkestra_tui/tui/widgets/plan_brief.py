@@ -354,14 +354,17 @@ class BriefForm(VerticalScroll):
             error.remove_class("-shown")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Asked for every binding each time the key bar is drawn: the focus alone answers, no query.
         focused = self.screen.focused
         if action == "remove_feature":
-            features = self._features_list()
-            return features is not None and focused is features
+            return focused is not None and focused.id == "brief-features"
         if action == "remove_last_feature":
-            fields = self.query("#brief-feature").results(Input)
-            field = next(iter(fields), None)
-            return field is not None and focused is field and not field.value and bool(self._features)
+            return (
+                isinstance(focused, Input)
+                and focused.id == "brief-feature"
+                and not focused.value
+                and bool(self._features)
+            )
         if action == "start_typing":
             return focused is self
         if action in ("next_field", "previous_field"):
