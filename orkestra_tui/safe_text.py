@@ -15,10 +15,18 @@ engine, the commands and the app can all use it.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-"""C0 controls but tab and newline, DEL, C1 controls, bidi embeddings, overrides and isolates,
-and lone surrogates (undecodable bytes of a file name), which no terminal can be sent."""
+
+@cache
+def _unsafe() -> re.Pattern[str]:
+    """C0 controls but tab and newline, DEL, C1 controls, bidi embeddings, overrides and isolates,
+    and lone surrogates (undecodable bytes of a file name), which no terminal can be sent.
+
+    Compiled when first needed: a class of characters beyond the first 256 takes `re` over a
+    millisecond to compile, which the app's first frame (no text from outside on it) need not wait for.
+    """
+    return re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -32,9 +40,9 @@ def terminal_safe(value: object) -> str:
     Idempotent: what it returns contains none of those characters.
     """
     text = value if isinstance(value, str) else str(value)
-    return _UNSAFE.sub(_visible, text)
+    return _unsafe().sub(_visible, text)
 
 
 def has_unsafe(text: str) -> bool:
     """Whether `text` holds a character that `terminal_safe` would escape."""
-    return _UNSAFE.search(text) is not None
+    return _unsafe().search(text) is not None

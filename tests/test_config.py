@@ -10,6 +10,7 @@ import pytest
 
 from orkestra_tui.cli import main
 from orkestra_tui.config import (
+    DEFAULT_CONFIG_LENGTH,
     ConfigError,
     Settings,
     ensure_config,
@@ -70,6 +71,18 @@ def test_an_existing_config_is_never_overwritten(tmp_path: Path) -> None:
 def test_rendered_config_round_trips() -> None:
     settings = Settings()
     assert parse_settings(render_config(settings), Path("config.toml")) == settings
+
+
+def test_an_untouched_default_config_reads_as_the_defaults(tmp_path: Path) -> None:
+    assert len(render_config(Settings())) == DEFAULT_CONFIG_LENGTH, "set DEFAULT_CONFIG_LENGTH to it"
+    paths = resolve_paths(tmp_path)
+    ensure_config(paths)
+    assert load_settings(paths.config_file) == Settings()
+    # Edited to a file of the same length, it is read as it is (test_startup_config: parsed).
+    text = paths.config_file.read_text()
+    assert "max_rounds = 5\n" in text
+    paths.config_file.write_text(text.replace("max_rounds = 5\n", "max_rounds = 7\n"))
+    assert load_settings(paths.config_file).engine.max_rounds == 7
 
 
 def problem(text: str) -> ConfigError:

@@ -70,3 +70,31 @@ def test_the_settings_and_paths_are_records_that_compare_as_before(tmp_path: Pat
     assert paths.database == tmp_path / "d" / "orkestra.db"
     with pytest.raises(FrozenInstanceError):
         paths.data_dir = tmp_path  # type: ignore[misc]
+
+
+@record
+class Sized:
+    """A record with a field made from a factory, and one its `__post_init__` sets."""
+
+    name: str
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    size: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", len(self.name))
+
+
+def test_a_record_is_built_from_its_arguments_as_a_dataclass_is() -> None:
+    assert Sized("abc") == Sized(name="abc") and Sized("abc").size == 3
+    assert Sized("a", ("x",)).tags == ("x",) and Sized("a").tags == ()
+    assert Point(1, secret="s").secret == "s" and Point(y=2, x=1) == Point(1, 2)
+    for arguments, keywords, error in (
+        ((), {}, "missing 1 required argument(s): 'name'"),
+        (("a", (), 3), {}, "takes 2 positional arguments but 3 were given"),
+        (("a",), {"size": 3}, "unexpected keyword argument 'size'"),
+        (("a",), {"name": "b"}, "multiple values for argument 'name'"),
+    ):
+        with pytest.raises(TypeError, match=error.replace("(", r"\(").replace(")", r"\)")):
+            Sized(*arguments, **keywords)
+    with pytest.raises(FrozenInstanceError):
+        Sized("a").size = 2  # type: ignore[misc]

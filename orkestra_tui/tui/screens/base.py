@@ -1,9 +1,13 @@
 """What every mode screen shares: the engine, the top bar, the key bar and live refresh.
 
 A screen paints its bars first and mounts its body right after the first frame
-(Textual's `Lazy`), so the app appears as soon as a bare Textual app would,
-and the body's widgets (tables, editors, lists) arrive a frame later. Until
-the body is mounted, the screen's own actions are disabled.
+(as Textual's `Lazy` does, without the placeholder widget), so the app appears
+as soon as a bare Textual app would, and the body's widgets (tables, editors,
+lists) arrive a frame later. Until the body is mounted, the screen's own
+actions are disabled.
+
+Built with the bars, the body would be styled twice: Textual restyles a
+screen and everything on it when the screen is first shown.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 
@@ -45,8 +48,8 @@ class ScreenBody(Vertical):
     class Mounted(Message):
         """The body and everything in it are mounted."""
 
-    def __init__(self, compose_content: Callable[[], ComposeResult]) -> None:
-        super().__init__()
+    def __init__(self, compose_content: Callable[[], ComposeResult], *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self._compose_content = compose_content
 
     def compose(self) -> ComposeResult:
@@ -98,8 +101,25 @@ class EngineScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         self._set_breakpoint_classes()
         yield ModeBar(self.MODE, None if self._engine is None else self._engine.agents())
-        yield Lazy(ScreenBody(self.compose_body))
+        yield from self.compose_beside_body()
         yield KeyBar()
+
+    async def _mount_body(self) -> None:
+        if self.is_attached:  # not if the screen was closed before its first frame
+            await self.mount(self.build_body(), before=self.query_one(KeyBar))
+
+    def compose_beside_body(self) -> ComposeResult:
+        """What is built with the bars, before the body: nothing, unless a screen lays more beside it.
+
+        The Plan screen lays its projects' column beside the wizard, which is its
+        body, between the bars: each level of full-size containers costs the first
+        frame about as much as a whole bare app takes to paint its line.
+        """
+        yield from ()
+
+    def build_body(self) -> ScreenBody:
+        """The body, which composes the screen's content (`compose_body`) as it is mounted."""
+        return ScreenBody(self.compose_body)
 
     def compose_body(self) -> ComposeResult:
         """The screen's content, mounted right after the first frame."""
@@ -120,6 +140,7 @@ class EngineScreen(Screen[None]):
             self.set_class(name in reached, name)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_body)
         if self._engine is not None:
             self._subscription = self._engine.bus.subscribe(self._event_arrived)
 

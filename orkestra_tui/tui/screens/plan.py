@@ -128,24 +128,30 @@ class PlanScreen(EngineScreen):
 
     # ------------------------------------------------------------ layout
 
+    def compose_beside_body(self) -> ComposeResult:
+        # The screen itself lays the projects' column and the wizard side by side between the
+        # bars (plan.tcss), and the wizard is the body: no row of their own, one level of
+        # full-size containers fewer to style, lay out and paint on the first frame.
+        # The projects' column only once there are projects: a first run shows the brief alone
+        # (drawn before the engine is built, when the home has no project). Built with the bars,
+        # it is there when the wizard arrives, which looks for its list (`body_mounted`).
+        if self.engine_open and self.engine.projects():
+            yield self._projects_column()
+
+    def build_body(self) -> ScreenBody:
+        return ScreenBody(self.compose_body, id="wizard")
+
     def compose_body(self) -> ComposeResult:
         from orkestra_tui.tui.widgets.plan_brief import BriefForm
         from orkestra_tui.tui.widgets.step_bar import StepBar
 
-        # The body lays the projects' column and the wizard side by side (plan.tcss): no row of
-        # their own, one level of widgets fewer to style, lay out and paint on the first frame.
-        # The projects' column only once there are projects: a first run shows the brief alone
-        # (drawn before the engine is built, when the home has no project).
-        if self.engine_open and self.engine.projects():
-            yield self._projects_column()
-        with Vertical(id="wizard"):
-            yield StepBar(STEPS, id="step-bar")
-            # One pane per step under the step bar, the current one shown (`_switch_to`). Only the
-            # brief is built with the screen; the other steps (and their heavier widgets and imports)
-            # are built the first time a plan reaches them.
-            method = self.orkestra.settings.engine.default_method
-            agents = self.engine.agents() if self.engine_open else None
-            yield BriefForm(agents, method, id="brief")
+        yield StepBar(STEPS, id="step-bar")
+        # One pane per step under the step bar, the current one shown (`_switch_to`). Only the
+        # brief is built with the screen; the other steps (and their heavier widgets and imports)
+        # are built the first time a plan reaches them.
+        method = self.orkestra.settings.engine.default_method
+        agents = self.engine.agents() if self.engine_open else None
+        yield BriefForm(agents, method, id="brief")
 
     @staticmethod
     def _projects_column() -> Vertical:
@@ -297,7 +303,7 @@ class PlanScreen(EngineScreen):
     async def _add_projects_column(self) -> None:
         if self._project_list() is not None:
             return
-        await self.query_one(ScreenBody).mount(self._projects_column(), before="#wizard")
+        await self.mount(self._projects_column(), before="#wizard")
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
         self._list_projects(self.engine.projects())
