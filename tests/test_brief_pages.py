@@ -12,7 +12,7 @@ from orkestra_tui.engine.models import Involvement
 from orkestra_tui.engine.planning.planning import Planner
 from orkestra_tui.tui.app import OrkestraApp
 from orkestra_tui.tui.screens.plan import PlanScreen
-from orkestra_tui.tui.widgets.brief_fields import PageBar
+from orkestra_tui.tui.widgets.brief_fields import FieldRow, PageBar
 from orkestra_tui.tui.widgets.plan_brief import BriefForm
 
 SIZE = (100, 32)
@@ -99,6 +99,39 @@ async def test_an_error_on_a_page_not_seen_builds_it_and_shows_it(engine: Engine
         await wait_until(pilot, lambda: form.page == 3, "the committee's page")
         assert focused_id(app) == "brief-agents"
         assert "choose at least one agent" in str(form.query_one("#agents-error").render())
+
+
+async def test_an_error_line_turns_with_its_page_and_the_last_line_takes_the_button(engine: Engine) -> None:
+    def shown(selector: str) -> bool:
+        return form.query_one(selector).display
+
+    def name_row_shown() -> bool:
+        row = form.query_one("#brief-name").parent
+        assert isinstance(row, FieldRow)
+        return row.display
+
+    app = OrkestraApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_brief(app, pilot)
+        form.show_errors({"name": "a name is needed"})
+        await pilot.pause()
+        assert shown("#name-error") and "a name is needed" in str(form.query_one("#name-error").render())
+        await form.show_page(2)
+        await pilot.pause()
+        assert not shown("#name-error") and not name_row_shown()
+        await form.show_page(3)
+        await pilot.pause()
+        assert shown("#brief-next") and "Page 3 of 3" in str(form.query_one(PageBar).render())
+        await form.show_page(1)
+        await pilot.pause()
+        assert shown("#name-error") and name_row_shown() and not shown("#brief-next")
+        assert "Page 1 of 3" in str(form.query_one(PageBar).render())
+        first_page = [field.id for field in form._page_fields(1)]
+        assert first_page == ["brief-name", "brief-goals", "brief-constraints"]
+        form.show_errors({"form": "the budget is too small"})  # above the last line, on every page
+        await pilot.pause()
+        assert [child.id for child in form.children[-2:]] == ["form-error", "brief-buttons"]
+        assert shown("#form-error") and not shown("#name-error")
 
 
 async def test_the_start_up_work_waits_for_the_first_screens_content(engine: Engine) -> None:

@@ -89,7 +89,7 @@ def _screen_actions_provider() -> type[Provider]:
     return ScreenActions
 
 
-class OrkestraApp(EngineOpeningApp):
+class OrkestraApp(EngineOpeningApp, App[None]):
     """The full-screen app. It owns no state of its own: the engine is the truth."""
 
     TITLE = "Orkestra"

@@ -11,19 +11,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
-
 from orkestra_tui.tui.messages import DatabaseDamaged
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from orkestra_tui.engine.engine import Engine
+
+    AppPart = App[None]
+else:
+    # A part of the app class, not an app: Textual does a good deal of work for each class of
+    # its own that is defined (about as much as a widget costs to mount), so the parts of
+    # `OrkestraApp` are plain classes until it puts them together with `App`.
+    AppPart = object
 
 DAMAGED_MODE = "damaged"
 """The mode of the screen shown once the database is found damaged."""
 
 
-class DamageGuardApp(App[None]):
-    """An app over an engine that shows a damaged database on a screen of its own."""
+class DamageGuardApp(AppPart):
+    """The part of an app over an engine that shows a damaged database on a screen of its own."""
 
     WRITING_GROUPS: ClassVar[tuple[str, ...]] = ()
     """The worker groups that write to the database: cancelled once it is found damaged."""

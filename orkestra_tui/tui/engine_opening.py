@@ -53,7 +53,7 @@ def import_engine_modules() -> None:
 
 
 class EngineOpeningApp(DamageGuardApp):
-    """An app whose engine is given, or built after its first screen is drawn (`EngineOpening`)."""
+    """The part of an app whose engine is given, or built once its first screen is drawn (`EngineOpening`)."""
 
     settings: Settings
     """The settings the app runs with (the engine's, once it is built)."""

@@ -57,8 +57,8 @@ class FieldRow(Horizontal):
     }
     """
 
-    def __init__(self, label: str, field: Widget) -> None:
-        super().__init__(field)
+    def __init__(self, label: str, field: Widget, *, classes: str | None = None) -> None:
+        super().__init__(field, classes=classes)
         self._label = Content.styled(label, ".field-row--label")
 
     def render(self) -> RenderResult:

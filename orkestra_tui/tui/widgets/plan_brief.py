@@ -9,6 +9,12 @@ seen. Only the first page is built with the form: it is the app's first
 screen on a first run, and its light fields draw about as fast as a bare
 Textual app; the others (`brief_pages.py`) are built when first shown.
 
+The first page's rows sit in the form itself, and the last line has no row
+of its own until the last page's button joins it: on the first frame, each
+container is about as costly as a field. So a page is the form's children
+of its class (`page-1`: the first page's rows; `page-2`, `page-3`: a
+`BriefPage` each), and the pages not on show have the class `-other-page`.
+
 Name and agents are required; everything else has a sensible default. The
 engine is the judge of a brief (planning's one check, engine/planning/brief_rules.py):
 each of its problems names its field and is shown under it, on its page,
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.events import Key
 from textual.message import Message
 from textual.widget import Widget
@@ -83,6 +89,10 @@ class BriefForm(VerticalScroll):
         }
         .brief-page {
             height: auto;
+        }
+        /* Above an error line's own rule: a page's error line hides with its page. */
+        & > .-other-page {
+            display: none !important;
         }
         #brief-banner {
             margin-bottom: 1;
@@ -151,14 +161,20 @@ class BriefForm(VerticalScroll):
         )
         goals = Input(placeholder="optional", id="brief-goals", classes="field", compact=True)
         constraints = Input(placeholder="optional", id="brief-constraints", classes="field", compact=True)
-        with Vertical(id="brief-page-1", classes="brief-page"):
-            yield FieldRow("Name", name)
-            yield FieldRow("Goals", goals)
-            yield FieldRow("Constraints", constraints)
-        with Horizontal(id="brief-buttons"):
-            page_bar = PageBar(id="brief-hint")
-            page_bar.show_page(1)
-            yield page_bar
+        yield FieldRow("Name", name, classes="page-1")
+        yield FieldRow("Goals", goals, classes="page-1")
+        yield FieldRow("Constraints", constraints, classes="page-1")
+        yield self._page_bar(1)
+
+    @staticmethod
+    def _page_bar(page: int) -> PageBar:
+        page_bar = PageBar(id="brief-hint")
+        page_bar.show_page(page)
+        return page_bar
+
+    def _last_line(self) -> Widget:
+        """The form's last line: the page bar, or the row of the page bar and the last page's button."""
+        return self.query_children("#brief-buttons, #brief-hint").first()
 
     def _keep_agents(self, agents: list[AgentInfo]) -> None:
         self._agents = [agent for agent in agents if agent.enabled]
@@ -232,19 +248,23 @@ class BriefForm(VerticalScroll):
                     built = brief_pages.details_page()
                 else:
                     built = brief_pages.committee_page(self._agents, self._default_method)
-                built.display = False
+                built.add_class(f"page-{page}", "-other-page")
                 after = max(number for number in self._pages_built if number < page)
-                await self.mount(built, after=f"#brief-page-{after}")
+                await self.mount(built, after=self.query_children(f".page-{after}").last())
                 if page == 3:
+                    # The last line becomes a row: the page bar (drawn again, as it holds nothing
+                    # else), and the button beside it.
                     button = brief_pages.next_button()
                     button.display = self.page == 3
-                    await self.query_one("#brief-buttons").mount(button)
+                    await self.query_one(PageBar).remove()
+                    await self.mount(Horizontal(self._page_bar(self.page), button, id="brief-buttons"))
 
     def _show(self, page: int) -> None:
         """Show the built page `page`, the others hidden."""
         self.page = page
         for number in self._pages_built:
-            self.query_one(f"#brief-page-{number}").display = number == page
+            for part in self.query_children(f".page-{number}"):
+                part.set_class(number != page, "-other-page")
         for button in self.query("#brief-next"):
             button.display = page == len(PAGES)
         self.query_one(PageBar).show_page(page)
@@ -252,8 +272,12 @@ class BriefForm(VerticalScroll):
 
     def _page_fields(self, page: int) -> list[Widget]:
         """The widgets that take the focus on `page`, in order (its button included, on the last)."""
-        container = self.query_one(f"#brief-page-{page}")
-        fields = [widget for widget in container.query("*") if widget.can_focus and widget.display]
+        fields = [
+            widget
+            for part in self.query_children(f".page-{page}")
+            for widget in part.query("*")
+            if widget.can_focus and widget.display
+        ]
         if page == len(PAGES):
             fields.extend(self.query("#brief-next"))
         return fields
@@ -464,12 +488,15 @@ class BriefForm(VerticalScroll):
         if field in ERROR_AFTER:
             field_widget = self.query_one(ERROR_AFTER[field])
             row = field_widget.parent
+            if row is not None and row.parent is self:  # a row of the first page: the line is on it too
+                line.add_class("page-1")
+                line.set_class(self.page != 1, "-other-page")
             if isinstance(row, FieldRow) and isinstance(row.parent, Widget):
                 row.parent.mount(line, after=row)
             elif isinstance(row, Widget):
                 row.mount(line, after=field_widget)
         else:
-            self.mount(line, before="#brief-buttons")
+            self.mount(line, before=self._last_line())
 
     def clear(self) -> None:
         """An empty brief, for the next project, from its first page."""
