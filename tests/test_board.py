@@ -243,6 +243,17 @@ def detailed_task(engine: Engine) -> tuple[list[Task], Task]:
     return tasks, engine.task(checkout.id)
 
 
+async def rendered_result(board: BoardScreen, pilot: Pilot[None]) -> Markdown:
+    """The detail's result, once it is built (with the first result shown) and rendered."""
+
+    def shown() -> bool:
+        found = board.query("#task-detail-result")
+        return bool(found) and found.first().display
+
+    await wait_until(pilot, shown, "the result is rendered")
+    return board.query_one("#task-detail-result", Markdown)
+
+
 async def test_enter_opens_the_detail_and_escape_closes_it(engine: Engine) -> None:
     _tasks, checkout = detailed_task(engine)
     app = OrkestraApp(engine)
@@ -261,8 +272,7 @@ async def test_enter_opens_the_detail_and_escape_closes_it(engine: Engine) -> No
         trail = str(board.query_one("#task-detail-trail").render())
         assert "#2 claude  concerns" in trail and "Refunds lack a test." in trail
         assert "Task 'Checkout' created" in trail and "Task 'Checkout' is done" in trail
-        result = board.query_one("#task-detail-result", Markdown)
-        await wait_until(pilot, lambda: result.display, "the result is rendered")
+        result = await rendered_result(board, pilot)
         rendered = [str(getattr(block, "content", "")) for block in result.query("MarkdownBlock")]
         assert "Checkout done" in rendered and any("Stripe" in text for text in rendered)
         assert board.active_bindings["escape"].binding.action == "close_detail"
@@ -315,8 +325,7 @@ async def test_hostile_text_is_shown_literally_and_links_are_never_opened(
         assert "▍[bold]not bold[/]" in screen_text(app)
         column(board, "done").focus()
         await pilot.press("enter")
-        result = board.query_one("#task-detail-result", Markdown)
-        await wait_until(pilot, lambda: result.display, "the result is rendered")
+        result = await rendered_result(board, pilot)
         text = screen_text(app)
         assert "[bold]not bold[/] \\x1b[31mred\\x1b[0m" in text
         assert "Do [italic]this[/italic] \\x1b[2J now." in text

@@ -257,9 +257,9 @@ def test_board_task_detail(snap_compare: Callable[..., bool], engine: Engine, cl
                 break
             await pilot.pause(0.01)
         await pilot.press("right", "right", "right", "right", "enter")
-        result = app.screen.query_one("#task-detail-result")
-        for _ in range(100):
-            if result.display:
+        for _ in range(100):  # the result's widget is built with the first result shown
+            result = app.screen.query("#task-detail-result")
+            if result and result.first().display:
                 break
             await pilot.pause(0.01)
         await pilot.pause(0.1)

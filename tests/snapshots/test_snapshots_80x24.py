@@ -197,8 +197,12 @@ def board_task_detail(engine: Engine, clock: FixedClock) -> tuple[OrkestraApp, R
     async def open_detail(pilot: Pilot[None]) -> None:
         await until(pilot, lambda: body_ready(pilot))
         await pilot.press("right", "right", "right", "right", "enter")
-        result = pilot.app.screen.query_one("#task-detail-result")
-        await until(pilot, lambda: result.display)
+
+        def result_shown() -> bool:  # its widget is built with the first result shown
+            result = pilot.app.screen.query("#task-detail-result")
+            return bool(result) and result.first().display
+
+        await until(pilot, result_shown)
         await pilot.pause(0.1)
 
     return OrkestraApp(engine), open_detail

@@ -3,11 +3,14 @@
 The engine reads it (`Engine.task_detail`, a `TaskDetail`); the text builders
 here turn it into Rich `Text` with every model-made string shown literally
 (`plain`); the result itself is Markdown, rendered by the pane's Markdown
-widget (imported when the pane is built).
+widget, which is built (and its parser imported) when the first result is
+shown: the Board is the first screen of a home with projects, and opens
+without either.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,7 +23,6 @@ from orkestra_tui.engine.models import Task, TaskStatus
 from orkestra_tui.tui.text import clean, clock_time, plain
 
 if TYPE_CHECKING:
-    from textual.await_complete import AwaitComplete
     from textual.widgets import Markdown
 
 RESULT_SHOWN_CHARS = 40_000
@@ -209,24 +211,28 @@ class TaskDetailPane(Vertical):
         """The task on show, as last read."""
         self.task_id: int | None = None
         self._result: str | None = None
+        self._rendering = asyncio.Lock()
+        """Held while the result is rendered (and its widget built, the first time)."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown
-
         with VerticalScroll(id="task-detail-scroll"):
             yield Static(id="task-detail-heading")
             yield Static(id="task-detail-change")
             yield Static(Text("Result", style="bold underline"), id="task-detail-result-title")
-            yield Markdown(id="task-detail-result", open_links=False)
+            # The result's Markdown widget goes here when the first result is shown (`_show_result`).
             yield Static(id="task-detail-trail")
+
+    def _markdown(self) -> Markdown | None:
+        """The result's widget, once built."""
+        from textual.widgets import Markdown
+
+        return next(iter(self.query("#task-detail-result").results(Markdown)), None)
 
     def show(self, task_id: int, detail: TaskDetail | None, change: Text | None = None) -> None:
         """Show task `task_id` as read (`detail` None: it is gone); re-render a result that changed.
 
         `change` is its change in the project's repository (`task_change.change_text`), when linked.
         """
-        from textual.widgets import Markdown
-
         self.task_id = task_id
         self.detail = detail
         self.border_title = f"Task {task_id}"
@@ -238,13 +244,15 @@ class TaskDetailPane(Vertical):
         result = detail.task.result if detail is not None else None
         has_result = bool(result)
         self.query_one("#task-detail-result-title").display = has_result
-        markdown = self.query_one("#task-detail-result", Markdown)
+        markdown = self._markdown()
         if not has_result:
-            markdown.display = False
+            if markdown is not None:
+                markdown.display = False
         elif result != self._result and detail is not None:
             # Hidden until its blocks are mounted, so that it never shows the previous task's result.
-            markdown.display = False
-            self.call_later(self._reveal, markdown.update(result_markdown(detail.task)), result)
+            if markdown is not None:
+                markdown.display = False
+            self.call_later(self._show_result, result_markdown(detail.task), result)
         self._result = result if has_result else None
         if detail is None:
             heading.update(Text(f"Task {task_id} is gone.", style="dim"))
@@ -253,10 +261,21 @@ class TaskDetailPane(Vertical):
         heading.update(heading_text(detail))
         self.query_one("#task-detail-trail", Static).update(trail_text(detail))
 
-    async def _reveal(self, rendering: AwaitComplete, result: str) -> None:
-        await rendering
-        if self._result == result:
-            self.query_one("#task-detail-result").display = True
+    async def _show_result(self, text: str, result: str) -> None:
+        """Render `text`, the Markdown of `result`, and show it unless another result came meanwhile."""
+        from textual.widgets import Markdown
+
+        async with self._rendering:  # one at a time: the first builds the widget, the next find it
+            if self._result != result:
+                return  # another task's result (or none) is on show by now
+            markdown = self._markdown()
+            if markdown is None:
+                markdown = Markdown(id="task-detail-result", open_links=False)
+                markdown.display = False
+                await self.query_one("#task-detail-scroll").mount(markdown, after="#task-detail-result-title")
+            await markdown.update(text)
+            if self._result == result:
+                markdown.display = True
 
     def scroll_to_top(self) -> None:
         self.query_one("#task-detail-scroll", VerticalScroll).scroll_home(animate=False)
