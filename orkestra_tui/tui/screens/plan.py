@@ -15,7 +15,7 @@ first frame, with the body.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -32,6 +32,7 @@ from orkestra_tui.wording import plural
 
 if TYPE_CHECKING:
     from textual.widget import Widget
+    from textual.widgets.option_list import Option
 
     from orkestra_tui.engine.engine import Engine
     from orkestra_tui.engine.planning.planning import Planner, PlanSession
@@ -154,12 +155,24 @@ class PlanScreen(EngineScreen):
         yield BriefForm(agents, method, id="brief")
 
     @staticmethod
-    def _projects_column() -> Vertical:
+    def _projects_column(options: Sequence[Option] = ()) -> Vertical:
         return Vertical(
             widgets.Label("Projects", classes="section-title"),
-            widgets.OptionList(id="project-list"),
+            widgets.OptionList(*options, id="project-list"),
             id="projects",
         )
+
+    def _project_options(self, projects: list[Any]) -> list[Option]:
+        """`+ New plan`, then each project with its status and progress, the newest first."""
+        from textual.widgets.option_list import Option
+
+        prompts = [Option(Text("+ New plan", style="bold green"), id=NEW_PLAN)]
+        for project in reversed(projects):
+            progress = self.engine.project_progress(project.id)
+            prompt = plain(project.name, style="bold")
+            prompt.append(f"\n  {project.status.value} · {progress.summary()}", style="dim")
+            prompts.append(Option(prompt, id=f"project-{project.id}"))
+        return prompts
 
     def _project_list(self) -> widgets.OptionList | None:
         """The list of projects, if its column is built."""
@@ -275,22 +288,16 @@ class PlanScreen(EngineScreen):
         self._show_plan()
 
     def _list_projects(self, projects: list[Any]) -> None:
-        from textual.widgets.option_list import Option, OptionDoesNotExist
+        from textual.widgets.option_list import OptionDoesNotExist
 
         options = self._project_list()
         if options is None:
             if projects:  # the first project: build the column, then list it
                 self.call_next(self._add_projects_column)
             return
-        prompts = [Option(Text("+ New plan", style="bold green"), id=NEW_PLAN)]
-        for project in reversed(projects):
-            progress = self.engine.project_progress(project.id)
-            prompt = plain(project.name, style="bold")
-            prompt.append(f"\n  {project.status.value} · {progress.summary()}", style="dim")
-            prompts.append(Option(prompt, id=f"project-{project.id}"))
         self._listing = True
         try:
-            options.set_options(prompts)
+            options.set_options(self._project_options(projects))
             wanted = NEW_PLAN if self.project_id is None else f"project-{self.project_id}"
             try:
                 options.highlighted = options.get_option_index(wanted)
@@ -303,10 +310,12 @@ class PlanScreen(EngineScreen):
     async def _add_projects_column(self) -> None:
         if self._project_list() is not None:
             return
-        await self.mount(self._projects_column(), before="#wizard")
+        # Built with its projects listed: a frame painted while it is being mounted shows them.
+        projects = self.engine.projects()
+        await self.mount(self._projects_column(self._project_options(projects)), before="#wizard")
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
-        self._list_projects(self.engine.projects())
+        self._list_projects(projects)
 
     def _project_highlighted(self, highlighted: int | None) -> None:
         if self._listing or highlighted is None:

@@ -30,7 +30,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.events import Key
+from textual.events import DescendantBlur, Key
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -224,7 +224,14 @@ class BriefForm(VerticalScroll):
         if event.is_printable and event.character:
             event.stop()
             event.prevent_default()
+            # The focus on its way must not select what is typed ahead: the next key would replace it.
+            field.select_on_focus = False
             field.insert_text_at_cursor(event.character)
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        """A field left selects its text again the next time it takes the focus (Textual's default)."""
+        if isinstance(event.widget, Input):
+            event.widget.select_on_focus = True
 
     # ---------------------------------------------------------------- pages
 
