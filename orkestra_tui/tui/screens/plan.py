@@ -287,7 +287,8 @@ class PlanScreen(EngineScreen):
         self._list_projects(projects)
         self._show_plan()
 
-    def _list_projects(self, projects: list[Any]) -> None:
+    def _list_projects(self, projects: list[Any], *, listed: bool = False) -> None:
+        """List `projects` in their column (`listed`: built with them) and highlight the one on show."""
         from textual.widgets.option_list import OptionDoesNotExist
 
         options = self._project_list()
@@ -297,7 +298,8 @@ class PlanScreen(EngineScreen):
             return
         self._listing = True
         try:
-            options.set_options(self._project_options(projects))
+            if not listed:
+                options.set_options(self._project_options(projects))
             wanted = NEW_PLAN if self.project_id is None else f"project-{self.project_id}"
             try:
                 options.highlighted = options.get_option_index(wanted)
@@ -315,7 +317,7 @@ class PlanScreen(EngineScreen):
         await self.mount(self._projects_column(self._project_options(projects)), before="#wizard")
         project_list = self.query_one("#project-list", widgets.OptionList)
         self.watch(project_list, "highlighted", self._project_highlighted)
-        self._list_projects(projects)
+        self._list_projects(projects, listed=True)
 
     def _project_highlighted(self, highlighted: int | None) -> None:
         if self._listing or highlighted is None:
